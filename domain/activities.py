@@ -1,0 +1,71 @@
+"""Activities: sessions, networking meetings, visits to agencies, events, volunteer registrations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.catalogue import ActivityKind
+from domain.entries import CaseEntry
+from domain.errors import InvalidValueError
+
+INDIVIDUAL = frozenset({ActivityKind.COUNSELLING_SESSION.value, ActivityKind.PSYCHOSOCIAL_SESSION.value})
+
+
+def check_activity_shape(kind: str, beneficiary_ids: list[UUID], participants: int, event_type: str | None) -> None:
+    """Sessions name who attended; events say what kind of event; counts cover named people."""
+    if kind in INDIVIDUAL and not beneficiary_ids:
+        raise InvalidValueError("a session names at least one beneficiary", field="beneficiary_ids")
+    if participants < len(beneficiary_ids):
+        raise InvalidValueError("participants cannot be fewer than the beneficiaries named", field="participants")
+    if (kind == ActivityKind.COMMUNITY_EVENT.value) != (event_type is not None):
+        raise InvalidValueError("event_type is given for community events and only for them", field="event_type")
+
+
+class Activity(CaseEntry):
+    KIND: ClassVar[str] = "activity"
+    AMENDABLE: ClassVar[frozenset[str]] = frozenset(
+        {"occurred_on", "participants", "beneficiary_ids", "event_type", "agency"}
+    )
+
+    @event("Recorded")
+    def __init__(
+        self,
+        *,
+        kind: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        beneficiary_ids: list[UUID],
+        participants: int,
+        event_type: str | None,
+        agency: str | None,
+        sealed: str | None,
+    ) -> None:
+        self.kind = kind
+        self.occurred_on = occurred_on
+        self.structure = structure
+        self.recorded_by = recorded_by
+        self.beneficiary_ids = list(beneficiary_ids)
+        self.participants = participants
+        self.event_type = event_type
+        self.agency = agency
+        self.sealed = sealed
+        self.voided = False
+        self.corrections = 0
+
+    @property
+    def subject_id(self) -> UUID:
+        # Notes about one person's session die with that person's key; other notes with the entry's.
+        return self.beneficiary_ids[0] if len(self.beneficiary_ids) == 1 else self.id
+
+    def check_amendment(self, changes: dict[str, Any]) -> None:
+        check_activity_shape(
+            self.kind,
+            changes.get("beneficiary_ids", self.beneficiary_ids),
+            changes.get("participants", self.participants),
+            changes.get("event_type", self.event_type),
+        )

@@ -1,0 +1,84 @@
+"""Every error the domain raises: one hierarchy under DomainError, each naming what was wrong."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class DomainError(Exception):
+    """A rule of the domain refused a command. ``field`` names the offending input, if one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidValueError(DomainError, ValueError):
+    """An input value is malformed or outside its allowed set.
+
+    Also a ValueError so that pydantic validators turn it into a field error.
+    """
+
+
+class UnknownTenantError(InvalidValueError):
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f"unknown tenant {tenant!r}", field="tenant")
+
+
+class UnknownStructureError(InvalidValueError):
+    def __init__(self, tenant: str, structure: str) -> None:
+        super().__init__(
+            f"tenant {tenant!r} has no structure {structure!r}", field="structure"
+        )
+
+
+class DateInFutureError(InvalidValueError):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is in the future", field=field)
+
+
+class DateOrderError(InvalidValueError):
+    """A date comes before the date of the step it follows."""
+
+
+class DuplicateBeneficiaryError(DomainError):
+    """The person is registered already; ``existing_id`` is their record."""
+
+    def __init__(self, existing_id: UUID) -> None:
+        super().__init__(
+            f"a beneficiary with this ΑΜΚΑ is registered already: {existing_id}", field="amka"
+        )
+        self.existing_id = existing_id
+
+
+class InvalidTransitionError(DomainError):
+    """A lifecycle step was asked for in a state that does not allow it."""
+
+
+class EntryVoidedError(InvalidTransitionError):
+    def __init__(self, entry_id: UUID) -> None:
+        super().__init__(f"entry {entry_id} was voided and takes no further changes")
+
+
+class NotAmendableError(InvalidValueError):
+    """A correction names a field that cannot be amended on that kind of entry."""
+
+
+class EntryNotFoundError(DomainError):
+    def __init__(self, entry_id: UUID, kind: str = "entry") -> None:
+        super().__init__(f"no {kind} {entry_id}", field="id")
+        self.entry_id = entry_id
+
+
+class ConcurrentChangeError(DomainError):
+    """Someone else changed the record first (optimistic concurrency); reload and retry."""
+
+
+class CommandIdReusedError(DomainError):
+    """A command id was sent again with a different command or different content."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this command id was already used for a different command", field="command_id"
+        )

@@ -1,0 +1,70 @@
+"""A home visit or social investigation (κοινωνική έρευνα κατ' οίκον), with findings and follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.entries import CaseEntry, ensure_not_future
+from domain.errors import DateOrderError, InvalidTransitionError
+
+
+class HomeVisit(CaseEntry):
+    KIND: ClassVar[str] = "home_visit"
+    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"purpose", "occurred_on", "follow_up_due"})
+
+    @event("Conducted")
+    def __init__(
+        self,
+        *,
+        beneficiary_id: UUID,
+        purpose: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        follow_up_due: date | None,
+        sealed: str | None,
+    ) -> None:
+        self.beneficiary_id = beneficiary_id
+        self.purpose = purpose
+        self.occurred_on = occurred_on
+        self.structure = structure
+        self.recorded_by = recorded_by
+        self.follow_up_due = follow_up_due
+        self.follow_up_done_on: date | None = None
+        self.sealed = sealed
+        self.voided = False
+        self.corrections = 0
+
+    @property
+    def subject_id(self) -> UUID:
+        return self.beneficiary_id
+
+    def complete_follow_up(self, *, occurred_on: date, today: date, recorded_by: str, structure: str,
+                           sealed: str | None) -> None:
+        self.ensure_open_for_changes()
+        if self.follow_up_due is None:
+            raise InvalidTransitionError("this visit has no follow-up to complete")
+        if self.follow_up_done_on is not None:
+            raise InvalidTransitionError("the follow-up of this visit is done already")
+        ensure_not_future(occurred_on, today)
+        if occurred_on < self.occurred_on:
+            raise DateOrderError("a follow-up cannot predate the visit", field="occurred_on")
+        self._follow_up_completed(occurred_on=occurred_on, recorded_by=recorded_by, structure=structure,
+                                  sealed_note=sealed)
+
+    @event("FollowUpCompleted")
+    def _follow_up_completed(self, *, occurred_on: date, recorded_by: str, structure: str,
+                             sealed_note: str | None) -> None:
+        self.follow_up_done_on = occurred_on
+
+    def check_amendment(self, changes: dict[str, Any]) -> None:
+        visited = changes.get("occurred_on", self.occurred_on)
+        due = changes.get("follow_up_due", self.follow_up_due)
+        if due is not None and due < visited:
+            raise DateOrderError("a follow-up cannot be due before the visit", field="changes.follow_up_due")
+        if self.follow_up_done_on is not None and visited > self.follow_up_done_on:
+            raise DateOrderError("the visit cannot move after its follow-up", field="changes.occurred_on")

@@ -1,0 +1,100 @@
+"""A referral (παραπομπή) of a beneficiary to another agency: sent, accepted or declined, outcome."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.catalogue import ReferralOutcome, ReferralStatus
+from domain.entries import CaseEntry, ensure_not_future
+from domain.errors import DateOrderError, InvalidTransitionError
+
+
+class OutcomeBeforeAcceptanceError(InvalidTransitionError):
+    def __init__(self) -> None:
+        super().__init__("a referral's outcome can only be recorded once it was accepted")
+
+
+class Referral(CaseEntry):
+    KIND: ClassVar[str] = "referral"
+    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"destination", "occurred_on"})
+
+    @event("Sent")
+    def __init__(
+        self,
+        *,
+        beneficiary_id: UUID,
+        request_id: UUID | None,
+        destination: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        sealed: str | None,
+    ) -> None:
+        self.beneficiary_id = beneficiary_id
+        self.request_id = request_id
+        self.destination = destination
+        self.occurred_on = occurred_on
+        self.structure = structure
+        self.recorded_by = recorded_by
+        self.sealed = sealed
+        self.status = ReferralStatus.SENT.value
+        self.answered_on: date | None = None
+        self.outcome: str | None = None
+        self.outcome_on: date | None = None
+        self.voided = False
+        self.corrections = 0
+
+    @property
+    def subject_id(self) -> UUID:
+        return self.beneficiary_id
+
+    def _check_date(self, occurred_on: date, today: date, after: date, what: str) -> None:
+        self.ensure_open_for_changes()
+        ensure_not_future(occurred_on, today)
+        if occurred_on < after:
+            raise DateOrderError(f"{what} cannot predate {after}", field="occurred_on")
+
+    def accept(self, *, occurred_on: date, today: date, recorded_by: str, structure: str) -> None:
+        if self.status != ReferralStatus.SENT.value:
+            raise InvalidTransitionError(f"referral is {self.status}; only a sent referral is accepted")
+        self._check_date(occurred_on, today, self.occurred_on, "acceptance")
+        self._answered(accepted=True, occurred_on=occurred_on, recorded_by=recorded_by,
+                       structure=structure, sealed_reason=None)
+
+    def decline(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed_reason: str | None) -> None:
+        if self.status != ReferralStatus.SENT.value:
+            raise InvalidTransitionError(f"referral is {self.status}; only a sent referral is declined")
+        self._check_date(occurred_on, today, self.occurred_on, "refusal")
+        self._answered(accepted=False, occurred_on=occurred_on, recorded_by=recorded_by,
+                       structure=structure, sealed_reason=sealed_reason)
+
+    @event("Answered")
+    def _answered(self, *, accepted: bool, occurred_on: date, recorded_by: str, structure: str,
+                  sealed_reason: str | None) -> None:
+        self.status = ReferralStatus.ACCEPTED.value if accepted else ReferralStatus.DECLINED.value
+        self.answered_on = occurred_on
+
+    def record_outcome(self, *, outcome: ReferralOutcome, occurred_on: date, today: date,
+                       recorded_by: str, structure: str, sealed: str | None) -> None:
+        if self.status != ReferralStatus.ACCEPTED.value:
+            raise OutcomeBeforeAcceptanceError
+        assert self.answered_on is not None  # set with ACCEPTED
+        self._check_date(occurred_on, today, self.answered_on, "an outcome")
+        self._outcome_recorded(outcome=outcome.value, occurred_on=occurred_on, recorded_by=recorded_by,
+                               structure=structure, sealed_note=sealed)
+
+    @event("OutcomeRecorded")
+    def _outcome_recorded(self, *, outcome: str, occurred_on: date, recorded_by: str, structure: str,
+                          sealed_note: str | None) -> None:
+        self.status = ReferralStatus.COMPLETED.value
+        self.outcome = outcome
+        self.outcome_on = occurred_on
+
+    def check_amendment(self, changes: dict[str, Any]) -> None:
+        sent = changes.get("occurred_on")
+        if sent is not None and self.answered_on is not None and sent > self.answered_on:
+            raise DateOrderError("a referral cannot be sent after it was answered", field="changes.occurred_on")

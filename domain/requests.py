@@ -1,0 +1,138 @@
+"""A request (αίτημα) a beneficiary brings, of one category, through its lifecycle."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.catalogue import Agency, AgencyApplicationStatus, RequestStatus
+from domain.entries import CaseEntry, ensure_not_future
+from domain.errors import DateOrderError, InvalidTransitionError
+
+ACTIVE = frozenset({RequestStatus.OPENED.value, RequestStatus.IN_PROGRESS.value})
+
+
+class CaseRequest(CaseEntry):
+    """Opened, possibly in progress, then resolved, closed unresolved or withdrawn."""
+
+    KIND: ClassVar[str] = "request"
+    AMENDABLE: ClassVar[frozenset[str]] = frozenset(
+        {"category", "occurred_on", "agency", "agency_reference"}
+    )
+
+    @event("Opened")
+    def __init__(
+        self,
+        *,
+        beneficiary_id: UUID,
+        category: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        agency: str | None,
+        agency_reference: str | None,
+        sealed: str | None,
+    ) -> None:
+        self.beneficiary_id = beneficiary_id
+        self.category = category
+        self.occurred_on = occurred_on
+        self.structure = structure
+        self.recorded_by = recorded_by
+        self.agency = agency
+        self.agency_reference = agency_reference
+        self.agency_status: str | None = None
+        self.sealed = sealed
+        self.status = RequestStatus.OPENED.value
+        self.last_step_on = occurred_on
+        self.steps = 0
+        self.closed_on: date | None = None
+        self.voided = False
+        self.corrections = 0
+
+    @property
+    def subject_id(self) -> UUID:
+        return self.beneficiary_id
+
+    def _step(self, occurred_on: date, today: date, step: str) -> None:
+        self.ensure_open_for_changes()
+        if self.status not in ACTIVE:
+            raise InvalidTransitionError(f"request is {self.status}; it cannot be {step}")
+        ensure_not_future(occurred_on, today)
+        if occurred_on < self.occurred_on:
+            raise DateOrderError(
+                f"a request cannot be {step} before it was opened ({self.occurred_on})",
+                field="occurred_on",
+            )
+
+    def start_progress(self, *, occurred_on: date, today: date, recorded_by: str, structure: str) -> None:
+        if self.status == RequestStatus.IN_PROGRESS.value:
+            raise InvalidTransitionError("request is in progress already")
+        self._step(occurred_on, today, "in progress")
+        self._progress_started(occurred_on=occurred_on, recorded_by=recorded_by, structure=structure)
+
+    @event("ProgressStarted")
+    def _progress_started(self, *, occurred_on: date, recorded_by: str, structure: str) -> None:
+        self.status = RequestStatus.IN_PROGRESS.value
+        self.last_step_on = occurred_on
+        self.steps += 1
+
+    def resolve(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None) -> None:
+        self._step(occurred_on, today, "resolved")
+        self._closed(status=RequestStatus.RESOLVED.value, occurred_on=occurred_on,
+                     recorded_by=recorded_by, structure=structure, sealed_note=sealed)
+
+    def close_unresolved(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None) -> None:
+        self._step(occurred_on, today, "closed")
+        self._closed(status=RequestStatus.CLOSED_UNRESOLVED.value, occurred_on=occurred_on,
+                     recorded_by=recorded_by, structure=structure, sealed_note=sealed)
+
+    def withdraw(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None) -> None:
+        self._step(occurred_on, today, "withdrawn")
+        self._closed(status=RequestStatus.WITHDRAWN.value, occurred_on=occurred_on,
+                     recorded_by=recorded_by, structure=structure, sealed_note=sealed)
+
+    @event("Closed")
+    def _closed(self, *, status: str, occurred_on: date, recorded_by: str, structure: str, sealed_note: str | None) -> None:
+        self.status = status
+        self.closed_on = occurred_on
+        self.last_step_on = occurred_on
+        self.steps += 1
+
+    def record_agency_status(
+        self,
+        *,
+        agency: Agency,
+        reference: str | None,
+        status: AgencyApplicationStatus,
+        occurred_on: date,
+        today: date,
+        recorded_by: str,
+        structure: str,
+    ) -> None:
+        """The other agency's reference (protocol number) and its status, as staff last saw it."""
+        self.ensure_open_for_changes()
+        ensure_not_future(occurred_on, today)
+        if occurred_on < self.occurred_on:
+            raise DateOrderError("agency status cannot predate the request", field="occurred_on")
+        self._agency_status_recorded(agency=agency.value, reference=reference, status=status.value,
+                                     occurred_on=occurred_on, recorded_by=recorded_by, structure=structure)
+
+    @event("AgencyStatusRecorded")
+    def _agency_status_recorded(self, *, agency: str, reference: str | None, status: str,
+                                occurred_on: date, recorded_by: str, structure: str) -> None:
+        self.agency = agency
+        if reference is not None:
+            self.agency_reference = reference
+        self.agency_status = status
+        self.last_step_on = max(self.last_step_on, occurred_on)
+        self.steps += 1
+
+    def check_amendment(self, changes: dict[str, Any]) -> None:
+        opened = changes.get("occurred_on")
+        if opened is not None and self.steps and opened > self.last_step_on:
+            raise DateOrderError(
+                "the opening date cannot move after a later step of the request", field="changes.occurred_on"
+            )

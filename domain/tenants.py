@@ -1,0 +1,168 @@
+"""The municipalities (tenants), their regions, programmes and structures, as validated data.
+
+The registry is data (infra/data/tenants.toml): a new municipality is a new entry, no code change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from domain.catalogue import StaffRole
+from domain.errors import UnknownStructureError, UnknownTenantError
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ProgrammePeriod = Literal["2014-2020", "2021-2027"]
+StructureKind = Literal["centre", "roma-branch", "migrant-branch", "mobile-unit"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Region(Record):
+    id: Slug
+    name_el: Text
+    name_en: Text
+
+
+class Programme(Record):
+    period: ProgrammePeriod
+    name_el: Text
+    code_kind: Text | None = None
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,10}$")] | None = None
+    priority_axis_el: Text | None = None
+    budget_eur: Decimal | None = Field(default=None, ge=0)
+    budget_amended_eur: Decimal | None = Field(default=None, ge=0)
+    budget_amendment_el: Text | None = None
+
+
+class StaffPosition(Record):
+    role: StaffRole
+    count: int = Field(ge=1, le=50)
+
+
+class OpeningHours(Record):
+    kind: Literal["office", "public"]
+    days: Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$")]
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _closes_after_opening(self) -> OpeningHours:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
+        return self
+
+
+class Structure(Record):
+    id: Slug
+    kind: StructureKind
+    name_el: Text
+    address_el: Text | None = None
+    staff: tuple[StaffPosition, ...] = ()
+    hours: tuple[OpeningHours, ...] = ()
+
+
+class ReportedFigure(Record):
+    """A figure the municipality published, as the seed documents state it (used by the demo)."""
+
+    metric: Literal["beneficiaries_per_month", "requests_per_year", "new_beneficiaries_per_year",
+                    "beneficiaries_since_opening", "referrals_per_year", "networking_meetings_per_year"]
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-[0-9]{2})?$")]
+    value: int = Field(ge=0)
+    female: int | None = Field(default=None, ge=0)
+    male: int | None = Field(default=None, ge=0)
+    structure: Slug | None = None
+
+
+class Tenant(Record):
+    id: Slug
+    name_el: Text
+    name_en: Text
+    region: Slug
+    opened: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")] | None = None
+    supervised_by_el: Text | None = None
+    programmes: tuple[Programme, ...] = Field(min_length=1)
+    structures: tuple[Structure, ...] = Field(min_length=1)
+    reported: tuple[ReportedFigure, ...] = ()
+
+    @field_validator("opened")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            date.fromisoformat(value if len(value) == 10 else value + "-01")
+        return value
+
+    @model_validator(mode="after")
+    def _structures_unique(self) -> Tenant:
+        ids = [s.id for s in self.structures]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"structure ids repeat: {ids}")
+        if "centre" not in ids:
+            raise ValueError("every tenant has a structure with id 'centre'")
+        for figure in self.reported:
+            if figure.structure is not None and figure.structure not in ids:
+                raise ValueError(f"reported figure names unknown structure {figure.structure!r}")
+        return self
+
+    @property
+    def opened_on(self) -> date | None:
+        """The opening date; the 1st of the month where the sources give only the month."""
+        if self.opened is None:
+            return None
+        return date.fromisoformat(self.opened if len(self.opened) == 10 else self.opened + "-01")
+
+    def structure(self, structure_id: str) -> Structure:
+        for structure in self.structures:
+            if structure.id == structure_id:
+                return structure
+        raise UnknownStructureError(self.id, structure_id)
+
+    @property
+    def storage_name(self) -> str:
+        """A name safe as a PostgreSQL schema or a directory: the id with '-' turned into '_'."""
+        return "tenant_" + re.sub(r"[^a-z0-9]", "_", self.id)
+
+
+class TenantRegistry(Record):
+    schema_version: Literal[1]
+    regions: tuple[Region, ...] = Field(min_length=1)
+    tenants: tuple[Tenant, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TenantRegistry:
+        region_ids = [r.id for r in self.regions]
+        if len(set(region_ids)) != len(region_ids):
+            raise ValueError(f"region ids repeat: {region_ids}")
+        tenant_ids = [t.id for t in self.tenants]
+        if len(set(tenant_ids)) != len(tenant_ids):
+            raise ValueError(f"tenant ids repeat: {tenant_ids}")
+        for tenant in self.tenants:
+            if tenant.region not in region_ids:
+                raise ValueError(f"tenant {tenant.id!r} names unknown region {tenant.region!r}")
+        storage = [t.storage_name for t in self.tenants]
+        if len(set(storage)) != len(storage):
+            raise ValueError("two tenant ids map to the same storage name")
+        return self
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        for tenant in self.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise UnknownTenantError(tenant_id)
+
+    def region(self, region_id: str) -> Region:
+        for region in self.regions:
+            if region.id == region_id:
+                return region
+        raise ValueError(f"unknown region {region_id!r}")
+
+    def tenants_of(self, region_id: str) -> tuple[Tenant, ...]:
+        return tuple(t for t in self.tenants if t.region == region_id)
