@@ -35,6 +35,7 @@ class Activity(CaseEntry):
     def __init__(
         self,
         *,
+        id: UUID,
         kind: str,
         occurred_on: date,
         structure: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import event
 
@@ -24,6 +25,7 @@ class Beneficiary(CaseEntry):
     def __init__(
         self,
         *,
+        id: UUID,
         occurred_on: date,
         structure: str,
         recorded_by: str,

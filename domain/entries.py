@@ -13,7 +13,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.catalogue import CorrectionReason
-from domain.errors import DateInFutureError, EntryVoidedError, InvalidValueError, NotAmendableError
+from domain.errors import (
+    DateInFutureError,
+    EntryVoidedError,
+    InvalidValueError,
+    NotAmendableError,
+)
 
 
 def ensure_not_future(day: date, today: date, field: str = "occurred_on") -> None:

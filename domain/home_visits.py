@@ -20,6 +20,7 @@ class HomeVisit(CaseEntry):
     def __init__(
         self,
         *,
+        id: UUID,
         beneficiary_id: UUID,
         purpose: str,
         occurred_on: date,

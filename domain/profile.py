@@ -12,9 +12,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
-from domain.catalogue import Answer, EmploymentStatus, Gender, HouseholdSituation, ResidenceArea
+from domain.catalogue import (
+    Answer,
+    EmploymentStatus,
+    Gender,
+    HouseholdSituation,
+    ResidenceArea,
+)
 from domain.identifiers import normalise_afm, normalise_amka
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -26,6 +26,7 @@ class Referral(CaseEntry):
     def __init__(
         self,
         *,
+        id: UUID,
         beneficiary_id: UUID,
         request_id: UUID | None,
         destination: str,

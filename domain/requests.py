@@ -27,6 +27,7 @@ class CaseRequest(CaseEntry):
     def __init__(
         self,
         *,
+        id: UUID,
         beneficiary_id: UUID,
         category: str,
         occurred_on: date,

@@ -10,7 +10,14 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from domain.catalogue import StaffRole
 from domain.errors import UnknownStructureError, UnknownTenantError

@@ -1,0 +1,97 @@
+"""The composition root: the only place that picks concrete classes. Nothing is built at import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from domain.tenants import Tenant, TenantRegistry
+from infra.crypto import TenantKeys
+from infra.settings import Settings
+from infra.stores import PostgresStorage, SqliteStorage, TenantStorage
+from infra.tenant_registry import load_registry
+from services.casework import Casework, athens_today
+
+
+class TenantNotProvisionedError(Exception):
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id!r} has no store yet: run `kentra tenants sync`")
+
+
+class Kentra:
+    """The running platform: settings, tenants, and one casework service per tenant on demand."""
+
+    def __init__(self, settings: Settings, registry: TenantRegistry, today: Callable[[], date]) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.today = today
+        self._master_key = settings.master_key_bytes()
+        self._engine: Engine | None = None
+        self._storages: dict[str, TenantStorage] = {}
+        self._casework: dict[str, Casework] = {}
+
+    def _pg_engine(self) -> Engine:
+        if self._engine is None:
+            assert self.settings.database_url is not None
+            url = make_url(self.settings.database_url.get_secret_value()).set(drivername="postgresql+psycopg")
+            self._engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+        return self._engine
+
+    def keys(self, tenant: Tenant) -> TenantKeys:
+        return TenantKeys.derive(self._master_key, tenant.id)
+
+    def storage(self, tenant_id: str) -> TenantStorage:
+        tenant = self.registry.tenant(tenant_id)
+        if tenant_id not in self._storages:
+            if self.settings.embedded:
+                self._storages[tenant_id] = SqliteStorage(tenant, self.settings.data_dir)
+            else:
+                assert self.settings.database_url is not None
+                self._storages[tenant_id] = PostgresStorage(
+                    tenant, self.settings.database_url.get_secret_value(), self.settings.owner_url(),
+                    self._pg_engine(),
+                )
+        return self._storages[tenant_id]
+
+    def provision(self, tenant_id: str) -> bool:
+        """Create the tenant's store if missing; True if it was created now."""
+        tenant = self.registry.tenant(tenant_id)
+        storage = self.storage(tenant_id)
+        existed = storage.is_provisioned()
+        storage.provision(self.keys(tenant))
+        return not existed
+
+    def casework(self, tenant_id: str) -> Casework:
+        if tenant_id not in self._casework:
+            tenant = self.registry.tenant(tenant_id)
+            storage = self.storage(tenant_id)
+            if not storage.is_provisioned():
+                raise TenantNotProvisionedError(tenant_id)
+            self._casework[tenant_id] = Casework(
+                tenant=tenant, vault=storage.vault(self.keys(tenant)), env=storage.casework_env(),
+                today=self.today,
+            )
+        return self._casework[tenant_id]
+
+    def close(self) -> None:
+        for app in self._casework.values():
+            app.close()
+        for storage in self._storages.values():
+            storage.close()
+        if self._engine is not None:
+            self._engine.dispose()
+        self._casework.clear()
+        self._storages.clear()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    registry: TenantRegistry | None = None,
+    today: Callable[[], date] = athens_today,
+) -> Kentra:
+    settings = settings or Settings()
+    return Kentra(settings, registry or load_registry(settings.tenants_file), today)

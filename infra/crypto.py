@@ -1,0 +1,106 @@
+"""Key derivation and authenticated encryption for personal data.
+
+- A master key (32 bytes, outside the database) derives, per tenant and with HKDF, a key-encryption
+  key (wraps beneficiary keys), a blind-index key and a fingerprint key.
+- Each subject (beneficiary) has a random 256-bit data key; data are sealed with AES-256-GCM, with
+  the subject id as associated data so a sealed value cannot be moved to another person.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+SEAL_VERSION = "s1"
+NONCE_BYTES = 12
+
+
+class SealedDataError(Exception):
+    """A sealed value is malformed or fails authentication (tampered, or the wrong key)."""
+
+
+def _derive(master_key: bytes, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(master_key)
+
+
+@dataclass(frozen=True)
+class TenantKeys:
+    """The keys of one tenant, derived from the master key; never logged, never stored."""
+
+    tenant_id: str
+    kek: bytes
+    blind_index_key: bytes
+    fingerprint_key: bytes
+    kek_version: int = 1
+
+    @classmethod
+    def derive(cls, master_key: bytes, tenant_id: str, kek_version: int = 1) -> TenantKeys:
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes")
+        return cls(
+            tenant_id=tenant_id,
+            kek=_derive(master_key, f"kentra/{tenant_id}/kek/v{kek_version}"),
+            blind_index_key=_derive(master_key, f"kentra/{tenant_id}/blind-index/v1"),
+            fingerprint_key=_derive(master_key, f"kentra/{tenant_id}/fingerprint/v1"),
+            kek_version=kek_version,
+        )
+
+    def __repr__(self) -> str:  # keys must never reach a log or a traceback
+        return f"TenantKeys(tenant_id={self.tenant_id!r}, kek_version={self.kek_version})"
+
+    def wrap(self, subject_id: UUID, data_key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + AESGCM(self.kek).encrypt(nonce, data_key, subject_id.bytes)
+
+    def unwrap(self, subject_id: UUID, wrapped: bytes) -> bytes:
+        return AESGCM(self.kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject_id.bytes)
+
+    def blind_index(self, kind: str, value: str) -> str:
+        return hmac.new(self.blind_index_key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+    def fingerprint(self, data: bytes) -> str:
+        return hmac.new(self.fingerprint_key, data, hashlib.sha256).hexdigest()
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def seal(data_key: bytes, subject_id: UUID, data: Mapping[str, Any]) -> str:
+    """``s1.<subject hex>.<base64(nonce + ciphertext)>``: self-describing, so it opens anywhere."""
+    plaintext = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
+    nonce = os.urandom(NONCE_BYTES)
+    blob = nonce + AESGCM(data_key).encrypt(nonce, plaintext, subject_id.bytes)
+    return f"{SEAL_VERSION}.{subject_id.hex}.{base64.urlsafe_b64encode(blob).decode()}"
+
+
+def sealed_subject(token: str) -> UUID:
+    try:
+        version, subject_hex, _ = token.split(".", 2)
+        if version != SEAL_VERSION:
+            raise ValueError(version)
+        return UUID(hex=subject_hex)
+    except ValueError as error:
+        raise SealedDataError("not a sealed value") from error
+
+
+def unseal(data_key: bytes, token: str) -> dict[str, Any]:
+    subject_id = sealed_subject(token)
+    try:
+        blob = base64.urlsafe_b64decode(token.split(".", 2)[2])
+        plaintext = AESGCM(data_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], subject_id.bytes)
+    except Exception as error:  # InvalidTag, binascii.Error: all mean "not openable"
+        raise SealedDataError("sealed value does not open with its subject's key") from error
+    result: dict[str, Any] = json.loads(plaintext)
+    return result

@@ -1,0 +1,191 @@
+"""Where each tenant's event log and vault live, and how they are created (provisioned).
+
+- Embedded default: ``<data dir>/tenants/<id>/events.sqlite`` and ``vault.sqlite``.
+- PostgreSQL: one schema per tenant (``tenant_<id>``) holding ``casework_events`` and the vault
+  tables. Provisioning runs as the owner role; the application role gets SELECT, INSERT and
+  UPDATE on the events table (UPDATE only because the library's LOCK TABLE needs it: see
+  shared/notes/postgres-immutability.md) and triggers refuse every UPDATE, DELETE and TRUNCATE.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+from psycopg import sql
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from domain.tenants import Tenant
+from infra.crypto import TenantKeys
+from infra.vault import SqlVault
+
+APPLICATION_NAME = "Casework"
+EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
+SQLITE_EVENTS_TABLE = "stored_events"  # SQLite: one application per file, the library's own name
+
+
+class TenantStorage(ABC):
+    events_table: str
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+
+    @abstractmethod
+    def casework_env(self, *, create_table: bool = False) -> dict[str, str]: ...
+
+    @abstractmethod
+    def vault(self, keys: TenantKeys) -> SqlVault: ...
+
+    @abstractmethod
+    def provision(self, keys: TenantKeys) -> None:
+        """Create the tenant's log and vault if missing. Idempotent."""
+
+    @abstractmethod
+    def is_provisioned(self) -> bool: ...
+
+    def close(self) -> None:
+        """Release pooled connections."""
+
+    def _create_events_table(self) -> None:
+        factory = InfrastructureFactory.construct(Environment(APPLICATION_NAME, self.casework_env(create_table=True)))
+        factory.application_recorder()
+        factory.close()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased keys leave no bytes behind in free pages
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class SqliteStorage(TenantStorage):
+    events_table = SQLITE_EVENTS_TABLE
+
+    def __init__(self, tenant: Tenant, data_dir: Path) -> None:
+        super().__init__(tenant)
+        self.directory = data_dir / "tenants" / tenant.id
+        self.events_file = self.directory / "events.sqlite"
+        self.vault_file = self.directory / "vault.sqlite"
+        self._engine: Engine | None = None
+
+    def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.events_file),
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y" if create_table else "n",
+        }
+
+    def _vault_engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(f"sqlite:///{self.vault_file}")
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+        return self._engine
+
+    def vault(self, keys: TenantKeys) -> SqlVault:
+        return SqlVault(self._vault_engine(), keys)
+
+    def is_provisioned(self) -> bool:
+        return self.events_file.exists() and self.vault_file.exists()
+
+    def provision(self, keys: TenantKeys) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._create_events_table()
+        with sqlite3.connect(self.events_file) as conn:
+            for operation in ("UPDATE", "DELETE"):
+                conn.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {self.events_table}_refuse_{operation.lower()} "
+                    f"BEFORE {operation} ON {self.events_table} "
+                    f"BEGIN SELECT RAISE(ABORT, 'events are immutable: {operation} refused'); END"
+                )
+        self.vault(keys).create_tables()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+class PostgresStorage(TenantStorage):
+    events_table = EVENTS_TABLE
+
+    def __init__(self, tenant: Tenant, url: str, owner_url: str, engine: Engine) -> None:
+        super().__init__(tenant)
+        self.url = make_url(url)
+        self.owner_url = make_url(owner_url)
+        self.schema = tenant.storage_name
+        self._engine = engine
+
+    def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
+        url = self.owner_url if create_table else self.url
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database or "",
+            "POSTGRES_HOST": url.host or "localhost",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "CREATE_TABLE": "y" if create_table else "n",
+        }
+
+    def vault(self, keys: TenantKeys) -> SqlVault:
+        return SqlVault(self._engine, keys, schema=self.schema)
+
+    def _owner_connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            self.owner_url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+        )
+
+    def is_provisioned(self) -> bool:
+        with self._owner_connect() as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (f"{self.schema}.{EVENTS_TABLE}",)).fetchone()
+        return row is not None and row[0] is not None
+
+    def provision(self, keys: TenantKeys) -> None:
+        schema = sql.Identifier(self.schema)
+        table = sql.Identifier(self.schema, EVENTS_TABLE)
+        with self._owner_connect() as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        self._create_events_table()
+        owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"))
+        try:
+            SqlVault(owner_engine, keys, schema=self.schema).create_tables()
+        finally:
+            owner_engine.dispose()
+        with self._owner_connect() as conn:
+            conn.execute(sql.SQL(
+                "CREATE OR REPLACE FUNCTION {}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION 'events are immutable: % on %.% refused', "
+                "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
+            ).format(schema))
+            conn.execute(sql.SQL(
+                "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
+                "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
+            ).format(table, schema))
+            conn.execute(sql.SQL(
+                "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
+            ).format(table, schema))
+            app_role = self.url.username
+            if app_role and app_role != self.owner_url.username:
+                role = sql.Identifier(app_role)
+                conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+                conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
+                conn.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}").format(table, role))
+                conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role))
+                conn.execute(sql.SQL(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}"
+                ).format(sql.Identifier(self.schema, "vault_subject_keys"),
+                         sql.Identifier(self.schema, "vault_lookup"), role))

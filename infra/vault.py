@@ -1,0 +1,169 @@
+"""The personal-data vault of one tenant: wrapped subject keys and blind-index claims, in SQL.
+
+These two tables are the only mutable ones in a tenant's store: deleting a row of
+``vault_subject_keys`` is how a person's data are erased from an immutable log.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+
+from infra.crypto import TenantKeys, new_data_key, seal, sealed_subject, unseal
+
+metadata = MetaData()
+
+subject_keys = Table(
+    "vault_subject_keys",
+    metadata,
+    Column("subject_id", Uuid, primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("kek_version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+lookup = Table(
+    "vault_lookup",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("blind_index", String(64), primary_key=True),
+    Column("owner_id", Uuid, nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+)
+
+CACHE_SIZE = 4096
+
+
+class SqlVault:
+    """PersonalDataVault over SQLAlchemy: SQLite file or a PostgreSQL schema."""
+
+    def __init__(self, engine: Engine, keys: TenantKeys, schema: str | None = None) -> None:
+        self._engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
+        self._keys = keys
+        self._cache: OrderedDict[UUID, bytes] = OrderedDict()
+        self._pending: dict[UUID, bytes] | None = None
+
+    def create_tables(self) -> None:
+        metadata.create_all(self._engine)
+
+    def _remember(self, subject_id: UUID, data_key: bytes) -> bytes:
+        self._cache[subject_id] = data_key
+        self._cache.move_to_end(subject_id)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return data_key
+
+    def _stored_key(self, subject_id: UUID) -> bytes | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(subject_keys.c.wrapped_key).where(subject_keys.c.subject_id == subject_id)
+            ).first()
+        return None if row is None else self._keys.unwrap(subject_id, row[0])
+
+    def _data_key(self, subject_id: UUID, *, create: bool) -> bytes | None:
+        if subject_id in self._cache:
+            self._cache.move_to_end(subject_id)
+            return self._cache[subject_id]
+        if self._pending is not None and subject_id in self._pending:
+            return self._pending[subject_id]
+        stored = self._stored_key(subject_id)
+        if stored is not None:
+            return self._remember(subject_id, stored)
+        if not create:
+            return None
+        data_key = new_data_key()
+        if self._pending is not None:
+            self._pending[subject_id] = data_key
+            return data_key
+        self._insert_keys({subject_id: data_key})
+        return self._remember(subject_id, data_key)
+
+    def _insert_keys(self, keys: Mapping[UUID, bytes]) -> None:
+        if not keys:
+            return
+        now = datetime.now(UTC)
+        rows = [
+            {"subject_id": subject_id, "wrapped_key": self._keys.wrap(subject_id, data_key),
+             "kek_version": self._keys.kek_version, "created_at": now}
+            for subject_id, data_key in keys.items()
+        ]
+        with self._engine.begin() as conn:
+            conn.execute(insert(subject_keys), rows)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        if self._pending is not None:  # nested: the outer batch writes
+            yield
+            return
+        self._pending = {}
+        try:
+            yield
+            self._insert_keys(self._pending)
+            for subject_id, data_key in self._pending.items():
+                self._remember(subject_id, data_key)
+        finally:
+            self._pending = None
+
+    def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str:
+        data_key = self._data_key(subject_id, create=True)
+        assert data_key is not None  # create=True always yields a key
+        return seal(data_key, subject_id, data)
+
+    def unseal(self, token: str) -> dict[str, Any] | None:
+        data_key = self._data_key(sealed_subject(token), create=False)
+        return None if data_key is None else unseal(data_key, token)
+
+    def blind_index(self, kind: str, value: str) -> str:
+        return self._keys.blind_index(kind, value)
+
+    def fingerprint(self, data: bytes) -> str:
+        return self._keys.fingerprint(data)
+
+    def lookup(self, kind: str, index: str) -> UUID | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(lookup.c.owner_id).where(lookup.c.kind == kind, lookup.c.blind_index == index)
+            ).first()
+        return None if row is None else UUID(str(row[0]))
+
+    def claim(self, kind: str, index: str, owner: UUID) -> UUID:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(lookup).values(
+                    kind=kind, blind_index=index, owner_id=owner, claimed_at=datetime.now(UTC)))
+        except IntegrityError:
+            holder = self.lookup(kind, index)
+            if holder is None:  # released in between: try once more
+                return self.claim(kind, index, owner)
+            return holder
+        return owner
+
+    def release(self, kind: str, index: str, owner: UUID) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(lookup).where(
+                lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner))
+
+    def subjects(self) -> Iterator[UUID]:
+        with self._engine.connect() as conn:
+            for row in conn.execute(select(subject_keys.c.subject_id)):
+                yield UUID(str(row[0]))

@@ -1,0 +1,525 @@
+"""The casework service of one tenant: records commands as events in the tenant's own log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from domain.activities import Activity, check_activity_shape
+from domain.beneficiaries import Beneficiary
+from domain.entries import CaseEntry, ensure_not_future
+from domain.errors import (
+    CommandIdReusedError,
+    ConcurrentChangeError,
+    DateOrderError,
+    DomainError,
+    DuplicateBeneficiaryError,
+    EntryNotFoundError,
+    EntryVoidedError,
+    InvalidValueError,
+)
+from domain.home_visits import HomeVisit
+from domain.identifiers import normalise_amka
+from domain.profile import (
+    ParticipantProfile,
+    PersonalDetails,
+    SpecialCategoryAnswers,
+    age_on,
+)
+from domain.referrals import Referral
+from domain.requests import CaseRequest
+from domain.tenants import Tenant
+from services import commands as c
+from services.idempotency import CommandRecord, command_record_id, entry_id_for
+from services.ports import PersonalDataVault
+
+ATHENS = ZoneInfo("Europe/Athens")
+E = TypeVar("E", bound=CaseEntry)
+
+
+def athens_today() -> date:
+    return datetime.now(ATHENS).date()
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Outcome(BaseModel):
+    """What a command did: the entry it created or changed, and that entry's version after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command_id: str
+    command: str
+    entry_id: UUID
+    kind: str
+    version: int
+    replayed: bool = False
+
+
+def validated(model: type[BaseModel], data: Any, prefix: str) -> BaseModel:
+    """Validate with pydantic, turning its first error into a DomainError that names the field."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        path = ".".join(str(part) for part in (prefix, *first["loc"]) if part != "")
+        raise InvalidValueError(f"{path}: {first['msg']}", field=path) from None
+
+
+def plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Enum members as their codes, so events hold plain JSON values."""
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+
+
+class _Work:
+    """A unit of work: the entries a batch of commands touched, saved together at the end."""
+
+    def __init__(self, app: Casework) -> None:
+        self.app = app
+        self.entries: dict[UUID, CaseEntry] = {}
+        self.records: dict[UUID, CommandRecord] = {}
+        self.claims: list[tuple[str, str, UUID]] = []
+
+    def get(self, entry_id: UUID, cls: type[E], kind: str) -> E:
+        entry = self.entries.get(entry_id)
+        if entry is None:
+            try:
+                entry = self.app.repository.get(entry_id)
+            except AggregateNotFoundError:
+                raise EntryNotFoundError(entry_id, kind) from None
+            if not isinstance(entry, CaseEntry):
+                raise EntryNotFoundError(entry_id, kind)
+            self.entries[entry_id] = entry
+        if not isinstance(entry, cls):
+            raise EntryNotFoundError(entry_id, kind)
+        return entry
+
+    def exists(self, entry_id: UUID) -> CaseEntry | None:
+        try:
+            return self.get(entry_id, CaseEntry, "entry")
+        except EntryNotFoundError:
+            return None
+
+    def add(self, entry: CaseEntry) -> None:
+        self.entries[entry.id] = entry
+
+    def pending(self) -> list[Any]:
+        return [*self.entries.values(), *self.records.values()]
+
+
+class Casework(Application):
+    """One per tenant. Every public command method is idempotent on its ``command_id``."""
+
+    name = "Casework"
+
+    def __init__(
+        self,
+        *,
+        tenant: Tenant,
+        vault: PersonalDataVault,
+        env: Mapping[str, str],
+        today: Callable[[], date] = athens_today,
+    ) -> None:
+        self.tenant = tenant
+        self.vault = vault
+        self.today = today
+        super().__init__(env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # ------------------------------------------------------------------ commands
+    def execute(self, command: c.AnyCommand) -> Outcome:
+        """Record one command. Raises a DomainError if it is refused; nothing is then recorded."""
+        result = self.execute_many([command])[0]
+        if isinstance(result, DomainError):
+            raise result
+        return result
+
+    def execute_many(self, commands: Iterable[c.AnyCommand]) -> list[Outcome | DomainError]:
+        """Record many commands in one transaction; each refused one is reported and skipped.
+
+        Later commands may act on entries that earlier ones in the same batch created.
+        """
+        batch = list(commands)
+        work = _Work(self)
+        results: list[Outcome | DomainError] = []
+        with self.vault.batch():
+            for command in batch:
+                try:
+                    results.append(self._run(work, command))
+                except DomainError as error:
+                    results.append(error)
+        try:
+            self.save(*work.pending())
+        except IntegrityError:
+            for kind, index, owner in work.claims:
+                self.vault.release(kind, index, owner)
+            if len(batch) == 1:
+                record = self._record_of(batch[0])
+                if record is None:
+                    raise ConcurrentChangeError(
+                        "the record was changed by someone else at the same time; reload and retry"
+                    ) from None
+                return [self._replay(batch[0], record)]
+            # Someone else wrote to one of these entries meanwhile: fall back to one at a time.
+            return [self._one_at_a_time(command) for command in batch]
+        return results
+
+    def _one_at_a_time(self, command: c.AnyCommand) -> Outcome | DomainError:
+        try:
+            return self.execute(command)
+        except DomainError as error:
+            return error
+
+    def _fingerprint(self, command: c.AnyCommand) -> str:
+        payload = command.model_dump(mode="json", exclude={"command_id"})
+        return self.vault.fingerprint(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode())
+
+    def _record_of(self, command: c.AnyCommand) -> CommandRecord | None:
+        try:
+            record = self.repository.get(command_record_id(self.tenant.id, command.command_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(record, CommandRecord)
+        return record
+
+    def _replay(self, command: c.AnyCommand, record: CommandRecord) -> Outcome:
+        if record.command != command.command or record.fingerprint != self._fingerprint(command):
+            raise CommandIdReusedError
+        return Outcome(command_id=command.command_id, command=record.command, entry_id=record.entry_id,
+                       kind=record.kind, version=record.entry_version, replayed=True)
+
+    def _run(self, work: _Work, command: c.AnyCommand) -> Outcome:
+        record_id = command_record_id(self.tenant.id, command.command_id)
+        earlier = work.records.get(record_id) or self._record_of(command)
+        if earlier is not None:
+            return self._replay(command, earlier)
+        handler: Callable[[_Work, Any], CaseEntry] = getattr(self, f"_{command.command}")
+        entry = handler(work, command)
+        work.add(entry)
+        work.records[record_id] = CommandRecord(
+            id=record_id, command=command.command, fingerprint=self._fingerprint(command),
+            entry_id=entry.id, kind=entry.KIND, version=entry.version,
+        )
+        return Outcome(command_id=command.command_id, command=command.command, entry_id=entry.id,
+                       kind=entry.KIND, version=entry.version)
+
+    # ------------------------------------------------------------------ helpers
+    def _structure(self, structure: str | None, default: str) -> str:
+        return self.tenant.structure(structure or default).id
+
+    def _not_future(self, day: date, field: str = "occurred_on") -> None:
+        ensure_not_future(day, self.today(), field)
+
+    def _seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str | None:
+        kept = {k: v for k, v in data.items() if v is not None}
+        return self.vault.seal(subject_id, kept) if kept else None
+
+    def _expect(self, entry: CaseEntry, expected_version: int | None) -> None:
+        entry.ensure_open_for_changes()
+        if expected_version is not None and entry.version != expected_version:
+            raise ConcurrentChangeError(
+                f"{entry.KIND} {entry.id} is at version {entry.version}, not {expected_version}; reload and retry"
+            )
+
+    def _active_beneficiary(self, work: _Work, beneficiary_id: UUID) -> Beneficiary:
+        beneficiary = work.get(beneficiary_id, Beneficiary, "beneficiary")
+        if beneficiary.voided:
+            raise EntryVoidedError(beneficiary_id)
+        return beneficiary
+
+    def _after_intake(self, beneficiary: Beneficiary, day: date) -> None:
+        if day < beneficiary.occurred_on:
+            raise DateOrderError(f"date precedes the beneficiary's intake ({beneficiary.occurred_on})",
+                                 field="occurred_on")
+
+    def _claim_amka(self, work: _Work, amka: str, owner: UUID) -> None:
+        index = self.vault.blind_index("amka", amka)
+        holder = self.vault.claim("amka", index, owner)
+        if holder != owner:
+            existing = work.exists(holder)
+            if existing is not None and not existing.voided:
+                raise DuplicateBeneficiaryError(holder)
+            # The holder was voided, or a crash left a claim with no record behind it: take it over.
+            self.vault.release("amka", index, holder)
+            holder = self.vault.claim("amka", index, owner)
+            if holder != owner:
+                raise DuplicateBeneficiaryError(holder)
+        work.claims.append(("amka", index, owner))
+
+    # ------------------------------------------------------------------ handlers
+    def _register_beneficiary(self, work: _Work, cmd: c.RegisterBeneficiary) -> Beneficiary:
+        structure = self._structure(cmd.structure, "centre")
+        self._not_future(cmd.occurred_on)
+        birth = cmd.personal.birth_date
+        self._not_future(birth, "personal.birth_date")
+        if birth > cmd.occurred_on:
+            raise DateOrderError("birth date is after the intake", field="personal.birth_date")
+        age = age_on(birth, cmd.occurred_on)
+        if age > 120:
+            raise InvalidValueError("birth date gives an age over 120", field="personal.birth_date")
+        profile = ParticipantProfile(age_at_entry=age, **cmd.profile.model_dump())
+        beneficiary_id = entry_id_for(self.tenant.id, cmd.command_id)
+        if cmd.personal.amka is not None:
+            self._claim_amka(work, cmd.personal.amka, beneficiary_id)
+        sealed = self.vault.seal(beneficiary_id, {
+            "personal": cmd.personal.model_dump(mode="json"),
+            "special": cmd.special.model_dump(mode="json"),
+        })
+        return Beneficiary(
+            id=beneficiary_id, occurred_on=cmd.occurred_on, structure=structure,
+            recorded_by=cmd.recorded_by, profile=profile.model_dump(mode="json"), sealed=sealed,
+        )
+
+    def _open_request(self, work: _Work, cmd: c.OpenRequest) -> CaseRequest:
+        beneficiary = self._active_beneficiary(work, cmd.beneficiary_id)
+        self._not_future(cmd.occurred_on)
+        self._after_intake(beneficiary, cmd.occurred_on)
+        return CaseRequest(
+            id=entry_id_for(self.tenant.id, cmd.command_id), beneficiary_id=beneficiary.id,
+            category=cmd.category.value, occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, beneficiary.structure), recorded_by=cmd.recorded_by,
+            agency=cmd.agency.value if cmd.agency else None, agency_reference=cmd.agency_reference,
+            sealed=self._seal(beneficiary.id, {"notes": cmd.notes}),
+        )
+
+    def _start_request_progress(self, work: _Work, cmd: c.StartRequestProgress) -> CaseRequest:
+        request = work.get(cmd.request_id, CaseRequest, "request")
+        self._expect(request, cmd.expected_version)
+        request.start_progress(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
+                               structure=self._structure(cmd.structure, request.structure))
+        return request
+
+    def _close(self, work: _Work, cmd: c.CloseRequest) -> CaseRequest:
+        request = work.get(cmd.request_id, CaseRequest, "request")
+        self._expect(request, cmd.expected_version)
+        step = {"resolve_request": request.resolve, "close_request_unresolved": request.close_unresolved,
+                "withdraw_request": request.withdraw}[cmd.command]
+        step(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
+             structure=self._structure(cmd.structure, request.structure),
+             sealed=self._seal(request.subject_id, {"notes": cmd.notes}))
+        return request
+
+    _resolve_request = _close
+    _close_request_unresolved = _close
+    _withdraw_request = _close
+
+    def _record_agency_status(self, work: _Work, cmd: c.RecordAgencyStatus) -> CaseRequest:
+        request = work.get(cmd.request_id, CaseRequest, "request")
+        self._expect(request, cmd.expected_version)
+        request.record_agency_status(agency=cmd.agency, reference=cmd.reference, status=cmd.status,
+                                     occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
+                                     structure=self._structure(cmd.structure, request.structure))
+        return request
+
+    def _send_referral(self, work: _Work, cmd: c.SendReferral) -> Referral:
+        beneficiary = self._active_beneficiary(work, cmd.beneficiary_id)
+        self._not_future(cmd.occurred_on)
+        self._after_intake(beneficiary, cmd.occurred_on)
+        if cmd.request_id is not None:
+            request = work.get(cmd.request_id, CaseRequest, "request")
+            if request.beneficiary_id != beneficiary.id:
+                raise InvalidValueError("the request belongs to another beneficiary", field="request_id")
+        return Referral(
+            id=entry_id_for(self.tenant.id, cmd.command_id), beneficiary_id=beneficiary.id,
+            request_id=cmd.request_id, destination=cmd.destination.value, occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, beneficiary.structure), recorded_by=cmd.recorded_by,
+            sealed=self._seal(beneficiary.id, {"notes": cmd.notes}),
+        )
+
+    def _answer_referral(self, work: _Work, cmd: c.AnswerReferral) -> Referral:
+        referral = work.get(cmd.referral_id, Referral, "referral")
+        self._expect(referral, cmd.expected_version)
+        structure = self._structure(cmd.structure, referral.structure)
+        if cmd.command == "accept_referral":
+            referral.accept(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
+                            structure=structure)
+        else:
+            referral.decline(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
+                             structure=structure, sealed_reason=self._seal(referral.subject_id, {"notes": cmd.notes}))
+        return referral
+
+    _accept_referral = _answer_referral
+    _decline_referral = _answer_referral
+
+    def _record_referral_outcome(self, work: _Work, cmd: c.RecordReferralOutcome) -> Referral:
+        referral = work.get(cmd.referral_id, Referral, "referral")
+        self._expect(referral, cmd.expected_version)
+        referral.record_outcome(outcome=cmd.outcome, occurred_on=cmd.occurred_on, today=self.today(),
+                                recorded_by=cmd.recorded_by,
+                                structure=self._structure(cmd.structure, referral.structure),
+                                sealed=self._seal(referral.subject_id, {"notes": cmd.notes}))
+        return referral
+
+    def _record_home_visit(self, work: _Work, cmd: c.RecordHomeVisit) -> HomeVisit:
+        beneficiary = self._active_beneficiary(work, cmd.beneficiary_id)
+        self._not_future(cmd.occurred_on)
+        self._after_intake(beneficiary, cmd.occurred_on)
+        if cmd.follow_up_due is not None and cmd.follow_up_due < cmd.occurred_on:
+            raise DateOrderError("a follow-up cannot be due before the visit", field="follow_up_due")
+        return HomeVisit(
+            id=entry_id_for(self.tenant.id, cmd.command_id), beneficiary_id=beneficiary.id,
+            purpose=cmd.purpose.value, occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, beneficiary.structure), recorded_by=cmd.recorded_by,
+            follow_up_due=cmd.follow_up_due, sealed=self._seal(beneficiary.id, {"findings": cmd.findings}),
+        )
+
+    def _complete_home_visit_follow_up(self, work: _Work, cmd: c.CompleteHomeVisitFollowUp) -> HomeVisit:
+        visit = work.get(cmd.visit_id, HomeVisit, "home visit")
+        self._expect(visit, cmd.expected_version)
+        visit.complete_follow_up(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
+                                 structure=self._structure(cmd.structure, visit.structure),
+                                 sealed=self._seal(visit.subject_id, {"notes": cmd.notes}))
+        return visit
+
+    def _record_activity(self, work: _Work, cmd: c.RecordActivity) -> Activity:
+        self._not_future(cmd.occurred_on)
+        for beneficiary_id in cmd.beneficiary_ids:
+            self._after_intake(self._active_beneficiary(work, beneficiary_id), cmd.occurred_on)
+        participants = max(cmd.participants, len(cmd.beneficiary_ids))
+        event_type = cmd.event_type.value if cmd.event_type else None
+        check_activity_shape(cmd.kind.value, cmd.beneficiary_ids, participants, event_type)
+        activity_id = entry_id_for(self.tenant.id, cmd.command_id)
+        subject = cmd.beneficiary_ids[0] if len(cmd.beneficiary_ids) == 1 else activity_id
+        return Activity(
+            id=activity_id, kind=cmd.kind.value, occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, "centre"), recorded_by=cmd.recorded_by,
+            beneficiary_ids=list(cmd.beneficiary_ids), participants=participants, event_type=event_type,
+            agency=cmd.agency.value if cmd.agency else None,
+            sealed=self._seal(subject, {
+                "notes": cmd.notes,
+                "volunteer": cmd.volunteer.model_dump(mode="json") if cmd.volunteer else None,
+            }),
+        )
+
+    def _amend_entry(self, work: _Work, cmd: c.AmendEntry) -> CaseEntry:
+        entry = work.get(cmd.entry_id, CaseEntry, "entry")
+        self._expect(entry, cmd.expected_version)
+        changes = plain(validated(c.CHANGES_BY_KIND[entry.KIND], cmd.changes, "changes")
+                        .model_dump(exclude_unset=True))
+        if "structure" in changes:
+            changes["structure"] = self._structure(changes["structure"], entry.structure)
+        if "beneficiary_ids" in changes:
+            for beneficiary_id in changes["beneficiary_ids"]:
+                self._active_beneficiary(work, beneficiary_id)
+        sealed: str | None = None
+        if isinstance(entry, Beneficiary):
+            changes, sealed = self._amend_beneficiary(work, entry, changes, cmd)
+        elif cmd.personal or cmd.special:
+            raise InvalidValueError("only a beneficiary has personal data to amend", field="personal")
+        entry.amend(changes=changes, sealed=sealed, reason=cmd.reason,
+                    sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),
+                    today=self.today(), recorded_by=cmd.recorded_by,
+                    structure=self._structure(cmd.structure, entry.structure))
+        return entry
+
+    def _amend_beneficiary(
+        self, work: _Work, entry: Beneficiary, changes: dict[str, Any], cmd: c.AmendEntry
+    ) -> tuple[dict[str, Any], str | None]:
+        sealed: str | None = None
+        birth_date: date | None = None
+        if cmd.personal or cmd.special:
+            current = self.vault.unseal(entry.sealed) if entry.sealed else None
+            if current is None:
+                raise InvalidValueError("this beneficiary's personal data were erased", field="personal")
+            personal = validated(PersonalDetails, {**current["personal"], **(cmd.personal or {})}, "personal")
+            special = validated(SpecialCategoryAnswers, {**current["special"], **(cmd.special or {})}, "special")
+            assert isinstance(personal, PersonalDetails)
+            new_amka, old_amka = personal.amka, current["personal"].get("amka")
+            if new_amka is not None and new_amka != old_amka:
+                self._claim_amka(work, new_amka, entry.id)
+            if personal.birth_date != date.fromisoformat(current["personal"]["birth_date"]):
+                birth_date = personal.birth_date
+            sealed = self.vault.seal(entry.id, {"personal": personal.model_dump(mode="json"),
+                                                "special": special.model_dump(mode="json")})
+        intake = changes.get("occurred_on", entry.occurred_on)
+        if "profile" in changes or birth_date is not None or "occurred_on" in changes:
+            profile = {**entry.profile, **(changes.get("profile") or {})}
+            if birth_date is None:
+                current = self.vault.unseal(entry.sealed) if entry.sealed else None
+                birth_date = date.fromisoformat(current["personal"]["birth_date"]) if current else None
+            if birth_date is not None:
+                profile["age_at_entry"] = age_on(birth_date, intake)
+            model = validated(ParticipantProfile, profile, "changes.profile")
+            changes["profile"] = model.model_dump(mode="json")
+        return changes, sealed
+
+    def _void_entry(self, work: _Work, cmd: c.VoidEntry) -> CaseEntry:
+        entry = work.get(cmd.entry_id, CaseEntry, "entry")
+        self._expect(entry, cmd.expected_version)
+        entry.void(reason=cmd.reason, sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),
+                   today=self.today(), recorded_by=cmd.recorded_by,
+                   structure=self._structure(cmd.structure, entry.structure))
+        return entry
+
+    # ------------------------------------------------------------------ queries
+    def entry(self, entry_id: UUID) -> CaseEntry:
+        try:
+            entry = self.repository.get(entry_id)
+        except AggregateNotFoundError:
+            raise EntryNotFoundError(entry_id) from None
+        if not isinstance(entry, CaseEntry):
+            raise EntryNotFoundError(entry_id)
+        return entry
+
+    def find_by_amka(self, amka: str) -> UUID | None:
+        """The active beneficiary with this ΑΜΚΑ, if any (through the keyed blind index)."""
+        holder = self.vault.lookup("amka", self.vault.blind_index("amka", normalise_amka(amka)))
+        if holder is None:
+            return None
+        try:
+            entry = self.entry(holder)
+        except EntryNotFoundError:
+            return None
+        return None if entry.voided else holder
+
+    def _open(self, value: Any, reveal: bool) -> Any:
+        if not reveal or value is None:
+            return "[sealed]" if value is not None else None
+        opened = self.vault.unseal(value)
+        return "[erased]" if opened is None else opened
+
+    def describe(self, entry_id: UUID, *, reveal: bool = False) -> dict[str, Any]:
+        """The entry's current state as JSON-ready data; sealed data opened only if ``reveal``."""
+        entry = self.entry(entry_id)
+        state = {k: v for k, v in vars(entry).items() if not k.startswith("_")}
+        state["sealed"] = self._open(state.get("sealed"), reveal)
+        return {"id": str(entry.id), "kind": entry.KIND, "version": entry.version,
+                "created_on": entry.created_on.isoformat(), "modified_on": entry.modified_on.isoformat(),
+                "state": json.loads(json.dumps(state, default=str))}
+
+    def history(self, entry_id: UUID, *, reveal: bool = False) -> list[dict[str, Any]]:
+        """Every event of the entry, oldest first, with when it was recorded."""
+        self.entry(entry_id)
+        rows = []
+        for domain_event in self.events.get(entry_id):
+            attributes = {k: v for k, v in vars(domain_event).items()
+                          if k not in {"originator_id", "originator_version", "timestamp", "originator_topic"}}
+            for name in list(attributes):
+                if name.startswith("sealed"):
+                    attributes[name] = self._open(attributes[name], reveal)
+            rows.append({"event": type(domain_event).__qualname__, "version": domain_event.originator_version,
+                         "recorded_at": domain_event.timestamp.isoformat(),
+                         "attributes": json.loads(json.dumps(attributes, default=str))})
+        return rows

@@ -1,0 +1,42 @@
+"""What the services need from infrastructure, as protocols; infra provides the concrete classes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+from uuid import UUID
+
+
+class PersonalDataVault(Protocol):
+    """Seals personal data under one key per subject (a beneficiary, or an entry of its own).
+
+    Deleting a subject's key erases everything sealed under it. Blind indexes let intake find a
+    person by ΑΜΚΑ without storing the ΑΜΚΑ in clear.
+    """
+
+    def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str: ...
+
+    def unseal(self, token: str) -> dict[str, Any] | None:
+        """The sealed data, or None where the subject's key was erased."""
+        ...
+
+    def blind_index(self, kind: str, value: str) -> str: ...
+
+    def fingerprint(self, data: bytes) -> str:
+        """A keyed digest: equal inputs give equal digests, and nobody without the key can test a guess."""
+        ...
+
+    def lookup(self, kind: str, index: str) -> UUID | None: ...
+
+    def claim(self, kind: str, index: str, owner: UUID) -> UUID:
+        """Bind ``index`` to ``owner`` unless it is bound already; returns who holds it now."""
+        ...
+
+    def release(self, kind: str, index: str, owner: UUID) -> None: ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group the keys created inside into one write, made before the block's events are saved."""
+        ...
+
+    def subjects(self) -> Iterator[UUID]: ...
