@@ -62,6 +62,15 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class BatchRefusedError(DomainError):
+    """An all-or-nothing batch had refused commands, so none of it was recorded."""
+
+    def __init__(self, results: list[Outcome | DomainError]) -> None:
+        refused = sum(isinstance(result, DomainError) for result in results)
+        super().__init__(f"{refused} of {len(results)} commands were refused; nothing was recorded")
+        self.results = results
+
+
 class Outcome(BaseModel):
     """What a command did: the entry it created or changed, and that entry's version after it."""
 
@@ -156,10 +165,13 @@ class Casework(Application):
             raise result
         return result
 
-    def execute_many(self, commands: Iterable[c.AnyCommand]) -> list[Outcome | DomainError]:
+    def execute_many(
+        self, commands: Iterable[c.AnyCommand], *, atomic: bool = False
+    ) -> list[Outcome | DomainError]:
         """Record many commands in one transaction; each refused one is reported and skipped.
 
-        Later commands may act on entries that earlier ones in the same batch created.
+        Later commands may act on entries that earlier ones in the same batch created. With
+        ``atomic``, one refusal records nothing at all and raises BatchRefusedError.
         """
         batch = list(commands)
         work = _Work(self)
@@ -170,6 +182,10 @@ class Casework(Application):
                     results.append(self._run(work, command))
                 except DomainError as error:
                     results.append(error)
+        if atomic and any(isinstance(result, DomainError) for result in results):
+            for kind, index, owner in work.claims:
+                self.vault.release(kind, index, owner)
+            raise BatchRefusedError(results)
         try:
             self.save(*work.pending())
         except IntegrityError:
@@ -523,3 +539,15 @@ class Casework(Application):
                          "recorded_at": domain_event.timestamp.isoformat(),
                          "attributes": json.loads(json.dumps(attributes, default=str))})
         return rows
+
+
+def read_log(app: Application, *, batch: int = 1000) -> Iterable[Any]:
+    """Every domain event of an application's log, in recording order."""
+    start: int | None = None
+    while True:
+        notifications = app.recorder.select_notifications(start=start, limit=batch, inclusive_of_start=False)
+        if not notifications:
+            return
+        for notification in notifications:
+            yield app.mapper.to_domain_event(notification)
+        start = notifications[-1].id

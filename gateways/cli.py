@@ -1,0 +1,249 @@
+"""The ``kentra`` command. Scripts send JSON in and get JSON out; people get tables and progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+from uuid import UUID
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from domain.errors import DomainError
+from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
+from infra.settings import Settings, SettingsError
+from infra.tenant_registry import RegistryFileError, load_registry
+from services.casework import BatchRefusedError, Casework, Outcome, read_log
+from services.commands import COMMAND_ADAPTER, AnyCommand
+from services.demo import DemoHistory, summarise
+
+app = typer.Typer(help="Kentra: casework and ESF indicators for Community Centres.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+tenants_app = typer.Typer(help="The municipalities (tenants).", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+out = Console()
+err = Console(stderr=True)
+
+TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id, e.g. sofades")]
+DEMO_BATCH = 400
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def platform() -> Iterator[Kentra]:
+    try:
+        kentra = bootstrap(Settings())
+    except (SettingsError, RegistryFileError) as error:
+        fail(str(error))
+    try:
+        yield kentra
+    except TenantNotProvisionedError as error:
+        fail(str(error))
+    except DomainError as error:
+        fail(error.message)
+    finally:
+        kentra.close()
+
+
+def emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@tenants_app.command("list")
+def tenants_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
+    """List the tenants with their region, programme and structures."""
+    try:
+        registry = load_registry(Settings().tenants_file)
+    except (SettingsError, RegistryFileError) as error:
+        fail(str(error))
+    if as_json:
+        emit([t.model_dump(mode="json", exclude={"reported"}) for t in registry.tenants])
+        return
+    table = Table("id", "Δήμος", "region", "programme (code)", "opened", "structures")
+    for t in registry.tenants:
+        programme = t.programmes[0]
+        code = f"{programme.period} ({programme.code_kind} {programme.code})" if programme.code else programme.period
+        table.add_row(t.id, t.name_el, t.region, code, t.opened or "—", ", ".join(s.id for s in t.structures))
+    out.print(table)
+
+
+@tenants_app.command("validate")
+def tenants_validate(file: Annotated[Path | None, typer.Argument(help="Defaults to KENTRA_TENANTS_FILE")] = None) -> None:
+    """Check a tenants file without changing anything."""
+    try:
+        registry = load_registry(file or Settings().tenants_file)
+    except (SettingsError, RegistryFileError) as error:
+        fail(str(error))
+    out.print(f"ok: {len(registry.tenants)} tenants in {len(registry.regions)} regions")
+
+
+@tenants_app.command("sync")
+def tenants_sync() -> None:
+    """Create the store of every tenant in the tenants file that has none yet (idempotent)."""
+    with platform() as kentra:
+        for tenant in kentra.registry.tenants:
+            created = kentra.provision(tenant.id)
+            out.print(f"{tenant.id}: {'created' if created else 'up to date'}")
+
+
+def _parse_commands(text: str) -> list[AnyCommand]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}")
+    documents = data if isinstance(data, list) else [data]
+    commands, problems = [], []
+    for index, document in enumerate(documents):
+        try:
+            commands.append(COMMAND_ADAPTER.validate_python(document))
+        except ValidationError as error:
+            for problem in error.errors():
+                field = ".".join(str(p) for p in problem["loc"])
+                problems.append({"index": index, "field": field, "message": problem["msg"]})
+    if problems:
+        emit({"recorded": False, "errors": problems})
+        fail(f"{len(problems)} invalid field(s); nothing was recorded")
+    return commands
+
+
+def _result(result: Outcome | DomainError) -> dict[str, Any]:
+    if isinstance(result, DomainError):
+        return {"ok": False, "error": type(result).__name__, "field": result.field, "message": result.message}
+    return {"ok": True, **result.model_dump(mode="json")}
+
+
+@app.command()
+def record(
+    tenant: TenantOption,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="JSON file; standard input if omitted")] = None,
+) -> None:
+    """Record casework: one JSON command, or a list recorded all-or-nothing. Prints the outcomes."""
+    text = file.read_text(encoding="utf-8") if file else sys.stdin.read()
+    commands = _parse_commands(text)
+    with platform() as kentra:
+        casework = kentra.casework(tenant)
+        try:
+            results = casework.execute_many(commands, atomic=True)
+        except BatchRefusedError as refused:
+            emit({"recorded": False, "results": [_result(r) for r in refused.results]})
+            fail(refused.message, code=1)
+        emit({"recorded": True, "results": [_result(r) for r in results]})
+
+
+@app.command()
+def show(
+    tenant: TenantOption,
+    entry_id: Annotated[UUID, typer.Argument(help="Id of a beneficiary, request, referral, visit or activity")],
+    history: Annotated[bool, typer.Option("--history", help="Every event of the entry")] = False,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Open sealed personal data")] = False,
+) -> None:
+    """Show an entry (JSON): its current state, or with --history every event."""
+    with platform() as kentra:
+        casework = kentra.casework(tenant)
+        emit(casework.history(entry_id, reveal=reveal) if history else casework.describe(entry_id, reveal=reveal))
+
+
+@app.command()
+def find(tenant: TenantOption, amka: Annotated[str, typer.Option("--amka", help="ΑΜΚΑ, 11 digits")]) -> None:
+    """Find a registered beneficiary by ΑΜΚΑ (JSON: the id, or null)."""
+    with platform() as kentra:
+        found = kentra.casework(tenant).find_by_amka(amka)
+        emit({"beneficiary_id": str(found) if found else None})
+
+
+@app.command("schema")
+def schema() -> None:
+    """The JSON Schema of the commands `kentra record` takes."""
+    emit(COMMAND_ADAPTER.json_schema())
+
+
+def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    histories = {tid: list(DemoHistory(kentra.registry.tenant(tid), kentra.today()).commands()) for tid in tenant_ids}
+    refused: list[str] = []
+    columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("commands"), TimeElapsedColumn())
+    with Progress(*columns, console=err) as progress:
+        tasks = {tid: progress.add_task(tid, total=len(cmds)) for tid, cmds in histories.items()}
+        for tid, commands in histories.items():
+            kentra.provision(tid)
+            casework = kentra.casework(tid)
+            for start in range(0, len(commands), DEMO_BATCH):
+                chunk = commands[start:start + DEMO_BATCH]
+                for result in casework.execute_many(chunk):
+                    if isinstance(result, DomainError):
+                        refused.append(f"{tid}: {type(result).__name__}: {result.message}")
+                progress.advance(tasks[tid], len(chunk))
+    if refused:
+        fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
+    return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+
+
+def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None:
+    table = Table("tenant", "casework events", "beneficiaries", "requests", "referrals", "home visits", "activities",
+                  title="Kentra demo: what each tenant's log now holds")
+    for tid, summary in summaries.items():
+        by_type = summary["by_type"]
+        table.add_row(tid, f"{summary['events']:,}", f"{by_type.get('Beneficiary.Registered', 0):,}",
+                      f"{by_type.get('CaseRequest.Opened', 0):,}", f"{by_type.get('Referral.Sent', 0):,}",
+                      f"{by_type.get('HomeVisit.Conducted', 0):,}", f"{by_type.get('Activity.Recorded', 0):,}")
+    out.print(table)
+    for tid, summary in summaries.items():
+        reported = [f for f in kentra.registry.tenant(tid).reported if f.metric == "beneficiaries_per_month"]
+        if reported:
+            seed = Table("month", "published", "demo log", title=f"{tid}: unique beneficiaries per month")
+            for figure in reported:
+                seed.add_row(figure.period, str(figure.value), str(summary["served_per_month"].get(figure.period, 0)))
+            out.print(seed)
+    out.print(f"Data directory: {kentra.settings.data_dir.resolve()}" if kentra.settings.embedded
+              else "Store: PostgreSQL (KENTRA_DATABASE_URL)")
+
+
+@app.command()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web application afterwards")] = True,
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", "-t", help="Only these tenants")] = None,
+) -> None:
+    """Load the four tenants and a realistic, deterministic history for each; then print a summary.
+
+    Safe to run again: the history's command ids are fixed, so a second run records nothing new.
+    """
+    with platform() as kentra:
+        tenant_ids = tenant or [t.id for t in kentra.registry.tenants]
+        for tid in tenant_ids:
+            kentra.registry.tenant(tid)
+        summaries = _run_demo(kentra, tenant_ids)
+        _print_summary(kentra, summaries)
+    if serve:
+        out.print("The web application is not part of Kentra yet (issues #3 and #7); "
+                  "run with --no-serve to skip this message.")
+
+
+@app.command()
+def version() -> None:
+    """Print Kentra's version."""
+    from importlib.metadata import version as package_version
+
+    out.print(package_version("kentra"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["app", "main", "date"]
