@@ -24,7 +24,11 @@ class Labelled(StrEnum):
 
 class RequestCategory(Labelled):
     GMI = ("gmi", "Ελάχιστο Εγγυημένο Εισόδημα (ΕΕΕ)", "Minimum Guaranteed Income")
-    FOOD_AID_TEBA = ("food_aid_teba", "ΤΕΒΑ (Ταμείο Ευρωπαϊκής Βοήθειας προς τους Απόρους)", "FEAD food and material aid")
+    FOOD_AID_TEBA = (
+        "food_aid_teba",
+        "ΤΕΒΑ (Ταμείο Ευρωπαϊκής Βοήθειας προς τους Απόρους)",
+        "FEAD food and material aid",
+    )
     UNINSURED_ELDERLY = ("uninsured_elderly", "Επίδομα ανασφάλιστων υπερηλίκων (ΟΠΕΚΑ)", "Uninsured-elderly benefit")
     DISABILITY_BENEFIT = ("disability_benefit", "Αναπηρικά επιδόματα, Αναπηρική Παροχή (ΟΠΕΚΑ)", "Disability benefit")
     DISABILITY_CERTIFICATION = ("disability_certification", "Αιτήσεις ΚΕΠΑ", "Disability certification (KEPA)")
@@ -33,7 +37,11 @@ class RequestCategory(Labelled):
     SOCIAL_ELECTRICITY_TARIFF = ("social_electricity_tariff", "Κοινωνικό Τιμολόγιο ΔΕΗ", "Social electricity tariff")
     UNEMPLOYMENT_CARD = ("unemployment_card", "Κάρτα ανεργίας (ΔΥΠΑ)", "Unemployment card")
     BENEFIT_DOCUMENTS = ("benefit_documents", "Συμπλήρωση δικαιολογητικών", "Help with benefit documents")
-    PSYCHOSOCIAL_SUPPORT = ("psychosocial_support", "Ψυχοκοινωνική υποστήριξη παιδιών, εφήβων, ενηλίκων", "Psychosocial support")
+    PSYCHOSOCIAL_SUPPORT = (
+        "psychosocial_support",
+        "Ψυχοκοινωνική υποστήριξη παιδιών, εφήβων, ενηλίκων",
+        "Psychosocial support",
+    )
     COUNSELLING = ("counselling", "Συμβουλευτική υποστήριξη", "Counselling")
     EMPLOYMENT_COUNSELLING = ("employment_counselling", "Συμβουλευτική εργασίας", "Employment counselling")
     PARENT_COUNSELLING = ("parent_counselling", "Συμβουλευτική γονέων", "Parent counselling")
@@ -139,7 +147,11 @@ class EmploymentStatus(Labelled):
     SELF_EMPLOYED = ("self_employed", "Αυτοαπασχολούμενος/η", "Self-employed")
     UNEMPLOYED = ("unemployed", "Άνεργος/η", "Unemployed")
     LONG_TERM_UNEMPLOYED = ("long_term_unemployed", "Μακροχρόνια άνεργος/η", "Long-term unemployed")
-    INACTIVE_IN_EDUCATION = ("inactive_in_education", "Οικονομικά μη ενεργός/ή σε εκπαίδευση ή κατάρτιση", "Inactive, in education or training")
+    INACTIVE_IN_EDUCATION = (
+        "inactive_in_education",
+        "Οικονομικά μη ενεργός/ή σε εκπαίδευση ή κατάρτιση",
+        "Inactive, in education or training",
+    )
     INACTIVE = ("inactive", "Οικονομικά μη ενεργός/ή", "Inactive, not in education or training")
 
 

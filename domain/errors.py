@@ -28,9 +28,7 @@ class UnknownTenantError(InvalidValueError):
 
 class UnknownStructureError(InvalidValueError):
     def __init__(self, tenant: str, structure: str) -> None:
-        super().__init__(
-            f"tenant {tenant!r} has no structure {structure!r}", field="structure"
-        )
+        super().__init__(f"tenant {tenant!r} has no structure {structure!r}", field="structure")
 
 
 class DateInFutureError(InvalidValueError):
@@ -46,9 +44,7 @@ class DuplicateBeneficiaryError(DomainError):
     """The person is registered already; ``existing_id`` is their record."""
 
     def __init__(self, existing_id: UUID) -> None:
-        super().__init__(
-            f"a beneficiary with this ΑΜΚΑ is registered already: {existing_id}", field="amka"
-        )
+        super().__init__(f"a beneficiary with this ΑΜΚΑ is registered already: {existing_id}", field="amka")
         self.existing_id = existing_id
 
 
@@ -79,6 +75,4 @@ class CommandIdReusedError(DomainError):
     """A command id was sent again with a different command or different content."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "this command id was already used for a different command", field="command_id"
-        )
+        super().__init__("this command id was already used for a different command", field="command_id")

@@ -44,8 +44,9 @@ class HomeVisit(CaseEntry):
     def subject_id(self) -> UUID:
         return self.beneficiary_id
 
-    def complete_follow_up(self, *, occurred_on: date, today: date, recorded_by: str, structure: str,
-                           sealed: str | None) -> None:
+    def complete_follow_up(
+        self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None
+    ) -> None:
         self.ensure_open_for_changes()
         if self.follow_up_due is None:
             raise InvalidTransitionError("this visit has no follow-up to complete")
@@ -54,12 +55,14 @@ class HomeVisit(CaseEntry):
         ensure_not_future(occurred_on, today)
         if occurred_on < self.occurred_on:
             raise DateOrderError("a follow-up cannot predate the visit", field="occurred_on")
-        self._follow_up_completed(occurred_on=occurred_on, recorded_by=recorded_by, structure=structure,
-                                  sealed_note=sealed)
+        self._follow_up_completed(
+            occurred_on=occurred_on, recorded_by=recorded_by, structure=structure, sealed_note=sealed
+        )
 
     @event("FollowUpCompleted")
-    def _follow_up_completed(self, *, occurred_on: date, recorded_by: str, structure: str,
-                             sealed_note: str | None) -> None:
+    def _follow_up_completed(
+        self, *, occurred_on: date, recorded_by: str, structure: str, sealed_note: str | None
+    ) -> None:
         self.follow_up_done_on = occurred_on
 
     def check_amendment(self, changes: dict[str, Any]) -> None:

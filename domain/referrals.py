@@ -63,34 +63,57 @@ class Referral(CaseEntry):
         if self.status != ReferralStatus.SENT.value:
             raise InvalidTransitionError(f"referral is {self.status}; only a sent referral is accepted")
         self._check_date(occurred_on, today, self.occurred_on, "acceptance")
-        self._answered(accepted=True, occurred_on=occurred_on, recorded_by=recorded_by,
-                       structure=structure, sealed_reason=None)
+        self._answered(
+            accepted=True, occurred_on=occurred_on, recorded_by=recorded_by, structure=structure, sealed_reason=None
+        )
 
-    def decline(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed_reason: str | None) -> None:
+    def decline(
+        self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed_reason: str | None
+    ) -> None:
         if self.status != ReferralStatus.SENT.value:
             raise InvalidTransitionError(f"referral is {self.status}; only a sent referral is declined")
         self._check_date(occurred_on, today, self.occurred_on, "refusal")
-        self._answered(accepted=False, occurred_on=occurred_on, recorded_by=recorded_by,
-                       structure=structure, sealed_reason=sealed_reason)
+        self._answered(
+            accepted=False,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+            structure=structure,
+            sealed_reason=sealed_reason,
+        )
 
     @event("Answered")
-    def _answered(self, *, accepted: bool, occurred_on: date, recorded_by: str, structure: str,
-                  sealed_reason: str | None) -> None:
+    def _answered(
+        self, *, accepted: bool, occurred_on: date, recorded_by: str, structure: str, sealed_reason: str | None
+    ) -> None:
         self.status = ReferralStatus.ACCEPTED.value if accepted else ReferralStatus.DECLINED.value
         self.answered_on = occurred_on
 
-    def record_outcome(self, *, outcome: ReferralOutcome, occurred_on: date, today: date,
-                       recorded_by: str, structure: str, sealed: str | None) -> None:
+    def record_outcome(
+        self,
+        *,
+        outcome: ReferralOutcome,
+        occurred_on: date,
+        today: date,
+        recorded_by: str,
+        structure: str,
+        sealed: str | None,
+    ) -> None:
         if self.status != ReferralStatus.ACCEPTED.value:
             raise OutcomeBeforeAcceptanceError
         assert self.answered_on is not None  # set with ACCEPTED
         self._check_date(occurred_on, today, self.answered_on, "an outcome")
-        self._outcome_recorded(outcome=outcome.value, occurred_on=occurred_on, recorded_by=recorded_by,
-                               structure=structure, sealed_note=sealed)
+        self._outcome_recorded(
+            outcome=outcome.value,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+            structure=structure,
+            sealed_note=sealed,
+        )
 
     @event("OutcomeRecorded")
-    def _outcome_recorded(self, *, outcome: str, occurred_on: date, recorded_by: str, structure: str,
-                          sealed_note: str | None) -> None:
+    def _outcome_recorded(
+        self, *, outcome: str, occurred_on: date, recorded_by: str, structure: str, sealed_note: str | None
+    ) -> None:
         self.status = ReferralStatus.COMPLETED.value
         self.outcome = outcome
         self.outcome_on = occurred_on

@@ -19,9 +19,7 @@ class CaseRequest(CaseEntry):
     """Opened, possibly in progress, then resolved, closed unresolved or withdrawn."""
 
     KIND: ClassVar[str] = "request"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset(
-        {"category", "occurred_on", "agency", "agency_reference"}
-    )
+    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"category", "occurred_on", "agency", "agency_reference"})
 
     @event("Opened")
     def __init__(
@@ -82,21 +80,40 @@ class CaseRequest(CaseEntry):
 
     def resolve(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None) -> None:
         self._step(occurred_on, today, "resolved")
-        self._closed(status=RequestStatus.RESOLVED.value, occurred_on=occurred_on,
-                     recorded_by=recorded_by, structure=structure, sealed_note=sealed)
+        self._closed(
+            status=RequestStatus.RESOLVED.value,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+            structure=structure,
+            sealed_note=sealed,
+        )
 
-    def close_unresolved(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None) -> None:
+    def close_unresolved(
+        self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None
+    ) -> None:
         self._step(occurred_on, today, "closed")
-        self._closed(status=RequestStatus.CLOSED_UNRESOLVED.value, occurred_on=occurred_on,
-                     recorded_by=recorded_by, structure=structure, sealed_note=sealed)
+        self._closed(
+            status=RequestStatus.CLOSED_UNRESOLVED.value,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+            structure=structure,
+            sealed_note=sealed,
+        )
 
     def withdraw(self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed: str | None) -> None:
         self._step(occurred_on, today, "withdrawn")
-        self._closed(status=RequestStatus.WITHDRAWN.value, occurred_on=occurred_on,
-                     recorded_by=recorded_by, structure=structure, sealed_note=sealed)
+        self._closed(
+            status=RequestStatus.WITHDRAWN.value,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+            structure=structure,
+            sealed_note=sealed,
+        )
 
     @event("Closed")
-    def _closed(self, *, status: str, occurred_on: date, recorded_by: str, structure: str, sealed_note: str | None) -> None:
+    def _closed(
+        self, *, status: str, occurred_on: date, recorded_by: str, structure: str, sealed_note: str | None
+    ) -> None:
         self.status = status
         self.closed_on = occurred_on
         self.last_step_on = occurred_on
@@ -118,12 +135,19 @@ class CaseRequest(CaseEntry):
         ensure_not_future(occurred_on, today)
         if occurred_on < self.occurred_on:
             raise DateOrderError("agency status cannot predate the request", field="occurred_on")
-        self._agency_status_recorded(agency=agency.value, reference=reference, status=status.value,
-                                     occurred_on=occurred_on, recorded_by=recorded_by, structure=structure)
+        self._agency_status_recorded(
+            agency=agency.value,
+            reference=reference,
+            status=status.value,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+            structure=structure,
+        )
 
     @event("AgencyStatusRecorded")
-    def _agency_status_recorded(self, *, agency: str, reference: str | None, status: str,
-                                occurred_on: date, recorded_by: str, structure: str) -> None:
+    def _agency_status_recorded(
+        self, *, agency: str, reference: str | None, status: str, occurred_on: date, recorded_by: str, structure: str
+    ) -> None:
         self.agency = agency
         if reference is not None:
             self.agency_reference = reference

@@ -80,8 +80,14 @@ class Structure(Record):
 class ReportedFigure(Record):
     """A figure the municipality published, as the seed documents state it (used by the demo)."""
 
-    metric: Literal["beneficiaries_per_month", "requests_per_year", "new_beneficiaries_per_year",
-                    "beneficiaries_since_opening", "referrals_per_year", "networking_meetings_per_year"]
+    metric: Literal[
+        "beneficiaries_per_month",
+        "requests_per_year",
+        "new_beneficiaries_per_year",
+        "beneficiaries_since_opening",
+        "referrals_per_year",
+        "networking_meetings_per_year",
+    ]
     period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-[0-9]{2})?$")]
     value: int = Field(ge=0)
     female: int | None = Field(default=None, ge=0)

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
@@ -21,12 +21,15 @@ from domain.errors import DomainError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
 from infra.settings import Settings, SettingsError
 from infra.tenant_registry import RegistryFileError, load_registry
-from services.casework import BatchRefusedError, Casework, Outcome, read_log
+from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, summarise
 
-app = typer.Typer(help="Kentra: casework and ESF indicators for Community Centres.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Kentra: casework and ESF indicators for Community Centres.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 tenants_app = typer.Typer(help="The municipalities (tenants).", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 out = Console()
@@ -80,7 +83,9 @@ def tenants_list(as_json: Annotated[bool, typer.Option("--json", help="JSON outp
 
 
 @tenants_app.command("validate")
-def tenants_validate(file: Annotated[Path | None, typer.Argument(help="Defaults to KENTRA_TENANTS_FILE")] = None) -> None:
+def tenants_validate(
+    file: Annotated[Path | None, typer.Argument(help="Defaults to KENTRA_TENANTS_FILE")] = None,
+) -> None:
     """Check a tenants file without changing anything."""
     try:
         registry = load_registry(file or Settings().tenants_file)
@@ -172,15 +177,20 @@ def schema() -> None:
 def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
     histories = {tid: list(DemoHistory(kentra.registry.tenant(tid), kentra.today()).commands()) for tid in tenant_ids}
     refused: list[str] = []
-    columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("commands"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("commands"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err) as progress:
         tasks = {tid: progress.add_task(tid, total=len(cmds)) for tid, cmds in histories.items()}
         for tid, commands in histories.items():
             kentra.provision(tid)
             casework = kentra.casework(tid)
             for start in range(0, len(commands), DEMO_BATCH):
-                chunk = commands[start:start + DEMO_BATCH]
+                chunk = commands[start : start + DEMO_BATCH]
                 for result in casework.execute_many(chunk):
                     if isinstance(result, DomainError):
                         refused.append(f"{tid}: {type(result).__name__}: {result.message}")
@@ -191,13 +201,27 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
 
 
 def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None:
-    table = Table("tenant", "casework events", "beneficiaries", "requests", "referrals", "home visits", "activities",
-                  title="Kentra demo: what each tenant's log now holds")
+    table = Table(
+        "tenant",
+        "casework events",
+        "beneficiaries",
+        "requests",
+        "referrals",
+        "home visits",
+        "activities",
+        title="Kentra demo: what each tenant's log now holds",
+    )
     for tid, summary in summaries.items():
         by_type = summary["by_type"]
-        table.add_row(tid, f"{summary['events']:,}", f"{by_type.get('Beneficiary.Registered', 0):,}",
-                      f"{by_type.get('CaseRequest.Opened', 0):,}", f"{by_type.get('Referral.Sent', 0):,}",
-                      f"{by_type.get('HomeVisit.Conducted', 0):,}", f"{by_type.get('Activity.Recorded', 0):,}")
+        table.add_row(
+            tid,
+            f"{summary['events']:,}",
+            f"{by_type.get('Beneficiary.Registered', 0):,}",
+            f"{by_type.get('CaseRequest.Opened', 0):,}",
+            f"{by_type.get('Referral.Sent', 0):,}",
+            f"{by_type.get('HomeVisit.Conducted', 0):,}",
+            f"{by_type.get('Activity.Recorded', 0):,}",
+        )
     out.print(table)
     for tid, summary in summaries.items():
         reported = [f for f in kentra.registry.tenant(tid).reported if f.metric == "beneficiaries_per_month"]
@@ -206,8 +230,11 @@ def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None
             for figure in reported:
                 seed.add_row(figure.period, str(figure.value), str(summary["served_per_month"].get(figure.period, 0)))
             out.print(seed)
-    out.print(f"Data directory: {kentra.settings.data_dir.resolve()}" if kentra.settings.embedded
-              else "Store: PostgreSQL (KENTRA_DATABASE_URL)")
+    out.print(
+        f"Data directory: {kentra.settings.data_dir.resolve()}"
+        if kentra.settings.embedded
+        else "Store: PostgreSQL (KENTRA_DATABASE_URL)"
+    )
 
 
 @app.command()
@@ -226,15 +253,15 @@ def demo(
         summaries = _run_demo(kentra, tenant_ids)
         _print_summary(kentra, summaries)
     if serve:
-        out.print("The web application is not part of Kentra yet (issues #3 and #7); "
-                  "run with --no-serve to skip this message.")
+        out.print(
+            "The web application is not part of Kentra yet (issues #3 and #7); "
+            "run with --no-serve to skip this message."
+        )
 
 
 @app.command()
 def version() -> None:
     """Print Kentra's version."""
-    from importlib.metadata import version as package_version
-
     out.print(package_version("kentra"))
 
 
@@ -244,6 +271,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-__all__ = ["app", "main", "date"]

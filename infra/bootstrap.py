@@ -51,7 +51,9 @@ class Kentra:
             else:
                 assert self.settings.database_url is not None
                 self._storages[tenant_id] = PostgresStorage(
-                    tenant, self.settings.database_url.get_secret_value(), self.settings.owner_url(),
+                    tenant,
+                    self.settings.database_url.get_secret_value(),
+                    self.settings.owner_url(),
                     self._pg_engine(),
                 )
         return self._storages[tenant_id]
@@ -71,7 +73,9 @@ class Kentra:
             if not storage.is_provisioned():
                 raise TenantNotProvisionedError(tenant_id)
             self._casework[tenant_id] = Casework(
-                tenant=tenant, vault=storage.vault(self.keys(tenant)), env=storage.casework_env(),
+                tenant=tenant,
+                vault=storage.vault(self.keys(tenant)),
+                env=storage.casework_env(),
                 today=self.today,
             )
         return self._casework[tenant_id]

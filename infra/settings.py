@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TENANTS_FILE = Path(__file__).parent / "data" / "tenants.toml"
@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     tenants_file: Path = DEFAULT_TENANTS_FILE
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
+
+    @field_validator(
+        "database_url", "database_owner_url", "master_key", "kafka_bootstrap_servers", "master_key_file", mode="before"
+    )
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def embedded(self) -> bool:

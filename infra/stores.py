@@ -49,7 +49,7 @@ class TenantStorage(ABC):
     @abstractmethod
     def is_provisioned(self) -> bool: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
         """Release pooled connections."""
 
     def _create_events_table(self) -> None:
@@ -165,19 +165,25 @@ class PostgresStorage(TenantStorage):
         finally:
             owner_engine.dispose()
         with self._owner_connect() as conn:
-            conn.execute(sql.SQL(
-                "CREATE OR REPLACE FUNCTION {}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN RAISE EXCEPTION 'events are immutable: % on %.% refused', "
-                "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
-            ).format(schema))
-            conn.execute(sql.SQL(
-                "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
-                "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
-            ).format(table, schema))
-            conn.execute(sql.SQL(
-                "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
-            ).format(table, schema))
+            conn.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE FUNCTION {}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION 'events are immutable: % on %.% refused', "
+                    "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
+                ).format(schema)
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
+                    "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
+                ).format(table, schema)
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
+                ).format(table, schema)
+            )
             app_role = self.url.username
             if app_role and app_role != self.owner_url.username:
                 role = sql.Identifier(app_role)
@@ -185,7 +191,10 @@ class PostgresStorage(TenantStorage):
                 conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
                 conn.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}").format(table, role))
                 conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role))
-                conn.execute(sql.SQL(
-                    "GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}"
-                ).format(sql.Identifier(self.schema, "vault_subject_keys"),
-                         sql.Identifier(self.schema, "vault_lookup"), role))
+                conn.execute(
+                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}").format(
+                        sql.Identifier(self.schema, "vault_subject_keys"),
+                        sql.Identifier(self.schema, "vault_lookup"),
+                        role,
+                    )
+                )

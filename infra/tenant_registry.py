@@ -24,7 +24,5 @@ def load_registry(path: Path) -> TenantRegistry:
     try:
         return TenantRegistry.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
         raise RegistryFileError(f"{path}: {problems}") from None

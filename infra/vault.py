@@ -103,8 +103,12 @@ class SqlVault:
             return
         now = datetime.now(UTC)
         rows = [
-            {"subject_id": subject_id, "wrapped_key": self._keys.wrap(subject_id, data_key),
-             "kek_version": self._keys.kek_version, "created_at": now}
+            {
+                "subject_id": subject_id,
+                "wrapped_key": self._keys.wrap(subject_id, data_key),
+                "kek_version": self._keys.kek_version,
+                "created_at": now,
+            }
             for subject_id, data_key in keys.items()
         ]
         with self._engine.begin() as conn:
@@ -149,8 +153,9 @@ class SqlVault:
     def claim(self, kind: str, index: str, owner: UUID) -> UUID:
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(lookup).values(
-                    kind=kind, blind_index=index, owner_id=owner, claimed_at=datetime.now(UTC)))
+                conn.execute(
+                    insert(lookup).values(kind=kind, blind_index=index, owner_id=owner, claimed_at=datetime.now(UTC))
+                )
         except IntegrityError:
             holder = self.lookup(kind, index)
             if holder is None:  # released in between: try once more
@@ -160,8 +165,9 @@ class SqlVault:
 
     def release(self, kind: str, index: str, owner: UUID) -> None:
         with self._engine.begin() as conn:
-            conn.execute(delete(lookup).where(
-                lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner))
+            conn.execute(
+                delete(lookup).where(lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner)
+            )
 
     def subjects(self) -> Iterator[UUID]:
         with self._engine.connect() as conn:

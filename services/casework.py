@@ -6,11 +6,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
@@ -135,7 +136,7 @@ class _Work:
         return [*self.entries.values(), *self.records.values()]
 
 
-class Casework(Application):
+class Casework(Application[UUID]):
     """One per tenant. Every public command method is idempotent on its ``command_id``."""
 
     name = "Casework"
@@ -165,9 +166,7 @@ class Casework(Application):
             raise result
         return result
 
-    def execute_many(
-        self, commands: Iterable[c.AnyCommand], *, atomic: bool = False
-    ) -> list[Outcome | DomainError]:
+    def execute_many(self, commands: Iterable[c.AnyCommand], *, atomic: bool = False) -> list[Outcome | DomainError]:
         """Record many commands in one transaction; each refused one is reported and skipped.
 
         Later commands may act on entries that earlier ones in the same batch created. With
@@ -214,7 +213,7 @@ class Casework(Application):
 
     def _record_of(self, command: c.AnyCommand) -> CommandRecord | None:
         try:
-            record = self.repository.get(command_record_id(self.tenant.id, command.command_id))
+            record: object = self.repository.get(command_record_id(self.tenant.id, command.command_id))
         except AggregateNotFoundError:
             return None
         assert isinstance(record, CommandRecord)
@@ -223,8 +222,14 @@ class Casework(Application):
     def _replay(self, command: c.AnyCommand, record: CommandRecord) -> Outcome:
         if record.command != command.command or record.fingerprint != self._fingerprint(command):
             raise CommandIdReusedError
-        return Outcome(command_id=command.command_id, command=record.command, entry_id=record.entry_id,
-                       kind=record.kind, version=record.entry_version, replayed=True)
+        return Outcome(
+            command_id=command.command_id,
+            command=record.command,
+            entry_id=record.entry_id,
+            kind=record.kind,
+            version=record.entry_version,
+            replayed=True,
+        )
 
     def _run(self, work: _Work, command: c.AnyCommand) -> Outcome:
         record_id = command_record_id(self.tenant.id, command.command_id)
@@ -235,11 +240,20 @@ class Casework(Application):
         entry = handler(work, command)
         work.add(entry)
         work.records[record_id] = CommandRecord(
-            id=record_id, command=command.command, fingerprint=self._fingerprint(command),
-            entry_id=entry.id, kind=entry.KIND, version=entry.version,
+            id=record_id,
+            command=command.command,
+            fingerprint=self._fingerprint(command),
+            entry_id=entry.id,
+            kind=entry.KIND,
+            version=entry.version,
         )
-        return Outcome(command_id=command.command_id, command=command.command, entry_id=entry.id,
-                       kind=entry.KIND, version=entry.version)
+        return Outcome(
+            command_id=command.command_id,
+            command=command.command,
+            entry_id=entry.id,
+            kind=entry.KIND,
+            version=entry.version,
+        )
 
     # ------------------------------------------------------------------ helpers
     def _structure(self, structure: str | None, default: str) -> str:
@@ -267,8 +281,9 @@ class Casework(Application):
 
     def _after_intake(self, beneficiary: Beneficiary, day: date) -> None:
         if day < beneficiary.occurred_on:
-            raise DateOrderError(f"date precedes the beneficiary's intake ({beneficiary.occurred_on})",
-                                 field="occurred_on")
+            raise DateOrderError(
+                f"date precedes the beneficiary's intake ({beneficiary.occurred_on})", field="occurred_on"
+            )
 
     def _claim_amka(self, work: _Work, amka: str, owner: UUID) -> None:
         index = self.vault.blind_index("amka", amka)
@@ -299,13 +314,20 @@ class Casework(Application):
         beneficiary_id = entry_id_for(self.tenant.id, cmd.command_id)
         if cmd.personal.amka is not None:
             self._claim_amka(work, cmd.personal.amka, beneficiary_id)
-        sealed = self.vault.seal(beneficiary_id, {
-            "personal": cmd.personal.model_dump(mode="json"),
-            "special": cmd.special.model_dump(mode="json"),
-        })
+        sealed = self.vault.seal(
+            beneficiary_id,
+            {
+                "personal": cmd.personal.model_dump(mode="json"),
+                "special": cmd.special.model_dump(mode="json"),
+            },
+        )
         return Beneficiary(
-            id=beneficiary_id, occurred_on=cmd.occurred_on, structure=structure,
-            recorded_by=cmd.recorded_by, profile=profile.model_dump(mode="json"), sealed=sealed,
+            id=beneficiary_id,
+            occurred_on=cmd.occurred_on,
+            structure=structure,
+            recorded_by=cmd.recorded_by,
+            profile=profile.model_dump(mode="json"),
+            sealed=sealed,
         )
 
     def _open_request(self, work: _Work, cmd: c.OpenRequest) -> CaseRequest:
@@ -313,28 +335,43 @@ class Casework(Application):
         self._not_future(cmd.occurred_on)
         self._after_intake(beneficiary, cmd.occurred_on)
         return CaseRequest(
-            id=entry_id_for(self.tenant.id, cmd.command_id), beneficiary_id=beneficiary.id,
-            category=cmd.category.value, occurred_on=cmd.occurred_on,
-            structure=self._structure(cmd.structure, beneficiary.structure), recorded_by=cmd.recorded_by,
-            agency=cmd.agency.value if cmd.agency else None, agency_reference=cmd.agency_reference,
+            id=entry_id_for(self.tenant.id, cmd.command_id),
+            beneficiary_id=beneficiary.id,
+            category=cmd.category.value,
+            occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, beneficiary.structure),
+            recorded_by=cmd.recorded_by,
+            agency=cmd.agency.value if cmd.agency else None,
+            agency_reference=cmd.agency_reference,
             sealed=self._seal(beneficiary.id, {"notes": cmd.notes}),
         )
 
     def _start_request_progress(self, work: _Work, cmd: c.StartRequestProgress) -> CaseRequest:
         request = work.get(cmd.request_id, CaseRequest, "request")
         self._expect(request, cmd.expected_version)
-        request.start_progress(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
-                               structure=self._structure(cmd.structure, request.structure))
+        request.start_progress(
+            occurred_on=cmd.occurred_on,
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, request.structure),
+        )
         return request
 
     def _close(self, work: _Work, cmd: c.CloseRequest) -> CaseRequest:
         request = work.get(cmd.request_id, CaseRequest, "request")
         self._expect(request, cmd.expected_version)
-        step = {"resolve_request": request.resolve, "close_request_unresolved": request.close_unresolved,
-                "withdraw_request": request.withdraw}[cmd.command]
-        step(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
-             structure=self._structure(cmd.structure, request.structure),
-             sealed=self._seal(request.subject_id, {"notes": cmd.notes}))
+        step = {
+            "resolve_request": request.resolve,
+            "close_request_unresolved": request.close_unresolved,
+            "withdraw_request": request.withdraw,
+        }[cmd.command]
+        step(
+            occurred_on=cmd.occurred_on,
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, request.structure),
+            sealed=self._seal(request.subject_id, {"notes": cmd.notes}),
+        )
         return request
 
     _resolve_request = _close
@@ -344,9 +381,15 @@ class Casework(Application):
     def _record_agency_status(self, work: _Work, cmd: c.RecordAgencyStatus) -> CaseRequest:
         request = work.get(cmd.request_id, CaseRequest, "request")
         self._expect(request, cmd.expected_version)
-        request.record_agency_status(agency=cmd.agency, reference=cmd.reference, status=cmd.status,
-                                     occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
-                                     structure=self._structure(cmd.structure, request.structure))
+        request.record_agency_status(
+            agency=cmd.agency,
+            reference=cmd.reference,
+            status=cmd.status,
+            occurred_on=cmd.occurred_on,
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, request.structure),
+        )
         return request
 
     def _send_referral(self, work: _Work, cmd: c.SendReferral) -> Referral:
@@ -358,9 +401,13 @@ class Casework(Application):
             if request.beneficiary_id != beneficiary.id:
                 raise InvalidValueError("the request belongs to another beneficiary", field="request_id")
         return Referral(
-            id=entry_id_for(self.tenant.id, cmd.command_id), beneficiary_id=beneficiary.id,
-            request_id=cmd.request_id, destination=cmd.destination.value, occurred_on=cmd.occurred_on,
-            structure=self._structure(cmd.structure, beneficiary.structure), recorded_by=cmd.recorded_by,
+            id=entry_id_for(self.tenant.id, cmd.command_id),
+            beneficiary_id=beneficiary.id,
+            request_id=cmd.request_id,
+            destination=cmd.destination.value,
+            occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, beneficiary.structure),
+            recorded_by=cmd.recorded_by,
             sealed=self._seal(beneficiary.id, {"notes": cmd.notes}),
         )
 
@@ -369,11 +416,17 @@ class Casework(Application):
         self._expect(referral, cmd.expected_version)
         structure = self._structure(cmd.structure, referral.structure)
         if cmd.command == "accept_referral":
-            referral.accept(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
-                            structure=structure)
+            referral.accept(
+                occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by, structure=structure
+            )
         else:
-            referral.decline(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
-                             structure=structure, sealed_reason=self._seal(referral.subject_id, {"notes": cmd.notes}))
+            referral.decline(
+                occurred_on=cmd.occurred_on,
+                today=self.today(),
+                recorded_by=cmd.recorded_by,
+                structure=structure,
+                sealed_reason=self._seal(referral.subject_id, {"notes": cmd.notes}),
+            )
         return referral
 
     _accept_referral = _answer_referral
@@ -382,10 +435,14 @@ class Casework(Application):
     def _record_referral_outcome(self, work: _Work, cmd: c.RecordReferralOutcome) -> Referral:
         referral = work.get(cmd.referral_id, Referral, "referral")
         self._expect(referral, cmd.expected_version)
-        referral.record_outcome(outcome=cmd.outcome, occurred_on=cmd.occurred_on, today=self.today(),
-                                recorded_by=cmd.recorded_by,
-                                structure=self._structure(cmd.structure, referral.structure),
-                                sealed=self._seal(referral.subject_id, {"notes": cmd.notes}))
+        referral.record_outcome(
+            outcome=cmd.outcome,
+            occurred_on=cmd.occurred_on,
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, referral.structure),
+            sealed=self._seal(referral.subject_id, {"notes": cmd.notes}),
+        )
         return referral
 
     def _record_home_visit(self, work: _Work, cmd: c.RecordHomeVisit) -> HomeVisit:
@@ -395,18 +452,26 @@ class Casework(Application):
         if cmd.follow_up_due is not None and cmd.follow_up_due < cmd.occurred_on:
             raise DateOrderError("a follow-up cannot be due before the visit", field="follow_up_due")
         return HomeVisit(
-            id=entry_id_for(self.tenant.id, cmd.command_id), beneficiary_id=beneficiary.id,
-            purpose=cmd.purpose.value, occurred_on=cmd.occurred_on,
-            structure=self._structure(cmd.structure, beneficiary.structure), recorded_by=cmd.recorded_by,
-            follow_up_due=cmd.follow_up_due, sealed=self._seal(beneficiary.id, {"findings": cmd.findings}),
+            id=entry_id_for(self.tenant.id, cmd.command_id),
+            beneficiary_id=beneficiary.id,
+            purpose=cmd.purpose.value,
+            occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, beneficiary.structure),
+            recorded_by=cmd.recorded_by,
+            follow_up_due=cmd.follow_up_due,
+            sealed=self._seal(beneficiary.id, {"findings": cmd.findings}),
         )
 
     def _complete_home_visit_follow_up(self, work: _Work, cmd: c.CompleteHomeVisitFollowUp) -> HomeVisit:
         visit = work.get(cmd.visit_id, HomeVisit, "home visit")
         self._expect(visit, cmd.expected_version)
-        visit.complete_follow_up(occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by,
-                                 structure=self._structure(cmd.structure, visit.structure),
-                                 sealed=self._seal(visit.subject_id, {"notes": cmd.notes}))
+        visit.complete_follow_up(
+            occurred_on=cmd.occurred_on,
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, visit.structure),
+            sealed=self._seal(visit.subject_id, {"notes": cmd.notes}),
+        )
         return visit
 
     def _record_activity(self, work: _Work, cmd: c.RecordActivity) -> Activity:
@@ -419,21 +484,28 @@ class Casework(Application):
         activity_id = entry_id_for(self.tenant.id, cmd.command_id)
         subject = cmd.beneficiary_ids[0] if len(cmd.beneficiary_ids) == 1 else activity_id
         return Activity(
-            id=activity_id, kind=cmd.kind.value, occurred_on=cmd.occurred_on,
-            structure=self._structure(cmd.structure, "centre"), recorded_by=cmd.recorded_by,
-            beneficiary_ids=list(cmd.beneficiary_ids), participants=participants, event_type=event_type,
+            id=activity_id,
+            kind=cmd.kind.value,
+            occurred_on=cmd.occurred_on,
+            structure=self._structure(cmd.structure, "centre"),
+            recorded_by=cmd.recorded_by,
+            beneficiary_ids=list(cmd.beneficiary_ids),
+            participants=participants,
+            event_type=event_type,
             agency=cmd.agency.value if cmd.agency else None,
-            sealed=self._seal(subject, {
-                "notes": cmd.notes,
-                "volunteer": cmd.volunteer.model_dump(mode="json") if cmd.volunteer else None,
-            }),
+            sealed=self._seal(
+                subject,
+                {
+                    "notes": cmd.notes,
+                    "volunteer": cmd.volunteer.model_dump(mode="json") if cmd.volunteer else None,
+                },
+            ),
         )
 
     def _amend_entry(self, work: _Work, cmd: c.AmendEntry) -> CaseEntry:
         entry = work.get(cmd.entry_id, CaseEntry, "entry")
         self._expect(entry, cmd.expected_version)
-        changes = plain(validated(c.CHANGES_BY_KIND[entry.KIND], cmd.changes, "changes")
-                        .model_dump(exclude_unset=True))
+        changes = plain(validated(c.CHANGES_BY_KIND[entry.KIND], cmd.changes, "changes").model_dump(exclude_unset=True))
         if "structure" in changes:
             changes["structure"] = self._structure(changes["structure"], entry.structure)
         if "beneficiary_ids" in changes:
@@ -444,10 +516,15 @@ class Casework(Application):
             changes, sealed = self._amend_beneficiary(work, entry, changes, cmd)
         elif cmd.personal or cmd.special:
             raise InvalidValueError("only a beneficiary has personal data to amend", field="personal")
-        entry.amend(changes=changes, sealed=sealed, reason=cmd.reason,
-                    sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),
-                    today=self.today(), recorded_by=cmd.recorded_by,
-                    structure=self._structure(cmd.structure, entry.structure))
+        entry.amend(
+            changes=changes,
+            sealed=sealed,
+            reason=cmd.reason,
+            sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, entry.structure),
+        )
         return entry
 
     def _amend_beneficiary(
@@ -467,8 +544,9 @@ class Casework(Application):
                 self._claim_amka(work, new_amka, entry.id)
             if personal.birth_date != date.fromisoformat(current["personal"]["birth_date"]):
                 birth_date = personal.birth_date
-            sealed = self.vault.seal(entry.id, {"personal": personal.model_dump(mode="json"),
-                                                "special": special.model_dump(mode="json")})
+            sealed = self.vault.seal(
+                entry.id, {"personal": personal.model_dump(mode="json"), "special": special.model_dump(mode="json")}
+            )
         intake = changes.get("occurred_on", entry.occurred_on)
         if "profile" in changes or birth_date is not None or "occurred_on" in changes:
             profile = {**entry.profile, **(changes.get("profile") or {})}
@@ -484,15 +562,19 @@ class Casework(Application):
     def _void_entry(self, work: _Work, cmd: c.VoidEntry) -> CaseEntry:
         entry = work.get(cmd.entry_id, CaseEntry, "entry")
         self._expect(entry, cmd.expected_version)
-        entry.void(reason=cmd.reason, sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),
-                   today=self.today(), recorded_by=cmd.recorded_by,
-                   structure=self._structure(cmd.structure, entry.structure))
+        entry.void(
+            reason=cmd.reason,
+            sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),
+            today=self.today(),
+            recorded_by=cmd.recorded_by,
+            structure=self._structure(cmd.structure, entry.structure),
+        )
         return entry
 
     # ------------------------------------------------------------------ queries
     def entry(self, entry_id: UUID) -> CaseEntry:
         try:
-            entry = self.repository.get(entry_id)
+            entry: object = self.repository.get(entry_id)
         except AggregateNotFoundError:
             raise EntryNotFoundError(entry_id) from None
         if not isinstance(entry, CaseEntry):
@@ -521,27 +603,40 @@ class Casework(Application):
         entry = self.entry(entry_id)
         state = {k: v for k, v in vars(entry).items() if not k.startswith("_")}
         state["sealed"] = self._open(state.get("sealed"), reveal)
-        return {"id": str(entry.id), "kind": entry.KIND, "version": entry.version,
-                "created_on": entry.created_on.isoformat(), "modified_on": entry.modified_on.isoformat(),
-                "state": json.loads(json.dumps(state, default=str))}
+        return {
+            "id": str(entry.id),
+            "kind": entry.KIND,
+            "version": entry.version,
+            "created_on": entry.created_on.isoformat(),
+            "modified_on": entry.modified_on.isoformat(),
+            "state": json.loads(json.dumps(state, default=str)),
+        }
 
     def history(self, entry_id: UUID, *, reveal: bool = False) -> list[dict[str, Any]]:
         """Every event of the entry, oldest first, with when it was recorded."""
         self.entry(entry_id)
         rows = []
-        for domain_event in self.events.get(entry_id):
-            attributes = {k: v for k, v in vars(domain_event).items()
-                          if k not in {"originator_id", "originator_version", "timestamp", "originator_topic"}}
+        for domain_event in cast("list[DomainEvent]", list(self.events.get(entry_id))):
+            attributes = {
+                k: v
+                for k, v in vars(domain_event).items()
+                if k not in {"originator_id", "originator_version", "timestamp", "originator_topic"}
+            }
             for name in list(attributes):
                 if name.startswith("sealed"):
                     attributes[name] = self._open(attributes[name], reveal)
-            rows.append({"event": type(domain_event).__qualname__, "version": domain_event.originator_version,
-                         "recorded_at": domain_event.timestamp.isoformat(),
-                         "attributes": json.loads(json.dumps(attributes, default=str))})
+            rows.append(
+                {
+                    "event": type(domain_event).__qualname__,
+                    "version": domain_event.originator_version,
+                    "recorded_at": domain_event.timestamp.isoformat(),
+                    "attributes": json.loads(json.dumps(attributes, default=str)),
+                }
+            )
         return rows
 
 
-def read_log(app: Application, *, batch: int = 1000) -> Iterable[Any]:
+def read_log(app: Application[UUID], *, batch: int = 1000) -> Iterable[Any]:
     """Every domain event of an application's log, in recording order."""
     start: int | None = None
     while True:

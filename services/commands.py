@@ -187,9 +187,19 @@ class VoidEntry(Command):
 
 
 AnyCommand = Annotated[
-    RegisterBeneficiary | OpenRequest | StartRequestProgress | CloseRequest | RecordAgencyStatus
-    | SendReferral | AnswerReferral | RecordReferralOutcome | RecordHomeVisit
-    | CompleteHomeVisitFollowUp | RecordActivity | AmendEntry | VoidEntry,
+    RegisterBeneficiary
+    | OpenRequest
+    | StartRequestProgress
+    | CloseRequest
+    | RecordAgencyStatus
+    | SendReferral
+    | AnswerReferral
+    | RecordReferralOutcome
+    | RecordHomeVisit
+    | CompleteHomeVisitFollowUp
+    | RecordActivity
+    | AmendEntry
+    | VoidEntry,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)

@@ -39,30 +39,109 @@ REQUESTS_PER_PERSON_MONTH = 1.45
 DEFAULT_MONTHLY_UNIQUES = 60
 STAFF = ("kl.papadaki", "m.georgiou", "a.nikolaou", "e.dimou")
 
-FEMALE_NAMES = ("Μαρία", "Ελένη", "Αικατερίνη", "Βασιλική", "Σοφία", "Αγγελική", "Γεωργία", "Δήμητρα",
-                "Κωνσταντίνα", "Παναγιώτα", "Ευαγγελία", "Ιωάννα", "Χριστίνα", "Αναστασία", "Ειρήνη")
-MALE_NAMES = ("Γεώργιος", "Ιωάννης", "Κωνσταντίνος", "Δημήτριος", "Νικόλαος", "Παναγιώτης", "Βασίλειος",
-              "Χρήστος", "Αθανάσιος", "Μιχαήλ", "Ευάγγελος", "Σπυρίδων", "Αντώνιος", "Ηλίας", "Θεόδωρος")
-SURNAMES_M = ("Παπαδόπουλος", "Γεωργίου", "Οικονόμου", "Καραγιάννης", "Βασιλείου", "Αθανασίου",
-              "Μπαλτάς", "Τσιούρβας", "Ζαχαρόπουλος", "Καλαμπόκας", "Σακελλαρίου", "Δημητρίου")
-SURNAMES_F = ("Παπαδοπούλου", "Γεωργίου", "Οικονόμου", "Καραγιάννη", "Βασιλείου", "Αθανασίου",
-              "Μπαλτά", "Τσιούρβα", "Ζαχαροπούλου", "Καλαμπόκα", "Σακελλαρίου", "Δημητρίου")
-STREETS = ("Ελευθερίου Βενιζέλου", "Καραϊσκάκη", "Παπαναστασίου", "Ηρώων Πολυτεχνείου", "Αγίου Νικολάου",
-           "Τρικάλων", "Λαρίσης", "Κύπρου", "28ης Οκτωβρίου")
+FEMALE_NAMES = (
+    "Μαρία",
+    "Ελένη",
+    "Αικατερίνη",
+    "Βασιλική",
+    "Σοφία",
+    "Αγγελική",
+    "Γεωργία",
+    "Δήμητρα",
+    "Κωνσταντίνα",
+    "Παναγιώτα",
+    "Ευαγγελία",
+    "Ιωάννα",
+    "Χριστίνα",
+    "Αναστασία",
+    "Ειρήνη",
+)
+MALE_NAMES = (
+    "Γεώργιος",
+    "Ιωάννης",
+    "Κωνσταντίνος",
+    "Δημήτριος",
+    "Νικόλαος",
+    "Παναγιώτης",
+    "Βασίλειος",
+    "Χρήστος",
+    "Αθανάσιος",
+    "Μιχαήλ",
+    "Ευάγγελος",
+    "Σπυρίδων",
+    "Αντώνιος",
+    "Ηλίας",
+    "Θεόδωρος",
+)
+SURNAMES_M = (
+    "Παπαδόπουλος",
+    "Γεωργίου",
+    "Οικονόμου",
+    "Καραγιάννης",
+    "Βασιλείου",
+    "Αθανασίου",
+    "Μπαλτάς",
+    "Τσιούρβας",
+    "Ζαχαρόπουλος",
+    "Καλαμπόκας",
+    "Σακελλαρίου",
+    "Δημητρίου",
+)
+SURNAMES_F = (
+    "Παπαδοπούλου",
+    "Γεωργίου",
+    "Οικονόμου",
+    "Καραγιάννη",
+    "Βασιλείου",
+    "Αθανασίου",
+    "Μπαλτά",
+    "Τσιούρβα",
+    "Ζαχαροπούλου",
+    "Καλαμπόκα",
+    "Σακελλαρίου",
+    "Δημητρίου",
+)
+STREETS = (
+    "Ελευθερίου Βενιζέλου",
+    "Καραϊσκάκη",
+    "Παπαναστασίου",
+    "Ηρώων Πολυτεχνείου",
+    "Αγίου Νικολάου",
+    "Τρικάλων",
+    "Λαρίσης",
+    "Κύπρου",
+    "28ης Οκτωβρίου",
+)
 CATEGORY_WEIGHTS = {
-    RequestCategory.GMI: 24, RequestCategory.FOOD_AID_TEBA: 9, RequestCategory.UNINSURED_ELDERLY: 4,
-    RequestCategory.DISABILITY_BENEFIT: 8, RequestCategory.DISABILITY_CERTIFICATION: 4,
-    RequestCategory.HOUSING_BENEFIT: 9, RequestCategory.BIRTH_BENEFIT: 3,
-    RequestCategory.SOCIAL_ELECTRICITY_TARIFF: 5, RequestCategory.UNEMPLOYMENT_CARD: 4,
-    RequestCategory.BENEFIT_DOCUMENTS: 8, RequestCategory.PSYCHOSOCIAL_SUPPORT: 3,
-    RequestCategory.COUNSELLING: 3, RequestCategory.EMPLOYMENT_COUNSELLING: 2,
-    RequestCategory.PARENT_COUNSELLING: 1, RequestCategory.MEDIATION: 3,
-    RequestCategory.MEDICAL_APPOINTMENT: 3, RequestCategory.LEGAL_ISSUES: 1,
-    RequestCategory.DOMESTIC_VIOLENCE: 0.5, RequestCategory.LEARNING_SUPPORT: 1,
-    RequestCategory.INFORMATION: 6, RequestCategory.OTHER: 1.5,
+    RequestCategory.GMI: 24,
+    RequestCategory.FOOD_AID_TEBA: 9,
+    RequestCategory.UNINSURED_ELDERLY: 4,
+    RequestCategory.DISABILITY_BENEFIT: 8,
+    RequestCategory.DISABILITY_CERTIFICATION: 4,
+    RequestCategory.HOUSING_BENEFIT: 9,
+    RequestCategory.BIRTH_BENEFIT: 3,
+    RequestCategory.SOCIAL_ELECTRICITY_TARIFF: 5,
+    RequestCategory.UNEMPLOYMENT_CARD: 4,
+    RequestCategory.BENEFIT_DOCUMENTS: 8,
+    RequestCategory.PSYCHOSOCIAL_SUPPORT: 3,
+    RequestCategory.COUNSELLING: 3,
+    RequestCategory.EMPLOYMENT_COUNSELLING: 2,
+    RequestCategory.PARENT_COUNSELLING: 1,
+    RequestCategory.MEDIATION: 3,
+    RequestCategory.MEDICAL_APPOINTMENT: 3,
+    RequestCategory.LEGAL_ISSUES: 1,
+    RequestCategory.DOMESTIC_VIOLENCE: 0.5,
+    RequestCategory.LEARNING_SUPPORT: 1,
+    RequestCategory.INFORMATION: 6,
+    RequestCategory.OTHER: 1.5,
 }
-OPEKA_CATEGORIES = {RequestCategory.GMI, RequestCategory.UNINSURED_ELDERLY, RequestCategory.DISABILITY_BENEFIT,
-                    RequestCategory.HOUSING_BENEFIT, RequestCategory.BIRTH_BENEFIT}
+OPEKA_CATEGORIES = {
+    RequestCategory.GMI,
+    RequestCategory.UNINSURED_ELDERLY,
+    RequestCategory.DISABILITY_BENEFIT,
+    RequestCategory.HOUSING_BENEFIT,
+    RequestCategory.BIRTH_BENEFIT,
+}
 MONTH_SHAPE = (1.05, 1.0, 1.05, 1.0, 1.0, 0.95, 1.1, 0.8, 0.95, 1.0, 1.05, 1.05)
 
 
@@ -102,8 +181,11 @@ def plan_for(tenant: Tenant, today: date) -> Plan:
         end = date(start.year + 1, start.month, 1) - timedelta(days=1)
     end = min(end, today)
     reported = tenant.reported
-    exact = {date.fromisoformat(f.period + "-01"): (f.female or 0, f.male or 0)
-             for f in reported if f.metric == "beneficiaries_per_month" and len(f.period) == 7}
+    exact = {
+        date.fromisoformat(f.period + "-01"): (f.female or 0, f.male or 0)
+        for f in reported
+        if f.metric == "beneficiaries_per_month" and len(f.period) == 7
+    }
     yearly_requests = sum(f.value for f in reported if f.metric == "requests_per_year")
     female = sum(f.female or 0 for f in reported if f.female is not None)
     male = sum(f.male or 0 for f in reported if f.male is not None)
@@ -126,13 +208,21 @@ def plan_for(tenant: Tenant, today: date) -> Plan:
         month = next_month(month)
     by_structure = {f.structure: f.value for f in reported if f.metric == "requests_per_year" and f.structure}
     has_roma = any(s.kind == "roma-branch" for s in tenant.structures)
-    roma_share = (by_structure.get("roma-branch", 0) / yearly_requests if yearly_requests and by_structure
-                  else 0.25 if has_roma else 0.0)
+    roma_share = (
+        by_structure.get("roma-branch", 0) / yearly_requests
+        if yearly_requests and by_structure
+        else 0.25
+        if has_roma
+        else 0.0
+    )
     new_year = next((f.value for f in reported if f.metric == "new_beneficiaries_per_year"), None)
     referrals = sum(f.value for f in reported if f.metric == "referrals_per_year")
     networking = next((f.value for f in reported if f.metric == "networking_meetings_per_year"), 12)
     return Plan(
-        start=start, end=end, monthly_uniques=monthly, roma_share=roma_share,
+        start=start,
+        end=end,
+        monthly_uniques=monthly,
+        roma_share=roma_share,
         new_per_month=(new_year / 12) if new_year else base * 0.22,
         referrals_per_month=(referrals / 12) if referrals else base * 0.02,
         networking_per_month=networking / 12,
@@ -190,17 +280,22 @@ class DemoHistory:
         }
         employment = rng.choices(list(EmploymentStatus), weights=(12, 6, 22, 24, 6, 30))[0]
         command = c.RegisterBeneficiary(
-            command_id=command_id, recorded_by=self._staff(), structure=structure, occurred_on=intake,
-            personal=personal,  # type: ignore[arg-type]  # validated into PersonalDetails
+            command_id=command_id,
+            recorded_by=self._staff(),
+            structure=structure,
+            occurred_on=intake,
+            personal=personal,
             profile=c.ProfileAnswers(
-                gender=Gender(gender), employment_status=employment,
+                gender=Gender(gender),
+                employment_status=employment,
                 isced_level=rng.choices(range(9), weights=(6, 14, 22, 24, 6, 8, 12, 6, 2))[0],
                 household_situation=rng.choice(list(HouseholdSituation)),
                 residence_area=rng.choices(list(ResidenceArea), weights=(3, 3, 4))[0],
-                foreign_background=rng.random() < 0.06, third_country_national=rng.random() < 0.03,
+                foreign_background=rng.random() < 0.06,
+                third_country_national=rng.random() < 0.03,
                 homeless_or_housing_exclusion=rng.random() < (0.08 if roma else 0.02),
             ),
-            special={  # type: ignore[arg-type]
+            special={
                 "disability": rng.choices(("yes", "no", "refused"), weights=(12, 84, 4))[0],
                 "minority": ("yes" if roma else rng.choices(("yes", "no", "refused"), weights=(2, 95, 3))[0]),
                 "other_disadvantage": rng.choices(("yes", "no", "refused"), weights=(10, 86, 4))[0],
@@ -228,8 +323,11 @@ class DemoHistory:
         for month, (females, males) in plan.monthly_uniques.items():
             non_binary = 1 if rng.random() < 0.04 and month not in self._exact_months() else 0
             served: list[Person] = []
-            for gender, count in ((Gender.FEMALE.value, females), (Gender.MALE.value, males),
-                                  (Gender.NON_BINARY.value, non_binary)):
+            for gender, count in (
+                (Gender.FEMALE.value, females),
+                (Gender.MALE.value, males),
+                (Gender.NON_BINARY.value, non_binary),
+            ):
                 share = count / max(1, females + males)
                 quota = round(plan.new_per_month * share * rng.uniform(0.8, 1.2))
                 for item in self._served(month, gender, count, quota):
@@ -246,37 +344,56 @@ class DemoHistory:
             yield from self._activities(served, month)
 
     def _exact_months(self) -> set[date]:
-        return {date.fromisoformat(f.period + "-01") for f in self.tenant.reported
-                if f.metric == "beneficiaries_per_month"}
+        return {
+            date.fromisoformat(f.period + "-01") for f in self.tenant.reported if f.metric == "beneficiaries_per_month"
+        }
 
     def _request(self, person: Person, month: date, category: RequestCategory) -> Iterator[c.AnyCommand]:
         rng = self.rng
         command_id = self._id()
         opened = self._day(month, not_before=person.intake)
         opeka = category in OPEKA_CATEGORIES
-        yield c.OpenRequest(command_id=command_id, recorded_by=self._staff(), beneficiary_id=person.id,
-                            category=category, structure=person.structure, occurred_on=opened,
-                            agency=Agency.OPEKA if opeka else None)
+        yield c.OpenRequest(
+            command_id=command_id,
+            recorded_by=self._staff(),
+            beneficiary_id=person.id,
+            category=category,
+            structure=person.structure,
+            occurred_on=opened,
+            agency=Agency.OPEKA if opeka else None,
+        )
         request_id = entry_id_for(self.tenant.id, command_id)
         step = opened
         if opeka and (submitted := self._later(step, 0, 5)):
             step = submitted
-            yield c.RecordAgencyStatus(command_id=self._id(), recorded_by=self._staff(), request_id=request_id,
-                                       occurred_on=step, agency=Agency.OPEKA,
-                                       reference=f"ΟΠΕΚΑ/{step.year}/{rng.randint(10000, 99999)}",
-                                       status=AgencyApplicationStatus.SUBMITTED)
+            yield c.RecordAgencyStatus(
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                request_id=request_id,
+                occurred_on=step,
+                agency=Agency.OPEKA,
+                reference=f"ΟΠΕΚΑ/{step.year}/{rng.randint(10000, 99999)}",
+                status=AgencyApplicationStatus.SUBMITTED,
+            )
         if rng.random() < 0.15 and (progress := self._later(step, 1, 10)):
             step = progress
-            yield c.StartRequestProgress(command_id=self._id(), recorded_by=self._staff(), request_id=request_id,
-                                         occurred_on=step)
+            yield c.StartRequestProgress(
+                command_id=self._id(), recorded_by=self._staff(), request_id=request_id, occurred_on=step
+            )
         close = self._later(step, 0, 25)
         if close is None:
             return
-        outcome = rng.choices(("resolve_request", "close_request_unresolved", "withdraw_request", None),
-                              weights=(80, 8, 4, 8))[0]
+        outcome = rng.choices(
+            ("resolve_request", "close_request_unresolved", "withdraw_request", None), weights=(80, 8, 4, 8)
+        )[0]
         if outcome is not None:
-            yield c.CloseRequest(command=outcome, command_id=self._id(), recorded_by=self._staff(),  # type: ignore[arg-type]
-                                 request_id=request_id, occurred_on=close)
+            yield c.CloseRequest(
+                command=outcome,
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                request_id=request_id,
+                occurred_on=close,
+            )
 
     def _referrals(self, served: list[Person], month: date) -> Iterator[c.AnyCommand]:
         rng = self.rng
@@ -285,20 +402,34 @@ class DemoHistory:
             command_id = self._id()
             sent = self._day(month, not_before=person.intake)
             destination = rng.choices(list(Agency), weights=(12, 10, 6, 4, 4, 8, 8, 10, 10, 6, 1, 4))[0]
-            yield c.SendReferral(command_id=command_id, recorded_by=self._staff(), beneficiary_id=person.id,
-                                 destination=destination, structure=person.structure, occurred_on=sent)
+            yield c.SendReferral(
+                command_id=command_id,
+                recorded_by=self._staff(),
+                beneficiary_id=person.id,
+                destination=destination,
+                structure=person.structure,
+                occurred_on=sent,
+            )
             referral_id = entry_id_for(self.tenant.id, command_id)
             answered = self._later(sent, 2, 20)
             if answered is None:
                 continue
             accepted = rng.random() < 0.85
-            yield c.AnswerReferral(command="accept_referral" if accepted else "decline_referral",
-                                   command_id=self._id(), recorded_by=self._staff(), referral_id=referral_id,
-                                   occurred_on=answered)
+            yield c.AnswerReferral(
+                command="accept_referral" if accepted else "decline_referral",
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                referral_id=referral_id,
+                occurred_on=answered,
+            )
             if accepted and rng.random() < 0.8 and (done := self._later(answered, 5, 60)):
-                yield c.RecordReferralOutcome(command_id=self._id(), recorded_by=self._staff(),
-                                              referral_id=referral_id, occurred_on=done,
-                                              outcome=rng.choices(list(ReferralOutcome), weights=(60, 20, 12, 8))[0])
+                yield c.RecordReferralOutcome(
+                    command_id=self._id(),
+                    recorded_by=self._staff(),
+                    referral_id=referral_id,
+                    occurred_on=done,
+                    outcome=rng.choices(list(ReferralOutcome), weights=(60, 20, 12, 8))[0],
+                )
 
     def _home_visits(self, served: list[Person], month: date) -> Iterator[c.AnyCommand]:
         rng = self.rng
@@ -306,36 +437,65 @@ class DemoHistory:
             command_id = self._id()
             visited = self._day(month, not_before=person.intake)
             due = self._later(visited, 7, 45) if rng.random() < 0.4 else None
-            yield c.RecordHomeVisit(command_id=command_id, recorded_by=self._staff(), beneficiary_id=person.id,
-                                    purpose=rng.choices(list(HomeVisitPurpose), weights=(40, 25, 6, 6, 8, 5))[0],
-                                    structure=person.structure, occurred_on=visited, follow_up_due=due)
+            yield c.RecordHomeVisit(
+                command_id=command_id,
+                recorded_by=self._staff(),
+                beneficiary_id=person.id,
+                purpose=rng.choices(list(HomeVisitPurpose), weights=(40, 25, 6, 6, 8, 5))[0],
+                structure=person.structure,
+                occurred_on=visited,
+                follow_up_due=due,
+            )
             if due is not None and rng.random() < 0.7 and (done := self._later(visited, 3, 50)):
-                yield c.CompleteHomeVisitFollowUp(command_id=self._id(), recorded_by=self._staff(),
-                                                  visit_id=entry_id_for(self.tenant.id, command_id), occurred_on=done)
+                yield c.CompleteHomeVisitFollowUp(
+                    command_id=self._id(),
+                    recorded_by=self._staff(),
+                    visit_id=entry_id_for(self.tenant.id, command_id),
+                    occurred_on=done,
+                )
 
     def _activities(self, served: list[Person], month: date) -> Iterator[c.AnyCommand]:
         rng = self.rng
         for _ in range(int(self.plan.networking_per_month + rng.random())):
-            yield c.RecordActivity(command_id=self._id(), recorded_by=self._staff(),
-                                   kind=ActivityKind.NETWORKING_MEETING, structure="centre",
-                                   occurred_on=self._day(month), participants=rng.randint(2, 9),
-                                   agency=rng.choice(list(Agency)))
+            yield c.RecordActivity(
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                kind=ActivityKind.NETWORKING_MEETING,
+                structure="centre",
+                occurred_on=self._day(month),
+                participants=rng.randint(2, 9),
+                agency=rng.choice(list(Agency)),
+            )
         if rng.random() < 0.6:
-            yield c.RecordActivity(command_id=self._id(), recorded_by=self._staff(),
-                                   kind=ActivityKind.COMMUNITY_EVENT, structure=rng.choice(self.structures),
-                                   occurred_on=self._day(month), participants=rng.randint(8, 70),
-                                   event_type=rng.choice(list(CommunityEventType)))
+            yield c.RecordActivity(
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                kind=ActivityKind.COMMUNITY_EVENT,
+                structure=rng.choice(self.structures),
+                occurred_on=self._day(month),
+                participants=rng.randint(8, 70),
+                event_type=rng.choice(list(CommunityEventType)),
+            )
         for person in rng.sample(served, min(len(served), int(len(served) * 0.05))):
             kind = rng.choice((ActivityKind.COUNSELLING_SESSION, ActivityKind.PSYCHOSOCIAL_SESSION))
-            yield c.RecordActivity(command_id=self._id(), recorded_by=self._staff(), kind=kind,
-                                   structure=person.structure, beneficiary_ids=[person.id], participants=1,
-                                   occurred_on=self._day(month, not_before=person.intake))
+            yield c.RecordActivity(
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                kind=kind,
+                structure=person.structure,
+                beneficiary_ids=[person.id],
+                participants=1,
+                occurred_on=self._day(month, not_before=person.intake),
+            )
         if rng.random() < 0.1:
-            yield c.RecordActivity(command_id=self._id(), recorded_by=self._staff(),
-                                   kind=ActivityKind.VOLUNTEER_REGISTRATION, structure="centre",
-                                   occurred_on=self._day(month),
-                                   volunteer=c.Volunteer(first_name=rng.choice(FEMALE_NAMES),
-                                                         last_name=rng.choice(SURNAMES_F)))
+            yield c.RecordActivity(
+                command_id=self._id(),
+                recorded_by=self._staff(),
+                kind=ActivityKind.VOLUNTEER_REGISTRATION,
+                structure="centre",
+                occurred_on=self._day(month),
+                volunteer=c.Volunteer(first_name=rng.choice(FEMALE_NAMES), last_name=rng.choice(SURNAMES_F)),
+            )
 
 
 def summarise(events: Iterator[Any]) -> dict[str, Any]:
@@ -345,10 +505,17 @@ def summarise(events: Iterator[Any]) -> dict[str, Any]:
     for domain_event in events:
         name = type(domain_event).__qualname__
         by_type[name] += 1
-        who = {"Beneficiary.Registered": getattr(domain_event, "originator_id", None)}.get(name) or getattr(
-            domain_event, "beneficiary_id", None)
+        who: UUID = (
+            domain_event.originator_id
+            if name == "Beneficiary.Registered"
+            else getattr(domain_event, "beneficiary_id", domain_event.originator_id)
+        )
         if name in ("Beneficiary.Registered", "CaseRequest.Opened", "Referral.Sent", "HomeVisit.Conducted"):
             served[domain_event.occurred_on.strftime("%Y-%m")].add(who)
     commands = by_type.pop("CommandRecord.Accepted", 0)
-    return {"events": sum(by_type.values()), "commands": commands, "by_type": dict(sorted(by_type.items())),
-            "served_per_month": {month: len(people) for month, people in sorted(served.items())}}
+    return {
+        "events": sum(by_type.values()),
+        "commands": commands,
+        "by_type": dict(sorted(by_type.items())),
+        "served_per_month": {month: len(people) for month, people in sorted(served.items())},
+    }

@@ -1,0 +1,135 @@
+"""The kentra command, as scripts and people use it (embedded store)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateways.cli import app
+from infra.settings import DEFAULT_TENANTS_FILE
+from tests.conftest import TEST_MASTER_KEY, intake
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"KENTRA_DATA_DIR": str(tmp_path / "data"), "KENTRA_MASTER_KEY": TEST_MASTER_KEY, "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    unset: dict[str, str | None] = {"KENTRA_DATABASE_URL": None, "KENTRA_TENANTS_FILE": None}
+    result = CliRunner().invoke(app, list(args), input=stdin, env={**unset, **env})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_tenants_list_prints_the_four_municipalities_as_json(env: dict[str, str]) -> None:
+    code, out, _ = run(env, "tenants", "list", "--json")
+    assert code == 0
+    assert [(t["id"], t["region"]) for t in json.loads(out)] == [
+        ("sofades", "thessaly"),
+        ("karditsa", "thessaly"),
+        ("tyrnavos", "thessaly"),
+        ("pylaia-chortiatis", "central-macedonia"),
+    ]
+
+
+def test_record_takes_json_and_answers_json(env: dict[str, str]) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    document = intake("cli-intake-0001").model_dump_json()
+    code, out, _ = run(env, "record", "--tenant", "sofades", stdin=document)
+    assert code == 0, out
+    outcome = json.loads(out)["results"][0]
+    assert (outcome["ok"], outcome["kind"], outcome["version"]) == (True, "beneficiary", 1)
+    code, out, _ = run(env, "record", "--tenant", "sofades", stdin=document)
+    assert json.loads(out)["results"][0]["replayed"] is True
+    code, out, _ = run(env, "show", "--tenant", "sofades", outcome["entry_id"], "--history")
+    assert [e["event"] for e in json.loads(out)] == ["Beneficiary.Registered"]
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"),
+    [
+        ('{"command": "open_request",', "malformed JSON at line 1 column"),
+        (
+            '{"command": "open_request", "command_id": "cli-00000001", "recorded_by": "a", "beneficiary_id":'
+            ' "9f1c1d2e-0000-4000-8000-000000000000", "category": "lottery", "structure": "centre",'
+            ' "occurred_on": "2024-05-02"}',
+            "1 invalid field(s); nothing was recorded",
+        ),
+        (
+            '{"command": "open_request", "command_id": "cli-00000002", "recorded_by": "a", "beneficiary_id":'
+            ' "9f1c1d2e-0000-4000-8000-000000000000", "category": "gmi", "structure": "centre",'
+            ' "occurred_on": "2024-02-30"}',
+            "invalid field",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_error(env: dict[str, str], stdin: str, expected: str) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    code, out, err = run(env, "record", "--tenant", "sofades", stdin=stdin)
+    assert code == 2
+    assert expected in err
+    if out:
+        fields = [e["field"] for e in json.loads(out)["errors"]]
+        assert any(f.endswith(("category", "occurred_on")) for f in fields)
+
+
+def test_an_unknown_tenant_is_named(env: dict[str, str]) -> None:
+    code, _, err = run(env, "record", "--tenant", "volos", stdin=intake().model_dump_json())
+    assert code == 2
+    assert "unknown tenant 'volos'" in err
+
+
+def test_a_refused_command_in_a_list_records_none_of_the_list(env: dict[str, str]) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    good = json.loads(intake().model_dump_json())
+    future = json.loads(intake(occurred_on="2099-01-01").model_dump_json()) | {"command_id": "cli-future-01"}
+    future["personal"]["amka"] = None
+    code, out, err = run(env, "record", "--tenant", "sofades", stdin=json.dumps([good, future]))
+    assert code == 1
+    assert "nothing was recorded" in err
+    assert [r["ok"] for r in json.loads(out)["results"]] == [True, False]
+    code, out, _ = run(env, "find", "--tenant", "sofades", "--amka", good["personal"]["amka"])
+    assert json.loads(out) == {"beneficiary_id": None}
+
+
+def test_a_fifth_municipality_is_added_by_data_and_one_command(env: dict[str, str], tmp_path: Path) -> None:
+    tenants = tmp_path / "tenants.toml"
+    tenants.write_text(
+        DEFAULT_TENANTS_FILE.read_text(encoding="utf-8")
+        + """
+[[tenants]]
+id = "farsala"
+name_el = "Δήμος Φαρσάλων"
+name_en = "Municipality of Farsala"
+region = "thessaly"
+[[tenants.programmes]]
+period = "2021-2027"
+name_el = "Πρόγραμμα «Θεσσαλία» 2021-2027"
+[[tenants.structures]]
+id = "centre"
+kind = "centre"
+name_el = "Κέντρο Κοινότητας Δήμου Φαρσάλων"
+""",
+        encoding="utf-8",
+    )
+    env = env | {"KENTRA_TENANTS_FILE": str(tenants)}
+    code, out, _ = run(env, "tenants", "sync")
+    assert code == 0
+    assert "farsala: created" in out
+    assert "farsala: up to date" in run(env, "tenants", "sync")[1]
+    code, out, _ = run(env, "record", "--tenant", "farsala", stdin=intake().model_dump_json())
+    assert code == 0, out
+
+
+def test_the_demo_loads_every_tenant_and_a_second_run_records_nothing_new(env: dict[str, str]) -> None:
+    code, out, err = run(env, "demo", "--no-serve", "--tenant", "tyrnavos", "--tenant", "pylaia-chortiatis")
+    assert code == 0, err
+    assert "tyrnavos" in out
+    assert "pylaia-chortiatis" in out
+    code, again, _ = run(env, "demo", "--no-serve", "--tenant", "tyrnavos", "--tenant", "pylaia-chortiatis")
+    assert code == 0
+    table = [line for line in out.splitlines() if "tyrnavos" in line]
+    assert table == [line for line in again.splitlines() if "tyrnavos" in line]

@@ -1,0 +1,239 @@
+"""The tenant event log: the same behaviour on the embedded SQLite store and on PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from domain.errors import (
+    CommandIdReusedError,
+    ConcurrentChangeError,
+    DateInFutureError,
+    DuplicateBeneficiaryError,
+    EntryNotFoundError,
+    InvalidValueError,
+    UnknownStructureError,
+)
+from domain.identifiers import make_amka
+from infra.stores import SqliteStorage
+from services.casework import BatchRefusedError, Casework, read_log
+from services.commands import AnyCommand
+from tests.conftest import StoreUnderTest, command, intake, service_url
+
+
+def events_in(casework: Casework) -> int:
+    return sum(1 for _ in read_log(casework))
+
+
+def open_request(beneficiary_id: UUID, **fields: object) -> AnyCommand:
+    document: dict[str, object] = {
+        "command": "open_request",
+        "beneficiary_id": str(beneficiary_id),
+        "category": "gmi",
+        "structure": "centre",
+        "occurred_on": "2024-05-02",
+    }
+    return command(**{**document, **fields})
+
+
+def test_an_intake_is_recorded_and_read_back_with_its_profile(store: StoreUnderTest) -> None:
+    outcome = store.casework.execute(intake())
+    state = store.casework.describe(outcome.entry_id, reveal=True)["state"]
+    assert state["profile"]["age_at_entry"] == 45
+    assert state["profile"]["gender"] == "female"
+    assert state["sealed"]["personal"]["last_name"] == "Τσιουρβαλή"
+    assert state["sealed"]["special"] == {"disability": "yes", "minority": "refused", "other_disadvantage": "no"}
+    assert store.casework.describe(outcome.entry_id)["state"]["sealed"] == "[sealed]"
+
+
+def test_a_retry_with_the_same_command_id_returns_the_first_result_and_records_nothing(store: StoreUnderTest) -> None:
+    first = store.casework.execute(intake("retry-0001"))
+    before = events_in(store.casework)
+    again = store.fresh_casework().execute(intake("retry-0001"))
+    assert (again.entry_id, again.version, again.replayed) == (first.entry_id, first.version, True)
+    assert events_in(store.casework) == before
+
+
+def test_a_command_id_reused_for_other_content_is_refused(store: StoreUnderTest) -> None:
+    store.casework.execute(intake("reuse-0001"))
+    with pytest.raises(CommandIdReusedError):
+        store.casework.execute(intake("reuse-0001", occurred_on="2024-05-03"))
+
+
+def test_the_same_person_is_not_registered_twice_and_is_found_by_amka(store: StoreUnderTest) -> None:
+    first = store.casework.execute(intake())
+    with pytest.raises(DuplicateBeneficiaryError) as refused:
+        store.fresh_casework().execute(intake(personal__first_name="Ευανθούλα"))
+    assert refused.value.existing_id == first.entry_id
+    assert store.casework.find_by_amka(make_amka(date(1979, 3, 4), 4242)) == first.entry_id
+    assert store.casework.find_by_amka(make_amka(date(1979, 3, 4), 4243)) is None
+
+
+def test_a_voided_registration_frees_the_amka_for_a_correct_one(store: StoreUnderTest) -> None:
+    wrong = store.casework.execute(intake())
+    store.casework.execute(command(command="void_entry", entry_id=str(wrong.entry_id), reason="wrong_person"))
+    right = store.casework.execute(intake())
+    assert store.casework.find_by_amka(make_amka(date(1979, 3, 4), 4242)) == right.entry_id
+
+
+def test_a_request_goes_through_its_lifecycle_and_keeps_every_step(store: StoreUnderTest) -> None:
+    person = store.casework.execute(intake()).entry_id
+    request = store.casework.execute(open_request(person, agency="opeka")).entry_id
+    store.casework.execute(
+        command(
+            command="record_agency_status",
+            request_id=str(request),
+            agency="opeka",
+            reference="ΟΠΕΚΑ/2024/55555",
+            status="submitted",
+            occurred_on="2024-05-03",
+        )
+    )
+    store.casework.execute(
+        command(command="resolve_request", request_id=str(request), occurred_on="2024-05-20", notes="Εγκρίθηκε το ΕΕΕ")
+    )
+    history = store.casework.history(request)
+    assert [h["event"] for h in history] == [
+        "CaseRequest.Opened",
+        "CaseRequest.AgencyStatusRecorded",
+        "CaseRequest.Closed",
+    ]
+    assert history[1]["attributes"]["reference"] == "ΟΠΕΚΑ/2024/55555"
+    assert history[2]["attributes"]["status"] == "resolved"
+    assert all(h["recorded_at"] and h["attributes"]["recorded_by"] and h["attributes"]["structure"] for h in history)
+
+
+def test_a_correction_moves_the_entry_and_both_stay_in_history(store: StoreUnderTest) -> None:
+    person = store.casework.execute(intake()).entry_id
+    request = store.casework.execute(open_request(person)).entry_id
+    store.casework.execute(
+        command(
+            command="amend_entry",
+            entry_id=str(request),
+            reason="typing_error",
+            changes={"category": "housing_benefit"},
+            reason_note="λάθος επιλογή",
+        )
+    )
+    assert store.casework.entry(request).category == "housing_benefit"  # type: ignore[attr-defined]
+    events = [h["event"] for h in store.casework.history(request)]
+    assert events == ["CaseRequest.Opened", "CaseEntry.Amended"]
+
+
+def test_a_correction_naming_an_unknown_category_is_refused_naming_the_field(store: StoreUnderTest) -> None:
+    person = store.casework.execute(intake()).entry_id
+    request = store.casework.execute(open_request(person)).entry_id
+    with pytest.raises(InvalidValueError) as refused:
+        store.casework.execute(
+            command(
+                command="amend_entry", entry_id=str(request), reason="typing_error", changes={"category": "lottery"}
+            )
+        )
+    assert refused.value.field == "changes.category"
+
+
+def test_bad_input_is_refused_with_the_field_named_and_nothing_recorded(store: StoreUnderTest) -> None:
+    person = store.casework.execute(intake()).entry_id
+    before = events_in(store.casework)
+    with pytest.raises(DateInFutureError):
+        store.casework.execute(open_request(person, occurred_on="2024-07-01"))
+    with pytest.raises(UnknownStructureError):
+        store.casework.execute(open_request(person, structure="mobile-unit"))
+    with pytest.raises(EntryNotFoundError):
+        store.casework.execute(open_request(UUID(int=7)))
+    assert events_in(store.casework) == before
+
+
+def test_an_all_or_nothing_batch_with_one_refusal_records_nothing(store: StoreUnderTest) -> None:
+    person = store.casework.execute(intake()).entry_id
+    before = events_in(store.casework)
+    with pytest.raises(BatchRefusedError):
+        store.casework.execute_many([open_request(person), open_request(person, occurred_on="2031-01-01")], atomic=True)
+    assert events_in(store.casework) == before
+
+
+def test_a_stale_expected_version_is_refused_as_a_conflict(store: StoreUnderTest) -> None:
+    person = store.casework.execute(intake()).entry_id
+    request = store.casework.execute(open_request(person))
+    store.casework.execute(
+        command(
+            command="start_request_progress",
+            request_id=str(request.entry_id),
+            occurred_on="2024-05-03",
+            expected_version=1,
+        )
+    )
+    with pytest.raises(ConcurrentChangeError):
+        store.casework.execute(
+            command(
+                command="resolve_request",
+                request_id=str(request.entry_id),
+                occurred_on="2024-05-04",
+                expected_version=1,
+            )
+        )
+
+
+def test_two_writers_on_one_entry_one_wins_and_the_other_gets_a_conflict(
+    store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = store.casework.execute(intake()).entry_id
+    request = store.casework.execute(open_request(person)).entry_id
+    first, second = store.fresh_casework(), store.fresh_casework()
+    stale = second.entry(request)  # the second writer loads version 1 ...
+    first.execute(command(command="resolve_request", request_id=str(request), occurred_on="2024-05-04"))
+    load = second.repository.get  # ... and acts on it after the first writer committed version 2
+    monkeypatch.setattr(second.repository, "get", lambda i, **kw: stale if i == request else load(i, **kw))
+    with pytest.raises(ConcurrentChangeError):
+        second.execute(command(command="withdraw_request", request_id=str(request), occurred_on="2024-05-04"))
+    monkeypatch.undo()
+    assert store.casework.entry(request).status == "resolved"  # type: ignore[attr-defined]
+    assert [h["event"] for h in store.casework.history(request)] == ["CaseRequest.Opened", "CaseRequest.Closed"]
+
+
+def test_names_and_amka_never_reach_the_stores_in_clear(store: StoreUnderTest) -> None:
+    store.casework.execute(intake())
+    amka = make_amka(date(1979, 3, 4), 4242)
+    needles = ["Τσιουρβαλή".encode(), amka.encode(), b"6912345678", "Καραϊσκάκη".encode()]
+    if store.kind == "sqlite":
+        storage = store.kentra.storage(store.tenant.id)
+        assert isinstance(storage, SqliteStorage)
+        haystack = b"".join(p.read_bytes() for p in storage.directory.iterdir())
+        assert len(haystack) > 10_000
+    else:
+        schema = store.tenant.storage_name
+        with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL")) as conn:
+            rows = conn.execute(f"SELECT convert_from(state, 'UTF8') FROM {schema}.casework_events").fetchall()
+            rows += conn.execute(f"SELECT encode(wrapped_key, 'hex') FROM {schema}.vault_subject_keys").fetchall()
+            rows += conn.execute(f"SELECT blind_index FROM {schema}.vault_lookup").fetchall()
+        haystack = "\n".join(str(r[0]) for r in rows).encode()
+        assert b"age_at_entry" in haystack  # the search does see the events
+    for needle in needles:
+        assert needle not in haystack
+
+
+def test_the_application_cannot_update_or_delete_events(store: StoreUnderTest) -> None:
+    store.casework.execute(intake())
+    if store.kind == "sqlite":
+        storage = store.kentra.storage(store.tenant.id)
+        assert isinstance(storage, SqliteStorage)
+        with sqlite3.connect(storage.events_file) as conn:
+            with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+                conn.execute("UPDATE stored_events SET topic = 'x'")
+            with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+                conn.execute("DELETE FROM stored_events")
+        return
+    table = f"{store.tenant.storage_name}.casework_events"
+    with psycopg.connect(service_url("KENTRA_TEST_DATABASE_URL"), autocommit=True) as conn:  # the app's role
+        assert conn.execute("SELECT current_user").fetchone() == ("kentra_app",)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="immutable"):
+            conn.execute(f"UPDATE {table} SET topic = 'x'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute(f"DELETE FROM {table}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"TRUNCATE {table}")
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 2  # type: ignore[index]

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import base64
+import tomllib
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from pydantic import SecretStr
+
+from domain.errors import UnknownStructureError, UnknownTenantError
+from domain.tenants import TenantRegistry
+from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, unseal
+from infra.settings import DEFAULT_TENANTS_FILE, Settings, SettingsError
+from infra.tenant_registry import RegistryFileError, load_registry
+
+
+def test_the_registry_holds_the_four_municipalities_with_the_seeds_facts() -> None:
+    registry = load_registry(DEFAULT_TENANTS_FILE)
+    assert [t.id for t in registry.tenants] == ["sofades", "karditsa", "tyrnavos", "pylaia-chortiatis"]
+    assert [t.id for t in registry.tenants_of("thessaly")] == ["sofades", "karditsa", "tyrnavos"]
+    assert [t.id for t in registry.tenants_of("central-macedonia")] == ["pylaia-chortiatis"]
+    sofades = registry.tenant("sofades")
+    assert sofades.programmes[0].code == "5002786"
+    assert str(sofades.opened_on) == "2018-07-01"
+    assert [(p.role.value, p.count) for p in sofades.structure("roma-branch").staff] == [
+        ("sociologist", 1),
+        ("nurse", 1),
+        ("economist", 2),
+        ("mediator", 1),
+    ]
+    pylaia = registry.tenant("pylaia-chortiatis")
+    assert (pylaia.programmes[0].code, str(pylaia.programmes[0].budget_amended_eur)) == ("5002873", "594126.00")
+    assert [s.id for s in pylaia.structures] == ["centre"]
+    tyrnavos = registry.tenant("tyrnavos")
+    assert str(tyrnavos.opened_on) == "2024-03-04"
+    assert [(h.kind, str(h.opens), str(h.closes)) for h in tyrnavos.structure("centre").hours] == [
+        ("office", "07:00:00", "15:00:00"),
+        ("public", "08:00:00", "14:00:00"),
+    ]
+
+
+def test_unknown_tenant_and_structure_are_named() -> None:
+    registry = load_registry(DEFAULT_TENANTS_FILE)
+    with pytest.raises(UnknownTenantError, match="'volos'"):
+        registry.tenant("volos")
+    with pytest.raises(UnknownStructureError, match="roma-branch"):
+        registry.tenant("pylaia-chortiatis").structure("roma-branch")
+
+
+def test_a_tenant_in_an_unknown_region_is_refused_with_the_place_named(tmp_path: Path) -> None:
+    data = tomllib.loads(DEFAULT_TENANTS_FILE.read_text(encoding="utf-8"))
+    data["tenants"][0]["region"] = "attica"
+    with pytest.raises(ValueError, match="unknown region 'attica'"):
+        TenantRegistry.model_validate(data)
+    bad = tmp_path / "tenants.toml"
+    bad.write_text(DEFAULT_TENANTS_FILE.read_text(encoding="utf-8").replace('opened = "2018-07"', 'opened = "2018-13"'))
+    with pytest.raises(RegistryFileError, match=r"tenants\.0\.opened"):
+        load_registry(bad)
+
+
+def test_sealed_data_open_only_with_their_subjects_key() -> None:
+    subject, key = uuid4(), new_data_key()
+    token = seal(key, subject, {"first_name": "Ευανθία"})
+    assert "Ευανθία" not in token
+    assert unseal(key, token) == {"first_name": "Ευανθία"}
+    with pytest.raises(SealedDataError):
+        unseal(new_data_key(), token)
+    moved = token.replace(subject.hex, uuid4().hex)  # the same ciphertext claimed for another person
+    with pytest.raises(SealedDataError):
+        unseal(key, moved)
+
+
+def test_tenant_keys_differ_per_tenant_and_never_show_in_repr() -> None:
+    master = bytes(range(32))
+    a, b = TenantKeys.derive(master, "sofades"), TenantKeys.derive(master, "karditsa")
+    assert a.blind_index("amka", "04037942427") != b.blind_index("amka", "04037942427")
+    assert a.kek.hex() not in repr(a)
+    assert "kek=" not in repr(a)
+
+
+def test_production_without_a_master_key_is_refused_with_what_to_set(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="KENTRA_MASTER_KEY"):
+        Settings(environment="production", data_dir=tmp_path).master_key_bytes()
+    with pytest.raises(SettingsError, match="32 bytes"):
+        Settings(master_key=SecretStr(base64.b64encode(b"short").decode())).master_key_bytes()
+
+
+def test_development_on_the_embedded_store_makes_a_private_master_key_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    first = settings.master_key_bytes()
+    assert first == settings.master_key_bytes()
+    assert (tmp_path / "keys" / "master.key").stat().st_mode & 0o777 == 0o600
