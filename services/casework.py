@@ -273,6 +273,19 @@ class Casework(Application[UUID]):
                 f"{entry.KIND} {entry.id} is at version {entry.version}, not {expected_version}; reload and retry"
             )
 
+    def _step_on(
+        self, work: _Work, entry_id: UUID, cls: type[E], kind: str, cmd: c.OnEntry
+    ) -> tuple[E, dict[str, Any]]:
+        """Load an entry for a lifecycle step: checked version, and the step's when, who and where."""
+        entry = work.get(entry_id, cls, kind)
+        self._expect(entry, cmd.expected_version)
+        return entry, {
+            "occurred_on": cmd.occurred_on,
+            "today": self.today(),
+            "recorded_by": cmd.recorded_by,
+            "structure": self._structure(cmd.structure, entry.structure),
+        }
+
     def _active_beneficiary(self, work: _Work, beneficiary_id: UUID) -> Beneficiary:
         beneficiary = work.get(beneficiary_id, Beneficiary, "beneficiary")
         if beneficiary.voided:
@@ -347,31 +360,18 @@ class Casework(Application[UUID]):
         )
 
     def _start_request_progress(self, work: _Work, cmd: c.StartRequestProgress) -> CaseRequest:
-        request = work.get(cmd.request_id, CaseRequest, "request")
-        self._expect(request, cmd.expected_version)
-        request.start_progress(
-            occurred_on=cmd.occurred_on,
-            today=self.today(),
-            recorded_by=cmd.recorded_by,
-            structure=self._structure(cmd.structure, request.structure),
-        )
+        request, step = self._step_on(work, cmd.request_id, CaseRequest, "request", cmd)
+        request.start_progress(**step)
         return request
 
     def _close(self, work: _Work, cmd: c.CloseRequest) -> CaseRequest:
-        request = work.get(cmd.request_id, CaseRequest, "request")
-        self._expect(request, cmd.expected_version)
-        step = {
+        request, step = self._step_on(work, cmd.request_id, CaseRequest, "request", cmd)
+        close = {
             "resolve_request": request.resolve,
             "close_request_unresolved": request.close_unresolved,
             "withdraw_request": request.withdraw,
         }[cmd.command]
-        step(
-            occurred_on=cmd.occurred_on,
-            today=self.today(),
-            recorded_by=cmd.recorded_by,
-            structure=self._structure(cmd.structure, request.structure),
-            sealed=self._seal(request.subject_id, {"notes": cmd.notes}),
-        )
+        close(**step, sealed=self._seal(request.subject_id, {"notes": cmd.notes}))
         return request
 
     _resolve_request = _close
@@ -379,17 +379,8 @@ class Casework(Application[UUID]):
     _withdraw_request = _close
 
     def _record_agency_status(self, work: _Work, cmd: c.RecordAgencyStatus) -> CaseRequest:
-        request = work.get(cmd.request_id, CaseRequest, "request")
-        self._expect(request, cmd.expected_version)
-        request.record_agency_status(
-            agency=cmd.agency,
-            reference=cmd.reference,
-            status=cmd.status,
-            occurred_on=cmd.occurred_on,
-            today=self.today(),
-            recorded_by=cmd.recorded_by,
-            structure=self._structure(cmd.structure, request.structure),
-        )
+        request, step = self._step_on(work, cmd.request_id, CaseRequest, "request", cmd)
+        request.record_agency_status(agency=cmd.agency, reference=cmd.reference, status=cmd.status, **step)
         return request
 
     def _send_referral(self, work: _Work, cmd: c.SendReferral) -> Referral:
@@ -412,36 +403,20 @@ class Casework(Application[UUID]):
         )
 
     def _answer_referral(self, work: _Work, cmd: c.AnswerReferral) -> Referral:
-        referral = work.get(cmd.referral_id, Referral, "referral")
-        self._expect(referral, cmd.expected_version)
-        structure = self._structure(cmd.structure, referral.structure)
+        referral, step = self._step_on(work, cmd.referral_id, Referral, "referral", cmd)
         if cmd.command == "accept_referral":
-            referral.accept(
-                occurred_on=cmd.occurred_on, today=self.today(), recorded_by=cmd.recorded_by, structure=structure
-            )
+            referral.accept(**step)
         else:
-            referral.decline(
-                occurred_on=cmd.occurred_on,
-                today=self.today(),
-                recorded_by=cmd.recorded_by,
-                structure=structure,
-                sealed_reason=self._seal(referral.subject_id, {"notes": cmd.notes}),
-            )
+            referral.decline(**step, sealed_reason=self._seal(referral.subject_id, {"notes": cmd.notes}))
         return referral
 
     _accept_referral = _answer_referral
     _decline_referral = _answer_referral
 
     def _record_referral_outcome(self, work: _Work, cmd: c.RecordReferralOutcome) -> Referral:
-        referral = work.get(cmd.referral_id, Referral, "referral")
-        self._expect(referral, cmd.expected_version)
+        referral, step = self._step_on(work, cmd.referral_id, Referral, "referral", cmd)
         referral.record_outcome(
-            outcome=cmd.outcome,
-            occurred_on=cmd.occurred_on,
-            today=self.today(),
-            recorded_by=cmd.recorded_by,
-            structure=self._structure(cmd.structure, referral.structure),
-            sealed=self._seal(referral.subject_id, {"notes": cmd.notes}),
+            outcome=cmd.outcome, sealed=self._seal(referral.subject_id, {"notes": cmd.notes}), **step
         )
         return referral
 
@@ -463,15 +438,8 @@ class Casework(Application[UUID]):
         )
 
     def _complete_home_visit_follow_up(self, work: _Work, cmd: c.CompleteHomeVisitFollowUp) -> HomeVisit:
-        visit = work.get(cmd.visit_id, HomeVisit, "home visit")
-        self._expect(visit, cmd.expected_version)
-        visit.complete_follow_up(
-            occurred_on=cmd.occurred_on,
-            today=self.today(),
-            recorded_by=cmd.recorded_by,
-            structure=self._structure(cmd.structure, visit.structure),
-            sealed=self._seal(visit.subject_id, {"notes": cmd.notes}),
-        )
+        visit, step = self._step_on(work, cmd.visit_id, HomeVisit, "home visit", cmd)
+        visit.complete_follow_up(**step, sealed=self._seal(visit.subject_id, {"notes": cmd.notes}))
         return visit
 
     def _record_activity(self, work: _Work, cmd: c.RecordActivity) -> Activity:
