@@ -135,10 +135,11 @@ def record(
     file: Annotated[Path | None, typer.Option("--file", "-f", help="JSON file; standard input if omitted")] = None,
 ) -> None:
     """Record casework: one JSON command, or a list recorded all-or-nothing. Prints the outcomes."""
-    text = file.read_text(encoding="utf-8") if file else sys.stdin.read()
-    commands = _parse_commands(text)
     with platform() as kentra:
-        casework = kentra.casework(tenant)
+        casework = kentra.casework(tenant)  # an unknown tenant is the first thing to report
+        if file is not None and not file.is_file():
+            fail(f"no such file: {file}")
+        commands = _parse_commands(file.read_text(encoding="utf-8") if file else sys.stdin.read())
         try:
             results = casework.execute_many(commands, atomic=True)
         except BatchRefusedError as refused:
