@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,19 @@ E = TypeVar("E", bound=CaseEntry)
 
 def athens_today() -> date:
     return datetime.now(ATHENS).date()
+
+
+class StepCommand(Protocol):
+    """A command acting on an existing entry: when, who, where, and the version it expects."""
+
+    @property
+    def occurred_on(self) -> date: ...
+    @property
+    def structure(self) -> str | None: ...
+    @property
+    def expected_version(self) -> int | None: ...
+    @property
+    def recorded_by(self) -> str: ...
 
 
 class DateAsISO(Transcoding):
@@ -274,7 +287,7 @@ class Casework(Application[UUID]):
             )
 
     def _step_on(
-        self, work: _Work, entry_id: UUID, cls: type[E], kind: str, cmd: c.OnEntry
+        self, work: _Work, entry_id: UUID, cls: type[E], kind: str, cmd: StepCommand
     ) -> tuple[E, dict[str, Any]]:
         """Load an entry for a lifecycle step: checked version, and the step's when, who and where."""
         entry = work.get(entry_id, cls, kind)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic.config import JsonDict
 
 from domain.catalogue import (
     ActivityKind,
@@ -34,6 +35,12 @@ StructureId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$"
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
+class Payload(BaseModel):
+    """What a caller sends (an HTTP body); the matching command adds its id and who recorded it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -41,7 +48,7 @@ class Command(BaseModel):
     recorded_by: StaffId = Field(description="The staff member's user name")
 
 
-class OnEntry(Command):
+class StepFields(Payload):
     """A step on an existing entry. ``structure`` defaults to the entry's own structure."""
 
     occurred_on: date
@@ -64,8 +71,34 @@ class ProfileAnswers(BaseModel):
     homeless_or_housing_exclusion: bool
 
 
-class RegisterBeneficiary(Command):
-    command: Literal["register_beneficiary"] = "register_beneficiary"
+INTAKE_EXAMPLE: JsonDict = {
+    "structure": "centre",
+    "occurred_on": "2024-05-02",
+    "personal": {
+        "first_name": "Ελένη",
+        "last_name": "Παπαδοπούλου",
+        "birth_date": "1979-03-04",
+        "amka": "04037942427",
+        "phone": "6912345678",
+        "address": "Καραϊσκάκη 14, Σοφάδες",
+    },
+    "profile": {
+        "gender": "female",
+        "employment_status": "long_term_unemployed",
+        "isced_level": 2,
+        "household_situation": "single_parent",
+        "residence_area": "rural",
+        "foreign_background": False,
+        "third_country_national": False,
+        "homeless_or_housing_exclusion": False,
+    },
+    "special": {"disability": "no", "minority": "refused", "other_disadvantage": "no"},
+}
+
+
+class IntakeFields(Payload):
+    model_config = ConfigDict(json_schema_extra={"examples": [INTAKE_EXAMPLE]})
+
     structure: StructureId
     occurred_on: date = Field(description="Date of the intake")
     personal: PersonalDetails
@@ -73,8 +106,26 @@ class RegisterBeneficiary(Command):
     special: SpecialCategoryAnswers
 
 
-class OpenRequest(Command):
-    command: Literal["open_request"] = "open_request"
+class RegisterBeneficiary(Command, IntakeFields):
+    command: Literal["register_beneficiary"] = "register_beneficiary"
+
+
+class OpenRequestFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "category": "gmi",
+                    "structure": "centre",
+                    "occurred_on": "2024-05-02",
+                    "agency": "opeka",
+                    "notes": "Αίτηση ΕΕΕ για νοικοκυριό 3 ατόμων",
+                }
+            ]
+        }
+    )
+
     beneficiary_id: UUID
     category: RequestCategory
     structure: StructureId
@@ -84,27 +135,59 @@ class OpenRequest(Command):
     notes: FreeText | None = None
 
 
-class StartRequestProgress(OnEntry):
+class OpenRequest(Command, OpenRequestFields):
+    command: Literal["open_request"] = "open_request"
+
+
+class StartRequestProgress(Command, StepFields):
     command: Literal["start_request_progress"] = "start_request_progress"
     request_id: UUID
 
 
-class CloseRequest(OnEntry):
-    command: Literal["resolve_request", "close_request_unresolved", "withdraw_request"]
-    request_id: UUID
+class NoteStepFields(StepFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"occurred_on": "2024-05-20", "notes": "Εγκρίθηκε"}]})
+
     notes: FreeText | None = None
 
 
-class RecordAgencyStatus(OnEntry):
-    command: Literal["record_agency_status"] = "record_agency_status"
+class CloseRequest(Command, NoteStepFields):
+    command: Literal["resolve_request", "close_request_unresolved", "withdraw_request"]
     request_id: UUID
+
+
+class AgencyStatusFields(StepFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"occurred_on": "2024-05-03", "agency": "opeka", "reference": "ΟΠΕΚΑ/2024/55555", "status": "submitted"}
+            ]
+        }
+    )
+
     agency: Agency
     reference: Reference | None = None
     status: AgencyApplicationStatus
 
 
-class SendReferral(Command):
-    command: Literal["send_referral"] = "send_referral"
+class RecordAgencyStatus(Command, AgencyStatusFields):
+    command: Literal["record_agency_status"] = "record_agency_status"
+    request_id: UUID
+
+
+class ReferralFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "destination": "mental_health_unit",
+                    "structure": "centre",
+                    "occurred_on": "2024-05-06",
+                }
+            ]
+        }
+    )
+
     beneficiary_id: UUID
     request_id: UUID | None = None
     destination: Agency
@@ -113,21 +196,42 @@ class SendReferral(Command):
     notes: FreeText | None = None
 
 
-class AnswerReferral(OnEntry):
+class SendReferral(Command, ReferralFields):
+    command: Literal["send_referral"] = "send_referral"
+
+
+class AnswerReferral(Command, NoteStepFields):
     command: Literal["accept_referral", "decline_referral"]
     referral_id: UUID
-    notes: FreeText | None = None
 
 
-class RecordReferralOutcome(OnEntry):
+class OutcomeFields(NoteStepFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"occurred_on": "2024-06-10", "outcome": "served"}]})
+
+    outcome: ReferralOutcome
+
+
+class RecordReferralOutcome(Command, OutcomeFields):
     command: Literal["record_referral_outcome"] = "record_referral_outcome"
     referral_id: UUID
-    outcome: ReferralOutcome
-    notes: FreeText | None = None
 
 
-class RecordHomeVisit(Command):
-    command: Literal["record_home_visit"] = "record_home_visit"
+class HomeVisitFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "purpose": "living_conditions",
+                    "structure": "centre",
+                    "occurred_on": "2024-05-08",
+                    "follow_up_due": "2024-06-08",
+                    "findings": "Κατοικία χωρίς θέρμανση",
+                }
+            ]
+        }
+    )
+
     beneficiary_id: UUID
     purpose: HomeVisitPurpose
     structure: StructureId
@@ -136,10 +240,13 @@ class RecordHomeVisit(Command):
     findings: FreeText | None = None
 
 
-class CompleteHomeVisitFollowUp(OnEntry):
+class RecordHomeVisit(Command, HomeVisitFields):
+    command: Literal["record_home_visit"] = "record_home_visit"
+
+
+class CompleteHomeVisitFollowUp(Command, NoteStepFields):
     command: Literal["complete_home_visit_follow_up"] = "complete_home_visit_follow_up"
     visit_id: UUID
-    notes: FreeText | None = None
 
 
 class Volunteer(BaseModel):
@@ -150,8 +257,21 @@ class Volunteer(BaseModel):
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ]{5,20}$")] | None = None
 
 
-class RecordActivity(Command):
-    command: Literal["record_activity"] = "record_activity"
+class ActivityFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "networking_meeting",
+                    "structure": "centre",
+                    "occurred_on": "2024-05-09",
+                    "participants": 6,
+                    "agency": "dypa",
+                }
+            ]
+        }
+    )
+
     kind: ActivityKind
     structure: StructureId
     occurred_on: date
@@ -163,12 +283,28 @@ class RecordActivity(Command):
     notes: FreeText | None = None
 
 
-class AmendEntry(Command):
+class RecordActivity(Command, ActivityFields):
+    command: Literal["record_activity"] = "record_activity"
+
+
+class AmendFields(Payload):
     """Correct an earlier entry. ``changes`` are checked against what that kind of entry allows."""
 
-    command: Literal["amend_entry"] = "amend_entry"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entry_id": "2b61bf18-88e1-5977-8df8-a9c4fcc7605c",
+                    "changes": {"category": "housing_benefit"},
+                    "reason": "typing_error",
+                    "reason_note": "Επιλέχθηκε λάθος κατηγορία",
+                }
+            ]
+        }
+    )
+
     entry_id: UUID
-    changes: dict[str, Any] = Field(default_factory=dict)
+    changes: dict[str, Any] = Field(default_factory=dict, max_length=20)
     personal: dict[str, Any] | None = Field(default=None, description="Beneficiary only: personal fields to change")
     special: dict[str, Any] | None = Field(default=None, description="Beneficiary only: special-category answers")
     reason: CorrectionReason
@@ -177,13 +313,26 @@ class AmendEntry(Command):
     expected_version: int | None = Field(default=None, ge=1)
 
 
-class VoidEntry(Command):
-    command: Literal["void_entry"] = "void_entry"
+class AmendEntry(Command, AmendFields):
+    command: Literal["amend_entry"] = "amend_entry"
+
+
+class VoidFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"entry_id": "2b61bf18-88e1-5977-8df8-a9c4fcc7605c", "reason": "duplicate_entry"}]
+        }
+    )
+
     entry_id: UUID
     reason: CorrectionReason
     reason_note: FreeText | None = None
     structure: StructureId | None = None
     expected_version: int | None = Field(default=None, ge=1)
+
+
+class VoidEntry(Command, VoidFields):
+    command: Literal["void_entry"] = "void_entry"
 
 
 AnyCommand = Annotated[
