@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from domain.errors import InvalidValueError
@@ -62,3 +63,10 @@ def make_afm(serial: int) -> str:
     partial = f"{1 + serial % 99_999_999:08d}"
     total = sum(int(d) * 2 ** (8 - i) for i, d in enumerate(partial))
     return partial + str(total % 11 % 10)
+
+
+def normalise_name(raw: str) -> str:
+    """Names compared as staff mean them: no accents, upper case, single spaces (Ελένη = ΕΛΕΝΗ = ελενη)."""
+    decomposed = unicodedata.normalize("NFD", raw)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.upper().split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,15 +13,19 @@ from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 import typer
+import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from domain.errors import DomainError
+from gateways.http.app import create_app
+from infra.accounts import UserExistsError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
 from infra.settings import Settings, SettingsError
 from infra.tenant_registry import RegistryFileError, load_registry
+from services.access import Principal, Role, check_principal
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, summarise
@@ -32,6 +37,8 @@ app = typer.Typer(
 )
 tenants_app = typer.Typer(help="The municipalities (tenants).", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
+users_app = typer.Typer(help="Users of Kentra and their roles.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 
@@ -98,6 +105,7 @@ def tenants_validate(
 def tenants_sync() -> None:
     """Create the store of every tenant in the tenants file that has none yet (idempotent)."""
     with platform() as kentra:
+        kentra.provision_platform()
         for tenant in kentra.registry.tenants:
             created = kentra.provision(tenant.id)
             out.print(f"{tenant.id}: {'created' if created else 'up to date'}")
@@ -264,6 +272,73 @@ def demo(
 def version() -> None:
     """Print Kentra's version."""
     out.print(package_version("kentra"))
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name: lower-case letters, digits, '.', '_', '-'")],
+    role: Annotated[Role, typer.Option("--role", help="What the user may do")],
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", help="Tenant(s) the user works for")] = None,
+    structure: Annotated[str | None, typer.Option("--structure", help="A caseworker's structure")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="A regional analyst's region")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+) -> None:
+    """Add a user. The password is read from standard input, never from the command line."""
+    if not password_stdin:
+        fail("give --password-stdin and the password on standard input")
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        fail("the password must have at least 12 characters")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
+        fail("user names are lower-case letters, digits, '.', '_' and '-' (at most 64)")
+    with platform() as kentra:
+        principal = check_principal(
+            Principal(username=name, role=role, tenants=frozenset(tenant or ()), structure=structure, region=region),
+            kentra.registry,
+        )
+        try:
+            kentra.accounts.add(principal, password)
+        except UserExistsError as error:
+            fail(str(error))
+        out.print(f"added {name} ({role.value})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users and their scope (JSON)."""
+    with platform() as kentra:
+        emit(
+            [
+                {
+                    "username": p.username,
+                    "role": p.role.value,
+                    "tenants": sorted(p.tenants),
+                    "structure": p.structure,
+                    "region": p.region,
+                }
+                for p in kentra.accounts.all()
+            ]
+        )
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Disable a user: their tokens stop working at once."""
+    with platform() as kentra:
+        if not kentra.accounts.set_active(name, False):
+            fail(f"no user {name!r}")
+        out.print(f"disabled {name}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    with platform() as kentra:
+        kentra.provision_platform()
+        uvicorn.run(create_app(kentra), host=host, port=port, log_level="info")
 
 
 def main() -> None:

@@ -9,10 +9,12 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from domain.tenants import Tenant, TenantRegistry
+from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
-from infra.settings import Settings
-from infra.stores import PostgresStorage, SqliteStorage, TenantStorage
+from infra.settings import Settings, token_secret
+from infra.stores import PLATFORM_SCHEMA, PostgresStorage, SqliteStorage, TenantStorage, provision_platform_schema
 from infra.tenant_registry import load_registry
+from infra.tokens import OidcVerifier, TokenIssuer
 from services.casework import Casework, athens_today
 
 
@@ -32,6 +34,14 @@ class Kentra:
         self._engine: Engine | None = None
         self._storages: dict[str, TenantStorage] = {}
         self._casework: dict[str, Casework] = {}
+        self._accounts: SqlAccounts | None = None
+        self._platform_engine: Engine | None = None
+        self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
+        self.oidc = (
+            OidcVerifier(settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience)
+            if settings.oidc_issuer and settings.oidc_jwks_url
+            else None
+        )
 
     def _pg_engine(self) -> Engine:
         if self._engine is None:
@@ -39,6 +49,26 @@ class Kentra:
             url = make_url(self.settings.database_url.get_secret_value()).set(drivername="postgresql+psycopg")
             self._engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
         return self._engine
+
+    @property
+    def accounts(self) -> SqlAccounts:
+        """Kentra's users: ``platform.sqlite`` beside the tenants, or schema ``kentra_platform``."""
+        if self._accounts is None:
+            if self.settings.embedded:
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+                self._platform_engine = create_engine(f"sqlite:///{self.settings.data_dir / 'platform.sqlite'}")
+                self._accounts = SqlAccounts(self._platform_engine)
+                self._accounts.create_tables()
+            else:
+                self._accounts = SqlAccounts(self._pg_engine(), schema=PLATFORM_SCHEMA)
+        return self._accounts
+
+    def provision_platform(self) -> None:
+        """Create the platform tables (users) if missing; on PostgreSQL as the owner role."""
+        if self.settings.embedded:
+            self.accounts.create_tables()
+            return
+        provision_platform_schema(self.settings.owner_url(), self.settings.database_url)
 
     def keys(self, tenant: Tenant) -> TenantKeys:
         return TenantKeys.derive(self._master_key, tenant.id)
@@ -87,6 +117,8 @@ class Kentra:
             storage.close()
         if self._engine is not None:
             self._engine.dispose()
+        if self._platform_engine is not None:
+            self._platform_engine.dispose()
         self._casework.clear()
         self._storages.clear()
 

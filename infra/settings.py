@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TENANTS_FILE = Path(__file__).parent / "data" / "tenants.toml"
@@ -29,6 +31,12 @@ class Settings(BaseSettings):
     tenants_file: Path = DEFAULT_TENANTS_FILE
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
+    token_secret: SecretStr | None = None
+    token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_audience: str = "kentra"
+    max_body_bytes: int = Field(default=1_000_000, ge=10_000)
 
     @field_validator(
         "database_url", "database_owner_url", "master_key", "kafka_bootstrap_servers", "master_key_file", mode="before"
@@ -67,6 +75,18 @@ class Settings(BaseSettings):
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
         return _decode_key(key_file.read_text().strip(), str(key_file))
+
+
+def token_secret(settings: Settings, master_key: bytes) -> str:
+    """The HMAC secret for Kentra's own tokens. Development derives one; elsewhere it must be set."""
+    if settings.token_secret is not None:
+        secret = settings.token_secret.get_secret_value()
+        if len(secret) < 32:
+            raise SettingsError("KENTRA_TOKEN_SECRET must be at least 32 characters")
+        return secret
+    if settings.environment != "development":
+        raise SettingsError("set KENTRA_TOKEN_SECRET (32+ random characters) outside development")
+    return hmac.new(master_key, b"kentra/token-secret/v1", hashlib.sha256).hexdigest()
 
 
 def _decode_key(text: str, source: str) -> bytes:

@@ -18,16 +18,19 @@ import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from domain.tenants import Tenant
+from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
 from infra.vault import SqlVault
 
 APPLICATION_NAME = "Casework"
 EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
 SQLITE_EVENTS_TABLE = "stored_events"  # SQLite: one application per file, the library's own name
+PLATFORM_SCHEMA = "kentra_platform"
 
 
 class TenantStorage(ABC):
@@ -192,9 +195,32 @@ class PostgresStorage(TenantStorage):
                 conn.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}").format(table, role))
                 conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role))
                 conn.execute(
-                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}").format(
+                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {}, {} TO {}").format(
                         sql.Identifier(self.schema, "vault_subject_keys"),
                         sql.Identifier(self.schema, "vault_lookup"),
+                        sql.Identifier(self.schema, "vault_name_index"),
                         role,
                     )
                 )
+
+
+def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:
+    """Schema ``kentra_platform`` with the users table, owned by the owner role, usable by the app role."""
+    owner = make_url(owner_url)
+    with psycopg.connect(
+        owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PLATFORM_SCHEMA)))
+    engine = create_engine(owner.set(drivername="postgresql+psycopg"))
+    try:
+        SqlAccounts(engine, schema=PLATFORM_SCHEMA).create_tables()
+    finally:
+        engine.dispose()
+    app_role = make_url(app_url.get_secret_value()).username if app_url else None
+    if app_role and app_role != owner.username:
+        with psycopg.connect(
+            owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+        ) as conn:
+            role, schema = sql.Identifier(app_role), sql.Identifier(PLATFORM_SCHEMA)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))

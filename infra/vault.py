@@ -51,6 +51,13 @@ lookup = Table(
     Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
+name_index = Table(
+    "vault_name_index",
+    metadata,
+    Column("blind_index", String(64), primary_key=True),
+    Column("owner_id", Uuid, primary_key=True),
+)
+
 CACHE_SIZE = 4096
 
 
@@ -62,6 +69,7 @@ class SqlVault:
         self._keys = keys
         self._cache: OrderedDict[UUID, bytes] = OrderedDict()
         self._pending: dict[UUID, bytes] | None = None
+        self._pending_index: list[tuple[str, UUID]] = []
 
     def create_tables(self) -> None:
         metadata.create_all(self._engine)
@@ -123,10 +131,13 @@ class SqlVault:
         try:
             yield
             self._insert_keys(self._pending)
+            if self._pending_index:
+                self._insert_index(self._pending_index)
             for subject_id, data_key in self._pending.items():
                 self._remember(subject_id, data_key)
         finally:
             self._pending = None
+            self._pending_index = []
 
     def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str:
         data_key = self._data_key(subject_id, create=True)
@@ -168,6 +179,28 @@ class SqlVault:
             conn.execute(
                 delete(lookup).where(lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner)
             )
+
+    def add_to_index(self, index: str, owner: UUID) -> None:
+        if self._pending is not None:
+            self._pending_index.append((index, owner))
+        else:
+            self._insert_index([(index, owner)])
+
+    def _insert_index(self, entries: list[tuple[str, UUID]]) -> None:
+        with self._engine.begin() as conn:
+            for index, owner in dict.fromkeys(entries):
+                exists = conn.execute(
+                    select(name_index.c.owner_id).where(
+                        name_index.c.blind_index == index, name_index.c.owner_id == owner
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(insert(name_index).values(blind_index=index, owner_id=owner))
+
+    def indexed(self, index: str) -> list[UUID]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(name_index.c.owner_id).where(name_index.c.blind_index == index).limit(1000))
+            return [UUID(str(r[0])) for r in rows]
 
     def subjects(self) -> Iterator[UUID]:
         with self._engine.connect() as conn:

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
+from domain.access_log import PersonalDataAccess
 from domain.activities import Activity, check_activity_shape
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry, ensure_not_future
@@ -30,7 +31,7 @@ from domain.errors import (
     InvalidValueError,
 )
 from domain.home_visits import HomeVisit
-from domain.identifiers import normalise_amka
+from domain.identifiers import normalise_amka, normalise_name
 from domain.profile import (
     ParticipantProfile,
     PersonalDetails,
@@ -326,6 +327,10 @@ class Casework(Application[UUID]):
         work.claims.append(("amka", index, owner))
 
     # ------------------------------------------------------------------ handlers
+    def _index_names(self, personal: PersonalDetails, owner: UUID) -> None:
+        for key in (personal.last_name, f"{personal.first_name} {personal.last_name}"):
+            self.vault.add_to_index(self.vault.blind_index("name", normalise_name(key)), owner)
+
     def _register_beneficiary(self, work: _Work, cmd: c.RegisterBeneficiary) -> Beneficiary:
         structure = self._structure(cmd.structure, "centre")
         self._not_future(cmd.occurred_on)
@@ -340,6 +345,7 @@ class Casework(Application[UUID]):
         beneficiary_id = entry_id_for(self.tenant.id, cmd.command_id)
         if cmd.personal.amka is not None:
             self._claim_amka(work, cmd.personal.amka, beneficiary_id)
+        self._index_names(cmd.personal, beneficiary_id)
         sealed = self.vault.seal(
             beneficiary_id,
             {
@@ -523,6 +529,7 @@ class Casework(Application[UUID]):
             new_amka, old_amka = personal.amka, current["personal"].get("amka")
             if new_amka is not None and new_amka != old_amka:
                 self._claim_amka(work, new_amka, entry.id)
+            self._index_names(personal, entry.id)
             if personal.birth_date != date.fromisoformat(current["personal"]["birth_date"]):
                 birth_date = personal.birth_date
             sealed = self.vault.seal(
@@ -572,6 +579,37 @@ class Casework(Application[UUID]):
         except EntryNotFoundError:
             return None
         return None if entry.voided else holder
+
+    def search_by_name(self, name: str, *, limit: int = 50) -> list[UUID]:
+        """Active beneficiaries whose surname, or first name and surname, is ``name`` (accents ignored)."""
+        wanted = normalise_name(name)
+        if not wanted:
+            raise InvalidValueError("a name to search for is needed", field="name")
+        found: list[UUID] = []
+        for candidate in self.vault.indexed(self.vault.blind_index("name", wanted)):
+            try:
+                entry = self.entry(candidate)
+            except EntryNotFoundError:
+                continue  # an index row written by an intake that then failed
+            opened = self.vault.unseal(entry.sealed) if entry.sealed and not entry.voided else None
+            if opened is None:
+                continue
+            person = opened["personal"]
+            current = {
+                normalise_name(person["last_name"]),
+                normalise_name(f"{person['first_name']} {person['last_name']}"),
+            }
+            if wanted in current:  # the index may hold a name since corrected
+                found.append(candidate)
+            if len(found) >= limit:
+                break
+        return found
+
+    def record_access(self, beneficiary_id: UUID, *, accessed_by: str, role: str, endpoint: str) -> None:
+        """Log a read of a beneficiary's personal data as an event of the tenant's log."""
+        self.save(
+            PersonalDataAccess(beneficiary_id=beneficiary_id, accessed_by=accessed_by, role=role, endpoint=endpoint)
+        )
 
     def _open(self, value: Any, reveal: bool) -> Any:
         if not reveal or value is None:

@@ -51,6 +51,8 @@ class Command(BaseModel):
 class StepFields(Payload):
     """A step on an existing entry. ``structure`` defaults to the entry's own structure."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"occurred_on": "2024-05-04", "expected_version": 1}]})
+
     occurred_on: date
     structure: StructureId | None = None
     expected_version: int | None = Field(default=None, ge=1, description="Refuse if the entry changed since")

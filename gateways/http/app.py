@@ -1,0 +1,80 @@
+"""The FastAPI application. Built by create_app from a running platform; nothing at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateways.http import problems
+from gateways.http.routes import router
+from infra.bootstrap import Kentra
+
+DESCRIPTION = """Casework of the Community Centres (Κέντρα Κοινότητας), per municipality.
+
+Sign in at `/api/v1/auth/token`, then send `Authorization: Bearer <token>`. Every POST takes an
+`Idempotency-Key` header: a retry with the same key returns the first response and records nothing
+new. Errors are `application/problem+json` (RFC 9457) and name the field at fault."""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await problems.problem(413, "Request too large", f"bodies are limited to {self.limit} bytes")(
+                scope, receive, send
+            )
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except BodyTooLargeError:
+            await problems.problem(413, "Request too large", f"bodies are limited to {self.limit} bytes")(
+                scope, receive, send
+            )
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+TOKEN_EXAMPLE = {"username": "m.georgiou", "password": "a long passphrase of hers", "grant_type": "password"}
+
+
+def create_app(kentra: Kentra) -> FastAPI:
+    app = FastAPI(title="Kentra", version="1", description=DESCRIPTION)
+    app.state.kentra = kentra
+    problems.install(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            form = schema["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
+            form["application/x-www-form-urlencoded"]["example"] = TOKEN_EXAMPLE
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,72 @@
+"""FastAPI dependencies: the platform, the caller, and the tenant's casework service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import uuid4
+
+import jwt
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from infra.bootstrap import Kentra
+from infra.tokens import ISSUER, InvalidTokenError
+from services.access import Principal, may_read_casework, may_record_casework
+from services.casework import Casework
+from services.commands import CommandId
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def platform(request: Request) -> Kentra:
+    kentra: Kentra = request.app.state.kentra
+    return kentra
+
+
+KentraDep = Annotated[Kentra, Depends(platform)]
+
+
+def current_principal(kentra: KentraDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    if not token:
+        raise InvalidTokenError("no bearer token")
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        raise InvalidTokenError("malformed token") from None
+    if issuer != ISSUER and kentra.oidc is not None:
+        return kentra.oidc.principal(token)
+    principal = kentra.accounts.principal(kentra.tokens.subject(token))
+    if principal is None:
+        raise InvalidTokenError("unknown or disabled user")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def casework_reader(tenant: str, kentra: KentraDep, user: CurrentUser) -> Casework:
+    kentra.registry.tenant(tenant)
+    may_read_casework(user, tenant)
+    return kentra.casework(tenant)
+
+
+def casework_writer(tenant: str, kentra: KentraDep, user: CurrentUser) -> Casework:
+    kentra.registry.tenant(tenant)
+    may_record_casework(user, tenant, None)
+    return kentra.casework(tenant)
+
+
+CaseworkReader = Annotated[Casework, Depends(casework_reader)]
+CaseworkWriter = Annotated[Casework, Depends(casework_writer)]
+
+
+def command_id(
+    key: Annotated[
+        CommandId | None,
+        Header(alias="Idempotency-Key", description="Retrying with the same key returns the first response"),
+    ] = None,
+) -> str:
+    return key or f"http-{uuid4()}"
+
+
+CommandIdDep = Annotated[str, Depends(command_id)]

@@ -1,0 +1,84 @@
+"""Every error as application/problem+json (RFC 9457), naming what was wrong and nothing more."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import (
+    CommandIdReusedError,
+    ConcurrentChangeError,
+    DomainError,
+    DuplicateBeneficiaryError,
+    EntryNotFoundError,
+    InvalidTransitionError,
+    InvalidValueError,
+    UnknownTenantError,
+)
+from infra.bootstrap import TenantNotProvisionedError
+from infra.tokens import InvalidTokenError
+from services.access import AccessDeniedError
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("kentra.http")
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_of(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, AccessDeniedError):
+        return 403, "Forbidden"
+    if isinstance(error, (EntryNotFoundError, UnknownTenantError)):
+        return 404, "Not found"
+    if isinstance(error, InvalidValueError):
+        return 422, "Invalid input"
+    if isinstance(
+        error, (DuplicateBeneficiaryError, ConcurrentChangeError, CommandIdReusedError, InvalidTransitionError)
+    ):
+        return 409, "Conflict"
+    return 400, "Refused"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        status, title = status_of(error)
+        existing = str(error.existing_id) if isinstance(error, DuplicateBeneficiaryError) else None
+        return problem(
+            status, title, error.message, field=error.field, error=type(error).__name__, existing_id=existing
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+        return problem(422, "Invalid input", f"{len(errors)} invalid field(s)", errors=errors)
+
+    @app.exception_handler(InvalidTokenError)
+    async def invalid_token(_: Request, __: InvalidTokenError) -> JSONResponse:
+        return problem(401, "Unauthorized", "a valid bearer token is needed")
+
+    @app.exception_handler(TenantNotProvisionedError)
+    async def not_provisioned(_: Request, error: TenantNotProvisionedError) -> JSONResponse:
+        return problem(503, "Tenant not ready", str(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(error.status_code, str(error.detail), None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Only the type and route: the message of an unexpected error may carry personal data.
+        log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
+        return problem(500, "Internal error", "the error was logged; nothing was recorded by this request")

@@ -1,0 +1,374 @@
+"""The HTTP API, version 1. Paths are a public contract: keep them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from domain.entries import CaseEntry
+from domain.errors import EntryNotFoundError, InvalidValueError
+from gateways.http.deps import CaseworkReader, CaseworkWriter, CommandIdDep, CurrentUser, KentraDep
+from gateways.http.schemas import BeneficiaryMatch, EntryPublic, Recorded, StructurePublic, TenantPublic, Token
+from infra.tokens import InvalidTokenError
+from services import commands as c
+from services.access import Principal, may_record_casework, sees_structure, visible_tenants
+from services.casework import Casework
+
+router = APIRouter(prefix="/api/v1")
+TENANT = "/tenants/{tenant}"
+
+
+@router.post("/auth/token", tags=["auth"], summary="Sign in (OAuth2 password flow)")
+def token(kentra: KentraDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    principal = kentra.accounts.authenticate(form.username, form.password)
+    if principal is None:
+        raise InvalidTokenError("wrong user name or password")
+    return Token(access_token=kentra.tokens.issue(principal), expires_in=kentra.tokens.ttl_seconds)
+
+
+@router.get("/tenants", tags=["tenants"], summary="The tenants the caller may see")
+def tenants(kentra: KentraDep, user: CurrentUser) -> list[TenantPublic]:
+    return [
+        TenantPublic(
+            id=t.id,
+            name_el=t.name_el,
+            name_en=t.name_en,
+            region=t.region,
+            structures=[StructurePublic(id=s.id, kind=s.kind, name_el=s.name_el) for s in t.structures],
+        )
+        for t in visible_tenants(user, kentra.registry)
+    ]
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def visible_entry(casework: Casework, user: Principal, entry_id: UUID) -> CaseEntry:
+    """The entry if the caller may see it; otherwise 'not found', so nothing about it leaks."""
+    entry = casework.entry(entry_id)
+    if not sees_structure(user, entry.structure):
+        raise EntryNotFoundError(entry_id)
+    return entry
+
+
+def record(
+    casework: Casework, user: Principal, payload: c.Payload, command: str, key: str, response: Response, **ids: UUID
+) -> Recorded:
+    """Turn a body into a command of the caller, check the caller's rights on its target, record it."""
+    target = (
+        next(iter(ids.values()), None) or getattr(payload, "entry_id", None) or getattr(payload, "beneficiary_id", None)
+    )
+    structure = getattr(payload, "structure", None)
+    if target is not None:
+        entry = visible_entry(casework, user, target)
+        structure = structure or entry.structure
+    may_record_casework(user, casework.tenant.id, structure)
+    document = {
+        **payload.model_dump(mode="json", exclude_unset=False),
+        **{k: str(v) for k, v in ids.items()},
+        "command": command,
+        "command_id": key,
+        "recorded_by": user.username,
+    }
+    outcome = casework.execute(c.COMMAND_ADAPTER.validate_python(document))
+    response.status_code = status.HTTP_200_OK if outcome.replayed else status.HTTP_201_CREATED
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return Recorded(
+        entry_id=outcome.entry_id,
+        kind=outcome.kind,
+        version=outcome.version,
+        command_id=outcome.command_id,
+        replayed=outcome.replayed,
+    )
+
+
+def entry_public(casework: Casework, user: Principal, entry_id: UUID, kind: str, endpoint: str) -> EntryPublic:
+    entry = visible_entry(casework, user, entry_id)
+    if kind != entry.KIND:
+        raise EntryNotFoundError(entry_id, kind)
+    reveal = user.role.value in ("caseworker", "coordinator")  # auditors see history pseudonymised
+    if reveal:
+        subject = getattr(entry, "beneficiary_id", None) or (entry.id if kind == "beneficiary" else None)
+        if subject is not None:
+            casework.record_access(subject, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
+    described = casework.describe(entry_id, reveal=reveal)
+    return EntryPublic(
+        id=entry.id,
+        kind=entry.KIND,
+        version=entry.version,
+        state=described["state"],
+        history=casework.history(entry_id, reveal=reveal),
+    )
+
+
+Created: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Recorded"},
+    200: {"description": "A retry: the first response again"},
+}
+
+
+# ---------------------------------------------------------------------------------------- beneficiaries
+@router.post(
+    TENANT + "/beneficiaries",
+    tags=["beneficiaries"],
+    status_code=201,
+    responses=Created,
+    summary="Intake: register a beneficiary",
+)
+def register(
+    casework: CaseworkWriter, user: CurrentUser, body: c.IntakeFields, key: CommandIdDep, response: Response
+) -> Recorded:
+    return record(casework, user, body, "register_beneficiary", key, response)
+
+
+@router.get(TENANT + "/beneficiaries", tags=["beneficiaries"], summary="Find beneficiaries by ΑΜΚΑ or name")
+def search(
+    casework: CaseworkReader,
+    user: CurrentUser,
+    amka: Annotated[str | None, Query(max_length=11, description="Exact ΑΜΚΑ")] = None,
+    name: Annotated[str | None, Query(max_length=200, description="Surname, or first name and surname")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[BeneficiaryMatch]:
+    if (amka is None) == (name is None):
+        raise InvalidValueError("give exactly one of amka or name", field="amka")
+    if amka is not None:
+        found = casework.find_by_amka(amka)
+        candidates = [found] if found else []
+    else:
+        candidates = casework.search_by_name(name or "", limit=limit)
+    matches = []
+    for beneficiary_id in candidates:
+        entry = casework.entry(beneficiary_id)
+        if not sees_structure(user, entry.structure):
+            continue
+        person = ((casework.vault.unseal(entry.sealed) if entry.sealed else None) or {}).get("personal", {})
+        reveal = user.role.value in ("caseworker", "coordinator")
+        if reveal:
+            casework.record_access(
+                beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint="GET /beneficiaries"
+            )
+        matches.append(
+            BeneficiaryMatch(
+                id=beneficiary_id,
+                structure=entry.structure,
+                registered_on=entry.occurred_on.isoformat(),
+                first_name=person.get("first_name") if reveal else None,
+                last_name=person.get("last_name") if reveal else None,
+            )
+        )
+    return matches
+
+
+@router.get(
+    TENANT + "/beneficiaries/{beneficiary_id}", tags=["beneficiaries"], summary="A beneficiary with their history"
+)
+def beneficiary(casework: CaseworkReader, user: CurrentUser, beneficiary_id: UUID) -> EntryPublic:
+    return entry_public(casework, user, beneficiary_id, "beneficiary", "GET /beneficiaries/{id}")
+
+
+# ---------------------------------------------------------------------------------------- requests
+@router.post(TENANT + "/requests", tags=["requests"], status_code=201, responses=Created, summary="Open a request")
+def open_request(
+    casework: CaseworkWriter, user: CurrentUser, body: c.OpenRequestFields, key: CommandIdDep, response: Response
+) -> Recorded:
+    return record(casework, user, body, "open_request", key, response)
+
+
+@router.get(TENANT + "/requests/{request_id}", tags=["requests"], summary="A request with its history")
+def get_request(casework: CaseworkReader, user: CurrentUser, request_id: UUID) -> EntryPublic:
+    return entry_public(casework, user, request_id, "request", "GET /requests/{id}")
+
+
+@router.post(TENANT + "/requests/{request_id}/progress", tags=["requests"], status_code=201, responses=Created)
+def start_progress(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    request_id: UUID,
+    body: c.StepFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    return record(casework, user, body, "start_request_progress", key, response, request_id=request_id)
+
+
+@router.post(
+    TENANT + "/requests/{request_id}/agency-status",
+    tags=["requests"],
+    status_code=201,
+    responses=Created,
+    summary="The other agency's reference and status",
+)
+def agency_status(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    request_id: UUID,
+    body: c.AgencyStatusFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    return record(casework, user, body, "record_agency_status", key, response, request_id=request_id)
+
+
+@router.post(
+    TENANT + "/requests/{request_id}/{step}",
+    tags=["requests"],
+    status_code=201,
+    responses=Created,
+    summary="Resolve, close unresolved or withdraw a request",
+)
+def close_request(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    request_id: UUID,
+    step: Literal["resolution", "closure", "withdrawal"],
+    body: c.NoteStepFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    command = {
+        "resolution": "resolve_request",
+        "closure": "close_request_unresolved",
+        "withdrawal": "withdraw_request",
+    }[step]
+    return record(casework, user, body, command, key, response, request_id=request_id)
+
+
+# ---------------------------------------------------------------------------------------- referrals
+@router.post(TENANT + "/referrals", tags=["referrals"], status_code=201, responses=Created, summary="Send a referral")
+def send_referral(
+    casework: CaseworkWriter, user: CurrentUser, body: c.ReferralFields, key: CommandIdDep, response: Response
+) -> Recorded:
+    return record(casework, user, body, "send_referral", key, response)
+
+
+@router.get(TENANT + "/referrals/{referral_id}", tags=["referrals"], summary="A referral with its history")
+def get_referral(casework: CaseworkReader, user: CurrentUser, referral_id: UUID) -> EntryPublic:
+    return entry_public(casework, user, referral_id, "referral", "GET /referrals/{id}")
+
+
+@router.post(
+    TENANT + "/referrals/{referral_id}/outcome",
+    tags=["referrals"],
+    status_code=201,
+    responses=Created,
+    summary="The outcome of an accepted referral",
+)
+def referral_outcome(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    referral_id: UUID,
+    body: c.OutcomeFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    return record(casework, user, body, "record_referral_outcome", key, response, referral_id=referral_id)
+
+
+@router.post(
+    TENANT + "/referrals/{referral_id}/{answer}",
+    tags=["referrals"],
+    status_code=201,
+    responses=Created,
+    summary="The agency accepted or declined the referral",
+)
+def answer_referral(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    referral_id: UUID,
+    answer: Literal["acceptance", "refusal"],
+    body: c.NoteStepFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    command = "accept_referral" if answer == "acceptance" else "decline_referral"
+    return record(casework, user, body, command, key, response, referral_id=referral_id)
+
+
+# ---------------------------------------------------------------------------------------- home visits
+@router.post(
+    TENANT + "/home-visits",
+    tags=["home visits"],
+    status_code=201,
+    responses=Created,
+    summary="Record a home visit or social investigation",
+)
+def home_visit(
+    casework: CaseworkWriter, user: CurrentUser, body: c.HomeVisitFields, key: CommandIdDep, response: Response
+) -> Recorded:
+    return record(casework, user, body, "record_home_visit", key, response)
+
+
+@router.get(TENANT + "/home-visits/{visit_id}", tags=["home visits"], summary="A home visit with its history")
+def get_home_visit(casework: CaseworkReader, user: CurrentUser, visit_id: UUID) -> EntryPublic:
+    return entry_public(casework, user, visit_id, "home_visit", "GET /home-visits/{id}")
+
+
+@router.post(
+    TENANT + "/home-visits/{visit_id}/follow-up",
+    tags=["home visits"],
+    status_code=201,
+    responses=Created,
+    summary="The visit's follow-up was done",
+)
+def follow_up(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    visit_id: UUID,
+    body: c.NoteStepFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    return record(casework, user, body, "complete_home_visit_follow_up", key, response, visit_id=visit_id)
+
+
+# ---------------------------------------------------------------------------------------- activities
+@router.post(
+    TENANT + "/activities",
+    tags=["activities"],
+    status_code=201,
+    responses=Created,
+    summary="Record a session, meeting, visit to an agency, event or volunteer registration",
+)
+def activity(
+    casework: CaseworkWriter, user: CurrentUser, body: c.ActivityFields, key: CommandIdDep, response: Response
+) -> Recorded:
+    for beneficiary_id in body.beneficiary_ids:
+        visible_entry(casework, user, beneficiary_id)
+    return record(casework, user, body, "record_activity", key, response)
+
+
+@router.get(TENANT + "/activities/{activity_id}", tags=["activities"], summary="An activity with its history")
+def get_activity(casework: CaseworkReader, user: CurrentUser, activity_id: UUID) -> EntryPublic:
+    return entry_public(casework, user, activity_id, "activity", "GET /activities/{id}")
+
+
+# ---------------------------------------------------------------------------------------- corrections
+@router.post(
+    TENANT + "/corrections",
+    tags=["corrections"],
+    status_code=201,
+    responses=Created,
+    summary="Amend or void an earlier entry, with a reason",
+)
+def correction(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    key: CommandIdDep,
+    response: Response,
+    body: c.AmendFields,
+    action: Annotated[Literal["amend", "void"], Query(description="void takes no changes")] = "amend",
+) -> Recorded:
+    if action == "amend":
+        return record(casework, user, body, "amend_entry", key, response)
+    if body.changes or body.personal or body.special:
+        raise InvalidValueError("a void takes no changes", field="changes")
+    void = c.VoidFields(
+        entry_id=body.entry_id,
+        reason=body.reason,
+        reason_note=body.reason_note,
+        structure=body.structure,
+        expected_version=body.expected_version,
+    )
+    return record(casework, user, void, "void_entry", key, response)

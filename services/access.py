@@ -1,0 +1,87 @@
+"""Who may do what to which tenant. Every HTTP route asks this module, never decides itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import DomainError, InvalidValueError
+from domain.tenants import Tenant, TenantRegistry
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"  # own tenant and structure: records and reads casework
+    COORDINATOR = "coordinator"  # whole tenant: records and reads casework
+    REGIONAL_ANALYST = "regional_analyst"  # aggregates of its region's tenants only, never personal data
+    AUDITOR = "auditor"  # read-only over assigned tenants, including history
+    ADMIN = "admin"  # manages the platform; reads no casework
+
+
+class AccessDeniedError(DomainError):
+    """The caller is known but may not do this. Says no more than that."""
+
+    def __init__(self, message: str = "not allowed") -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a user of Kentra, or of a trusted OpenID Connect issuer."""
+
+    username: str
+    role: Role
+    tenants: frozenset[str] = frozenset()
+    structure: str | None = None
+    region: str | None = None
+
+
+def check_principal(principal: Principal, registry: TenantRegistry) -> Principal:
+    """A role's scope must be complete and exist: refuse a user who could see too much or nothing."""
+    role = principal.role
+    needs_tenant = role in (Role.CASEWORKER, Role.COORDINATOR, Role.AUDITOR)
+    if needs_tenant and not principal.tenants:
+        raise InvalidValueError(f"a {role} needs --tenant", field="tenant")
+    if role in (Role.CASEWORKER, Role.COORDINATOR) and len(principal.tenants) != 1:
+        raise InvalidValueError(f"a {role} works for exactly one tenant", field="tenant")
+    if not needs_tenant and principal.tenants:
+        raise InvalidValueError(f"a {role} is not bound to tenants", field="tenant")
+    for tenant_id in principal.tenants:
+        registry.tenant(tenant_id)
+    if (role == Role.CASEWORKER) != (principal.structure is not None):
+        raise InvalidValueError("--structure is given for a caseworker and only for one", field="structure")
+    if principal.structure is not None:
+        registry.tenant(next(iter(principal.tenants))).structure(principal.structure)
+    if (role == Role.REGIONAL_ANALYST) != (principal.region is not None):
+        raise InvalidValueError("--region is given for a regional analyst and only for one", field="region")
+    if principal.region is not None:
+        try:
+            registry.region(principal.region)
+        except ValueError:
+            raise InvalidValueError(f"unknown region {principal.region!r}", field="region") from None
+    return principal
+
+
+def visible_tenants(principal: Principal, registry: TenantRegistry) -> list[Tenant]:
+    if principal.role == Role.ADMIN:
+        return list(registry.tenants)
+    if principal.role == Role.REGIONAL_ANALYST:
+        return list(registry.tenants_of(principal.region or ""))
+    return [t for t in registry.tenants if t.id in principal.tenants]
+
+
+def may_read_casework(principal: Principal, tenant_id: str) -> None:
+    if principal.role in (Role.CASEWORKER, Role.COORDINATOR, Role.AUDITOR) and tenant_id in principal.tenants:
+        return
+    raise AccessDeniedError(f"no access to the casework of tenant {tenant_id!r}")
+
+
+def may_record_casework(principal: Principal, tenant_id: str, structure: str | None) -> None:
+    if principal.role not in (Role.CASEWORKER, Role.COORDINATOR) or tenant_id not in principal.tenants:
+        raise AccessDeniedError(f"no right to record casework for tenant {tenant_id!r}")
+    if principal.role == Role.CASEWORKER and structure is not None and structure != principal.structure:
+        raise AccessDeniedError(f"no right to record for structure {structure!r}")
+
+
+def sees_structure(principal: Principal, structure: str) -> bool:
+    """Caseworkers see their own structure's entries only; the others see the whole tenant."""
+    return principal.role != Role.CASEWORKER or principal.structure == structure
