@@ -26,6 +26,7 @@ from domain.tenants import Tenant
 from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
 from infra.vault import SqlVault
+from projections.case_index import metadata as views_metadata
 
 APPLICATION_NAME = "Casework"
 EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
@@ -44,6 +45,10 @@ class TenantStorage(ABC):
 
     @abstractmethod
     def vault(self, keys: TenantKeys) -> SqlVault: ...
+
+    @abstractmethod
+    def views_engine(self) -> tuple[Engine, str | None]:
+        """Where the tenant's read models live: an engine and, on PostgreSQL, the schema."""
 
     @abstractmethod
     def provision(self, keys: TenantKeys) -> None:
@@ -77,7 +82,9 @@ class SqliteStorage(TenantStorage):
         self.directory = data_dir / "tenants" / tenant.id
         self.events_file = self.directory / "events.sqlite"
         self.vault_file = self.directory / "vault.sqlite"
+        self.views_file = self.directory / "views.sqlite"
         self._engine: Engine | None = None
+        self._views: Engine | None = None
 
     def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
         return {
@@ -96,6 +103,12 @@ class SqliteStorage(TenantStorage):
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._vault_engine(), keys)
 
+    def views_engine(self) -> tuple[Engine, str | None]:
+        if self._views is None:
+            self._views = create_engine(f"sqlite:///{self.views_file}")
+            event.listen(self._views, "connect", _sqlite_pragmas)
+        return self._views, None
+
     def is_provisioned(self) -> bool:
         return self.events_file.exists() and self.vault_file.exists()
 
@@ -110,10 +123,12 @@ class SqliteStorage(TenantStorage):
                     f"BEGIN SELECT RAISE(ABORT, 'events are immutable: {operation} refused'); END"
                 )
         self.vault(keys).create_tables()
+        views_metadata.create_all(self.views_engine()[0])
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        for engine in (self._engine, self._views):
+            if engine is not None:
+                engine.dispose()
 
 
 class PostgresStorage(TenantStorage):
@@ -146,6 +161,9 @@ class PostgresStorage(TenantStorage):
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._engine, keys, schema=self.schema)
 
+    def views_engine(self) -> tuple[Engine, str | None]:
+        return self._engine, self.schema
+
     def _owner_connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
             self.owner_url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
@@ -165,6 +183,7 @@ class PostgresStorage(TenantStorage):
         owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"))
         try:
             SqlVault(owner_engine, keys, schema=self.schema).create_tables()
+            views_metadata.create_all(owner_engine.execution_options(schema_translate_map={None: self.schema}))
         finally:
             owner_engine.dispose()
         with self._owner_connect() as conn:
@@ -199,6 +218,13 @@ class PostgresStorage(TenantStorage):
                         sql.Identifier(self.schema, "vault_subject_keys"),
                         sql.Identifier(self.schema, "vault_lookup"),
                         sql.Identifier(self.schema, "vault_name_index"),
+                        role,
+                    )
+                )
+                conn.execute(
+                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}").format(
+                        sql.Identifier(self.schema, "view_case_index"),
+                        sql.Identifier(self.schema, "view_positions"),
                         role,
                     )
                 )

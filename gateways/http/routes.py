@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.encoders import jsonable_encoder
 from fastapi.security import OAuth2PasswordRequestForm
 
+from domain.catalogue import ActivityKind, Agency, HomeVisitPurpose, RequestCategory
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CaseworkReader, CaseworkWriter, CommandIdDep, CurrentUser, KentraDep
-from gateways.http.schemas import BeneficiaryMatch, EntryPublic, Recorded, StructurePublic, TenantPublic, Token
+from gateways.http.schemas import BeneficiaryMatch, EntryPublic, Page, Recorded, StructurePublic, TenantPublic, Token
+from infra.bootstrap import Kentra
 from infra.tokens import InvalidTokenError
 from services import commands as c
-from services.access import Principal, may_record_casework, sees_structure, visible_tenants
+from services.access import AccessDeniedError, Principal, Role, may_record_casework, sees_structure, visible_tenants
 from services.casework import Casework
 
 router = APIRouter(prefix="/api/v1")
@@ -103,6 +107,46 @@ def entry_public(casework: Casework, user: Principal, entry_id: UUID, kind: str,
     )
 
 
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Status = Annotated[str | None, Query(max_length=30, pattern=r"^[a-z_]+$")]
+From = Annotated[date | None, Query(alias="from", description="Occurred on or after")]
+To = Annotated[date | None, Query(alias="to", description="Occurred on or before")]
+StructureQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")]
+
+
+def list_entries(
+    kentra: Kentra,
+    casework: Casework,
+    user: Principal,
+    kind: str,
+    *,
+    subtype: str | None,
+    status: str | None,
+    structure: str | None,
+    beneficiary_id: UUID | None,
+    occurred_from: date | None,
+    occurred_to: date | None,
+    limit: int,
+    offset: int,
+) -> Page:
+    if user.role == Role.CASEWORKER:
+        if structure not in (None, user.structure):
+            raise AccessDeniedError(f"no access to structure {structure!r}")
+        structure = user.structure
+    index = kentra.case_index(casework.tenant.id)
+    index.catch_up()  # read your own writes: the index follows the log before answering
+    rows, total = index.page(
+        kind=kind,
+        filters={"subtype": subtype, "status": status, "structure": structure, "beneficiary_id": beneficiary_id},
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=[jsonable_encoder(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
 Created: dict[int | str, dict[str, Any]] = {
     201: {"description": "Recorded"},
     200: {"description": "A retry: the first response again"},
@@ -176,6 +220,36 @@ def open_request(
     return record(casework, user, body, "open_request", key, response)
 
 
+@router.get(TENANT + "/requests", tags=["requests"], summary="List requests (no personal data)")
+def list_requests(
+    kentra: KentraDep,
+    casework: CaseworkReader,
+    user: CurrentUser,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    category: RequestCategory | None = None,
+    status: Status = None,
+    structure: StructureQuery = None,
+    beneficiary_id: UUID | None = None,
+    occurred_from: From = None,
+    occurred_to: To = None,
+) -> Page:
+    return list_entries(
+        kentra,
+        casework,
+        user,
+        "request",
+        subtype=category,
+        status=status,
+        structure=structure,
+        beneficiary_id=beneficiary_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        limit=limit,
+        offset=offset,
+    )
+
+
 @router.get(TENANT + "/requests/{request_id}", tags=["requests"], summary="A request with its history")
 def get_request(casework: CaseworkReader, user: CurrentUser, request_id: UUID) -> EntryPublic:
     return entry_public(casework, user, request_id, "request", "GET /requests/{id}")
@@ -243,6 +317,36 @@ def send_referral(
     return record(casework, user, body, "send_referral", key, response)
 
 
+@router.get(TENANT + "/referrals", tags=["referrals"], summary="List referrals (no personal data)")
+def list_referrals(
+    kentra: KentraDep,
+    casework: CaseworkReader,
+    user: CurrentUser,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    destination: Agency | None = None,
+    status: Status = None,
+    structure: StructureQuery = None,
+    beneficiary_id: UUID | None = None,
+    occurred_from: From = None,
+    occurred_to: To = None,
+) -> Page:
+    return list_entries(
+        kentra,
+        casework,
+        user,
+        "referral",
+        subtype=destination,
+        status=status,
+        structure=structure,
+        beneficiary_id=beneficiary_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        limit=limit,
+        offset=offset,
+    )
+
+
 @router.get(TENANT + "/referrals/{referral_id}", tags=["referrals"], summary="A referral with its history")
 def get_referral(casework: CaseworkReader, user: CurrentUser, referral_id: UUID) -> EntryPublic:
     return entry_public(casework, user, referral_id, "referral", "GET /referrals/{id}")
@@ -300,6 +404,36 @@ def home_visit(
     return record(casework, user, body, "record_home_visit", key, response)
 
 
+@router.get(TENANT + "/home-visits", tags=["home visits"], summary="List home visits (no personal data)")
+def list_home_visits(
+    kentra: KentraDep,
+    casework: CaseworkReader,
+    user: CurrentUser,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    purpose: HomeVisitPurpose | None = None,
+    status: Status = None,
+    structure: StructureQuery = None,
+    beneficiary_id: UUID | None = None,
+    occurred_from: From = None,
+    occurred_to: To = None,
+) -> Page:
+    return list_entries(
+        kentra,
+        casework,
+        user,
+        "home_visit",
+        subtype=purpose,
+        status=status,
+        structure=structure,
+        beneficiary_id=beneficiary_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        limit=limit,
+        offset=offset,
+    )
+
+
 @router.get(TENANT + "/home-visits/{visit_id}", tags=["home visits"], summary="A home visit with its history")
 def get_home_visit(casework: CaseworkReader, user: CurrentUser, visit_id: UUID) -> EntryPublic:
     return entry_public(casework, user, visit_id, "home_visit", "GET /home-visits/{id}")
@@ -337,6 +471,35 @@ def activity(
     for beneficiary_id in body.beneficiary_ids:
         visible_entry(casework, user, beneficiary_id)
     return record(casework, user, body, "record_activity", key, response)
+
+
+@router.get(TENANT + "/activities", tags=["activities"], summary="List activities (no personal data)")
+def list_activities(
+    kentra: KentraDep,
+    casework: CaseworkReader,
+    user: CurrentUser,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    kind: ActivityKind | None = None,
+    structure: StructureQuery = None,
+    beneficiary_id: UUID | None = None,
+    occurred_from: From = None,
+    occurred_to: To = None,
+) -> Page:
+    return list_entries(
+        kentra,
+        casework,
+        user,
+        "activity",
+        subtype=kind,
+        status=None,
+        structure=structure,
+        beneficiary_id=beneficiary_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(TENANT + "/activities/{activity_id}", tags=["activities"], summary="An activity with its history")

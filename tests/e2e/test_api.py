@@ -186,3 +186,47 @@ def test_the_openapi_document_has_an_example_for_every_request_body(api: Api) ->
         ref = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
         schema = schemas.get(ref, content["schema"])
         assert "examples" in schema or "example" in content, f"no example for {path} ({ref})"
+
+
+def test_requests_are_listed_with_filters_and_pages_and_follow_corrections(api: Api) -> None:
+    person = api.post("cw.sof.centre", "/beneficiaries", intake_body()).json()["entry_id"]
+    ids = []
+    for day, category in (("2024-05-02", "gmi"), ("2024-05-03", "gmi"), ("2024-05-04", "housing_benefit")):
+        ids.append(
+            api.post(
+                "cw.sof.centre",
+                "/requests",
+                {"beneficiary_id": person, "category": category, "structure": "centre", "occurred_on": day},
+            ).json()["entry_id"]
+        )
+    api.post("cw.sof.centre", f"/requests/{ids[0]}/resolution", {"occurred_on": "2024-05-05"})
+    api.post(
+        "coord.sof",
+        "/corrections",
+        {"entry_id": ids[1], "reason": "typing_error", "changes": {"category": "birth_benefit"}},
+    )
+
+    def listed(user: str, **params: object) -> dict[str, object]:
+        response = api.client.get("/api/v1/tenants/sofades/requests", params=params, headers=api.headers(user))
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    everything = listed("coord.sof")
+    assert everything["total"] == 3
+    assert [i["entry_id"] for i in everything["items"]] == list(reversed(ids))  # type: ignore[attr-defined]
+    assert listed("coord.sof", category="gmi")["total"] == 1
+    assert listed("coord.sof", status="resolved")["total"] == 1
+    assert listed("coord.sof", **{"from": "2024-05-03"})["total"] == 2
+    page = listed("coord.sof", limit=2, offset=2)
+    assert (page["total"], len(page["items"])) == (3, 1)  # type: ignore[arg-type]
+    assert "Τσιουρβαλή" not in str(everything)
+    assert listed("cw.sof.roma")["total"] == 0  # a caseworker sees her own structure only
+    too_big = api.client.get(
+        "/api/v1/tenants/sofades/requests", params={"limit": 5000}, headers=api.headers("coord.sof")
+    )
+    assert too_big.status_code == 422
+    other = api.client.get(
+        "/api/v1/tenants/sofades/requests", params={"structure": "centre"}, headers=api.headers("cw.sof.roma")
+    )
+    assert other.status_code == 403
