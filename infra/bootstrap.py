@@ -83,10 +83,7 @@ class Kentra:
             else:
                 assert self.settings.database_url is not None
                 self._storages[tenant_id] = PostgresStorage(
-                    tenant,
-                    self.settings.database_url.get_secret_value(),
-                    self.settings.owner_url(),
-                    self._pg_engine(),
+                    tenant, self.settings.database_url.get_secret_value(), self.settings.owner_url(), self.keys(tenant)
                 )
         return self._storages[tenant_id]
 

@@ -42,6 +42,7 @@ class TenantKeys:
     kek: bytes
     blind_index_key: bytes
     fingerprint_key: bytes
+    database_password: str
     kek_version: int = 1
 
     @classmethod
@@ -53,6 +54,7 @@ class TenantKeys:
             kek=_derive(master_key, f"kentra/{tenant_id}/kek/v{kek_version}"),
             blind_index_key=_derive(master_key, f"kentra/{tenant_id}/blind-index/v1"),
             fingerprint_key=_derive(master_key, f"kentra/{tenant_id}/fingerprint/v1"),
+            database_password=_derive(master_key, f"kentra/{tenant_id}/database-role/v1").hex(),
             kek_version=kek_version,
         )
 

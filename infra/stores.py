@@ -132,14 +132,21 @@ class SqliteStorage(TenantStorage):
 
 
 class PostgresStorage(TenantStorage):
+    """A tenant's schema, reached through a login role of its own with rights on that schema only.
+
+    The role's password is derived from the master key, so it is never stored. Even if the service
+    layer picked the wrong tenant's query, the database would refuse it another tenant's tables.
+    """
+
     events_table = EVENTS_TABLE
 
-    def __init__(self, tenant: Tenant, url: str, owner_url: str, engine: Engine) -> None:
+    def __init__(self, tenant: Tenant, url: str, owner_url: str, keys: TenantKeys) -> None:
         super().__init__(tenant)
-        self.url = make_url(url)
-        self.owner_url = make_url(owner_url)
         self.schema = tenant.storage_name
-        self._engine = engine
+        self.role = "kentra_t_" + self.schema.removeprefix("tenant_")
+        self.url = make_url(url).set(username=self.role, password=keys.database_password)
+        self.owner_url = make_url(owner_url)
+        self._engine: Engine | None = None
 
     def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
         url = self.owner_url if create_table else self.url
@@ -158,11 +165,22 @@ class PostgresStorage(TenantStorage):
             "CREATE_TABLE": "y" if create_table else "n",
         }
 
+    def tenant_url(self) -> str:
+        """The connection URL of the tenant's own role (for tests and operators)."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def _tenant_engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(
+                self.url.set(drivername="postgresql+psycopg"), pool_size=2, max_overflow=4, pool_pre_ping=True
+            )
+        return self._engine
+
     def vault(self, keys: TenantKeys) -> SqlVault:
-        return SqlVault(self._engine, keys, schema=self.schema)
+        return SqlVault(self._tenant_engine(), keys, schema=self.schema)
 
     def views_engine(self) -> tuple[Engine, str | None]:
-        return self._engine, self.schema
+        return self._tenant_engine(), self.schema
 
     def _owner_connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
@@ -177,8 +195,12 @@ class PostgresStorage(TenantStorage):
     def provision(self, keys: TenantKeys) -> None:
         schema = sql.Identifier(self.schema)
         table = sql.Identifier(self.schema, EVENTS_TABLE)
+        role = sql.Identifier(self.role)
         with self._owner_connect() as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.role,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(keys.database_password)))
         self._create_events_table()
         owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"))
         try:
@@ -206,28 +228,27 @@ class PostgresStorage(TenantStorage):
                     "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
                 ).format(table, schema)
             )
-            app_role = self.url.username
-            if app_role and app_role != self.owner_url.username:
-                role = sql.Identifier(app_role)
-                conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
-                conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
-                conn.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}").format(table, role))
-                conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role))
-                conn.execute(
-                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {}, {} TO {}").format(
-                        sql.Identifier(self.schema, "vault_subject_keys"),
-                        sql.Identifier(self.schema, "vault_lookup"),
-                        sql.Identifier(self.schema, "vault_name_index"),
-                        role,
-                    )
+            conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
+            conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role))
+            mutable = [
+                sql.Identifier(self.schema, name)
+                for name in (
+                    "vault_subject_keys",
+                    "vault_lookup",
+                    "vault_name_index",
+                    "view_case_index",
+                    "view_positions",
                 )
-                conn.execute(
-                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}").format(
-                        sql.Identifier(self.schema, "view_case_index"),
-                        sql.Identifier(self.schema, "view_positions"),
-                        role,
-                    )
-                )
+            ]
+            conn.execute(
+                sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.SQL(", ").join(mutable), role)
+            )
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:

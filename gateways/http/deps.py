@@ -9,9 +9,10 @@ import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from domain.errors import DomainError
 from infra.bootstrap import Kentra
 from infra.tokens import ISSUER, InvalidTokenError
-from services.access import Principal, may_read_casework, may_record_casework
+from services.access import Principal, check_principal, may_read_casework, may_record_casework
 from services.casework import Casework
 from services.commands import CommandId
 
@@ -34,7 +35,11 @@ def current_principal(kentra: KentraDep, token: Annotated[str | None, Depends(oa
     except jwt.PyJWTError:
         raise InvalidTokenError("malformed token") from None
     if issuer != ISSUER and kentra.oidc is not None:
-        return kentra.oidc.principal(token)
+        external = kentra.oidc.principal(token)
+        try:  # an external issuer's claims must describe a scope that exists, like a local user's
+            return check_principal(external, kentra.registry)
+        except DomainError:
+            raise InvalidTokenError("the token's role claims do not fit a Kentra role") from None
     principal = kentra.accounts.principal(kentra.tokens.subject(token))
     if principal is None:
         raise InvalidTokenError("unknown or disabled user")

@@ -4,7 +4,8 @@
 #   postgres.sh stop    stop it
 #   postgres.sh status  exit 0 if running
 #   postgres.sh env     print the KENTRA_TEST_* variables that point at it
-# Roles: kentra_owner owns the schemas (migrations), kentra_app is what the application runs as.
+# Roles: kentra_owner owns the schemas (migrations) and creates one login role per tenant
+# (kentra_t_<tenant>, rights on its own schema only); kentra_app reaches the platform schema.
 set -euo pipefail
 PORT=${KENTRA_PG_PORT:-55432}
 STATE=${KENTRA_SERVICES_DIR:-/tmp/kentra-services}/postgres-$PORT
@@ -59,6 +60,8 @@ SELECT 'CREATE DATABASE $DB OWNER kentra_owner'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB') \gexec
 SQL
   psql_super -d "$DB" -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC" >/dev/null
+  # The owner creates each tenant's own login role when it provisions the tenant.
+  psql_super -d postgres -c "ALTER ROLE kentra_owner CREATEROLE" >/dev/null
   echo "postgres: started on port $PORT"
 }
 

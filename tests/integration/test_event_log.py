@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
+from pathlib import Path
 from uuid import UUID
 
 import psycopg
@@ -19,10 +20,13 @@ from domain.errors import (
     UnknownStructureError,
 )
 from domain.identifiers import make_amka
-from infra.stores import SqliteStorage
+from infra.bootstrap import bootstrap
+from infra.settings import DEFAULT_TENANTS_FILE
+from infra.stores import PostgresStorage, SqliteStorage
+from infra.tenant_registry import load_registry
 from services.casework import BatchRefusedError, Casework, read_log
 from services.commands import AnyCommand
-from tests.conftest import StoreUnderTest, command, intake, service_url
+from tests.conftest import Clock, StoreUnderTest, command, intake, isolated_registry, make_settings, service_url
 
 
 def events_in(casework: Casework) -> int:
@@ -228,8 +232,10 @@ def test_the_application_cannot_update_or_delete_events(store: StoreUnderTest) -
                 conn.execute("DELETE FROM stored_events")
         return
     table = f"{store.tenant.storage_name}.casework_events"
-    with psycopg.connect(service_url("KENTRA_TEST_DATABASE_URL"), autocommit=True) as conn:  # the app's role
-        assert conn.execute("SELECT current_user").fetchone() == ("kentra_app",)
+    storage = store.kentra.storage(store.tenant.id)
+    assert isinstance(storage, PostgresStorage)
+    with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:  # the role the application uses
+        assert conn.execute("SELECT current_user").fetchone() == (storage.role,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="immutable"):
             conn.execute(f"UPDATE {table} SET topic = 'x'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
@@ -237,3 +243,31 @@ def test_the_application_cannot_update_or_delete_events(store: StoreUnderTest) -
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(f"TRUNCATE {table}")
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 2  # type: ignore[index]
+
+
+@pytest.mark.integration
+def test_the_database_refuses_a_tenants_role_every_other_tenants_tables(tmp_path: Path) -> None:
+    """Defence in depth: even a service-layer bug could not read or write another tenant's data."""
+    settings = make_settings("postgres", tmp_path)
+    registry, first = isolated_registry(load_registry(DEFAULT_TENANTS_FILE))
+    registry, second = isolated_registry(registry)
+    kentra = bootstrap(settings, registry=registry, today=Clock())
+    try:
+        kentra.provision_platform()
+        for tenant in (first, second):
+            kentra.provision(tenant.id)
+        kentra.casework(second.id).execute(intake())
+        mine, theirs = kentra.storage(first.id), kentra.storage(second.id)
+        assert isinstance(mine, PostgresStorage)
+        assert isinstance(theirs, PostgresStorage)
+        with psycopg.connect(mine.tenant_url(), autocommit=True) as conn:
+            for table in ("casework_events", "vault_subject_keys", "vault_lookup", "view_case_index"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for schema"):
+                    conn.execute(f"SELECT count(*) FROM {theirs.schema}.{table}")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"INSERT INTO {theirs.schema}.vault_lookup VALUES ('amka', 'x', gen_random_uuid(), now())")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("SELECT count(*) FROM kentra_platform.kentra_users")
+            assert conn.execute(f"SELECT count(*) FROM {mine.schema}.casework_events").fetchone() == (0,)
+    finally:
+        kentra.close()
