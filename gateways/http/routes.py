@@ -14,14 +14,23 @@ from domain.catalogue import ActivityKind, Agency, HomeVisitPurpose, RequestCate
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CaseworkReader, CaseworkWriter, CommandIdDep, CurrentUser, KentraDep
-from gateways.http.schemas import BeneficiaryMatch, EntryPublic, Page, Recorded, StructurePublic, TenantPublic, Token
+from gateways.http.schemas import (
+    BeneficiaryMatch,
+    EntryPublic,
+    Page,
+    Recorded,
+    StructurePublic,
+    TenantPublic,
+    Token,
+    problem_responses,
+)
 from infra.bootstrap import Kentra
 from infra.tokens import InvalidTokenError
 from services import commands as c
 from services.access import AccessDeniedError, Principal, Role, may_record_casework, sees_structure, visible_tenants
 from services.casework import Casework
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 500, 503))
 TENANT = "/tenants/{tenant}"
 
 
@@ -148,8 +157,8 @@ def list_entries(
 
 
 Created: dict[int | str, dict[str, Any]] = {
-    201: {"description": "Recorded"},
-    200: {"description": "A retry: the first response again"},
+    201: {"description": "Recorded", "model": Recorded},
+    200: {"description": "A retry: the first response again", "model": Recorded},
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class Token(BaseModel):
@@ -66,3 +66,34 @@ class Page(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the field at fault where there is one."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    field: str | None = None
+    error: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    inline = {k: v for k, v in schema.items() if k != "$defs"}
+    inline["properties"]["errors"] = {
+        "anyOf": [{"type": "array", "items": FieldProblem.model_json_schema()}, {"type": "null"}]
+    }
+    return {
+        code: {"description": "A problem (RFC 9457)", "content": {"application/problem+json": {"schema": inline}}}
+        for code in codes
+    }

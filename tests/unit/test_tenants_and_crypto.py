@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from domain.errors import UnknownStructureError, UnknownTenantError
 from domain.tenants import TenantRegistry
 from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, unseal
-from infra.settings import DEFAULT_TENANTS_FILE, Settings, SettingsError
+from infra.settings import DEFAULT_TENANTS_FILE, Settings, SettingsError, token_secret
 from infra.tenant_registry import RegistryFileError, load_registry
 
 
@@ -91,3 +91,14 @@ def test_development_on_the_embedded_store_makes_a_private_master_key_once(tmp_p
     first = settings.master_key_bytes()
     assert first == settings.master_key_bytes()
     assert (tmp_path / "keys" / "master.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_outside_development_the_token_secret_must_be_set_and_long(tmp_path: Path) -> None:
+    master = bytes(32)
+    with pytest.raises(SettingsError, match="KENTRA_TOKEN_SECRET"):
+        token_secret(Settings(environment="production", data_dir=tmp_path), master)
+    with pytest.raises(SettingsError, match="at least 32"):
+        token_secret(Settings(environment="production", token_secret=SecretStr("short")), master)
+    assert token_secret(Settings(environment="development", data_dir=tmp_path), master) != token_secret(
+        Settings(environment="development", data_dir=tmp_path), bytes([1] * 32)
+    )
