@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -124,21 +125,36 @@ To = Annotated[date | None, Query(alias="to", description="Occurred on or before
 StructureQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")]
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    limit: int
+    offset: int
+    status: str | None
+    structure: str | None
+    beneficiary_id: UUID | None
+    occurred_from: date | None
+    occurred_to: date | None
+
+
+def list_query(
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Status = None,
+    structure: StructureQuery = None,
+    beneficiary_id: UUID | None = None,
+    occurred_from: From = None,
+    occurred_to: To = None,
+) -> ListQuery:
+    return ListQuery(limit, offset, status, structure, beneficiary_id, occurred_from, occurred_to)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
+
+
 def list_entries(
-    kentra: Kentra,
-    casework: Casework,
-    user: Principal,
-    kind: str,
-    *,
-    subtype: str | None,
-    status: str | None,
-    structure: str | None,
-    beneficiary_id: UUID | None,
-    occurred_from: date | None,
-    occurred_to: date | None,
-    limit: int,
-    offset: int,
+    kentra: Kentra, casework: Casework, user: Principal, kind: str, subtype: str | None, query: ListQuery
 ) -> Page:
+    structure = query.structure
     if user.role == Role.CASEWORKER:
         if structure not in (None, user.structure):
             raise AccessDeniedError(f"no access to structure {structure!r}")
@@ -147,13 +163,18 @@ def list_entries(
     index.catch_up()  # read your own writes: the index follows the log before answering
     rows, total = index.page(
         kind=kind,
-        filters={"subtype": subtype, "status": status, "structure": structure, "beneficiary_id": beneficiary_id},
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        limit=limit,
-        offset=offset,
+        filters={
+            "subtype": subtype,
+            "status": query.status,
+            "structure": structure,
+            "beneficiary_id": query.beneficiary_id,
+        },
+        occurred_from=query.occurred_from,
+        occurred_to=query.occurred_to,
+        limit=query.limit,
+        offset=query.offset,
     )
-    return Page(items=[jsonable_encoder(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[jsonable_encoder(row) for row in rows], total=total, limit=query.limit, offset=query.offset)
 
 
 Created: dict[int | str, dict[str, Any]] = {
@@ -234,29 +255,10 @@ def list_requests(
     kentra: KentraDep,
     casework: CaseworkReader,
     user: CurrentUser,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    query: ListQueryDep,
     category: RequestCategory | None = None,
-    status: Status = None,
-    structure: StructureQuery = None,
-    beneficiary_id: UUID | None = None,
-    occurred_from: From = None,
-    occurred_to: To = None,
 ) -> Page:
-    return list_entries(
-        kentra,
-        casework,
-        user,
-        "request",
-        subtype=category,
-        status=status,
-        structure=structure,
-        beneficiary_id=beneficiary_id,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        limit=limit,
-        offset=offset,
-    )
+    return list_entries(kentra, casework, user, "request", category, query)
 
 
 @router.get(TENANT + "/requests/{request_id}", tags=["requests"], summary="A request with its history")
@@ -331,29 +333,10 @@ def list_referrals(
     kentra: KentraDep,
     casework: CaseworkReader,
     user: CurrentUser,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    query: ListQueryDep,
     destination: Agency | None = None,
-    status: Status = None,
-    structure: StructureQuery = None,
-    beneficiary_id: UUID | None = None,
-    occurred_from: From = None,
-    occurred_to: To = None,
 ) -> Page:
-    return list_entries(
-        kentra,
-        casework,
-        user,
-        "referral",
-        subtype=destination,
-        status=status,
-        structure=structure,
-        beneficiary_id=beneficiary_id,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        limit=limit,
-        offset=offset,
-    )
+    return list_entries(kentra, casework, user, "referral", destination, query)
 
 
 @router.get(TENANT + "/referrals/{referral_id}", tags=["referrals"], summary="A referral with its history")
@@ -418,29 +401,10 @@ def list_home_visits(
     kentra: KentraDep,
     casework: CaseworkReader,
     user: CurrentUser,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    query: ListQueryDep,
     purpose: HomeVisitPurpose | None = None,
-    status: Status = None,
-    structure: StructureQuery = None,
-    beneficiary_id: UUID | None = None,
-    occurred_from: From = None,
-    occurred_to: To = None,
 ) -> Page:
-    return list_entries(
-        kentra,
-        casework,
-        user,
-        "home_visit",
-        subtype=purpose,
-        status=status,
-        structure=structure,
-        beneficiary_id=beneficiary_id,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        limit=limit,
-        offset=offset,
-    )
+    return list_entries(kentra, casework, user, "home_visit", purpose, query)
 
 
 @router.get(TENANT + "/home-visits/{visit_id}", tags=["home visits"], summary="A home visit with its history")
@@ -487,28 +451,10 @@ def list_activities(
     kentra: KentraDep,
     casework: CaseworkReader,
     user: CurrentUser,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    query: ListQueryDep,
     kind: ActivityKind | None = None,
-    structure: StructureQuery = None,
-    beneficiary_id: UUID | None = None,
-    occurred_from: From = None,
-    occurred_to: To = None,
 ) -> Page:
-    return list_entries(
-        kentra,
-        casework,
-        user,
-        "activity",
-        subtype=kind,
-        status=None,
-        structure=structure,
-        beneficiary_id=beneficiary_id,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        limit=limit,
-        offset=offset,
-    )
+    return list_entries(kentra, casework, user, "activity", kind, query)
 
 
 @router.get(TENANT + "/activities/{activity_id}", tags=["activities"], summary="An activity with its history")
