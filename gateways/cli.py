@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -16,19 +19,21 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from domain.errors import DomainError
 from gateways.http.app import create_app
+from gateways.reports import to_csv, to_xlsx
 from infra.accounts import UserExistsError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
 from infra.settings import Settings, SettingsError
 from infra.tenant_registry import RegistryFileError, load_registry
+from projections.queries import indicators
 from services.access import Principal, Role, check_principal
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
-from services.demo import DemoHistory, summarise
+from services.demo import DemoHistory, next_month, summarise
 
 app = typer.Typer(
     help="Kentra: casework and ESF indicators for Community Centres.",
@@ -39,6 +44,8 @@ tenants_app = typer.Typer(help="The municipalities (tenants).", no_args_is_help=
 app.add_typer(tenants_app, name="tenants")
 users_app = typer.Typer(help="Users of Kentra and their roles.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+projections_app = typer.Typer(help="Read models: follow the logs, rebuild, lag.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
 out = Console()
 err = Console(stderr=True)
 
@@ -206,6 +213,7 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
                 progress.advance(tasks[tid], len(chunk))
     if refused:
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
+    _fold_with_progress(kentra, tenant_ids, rebuild=False)
     return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
 
 
@@ -232,13 +240,29 @@ def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None
             f"{by_type.get('Activity.Recorded', 0):,}",
         )
     out.print(table)
-    for tid, summary in summaries.items():
+    for tid in summaries:
         reported = [f for f in kentra.registry.tenant(tid).reported if f.metric == "beneficiaries_per_month"]
-        if reported:
-            seed = Table("month", "published", "demo log", title=f"{tid}: unique beneficiaries per month")
-            for figure in reported:
-                seed.add_row(figure.period, str(figure.value), str(summary["served_per_month"].get(figure.period, 0)))
-            out.print(seed)
+        if not reported:
+            continue
+        first = date.fromisoformat(reported[0].period + "-01")
+        last = next_month(date.fromisoformat(reported[-1].period + "-01")) - timedelta(days=1)
+        views = kentra.views(tid)
+        with views.engine.connect() as conn:
+            served = {m["month"]: m for m in indicators(conn, first, last, None)["beneficiaries_served"]["per_month"]}
+        seed = Table(
+            "μήνας",
+            "δημοσιευμένο (Γ/Α)",
+            "Kentra (Γ/Α)",
+            title=f"{tid}: μοναδικοί ωφελούμενοι ανά μήνα, γυναίκες/άνδρες, από τους δείκτες",
+        )
+        for figure in reported:
+            month = served.get(figure.period, {})
+            seed.add_row(
+                figure.period,
+                f"{figure.value} ({figure.female}/{figure.male})",
+                f"{month.get('total', 0)} ({month.get('female', 0)}/{month.get('male', 0)})",
+            )
+        out.print(seed)
     out.print(
         f"Data directory: {kentra.settings.data_dir.resolve()}"
         if kentra.settings.embedded
@@ -339,6 +363,107 @@ def serve(
     with platform() as kentra:
         kentra.provision_platform()
         uvicorn.run(create_app(kentra), host=host, port=port, log_level="info")
+
+
+def _tenants(kentra: Kentra, tenant: list[str] | None) -> list[str]:
+    ids = tenant or [t.id for t in kentra.registry.tenants]
+    for tid in ids:
+        kentra.registry.tenant(tid)
+    return [tid for tid in ids if kentra.storage(tid).is_provisioned()]
+
+
+def _fold_with_progress(kentra: Kentra, tenant_ids: list[str], *, rebuild: bool) -> None:
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as progress:
+        for tid in tenant_ids:
+            views = kentra.views(tid)
+            total = views.head() if rebuild else views.head() - views.position()
+            task = progress.add_task(f"{tid} (δείκτες)", total=max(total, 0))
+
+            def step(n: int, task: TaskID = task) -> None:
+                progress.advance(task, n)
+
+            if rebuild:
+                views.rebuild(on_batch=step)
+            else:
+                views.catch_up(on_batch=step)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", "-t", help="Only these tenants")] = None,
+) -> None:
+    """Empty the read models and fold each tenant's whole log again, with a progress bar."""
+    with platform() as kentra:
+        _fold_with_progress(kentra, _tenants(kentra, tenant), rebuild=True)
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """How far each tenant's read models are behind its log (JSON)."""
+    with platform() as kentra:
+        emit({tid: kentra.views(tid).lag() for tid in _tenants(kentra, None)})
+
+
+@projections_app.command("run")
+def projections_run(
+    interval: Annotated[float, typer.Option(help="Seconds to wait when every tenant is up to date")] = 1.0,
+    once: Annotated[bool, typer.Option("--once", help="Catch up once and exit")] = False,
+) -> None:
+    """Follow every tenant's log and keep the read models current, until stopped (SIGTERM, Ctrl-C)."""
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    with platform() as kentra:
+        tenant_ids = _tenants(kentra, None)
+        err.print(f"following {len(tenant_ids)} tenants")
+        while not stopping.is_set():
+            folded = sum(kentra.views(tid).catch_up(limit=10_000) for tid in tenant_ids)
+            if once and folded == 0:
+                break
+            if folded == 0:
+                stopping.wait(interval)
+
+
+@app.command()
+def report(
+    tenant: TenantOption,
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
+    format: Annotated[str, typer.Option("--format", help="csv, xlsx or json")] = "xlsx",
+    structure: Annotated[str | None, typer.Option("--structure", help="One structure only")] = None,
+) -> None:
+    """Write a tenant's programme indicators for a period to a CSV, XLSX or JSON file."""
+    if format not in ("csv", "xlsx", "json"):
+        fail("--format is csv, xlsx or json")
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        fail("--from and --to are dates YYYY-MM-DD")
+    if last < first:
+        fail("--to is before --from")
+    with platform() as kentra:
+        registered = kentra.registry.tenant(tenant)
+        if structure is not None:
+            registered.structure(structure)
+        _fold_with_progress(kentra, [tenant], rebuild=False)
+        views = kentra.views(tenant)
+        with views.engine.connect() as conn:
+            doc = {"tenant": tenant, **indicators(conn, first, last, structure)}
+        if format == "csv":
+            output.write_text(to_csv(doc), encoding="utf-8")
+        elif format == "xlsx":
+            output.write_bytes(to_xlsx(doc, f"{registered.name_el}: δείκτες Κέντρου Κοινότητας"))
+        else:
+            output.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        out.print(f"wrote {output} ({format})")
 
 
 def main() -> None:

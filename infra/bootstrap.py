@@ -15,7 +15,7 @@ from infra.settings import Settings, token_secret
 from infra.stores import PLATFORM_SCHEMA, PostgresStorage, SqliteStorage, TenantStorage, provision_platform_schema
 from infra.tenant_registry import load_registry
 from infra.tokens import OidcVerifier, TokenIssuer
-from projections.case_index import CaseIndex
+from projections.runner import CaseworkViews
 from services.casework import Casework, athens_today
 
 
@@ -35,7 +35,7 @@ class Kentra:
         self._engine: Engine | None = None
         self._storages: dict[str, TenantStorage] = {}
         self._casework: dict[str, Casework] = {}
-        self._case_index: dict[str, CaseIndex] = {}
+        self._views: dict[str, CaseworkViews] = {}
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
@@ -109,12 +109,13 @@ class Kentra:
             )
         return self._casework[tenant_id]
 
-    def case_index(self, tenant_id: str) -> CaseIndex:
-        """The tenant's case index; on the embedded default it follows the log inside this process."""
-        if tenant_id not in self._case_index:
+    def views(self, tenant_id: str) -> CaseworkViews:
+        """The tenant's read models; on the embedded default they follow the log inside this process."""
+        if tenant_id not in self._views:
+            casework = self.casework(tenant_id)
             engine, schema = self.storage(tenant_id).views_engine()
-            self._case_index[tenant_id] = CaseIndex(self.casework(tenant_id), engine, schema)
-        return self._case_index[tenant_id]
+            self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault.unseal)
+        return self._views[tenant_id]
 
     def close(self) -> None:
         for app in self._casework.values():

@@ -25,8 +25,9 @@ from sqlalchemy.engine import make_url
 from domain.tenants import Tenant
 from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
+from infra.migrations.runner import upgrade_views
 from infra.vault import SqlVault
-from projections.case_index import metadata as views_metadata
+from projections.tables import metadata as views_metadata
 
 APPLICATION_NAME = "Casework"
 EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
@@ -123,7 +124,7 @@ class SqliteStorage(TenantStorage):
                     f"BEGIN SELECT RAISE(ABORT, 'events are immutable: {operation} refused'); END"
                 )
         self.vault(keys).create_tables()
-        views_metadata.create_all(self.views_engine()[0])
+        upgrade_views(self.views_engine()[0])
 
     def close(self) -> None:
         for engine in (self._engine, self._views):
@@ -205,7 +206,7 @@ class PostgresStorage(TenantStorage):
         owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"))
         try:
             SqlVault(owner_engine, keys, schema=self.schema).create_tables()
-            views_metadata.create_all(owner_engine.execution_options(schema_translate_map={None: self.schema}))
+            upgrade_views(owner_engine, self.schema)
         finally:
             owner_engine.dispose()
         with self._owner_connect() as conn:
@@ -238,8 +239,7 @@ class PostgresStorage(TenantStorage):
                     "vault_subject_keys",
                     "vault_lookup",
                     "vault_name_index",
-                    "view_case_index",
-                    "view_positions",
+                    *views_metadata.tables,
                 )
             ]
             conn.execute(

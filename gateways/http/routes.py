@@ -27,6 +27,7 @@ from gateways.http.schemas import (
 )
 from infra.bootstrap import Kentra
 from infra.tokens import InvalidTokenError
+from projections.queries import page
 from services import commands as c
 from services.access import AccessDeniedError, Principal, Role, may_record_casework, sees_structure, visible_tenants
 from services.casework import Casework
@@ -159,21 +160,23 @@ def list_entries(
         if structure not in (None, user.structure):
             raise AccessDeniedError(f"no access to structure {structure!r}")
         structure = user.structure
-    index = kentra.case_index(casework.tenant.id)
-    index.catch_up()  # read your own writes: the index follows the log before answering
-    rows, total = index.page(
-        kind=kind,
-        filters={
-            "subtype": subtype,
-            "status": query.status,
-            "structure": structure,
-            "beneficiary_id": query.beneficiary_id,
-        },
-        occurred_from=query.occurred_from,
-        occurred_to=query.occurred_to,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    views = kentra.views(casework.tenant.id)
+    views.catch_up()  # read your own writes: the views follow the log before answering
+    with views.engine.connect() as conn:
+        rows, total = page(
+            conn,
+            kind=kind,
+            filters={
+                "subtype": subtype,
+                "status": query.status,
+                "structure": structure,
+                "beneficiary_id": query.beneficiary_id,
+            },
+            occurred_from=query.occurred_from,
+            occurred_to=query.occurred_to,
+            limit=query.limit,
+            offset=query.offset,
+        )
     return Page(items=[jsonable_encoder(row) for row in rows], total=total, limit=query.limit, offset=query.offset)
 
 

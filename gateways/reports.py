@@ -1,0 +1,81 @@
+"""Indicator documents as tables: CSV and XLSX with Greek headings, for the API and `kentra report`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+HEADINGS = ["ενότητα", "section", "κλειδί", "Γυναίκες", "Άνδρες", "Μη δυαδικό", "Άγνωστο", "Σύνολο"]
+SECTIONS = {
+    "beneficiaries_served_per_month": "Μοναδικοί ωφελούμενοι ανά μήνα",
+    "beneficiaries_served_in_period": "Μοναδικοί ωφελούμενοι στην περίοδο",
+    "requests_per_month": "Αιτήματα ανά μήνα",
+    "requests_by_category": "Αιτήματα ανά κατηγορία",
+    "requests_by_structure_and_gender": "Αιτήματα ανά δομή και φύλο",
+    "referrals_by_structure": "Παραπομπές ανά δομή",
+    "referrals_by_destination": "Παραπομπές ανά φορέα",
+    "referrals_by_outcome": "Παραπομπές ανά έκβαση",
+    "activities_by_kind": "Δράσεις ανά είδος",
+    "home_visits_by_purpose": "Κατ' οίκον επισκέψεις ανά σκοπό",
+    "new_beneficiaries": "Νέοι ωφελούμενοι στην περίοδο",
+    "beneficiaries_since_opening": "Ωφελούμενοι από την έναρξη λειτουργίας",
+}
+GENDER_KEYS = ("female", "male", "non_binary", "unknown", "total")
+
+
+def _row(section: str, key: str, counts: dict[str, Any]) -> list[Any]:
+    return [SECTIONS[section], section, key, *(counts.get(g, "") for g in GENDER_KEYS)]
+
+
+def indicator_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    rows = [_row("beneficiaries_served_per_month", m["month"], m) for m in doc["beneficiaries_served"]["per_month"]]
+    rows.append(
+        _row("beneficiaries_served_in_period", f"{doc['from']}/{doc['to']}", doc["beneficiaries_served"]["period"])
+    )
+    requests = doc["requests"]
+    rows += [_row("requests_per_month", m["month"], {"total": m["total"]}) for m in requests["per_month"]]
+    rows += [_row("requests_by_category", c["category"], {"total": c["total"]}) for c in requests["by_category"]]
+    rows += [_row("requests_by_structure_and_gender", s["structure"], s) for s in requests["by_structure_and_gender"]]
+    for part in ("by_structure", "by_destination", "by_outcome"):
+        rows += [_row(f"referrals_{part}", r["key"], {"total": r["total"]}) for r in doc["referrals"][part]]
+    rows += [_row("activities_by_kind", a["key"], {"total": a["total"]}) for a in doc["activities"]["by_kind"]]
+    rows += [
+        _row("home_visits_by_purpose", h["key"], {"total": h["total"]})
+        for h in doc["activities"]["home_visits_by_purpose"]
+    ]
+    rows.append(_row("new_beneficiaries", "", doc["new_beneficiaries"]))
+    rows.append(_row("beneficiaries_since_opening", doc["to"], doc["beneficiaries_since_opening"]))
+    return rows
+
+
+def to_csv(doc: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADINGS)
+    writer.writerows(indicator_rows(doc))
+    return buffer.getvalue()
+
+
+def to_xlsx(doc: dict[str, Any], title: str) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Δείκτες"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([f"Περίοδος {doc['from']} – {doc['to']}" + (f", δομή {doc['structure']}" if doc["structure"] else "")])
+    sheet.append([])
+    sheet.append(HEADINGS)
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+    for row in indicator_rows(doc):
+        sheet.append(row)
+    for column, width in zip("ABCDEFGH", (42, 34, 22, 11, 11, 12, 10, 10), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,240 @@
+"""How each casework event changes the read models. Idempotent: an event older than a row is ignored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from projections.tables import case_index, contacts, people
+
+Unseal = Callable[[str], dict[str, Any] | None]
+
+CREATED: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "Beneficiary.Registered": lambda e: {
+        "kind": "beneficiary",
+        "subtype": None,
+        "status": "registered",
+        "beneficiary_id": None,
+    },
+    "CaseRequest.Opened": lambda e: {
+        "kind": "request",
+        "subtype": e.category,
+        "status": "opened",
+        "beneficiary_id": e.beneficiary_id,
+    },
+    "Referral.Sent": lambda e: {
+        "kind": "referral",
+        "subtype": e.destination,
+        "status": "sent",
+        "beneficiary_id": e.beneficiary_id,
+    },
+    "HomeVisit.Conducted": lambda e: {
+        "kind": "home_visit",
+        "subtype": e.purpose,
+        "status": "follow_up_due" if e.follow_up_due else "done",
+        "beneficiary_id": e.beneficiary_id,
+        "follow_up_due": e.follow_up_due,
+    },
+    "Activity.Recorded": lambda e: {
+        "kind": "activity",
+        "subtype": e.kind,
+        "status": "recorded",
+        "beneficiary_id": e.beneficiary_ids[0] if len(e.beneficiary_ids) == 1 else None,
+    },
+}
+
+STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "CaseRequest.ProgressStarted": lambda e: {"status": "in_progress"},
+    "CaseRequest.Closed": lambda e: {"status": e.status, "closed_on": e.occurred_on},
+    "Referral.Answered": lambda e: {
+        "status": "accepted" if e.accepted else "declined",
+        "closed_on": None if e.accepted else e.occurred_on,
+    },
+    "Referral.OutcomeRecorded": lambda e: {"status": "completed", "outcome": e.outcome, "closed_on": e.occurred_on},
+    "HomeVisit.FollowUpCompleted": lambda e: {"status": "done", "closed_on": e.occurred_on},
+    "CaseEntry.Voided": lambda e: {"voided": True},
+}
+
+AMENDED_FIELDS = {
+    "category": "subtype",
+    "destination": "subtype",
+    "purpose": "subtype",
+    "occurred_on": "occurred_on",
+    "structure": "structure",
+    "follow_up_due": "follow_up_due",
+}
+SPECIAL = ("disability", "minority", "other_disadvantage")
+CONTACT_KINDS = {
+    "Beneficiary.Registered": "intake",
+    "CaseRequest.Opened": "request",
+    "Referral.Sent": "referral",
+    "HomeVisit.Conducted": "home_visit",
+    "Activity.Recorded": "activity",
+}
+
+
+def as_date(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def person_row(profile: dict[str, Any], special: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "gender": profile["gender"],
+        "age_at_entry": profile["age_at_entry"],
+        "employment_status": profile["employment_status"],
+        "isced_level": profile["isced_level"],
+        "residence_area": profile["residence_area"],
+        "foreign_background": profile["foreign_background"],
+        "third_country_national": profile["third_country_national"],
+        "homeless": profile["homeless_or_housing_exclusion"],
+        "disability": special["disability"] if special else None,
+        "minority": special["minority"] if special else None,
+        "other_disadvantage": special["other_disadvantage"] if special else None,
+    }
+
+
+def _special(unseal: Unseal, sealed: str | None) -> dict[str, Any] | None:
+    opened = unseal(sealed) if sealed else None
+    return opened.get("special") if opened else None
+
+
+def _beneficiaries_of(name: str, e: Any) -> list[UUID]:
+    if name == "Beneficiary.Registered":
+        return [e.originator_id]
+    if name == "Activity.Recorded":
+        return list(e.beneficiary_ids)
+    return [e.beneficiary_id]
+
+
+def apply(conn: Connection, e: Any, unseal: Unseal) -> None:
+    """Fold one domain event into every read model of the tenant."""
+    name = type(e).__qualname__
+    if name in CREATED:
+        _created(conn, name, e, unseal)
+        return
+    if name in STEPS:
+        changes = STEPS[name](e)
+    elif name == "CaseEntry.Amended":
+        changes = {
+            AMENDED_FIELDS[k]: as_date(v) if k in ("occurred_on", "follow_up_due") else v
+            for k, v in e.changes.items()
+            if k in AMENDED_FIELDS
+        }
+    else:
+        return  # command records, access log, steps that change no view
+    entry_id: UUID = e.originator_id
+    version: int = e.originator_version
+    conn.execute(
+        update(case_index)
+        .where(case_index.c.entry_id == entry_id, case_index.c.version < version)
+        .values(**changes, version=version)
+    )
+    contact_changes = {
+        k: v
+        for k, v in (
+            ("day", changes.get("occurred_on")),
+            ("structure", changes.get("structure")),
+            ("voided", changes.get("voided")),
+        )
+        if v is not None
+    }
+    if name == "CaseEntry.Amended" and "beneficiary_ids" in e.changes:
+        ids = [UUID(str(b)) for b in e.changes["beneficiary_ids"]]
+        _replace_contacts(conn, entry_id, ids, version, contact_changes)
+    elif contact_changes:
+        conn.execute(
+            update(contacts)
+            .where(contacts.c.entry_id == entry_id, contacts.c.version < version)
+            .values(**contact_changes, version=version)
+        )
+    person = _person_changes(name, e, changes, unseal)
+    if person:
+        conn.execute(
+            update(people)
+            .where(people.c.beneficiary_id == entry_id, people.c.version < version)
+            .values(**person, version=version)
+        )
+
+
+def _created(conn: Connection, name: str, e: Any, unseal: Unseal) -> None:
+    entry_id: UUID = e.originator_id
+    version: int = e.originator_version
+    if conn.execute(select(case_index.c.version).where(case_index.c.entry_id == entry_id)).first() is not None:
+        return  # folded before
+    conn.execute(
+        insert(case_index).values(
+            entry_id=entry_id,
+            structure=e.structure,
+            occurred_on=e.occurred_on,
+            recorded_by=e.recorded_by,
+            version=version,
+            voided=False,
+            **CREATED[name](e),
+        )
+    )
+    for beneficiary_id in _beneficiaries_of(name, e):
+        conn.execute(
+            insert(contacts).values(
+                entry_id=entry_id,
+                beneficiary_id=beneficiary_id,
+                day=e.occurred_on,
+                structure=e.structure,
+                kind=CONTACT_KINDS[name],
+                voided=False,
+                version=version,
+            )
+        )
+    if name == "Beneficiary.Registered":
+        conn.execute(
+            insert(people).values(
+                beneficiary_id=entry_id,
+                structure=e.structure,
+                intake_on=e.occurred_on,
+                voided=False,
+                version=version,
+                **person_row(e.profile, _special(unseal, e.sealed)),
+            )
+        )
+
+
+def _person_changes(name: str, e: Any, changes: dict[str, Any], unseal: Unseal) -> dict[str, Any]:
+    person = {
+        k: v
+        for k, v in (
+            ("intake_on", changes.get("occurred_on")),
+            ("structure", changes.get("structure")),
+            ("voided", changes.get("voided")),
+        )
+        if v is not None
+    }
+    if name != "CaseEntry.Amended":
+        return person
+    special = _special(unseal, e.sealed_changes)
+    if "profile" in e.changes:
+        row = person_row(e.changes["profile"], special)
+        person.update(row if special is not None else {k: v for k, v in row.items() if k not in SPECIAL})
+    elif special is not None:
+        person.update({k: special[k] for k in SPECIAL})
+    return person
+
+
+def _replace_contacts(
+    conn: Connection, entry_id: UUID, beneficiary_ids: list[UUID], version: int, overrides: dict[str, Any]
+) -> None:
+    current = conn.execute(select(case_index).where(case_index.c.entry_id == entry_id)).mappings().first()
+    previous = conn.execute(select(contacts.c.version).where(contacts.c.entry_id == entry_id)).first()
+    if current is None or (previous is not None and previous[0] >= version):
+        return
+    conn.execute(delete(contacts).where(contacts.c.entry_id == entry_id))
+    values = {"day": current["occurred_on"], "structure": current["structure"], "voided": current["voided"]}
+    values.update(overrides)
+    for beneficiary_id in beneficiary_ids:
+        conn.execute(
+            insert(contacts).values(
+                entry_id=entry_id, beneficiary_id=beneficiary_id, kind="activity", version=version, **values
+            )
+        )

@@ -1,0 +1,338 @@
+"""Questions the read models answer: pages of entries, indicators, ESF indicators, caseload.
+
+Every figure is split by gender: female, male, non_binary, and unknown (no person behind it).
+A person counts once per month and once per period, however often they were served.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, select
+
+from projections.tables import case_index, contacts, people
+
+GENDERS = ("female", "male", "non_binary", "unknown")
+Where = list[ColumnElement[bool]]
+
+
+def by_gender(rows: list[tuple[str | None, int]]) -> dict[str, int]:
+    counts = dict.fromkeys(GENDERS, 0)
+    for gender, n in rows:
+        counts[gender if gender in counts else "unknown"] += int(n)
+    return {**counts, "total": sum(counts.values())}
+
+
+def month_key(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def months(start: date, end: date) -> list[str]:
+    keys, day = [], start.replace(day=1)
+    while day <= end:
+        keys.append(month_key(day))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return keys
+
+
+def page(
+    conn: Connection,
+    *,
+    kind: str,
+    filters: dict[str, Any],
+    occurred_from: date | None,
+    occurred_to: date | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    where: Where = [case_index.c.kind == kind]
+    where += [case_index.c[name] == value for name, value in filters.items() if value is not None]
+    if occurred_from is not None:
+        where.append(case_index.c.occurred_on >= occurred_from)
+    if occurred_to is not None:
+        where.append(case_index.c.occurred_on <= occurred_to)
+    total = conn.execute(select(func.count()).select_from(case_index).where(*where)).scalar_one()
+    rows = (
+        conn.execute(
+            select(case_index)
+            .where(*where)
+            .order_by(case_index.c.occurred_on.desc(), case_index.c.entry_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(row) for row in rows], int(total)
+
+
+def _served(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    where: Where = [
+        contacts.c.day >= start,
+        contacts.c.day <= end,
+        contacts.c.voided.is_(False),
+        people.c.voided.is_(False),
+    ]
+    if structure:
+        where.append(contacts.c.structure == structure)
+    joined = contacts.join(people, people.c.beneficiary_id == contacts.c.beneficiary_id)
+    rows = conn.execute(
+        select(contacts.c.beneficiary_id, contacts.c.day, people.c.gender).select_from(joined).where(*where)
+    ).all()
+    per_month: dict[str, dict[str, str]] = defaultdict(dict)
+    period: dict[str, str] = {}
+    for beneficiary_id, day, gender in rows:
+        per_month[month_key(day)][str(beneficiary_id)] = gender
+        period[str(beneficiary_id)] = gender
+    return {
+        "per_month": [
+            {"month": m, **by_gender([(g, 1) for g in per_month.get(m, {}).values()])} for m in months(start, end)
+        ],
+        "period": by_gender([(g, 1) for g in period.values()]),
+    }
+
+
+def _entries(kind: str, start: date, end: date, structure: str | None) -> Where:
+    where: Where = [
+        case_index.c.kind == kind,
+        case_index.c.voided.is_(False),
+        case_index.c.occurred_on >= start,
+        case_index.c.occurred_on <= end,
+    ]
+    if structure:
+        where.append(case_index.c.structure == structure)
+    return where
+
+
+def _gender_of_entry() -> Any:
+    return case_index.outerjoin(
+        people, and_(people.c.beneficiary_id == case_index.c.beneficiary_id, people.c.voided.is_(False))
+    )
+
+
+def _requests(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    where = _entries("request", start, end, structure)
+    rows = conn.execute(
+        select(case_index.c.occurred_on, case_index.c.subtype, case_index.c.structure, people.c.gender)
+        .select_from(_gender_of_entry())
+        .where(*where)
+    ).all()
+    per_month: dict[str, int] = defaultdict(int)
+    per_category: dict[str, int] = defaultdict(int)
+    by_structure: dict[str, list[tuple[str | None, int]]] = defaultdict(list)
+    for day, category, place, gender in rows:
+        per_month[month_key(day)] += 1
+        per_category[category] += 1
+        by_structure[place].append((gender, 1))
+    return {
+        "total": len(rows),
+        "per_month": [{"month": m, "total": per_month.get(m, 0)} for m in months(start, end)],
+        "by_category": [{"category": k, "total": v} for k, v in sorted(per_category.items())],
+        "by_structure_and_gender": [{"structure": k, **by_gender(v)} for k, v in sorted(by_structure.items())],
+    }
+
+
+def _grouped(
+    conn: Connection, kind: str, column: Any, *, start: date, end: date, structure: str | None
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(column, func.count()).where(*_entries(kind, start, end, structure)).group_by(column).order_by(column)
+    ).all()
+    return [{"key": key, "total": int(n)} for key, n in rows]
+
+
+def _people_counts(conn: Connection, where: Where, structure: str | None) -> dict[str, int]:
+    if structure:
+        where = [*where, people.c.structure == structure]
+    rows = conn.execute(
+        select(people.c.gender, func.count()).where(people.c.voided.is_(False), *where).group_by(people.c.gender)
+    ).all()
+    return by_gender([(g, n) for g, n in rows])
+
+
+def indicators(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    """The programme indicators the centres publish, for any period (documented in docs/indicators.md)."""
+    activity_kinds: dict[str, int] = dict(
+        conn.execute(
+            select(case_index.c.subtype, func.count())
+            .where(*_entries("activity", start, end, structure))
+            .group_by(case_index.c.subtype)
+        ).all()
+    )
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "structure": structure,
+        "genders": list(GENDERS),
+        "beneficiaries_served": _served(conn, start, end, structure),
+        "requests": _requests(conn, start, end, structure),
+        "referrals": {
+            "total": sum(
+                r["total"]
+                for r in _grouped(conn, "referral", case_index.c.structure, start=start, end=end, structure=structure)
+            ),
+            "by_structure": _grouped(
+                conn, "referral", case_index.c.structure, start=start, end=end, structure=structure
+            ),
+            "by_destination": _grouped(
+                conn, "referral", case_index.c.subtype, start=start, end=end, structure=structure
+            ),
+            "by_outcome": _grouped(
+                conn,
+                "referral",
+                func.coalesce(case_index.c.outcome, case_index.c.status),
+                start=start,
+                end=end,
+                structure=structure,
+            ),
+        },
+        "activities": {
+            "networking_meetings": int(activity_kinds.get("networking_meeting", 0)),
+            "community_events": int(activity_kinds.get("community_event", 0)),
+            "by_kind": [{"key": k, "total": int(v)} for k, v in sorted(activity_kinds.items())],
+            "home_visits_by_purpose": _grouped(
+                conn, "home_visit", case_index.c.subtype, start=start, end=end, structure=structure
+            ),
+        },
+        "new_beneficiaries": _people_counts(conn, [people.c.intake_on >= start, people.c.intake_on <= end], structure),
+        "beneficiaries_since_opening": _people_counts(conn, [people.c.intake_on <= end], structure),
+    }
+
+
+# ----------------------------------------------------------------------------------- ESF indicators
+Rule = Callable[[dict[str, Any]], bool]
+UNEMPLOYED = ("unemployed", "long_term_unemployed")
+INACTIVE = ("inactive", "inactive_in_education")
+EMPLOYED = ("employed", "self_employed")
+
+# code -> (label, rule, the special-category answer whose refusal is counted, or None)
+ESF_2014_2020: dict[str, tuple[str, Rule, str | None]] = {
+    "CO01": ("unemployed, including long-term unemployed", lambda p: p["employment_status"] in UNEMPLOYED, None),
+    "CO02": ("long-term unemployed", lambda p: p["employment_status"] == "long_term_unemployed", None),
+    "CO03": ("inactive", lambda p: p["employment_status"] in INACTIVE, None),
+    "CO04": ("inactive, not in education or training", lambda p: p["employment_status"] == "inactive", None),
+    "CO05": ("employed, including self-employed", lambda p: p["employment_status"] in EMPLOYED, None),
+    "CO06": ("below 25 years of age", lambda p: p["age_at_entry"] < 25, None),
+    "CO07": ("above 54 years of age", lambda p: p["age_at_entry"] > 54, None),
+    "CO08": (
+        "above 54, unemployed or inactive not in education or training",
+        lambda p: p["age_at_entry"] > 54 and p["employment_status"] in (*UNEMPLOYED, "inactive"),
+        None,
+    ),
+    "CO09": ("ISCED 1 or 2", lambda p: p["isced_level"] in (1, 2), None),
+    "CO10": ("ISCED 3 or 4", lambda p: p["isced_level"] in (3, 4), None),
+    "CO11": ("ISCED 5 to 8", lambda p: p["isced_level"] >= 5, None),
+    "CO15": (
+        "migrants, foreign background, minorities (incl. Roma)",
+        lambda p: p["foreign_background"] or p["third_country_national"] or p["minority"] == "yes",
+        "minority",
+    ),
+    "CO16": ("participants with disabilities", lambda p: p["disability"] == "yes", "disability"),
+    "CO17": ("other disadvantaged", lambda p: p["other_disadvantage"] == "yes", "other_disadvantage"),
+    "CO18": ("homeless or affected by housing exclusion", lambda p: p["homeless"], None),
+    "CO19": ("from rural areas", lambda p: p["residence_area"] == "rural", None),
+}
+
+ESF_2021_2027: dict[str, tuple[str, Rule, str | None]] = {
+    "EECO01": ("total participants", lambda p: True, None),
+    "EECO02": ("unemployed, including long-term unemployed", lambda p: p["employment_status"] in UNEMPLOYED, None),
+    "EECO03": ("long-term unemployed", lambda p: p["employment_status"] == "long_term_unemployed", None),
+    "EECO04": ("inactive", lambda p: p["employment_status"] in INACTIVE, None),
+    "EECO05": ("employed, including self-employed", lambda p: p["employment_status"] in EMPLOYED, None),
+    "EECO06": ("children below 18 years of age", lambda p: p["age_at_entry"] < 18, None),
+    "EECO07": ("young people aged 18-29", lambda p: 18 <= p["age_at_entry"] <= 29, None),
+    "EECO08": ("participants aged 55 and above", lambda p: p["age_at_entry"] >= 55, None),
+    "EECO09": ("ISCED 0 to 2", lambda p: p["isced_level"] <= 2, None),
+    "EECO10": ("ISCED 3 or 4", lambda p: p["isced_level"] in (3, 4), None),
+    "EECO11": ("ISCED 5 to 8", lambda p: p["isced_level"] >= 5, None),
+    "EECO12": ("participants with disabilities", lambda p: p["disability"] == "yes", "disability"),
+    "EECO13": ("third-country nationals", lambda p: p["third_country_national"], None),
+    "EECO14": ("participants with a foreign background", lambda p: p["foreign_background"], None),
+    "EECO15": (
+        "minorities (including marginalised communities such as Roma)",
+        lambda p: p["minority"] == "yes",
+        "minority",
+    ),
+    "EECO16": ("homeless or affected by housing exclusion", lambda p: p["homeless"], None),
+    "EECO17": ("participants from rural areas", lambda p: p["residence_area"] == "rural", None),
+}
+
+PROGRAMMES = {"2014-2020": ESF_2014_2020, "2021-2027": ESF_2021_2027}
+
+
+def esf_indicators(conn: Connection, programme: str, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    """Participants who entered in the period (first entry: the intake), by ESF code and gender.
+
+    A refused special-category answer is counted under ``refused`` for its code, never guessed.
+    """
+    where: Where = [people.c.voided.is_(False), people.c.intake_on >= start, people.c.intake_on <= end]
+    if structure:
+        where.append(people.c.structure == structure)
+    participants = [dict(row) for row in conn.execute(select(people).where(*where)).mappings()]
+    codes = []
+    for code, (label, rule, special) in PROGRAMMES[programme].items():
+        matched = [(p["gender"], 1) for p in participants if rule(p)]
+        refused = [(p["gender"], 1) for p in participants if special and p[special] == "refused" and not rule(p)]
+        entry: dict[str, Any] = {"code": code, "label": label, **by_gender(matched)}
+        if special:
+            entry["refused"] = by_gender(refused)
+        codes.append(entry)
+    return {
+        "programme": programme,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "structure": structure,
+        "participants": by_gender([(p["gender"], 1) for p in participants]),
+        "indicators": codes,
+    }
+
+
+# ----------------------------------------------------------------------------------- caseload
+AGE_BUCKETS = ((0, 7, "0-7"), (8, 30, "8-30"), (31, 90, "31-90"), (91, 100_000, "90+"))
+
+
+def caseload(conn: Connection, today: date, structure: str | None) -> list[dict[str, Any]]:
+    """Open work per structure and caseworker (who recorded the entry)."""
+    where: Where = [case_index.c.voided.is_(False)]
+    if structure:
+        where.append(case_index.c.structure == structure)
+    rows = conn.execute(
+        select(
+            case_index.c.structure,
+            case_index.c.recorded_by,
+            case_index.c.kind,
+            case_index.c.status,
+            case_index.c.occurred_on,
+            case_index.c.follow_up_due,
+            literal(1),
+        ).where(*where, case_index.c.kind.in_(("request", "referral", "home_visit")))
+    )
+    load: dict[tuple[str, str], dict[str, Any]] = {}
+    for place, staff, kind, status, occurred_on, due, _ in rows:
+        item = load.setdefault(
+            (place, staff),
+            {
+                "structure": place,
+                "caseworker": staff,
+                "open_requests_by_age_days": dict.fromkeys((label for _, _, label in AGE_BUCKETS), 0),
+                "referrals_awaiting_answer": 0,
+                "referrals_awaiting_outcome": 0,
+                "home_visits_follow_up_due": 0,
+                "home_visits_follow_up_overdue": 0,
+            },
+        )
+        if kind == "request" and status in ("opened", "in_progress"):
+            age = (today - occurred_on).days
+            label = next(lab for low, high, lab in AGE_BUCKETS if low <= age <= high)
+            item["open_requests_by_age_days"][label] += 1
+        elif kind == "referral" and status == "sent":
+            item["referrals_awaiting_answer"] += 1
+        elif kind == "referral" and status == "accepted":
+            item["referrals_awaiting_outcome"] += 1
+        elif kind == "home_visit" and status == "follow_up_due":
+            item["home_visits_follow_up_due"] += 1
+            item["home_visits_follow_up_overdue"] += int(due is not None and due < today)
+    return [load[k] for k in sorted(load)]

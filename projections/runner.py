@@ -1,0 +1,94 @@
+"""The casework views of one tenant, following its log from a tracked position.
+
+All views are written with the new position in one transaction, so a crash between batches never
+counts twice or skips; a second follower racing on the same batch rolls back and carries on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from projections.fold import Unseal, apply
+from projections.tables import case_index, contacts, people, positions
+
+VIEW = "casework_views"
+BATCH = 2000
+
+
+class _MovedMeanwhileError(Exception):
+    pass
+
+
+class CaseworkViews:
+    def __init__(self, app: Application[UUID], engine: Engine, schema: str | None, unseal: Unseal) -> None:
+        self.app = app
+        self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
+        self.unseal = unseal
+
+    def position(self) -> int:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(positions.c.position).where(positions.c.view == VIEW)).first()
+        return 0 if row is None else int(row[0])
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def lag(self) -> dict[str, Any]:
+        """How far the views are behind the log: events, and seconds since the oldest unfolded one."""
+        position, head = self.position(), self.head()
+        seconds = 0.0
+        if head > position:
+            first = self.app.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False)
+            if first:
+                recorded = getattr(self.app.mapper.to_domain_event(first[0]), "timestamp")  # noqa: B009
+                seconds = max(0.0, (datetime.now(UTC) - recorded).total_seconds())
+        return {
+            "position": position,
+            "head": head,
+            "events_behind": max(0, head - position),
+            "seconds_behind": round(seconds, 3),
+        }
+
+    def catch_up(self, *, limit: int | None = None, on_batch: Any = None) -> int:
+        """Fold what was recorded since the tracked position; returns how many events were read."""
+        done = 0
+        while limit is None or done < limit:
+            start = self.position()
+            notifications = self.app.recorder.select_notifications(start=start, limit=BATCH, inclusive_of_start=False)
+            if limit is not None:
+                notifications = notifications[: limit - done]
+            if not notifications:
+                break
+            try:
+                with self.engine.begin() as conn:
+                    for notification in notifications:
+                        apply(conn, self.app.mapper.to_domain_event(notification), self.unseal)
+                    self._advance(conn, start, notifications[-1].id)
+            except _MovedMeanwhileError:
+                continue
+            done += len(notifications)
+            if on_batch is not None:
+                on_batch(len(notifications))
+        return done
+
+    def rebuild(self, *, on_batch: Any = None) -> int:
+        """Empty the views and fold the whole log again."""
+        with self.engine.begin() as conn:
+            for table in (case_index, contacts, people):
+                conn.execute(delete(table))
+            conn.execute(delete(positions).where(positions.c.view == VIEW))
+        return self.catch_up(on_batch=on_batch)
+
+    def _advance(self, conn: Connection, start: int, to: int) -> None:
+        moved = conn.execute(
+            update(positions).where(positions.c.view == VIEW, positions.c.position == start).values(position=to)
+        ).rowcount
+        if moved == 0 and start == 0:
+            conn.execute(insert(positions).values(view=VIEW, position=to))
+        elif moved == 0:
+            raise _MovedMeanwhileError

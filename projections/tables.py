@@ -1,0 +1,72 @@
+"""The read models of a tenant (its own store: ``views.sqlite`` or the tenant's schema).
+
+Created and changed only by the migrations in infra/migrations; this module describes them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, Uuid
+
+metadata = MetaData()
+
+case_index = Table(
+    "view_case_index",
+    metadata,
+    Column("entry_id", Uuid, primary_key=True),
+    Column("kind", String(20), nullable=False, index=True),
+    Column("subtype", String(40)),  # request category, referral destination, visit purpose, activity kind
+    Column("status", String(30), nullable=False),
+    Column("structure", String(40), nullable=False),
+    Column("beneficiary_id", Uuid, index=True),
+    Column("occurred_on", Date, nullable=False, index=True),
+    Column("closed_on", Date),
+    Column("follow_up_due", Date),
+    Column("outcome", String(30)),
+    Column("recorded_by", String(64), nullable=False),
+    Column("voided", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# One row per registered person: the ESF entry profile. Special-category answers are kept here in
+# the municipality's own store (the ESF indicators need them); nothing of this leaves the tenant.
+people = Table(
+    "view_people",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("structure", String(40), nullable=False),
+    Column("intake_on", Date, nullable=False, index=True),
+    Column("gender", String(12), nullable=False),
+    Column("age_at_entry", Integer, nullable=False),
+    Column("employment_status", String(30), nullable=False),
+    Column("isced_level", Integer, nullable=False),
+    Column("residence_area", String(20), nullable=False),
+    Column("foreign_background", Boolean, nullable=False),
+    Column("third_country_national", Boolean, nullable=False),
+    Column("homeless", Boolean, nullable=False),
+    Column("disability", String(10)),  # yes / no / refused; null once the person's key is erased
+    Column("minority", String(10)),
+    Column("other_disadvantage", String(10)),
+    Column("voided", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Who was served on which day: an intake, a request opened, a referral sent, a home visit, or an
+# activity naming them. A person counts once per month and once per period, however many contacts.
+contacts = Table(
+    "view_contacts",
+    metadata,
+    Column("entry_id", Uuid, primary_key=True),
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("structure", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("voided", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+positions = Table(
+    "view_positions",
+    metadata,
+    Column("view", String(40), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
