@@ -245,6 +245,10 @@ class PostgresStorage(TenantStorage):
             conn.execute(
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.SQL(", ").join(mutable), role)
             )
+            # Read-only, so a process can tell whether its views' schema is current.
+            conn.execute(
+                sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(self.schema, "view_migrations"), role)
+            )
 
     def close(self) -> None:
         if self._engine is not None:
