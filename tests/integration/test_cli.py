@@ -133,3 +133,46 @@ def test_the_demo_loads_every_tenant_and_a_second_run_records_nothing_new(env: d
     assert code == 0
     table = [line for line in out.splitlines() if "tyrnavos" in line]
     assert table == [line for line in again.splitlines() if "tyrnavos" in line]
+
+
+def test_projections_rebuild_status_and_report_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "demo", "--no-serve", "--tenant", "tyrnavos")[0] == 0
+    code, out, _ = run(env, "projections", "status")
+    assert code == 0
+    assert json.loads(out)["tyrnavos"]["events_behind"] == 0
+    assert run(env, "projections", "rebuild", "--tenant", "tyrnavos")[0] == 0
+    report = tmp_path / "tyrnavos.json"
+    code, _, err = run(
+        env,
+        "report",
+        "--tenant",
+        "tyrnavos",
+        "--from",
+        "2024-03-04",
+        "--to",
+        "2025-03-03",
+        "--format",
+        "json",
+        "--output",
+        str(report),
+    )
+    assert code == 0, err
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    assert doc["requests"]["total"] > 900
+    assert doc["beneficiaries_served"]["period"]["total"] > 150
+    bad = run(
+        env,
+        "report",
+        "--tenant",
+        "tyrnavos",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2024-01-01",
+        "--format",
+        "csv",
+        "--output",
+        str(tmp_path / "x.csv"),
+    )
+    assert bad[0] == 2
+    assert "--to is before --from" in bad[2]

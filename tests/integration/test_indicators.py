@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+import projections.fold
+import projections.runner
 from domain.catalogue import ActivityKind, Agency, HomeVisitPurpose, RequestCategory
 from domain.errors import DomainError
 from domain.identifiers import make_amka
@@ -440,5 +442,49 @@ def test_indicators_equal_a_recomputation_from_the_raw_events(data: st.DataObjec
         ] == expected_esf
         kentra.views(tenant).rebuild()
         assert snapshot(kentra, tenant) == incremental
+    finally:
+        kentra.close()
+
+
+def test_a_crash_in_the_middle_of_a_batch_neither_skips_nor_counts_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    kentra, tenant = fresh_platform()
+    try:
+        casework = kentra.casework(tenant)
+        people = [
+            casework.execute(
+                intake(personal__amka=make_amka(date(1980, 1, 1), n), profile__gender=("female", "male")[n % 2])
+            ).entry_id
+            for n in range(6)
+        ]
+        for n, person in enumerate(people):
+            casework.execute(
+                command(
+                    command="open_request",
+                    beneficiary_id=str(person),
+                    category="gmi",
+                    structure="centre",
+                    occurred_on=f"2024-05-{10 + n}",
+                )
+            )
+        real_apply, seen = projections.fold.apply, []
+
+        def crashing(conn: Any, event: Any, unseal: Any) -> None:
+            seen.append(event)
+            if len(seen) == 9:
+                raise RuntimeError("the worker died here")
+            real_apply(conn, event, unseal)
+
+        monkeypatch.setattr(projections.runner, "apply", crashing)
+        with pytest.raises(RuntimeError):
+            kentra.views(tenant).catch_up()
+        assert kentra.views(tenant).position() == 0  # the half-done batch was rolled back
+        monkeypatch.undo()
+        kentra.views(tenant).catch_up()
+        kentra.views(tenant).catch_up()  # and again: nothing more to do, nothing counted twice
+        with kentra.views(tenant).engine.connect() as conn:
+            doc = indicators(conn, date(2024, 1, 1), date(2024, 6, 28), None)
+        assert doc == reference_indicators(casework, date(2024, 1, 1), date(2024, 6, 28), None)
+        assert doc["requests"]["total"] == 6
+        assert doc["new_beneficiaries"] == {"female": 3, "male": 3, "non_binary": 0, "unknown": 0, "total": 6}
     finally:
         kentra.close()
