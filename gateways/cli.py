@@ -17,6 +17,7 @@ from uuid import UUID
 
 import typer
 import uvicorn
+from kafka.errors import KafkaError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -24,6 +25,8 @@ from rich.table import Table
 
 from domain.errors import DomainError
 from gateways.http.app import create_app
+from gateways.kafka.consumer import RollupConsumer
+from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
 from gateways.reports import to_csv, to_xlsx
 from infra.accounts import UserExistsError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
@@ -46,6 +49,10 @@ users_app = typer.Typer(help="Users of Kentra and their roles.", no_args_is_help
 app.add_typer(users_app, name="users")
 projections_app = typer.Typer(help="Read models: follow the logs, rebuild, lag.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
+gateway_app = typer.Typer(help="Publish each tenant's log, pseudonymised, to Kafka.", no_args_is_help=True)
+app.add_typer(gateway_app, name="gateway")
+rollup_app = typer.Typer(help="Build the regional figures from the topic.", no_args_is_help=True)
+app.add_typer(rollup_app, name="rollup")
 out = Console()
 err = Console(stderr=True)
 
@@ -115,6 +122,7 @@ def tenants_sync() -> None:
         kentra.provision_platform()
         for tenant in kentra.registry.tenants:
             created = kentra.provision(tenant.id)
+            kentra.provision_rollup(tenant.id)
             out.print(f"{tenant.id}: {'created' if created else 'up to date'}")
 
 
@@ -429,6 +437,72 @@ def projections_run(
                 break
             if folded == 0:
                 stopping.wait(interval)
+
+
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    return stopping
+
+
+@gateway_app.command("run")
+def gateway_run(
+    interval: Annotated[float, typer.Option(help="Seconds to wait when every log is published")] = 1.0,
+    once: Annotated[bool, typer.Option("--once", help="Publish what is there and exit")] = False,
+) -> None:
+    """Publish every tenant's log to kentra.events.v1, in order; the position moves only once acknowledged.
+
+    Without KENTRA_KAFKA_BOOTSTRAP_SERVERS the envelopes go straight to the regional roll-up in process.
+    """
+    stopping = _stop_on_signals()
+    with platform() as kentra:
+        servers = kentra.settings.kafka_bootstrap_servers
+        topic = kentra.settings.kafka_topic
+        sink: KafkaSink | DirectSink = KafkaSink(servers, topic=topic) if servers else DirectSink(kentra)
+        gateway = Gateway(kentra, sink)
+        tenant_ids = _tenants(kentra, None)
+        err.print(f"publishing {len(tenant_ids)} tenants to {servers or 'the in-process roll-up'}")
+        try:
+            while not stopping.is_set():
+                try:
+                    published = sum(gateway.publish(tid) for tid in tenant_ids)
+                except KafkaError as error:  # the broker is away: nothing moved, try again shortly
+                    err.print(f"broker unavailable ({type(error).__name__}); retrying")
+                    stopping.wait(interval)
+                    continue
+                if once and published == 0:
+                    break
+                if published == 0:
+                    stopping.wait(interval)
+        finally:
+            if isinstance(sink, KafkaSink):
+                sink.close()
+
+
+@rollup_app.command("run")
+def rollup_run(
+    once: Annotated[bool, typer.Option("--once", help="Consume what is there and exit")] = False,
+    group: Annotated[str, typer.Option(help="Kafka consumer group")] = "kentra-rollup",
+) -> None:
+    """Consume kentra.events.v1 and build each municipality's regional figures (idempotent per event)."""
+    stopping = _stop_on_signals()
+    with platform() as kentra:
+        servers = kentra.settings.kafka_bootstrap_servers
+        if not servers:
+            fail("no KENTRA_KAFKA_BOOTSTRAP_SERVERS: without Kafka the gateway delivers to the roll-up itself")
+        for tenant in kentra.registry.tenants:
+            kentra.provision_rollup(tenant.id)
+        consumer = RollupConsumer(kentra, servers, group=group, topic=kentra.settings.kafka_topic)
+        try:
+            idle = 0
+            while not stopping.is_set():
+                applied = consumer.poll_once(timeout_ms=1000)
+                idle = 0 if applied else idle + 1
+                if once and idle >= 3:
+                    break
+        finally:
+            consumer.close()
 
 
 @app.command()

@@ -11,10 +11,19 @@ from sqlalchemy.engine import make_url
 from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
+from infra.migrations.runner import upgrade_views
 from infra.settings import Settings, token_secret
-from infra.stores import PLATFORM_SCHEMA, PostgresStorage, SqliteStorage, TenantStorage, provision_platform_schema
+from infra.stores import (
+    PLATFORM_SCHEMA,
+    PostgresStorage,
+    SqliteStorage,
+    TenantStorage,
+    provision_platform_schema,
+    provision_rollup_schema,
+)
 from infra.tenant_registry import load_registry
 from infra.tokens import OidcVerifier, TokenIssuer
+from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
 from services.casework import Casework, athens_today
 
@@ -36,6 +45,8 @@ class Kentra:
         self._storages: dict[str, TenantStorage] = {}
         self._casework: dict[str, Casework] = {}
         self._views: dict[str, CaseworkViews] = {}
+        self._regional: dict[str, RegionalViews] = {}
+        self._regional_engines: list[Engine] = []
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
@@ -117,6 +128,38 @@ class Kentra:
             self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault.unseal)
         return self._views[tenant_id]
 
+    def rollup_schema(self, tenant_id: str) -> str:
+        return "rollup_" + self.registry.tenant(tenant_id).storage_name.removeprefix("tenant_")
+
+    def provision_rollup(self, tenant_id: str) -> None:
+        """The Region's store for one municipality's published figures (idempotent)."""
+        tenant = self.registry.tenant(tenant_id)
+        if self.settings.embedded:
+            path = self.settings.data_dir / "regions" / tenant.region / f"{tenant.id}.sqlite"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(f"sqlite:///{path}")
+            try:
+                upgrade_views(engine)
+            finally:
+                engine.dispose()
+            return
+        provision_rollup_schema(self.settings.owner_url(), self.settings.database_url, self.rollup_schema(tenant_id))
+
+    def regional(self, tenant_id: str) -> RegionalViews:
+        """One municipality's figures as its Region holds them (built from the pseudonymised topic)."""
+        if tenant_id not in self._regional:
+            tenant = self.registry.tenant(tenant_id)
+            if self.settings.embedded:
+                path = self.settings.data_dir / "regions" / tenant.region / f"{tenant.id}.sqlite"
+                if not path.exists():
+                    self.provision_rollup(tenant_id)
+                engine = create_engine(f"sqlite:///{path}")
+                self._regional_engines.append(engine)
+                self._regional[tenant_id] = RegionalViews(tenant_id, engine, None)
+            else:
+                self._regional[tenant_id] = RegionalViews(tenant_id, self._pg_engine(), self.rollup_schema(tenant_id))
+        return self._regional[tenant_id]
+
     def close(self) -> None:
         for app in self._casework.values():
             app.close()
@@ -126,6 +169,9 @@ class Kentra:
             self._engine.dispose()
         if self._platform_engine is not None:
             self._platform_engine.dispose()
+        for engine in self._regional_engines:
+            engine.dispose()
+        self._regional.clear()
         self._casework.clear()
         self._storages.clear()
 

@@ -43,6 +43,7 @@ class TenantKeys:
     blind_index_key: bytes
     fingerprint_key: bytes
     database_password: str
+    pseudonym_key: bytes
     kek_version: int = 1
 
     @classmethod
@@ -55,6 +56,7 @@ class TenantKeys:
             blind_index_key=_derive(master_key, f"kentra/{tenant_id}/blind-index/v1"),
             fingerprint_key=_derive(master_key, f"kentra/{tenant_id}/fingerprint/v1"),
             database_password=_derive(master_key, f"kentra/{tenant_id}/database-role/v1").hex(),
+            pseudonym_key=_derive(master_key, f"kentra/{tenant_id}/pseudonym/v1"),
             kek_version=kek_version,
         )
 
@@ -73,6 +75,10 @@ class TenantKeys:
 
     def fingerprint(self, data: bytes) -> str:
         return hmac.new(self.fingerprint_key, data, hashlib.sha256).hexdigest()
+
+    def pseudonym(self, identifier: UUID) -> UUID:
+        """A keyed hash of an id: stable for the region, meaningless without the municipality's key."""
+        return UUID(bytes=hmac.new(self.pseudonym_key, identifier.bytes, hashlib.sha256).digest()[:16])
 
 
 def new_data_key() -> bytes:

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     database_owner_url: SecretStr | None = None
     kafka_bootstrap_servers: str | None = None
+    kafka_topic: str = "kentra.events.v1"
     tenants_file: Path = DEFAULT_TENANTS_FILE
     master_key: SecretStr | None = None
     master_key_file: Path | None = None

@@ -275,3 +275,27 @@ def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None
             role, schema = sql.Identifier(app_role), sql.Identifier(PLATFORM_SCHEMA)
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
             conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))
+
+
+def provision_rollup_schema(owner_url: str, app_url: SecretStr | None, schema: str) -> None:
+    """A Region's copy of one municipality's views (pseudonymised), usable by the application role."""
+    owner = make_url(owner_url)
+    with psycopg.connect(
+        owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    engine = create_engine(owner.set(drivername="postgresql+psycopg"))
+    try:
+        upgrade_views(engine, schema)
+    finally:
+        engine.dispose()
+    app_role = make_url(app_url.get_secret_value()).username if app_url else None
+    if app_role and app_role != owner.username:
+        with psycopg.connect(
+            owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+        ) as conn:
+            role, ident = sql.Identifier(app_role), sql.Identifier(schema)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, role))
+            conn.execute(
+                sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role)
+            )

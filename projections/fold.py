@@ -110,9 +110,9 @@ def _beneficiaries_of(name: str, e: Any) -> list[UUID]:
     return [e.beneficiary_id]
 
 
-def apply(conn: Connection, e: Any, unseal: Unseal) -> None:
-    """Fold one domain event into every read model of the tenant."""
-    name = type(e).__qualname__
+def apply(conn: Connection, e: Any, unseal: Unseal, name: str | None = None) -> None:
+    """Fold one event into every read model: a domain event, or (named) a regional envelope's facts."""
+    name = name or type(e).__qualname__
     if name in CREATED:
         _created(conn, name, e, unseal)
         return

@@ -5,7 +5,7 @@ Created and changed only by the migrations in infra/migrations; this module desc
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Uuid
 
 metadata = MetaData()
 
@@ -69,4 +69,15 @@ positions = Table(
     metadata,
     Column("view", String(40), primary_key=True),
     Column("position", Integer, nullable=False),
+)
+
+# Regional stores only: the envelopes already applied (so replays and duplicates count once) and
+# when each was recorded and applied (the regional lag).
+rollup_events = Table(
+    "rollup_events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,117 @@
+"""What leaves the municipality: a versioned envelope around a pseudonymised body.
+
+Ids of people and entries become keyed hashes under the municipality's own key. No name, identity
+number, contact, address, free text or staff name is published. Special-category answers are
+published only as the three ESF answers (yes/no/refused) that the regional ESF aggregates need.
+Command records and the access log are internal and are not published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from domain.tenants import Tenant
+
+TOPIC = "kentra.events.v1"
+SCHEMA_VERSION = 1
+Pseudonym = Callable[[UUID], UUID]
+Unseal = Callable[[str], dict[str, Any] | None]
+INTERNAL = ("CommandRecord.", "PersonalDataAccess.")
+PUBLISHED_CHANGES = (
+    "category",
+    "destination",
+    "purpose",
+    "occurred_on",
+    "structure",
+    "follow_up_due",
+    "participants",
+    "event_type",
+    "agency",
+    "profile",
+    "beneficiary_ids",
+)
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _special(unseal: Unseal, sealed: str | None) -> dict[str, str] | None:
+    opened = unseal(sealed) if sealed else None
+    special = opened.get("special") if opened else None
+    return {k: special[k] for k in ("disability", "minority", "other_disadvantage")} if special else None
+
+
+def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]:  # noqa: PLR0911 - one per type
+    """The published facts of one casework event."""
+    body: dict[str, Any] = {
+        "entry": str(p(e.originator_id)),
+        "structure": e.structure,
+        "occurred_on": _day(e.occurred_on),
+    }
+    if name == "Beneficiary.Registered":
+        return {**body, "person": body["entry"], "profile": dict(e.profile), "special": _special(unseal, e.sealed)}
+    if name == "CaseRequest.Opened":
+        return {**body, "person": str(p(e.beneficiary_id)), "category": e.category, "agency": e.agency}
+    if name == "CaseRequest.Closed":
+        return {**body, "status": e.status}
+    if name == "CaseRequest.AgencyStatusRecorded":
+        return {**body, "agency": e.agency, "status": e.status}  # not the agency's protocol number
+    if name == "Referral.Sent":
+        return {
+            **body,
+            "person": str(p(e.beneficiary_id)),
+            "destination": e.destination,
+            "request": str(p(e.request_id)) if e.request_id else None,
+        }
+    if name == "Referral.Answered":
+        return {**body, "accepted": e.accepted}
+    if name == "Referral.OutcomeRecorded":
+        return {**body, "outcome": e.outcome}
+    if name == "HomeVisit.Conducted":
+        return {
+            **body,
+            "person": str(p(e.beneficiary_id)),
+            "purpose": e.purpose,
+            "follow_up_due": _day(e.follow_up_due),
+        }
+    if name == "Activity.Recorded":
+        return {
+            **body,
+            "kind": e.kind,
+            "people": [str(p(b)) for b in e.beneficiary_ids],
+            "participants": e.participants,
+            "event_type": e.event_type,
+            "agency": e.agency,
+        }
+    if name == "CaseEntry.Amended":
+        changes: dict[str, Any] = {k: _day(v) for k, v in e.changes.items() if k in PUBLISHED_CHANGES}
+        if "beneficiary_ids" in changes:
+            changes["beneficiary_ids"] = [str(p(UUID(str(b)))) for b in e.changes["beneficiary_ids"]]
+        return {**body, "changes": changes, "special": _special(unseal, e.sealed_changes), "reason": e.reason}
+    if name == "CaseEntry.Voided":
+        return {**body, "reason": e.reason}
+    return body  # ProgressStarted, FollowUpCompleted: the step and its date are all there is
+
+
+def envelope(tenant: Tenant, position: int, e: Any, pseudonym: Pseudonym, unseal: Unseal) -> dict[str, Any] | None:
+    """The message for one event of a tenant's log, or None for internal records."""
+    name = type(e).__qualname__
+    if name.startswith(INTERNAL):
+        return None
+    entry = pseudonym(e.originator_id)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "event_id": str(uuid5(entry, str(e.originator_version))),
+        "tenant": tenant.id,
+        "region": tenant.region,
+        "event_type": name,
+        "version": e.originator_version,
+        "position": position,
+        "occurred_on": _day(e.occurred_on),
+        "recorded_at": e.timestamp.isoformat(),
+        "body": body_of(name, e, pseudonym, unseal),
+    }

@@ -1,0 +1,118 @@
+"""Regional roll-up: a municipality's published envelopes folded into the same views, in the Region's store.
+
+The envelope's facts go through the very fold the municipality uses (projections/fold.py), so a
+municipality's regional figures are its own figures, computed from pseudonymised data. Each
+envelope is applied at most once (its event id is recorded in the same transaction), so replays
+and duplicates from the broker never count twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from projections.fold import apply
+from projections.tables import rollup_events
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def facts(envelope: dict[str, Any]) -> SimpleNamespace:
+    """The envelope as the fold reads an event: the same attribute names, pseudonymised ids."""
+    body = envelope["body"]
+    special = body.get("special")
+    changes = dict(body.get("changes") or {})
+    return SimpleNamespace(
+        originator_id=UUID(body["entry"]),
+        originator_version=envelope["version"],
+        structure=body["structure"],
+        occurred_on=_date(body["occurred_on"]),
+        recorded_by="-",  # staff names stay in the municipality
+        profile=body.get("profile"),
+        sealed=json.dumps({"special": special}) if special else None,
+        sealed_changes=json.dumps({"special": special}) if special else None,
+        beneficiary_id=UUID(body["person"]) if body.get("person") else None,
+        beneficiary_ids=[UUID(p) for p in body.get("people", [])],
+        category=body.get("category"),
+        destination=body.get("destination"),
+        purpose=body.get("purpose"),
+        kind=body.get("kind"),
+        follow_up_due=_date(body.get("follow_up_due")),
+        status=body.get("status"),
+        accepted=body.get("accepted"),
+        outcome=body.get("outcome"),
+        changes=changes,
+    )
+
+
+def _published_special(token: str) -> dict[str, Any] | None:
+    opened: dict[str, Any] = json.loads(token)
+    return opened
+
+
+class RegionalViews:
+    """One municipality's views in its Region's store."""
+
+    def __init__(self, tenant_id: str, engine: Engine, schema: str | None) -> None:
+        self.tenant_id = tenant_id
+        self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
+
+    def apply(self, envelopes: list[dict[str, Any]]) -> int:
+        """Fold a batch of this municipality's envelopes; returns how many were new."""
+        applied = 0
+        with self.engine.begin() as conn:
+            for envelope in envelopes:
+                if envelope["tenant"] != self.tenant_id:
+                    raise ValueError(f"envelope of {envelope['tenant']} offered to {self.tenant_id}")
+                applied += self._apply(conn, envelope)
+        return applied
+
+    def _apply(self, conn: Connection, envelope: dict[str, Any]) -> int:
+        seen = select(rollup_events.c.event_id).where(rollup_events.c.event_id == envelope["event_id"])
+        if conn.execute(seen).first() is not None:
+            return 0
+        apply(conn, facts(envelope), _published_special, name=envelope["event_type"])
+        conn.execute(
+            insert(rollup_events).values(
+                event_id=envelope["event_id"],
+                position=envelope["position"],
+                recorded_at=datetime.fromisoformat(envelope["recorded_at"]),
+                applied_at=datetime.now(UTC),
+            )
+        )
+        return 1
+
+    def position(self) -> int:
+        """The highest log position applied (envelopes of one tenant arrive in order)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(rollup_events.c.position), 0))).scalar_one())
+
+    def lag(self) -> dict[str, Any]:
+        """Seconds from an event's recording in the municipality to its effect here."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(rollup_events.c.recorded_at, rollup_events.c.applied_at)
+                .order_by(rollup_events.c.applied_at.desc())
+                .limit(1000)
+            ).all()
+        delays = sorted(max(0.0, (_aware(a) - _aware(r)).total_seconds()) for r, a in rows)
+        if not delays:
+            return {"events": 0}
+        return {
+            "events": len(delays),
+            "p50_seconds": round(delays[len(delays) // 2], 3),
+            "p99_seconds": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 3),
+            "max_seconds": round(delays[-1], 3),
+            "position": self.position(),
+        }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
