@@ -450,6 +450,7 @@ def _stop_on_signals() -> threading.Event:
 def gateway_run(
     interval: Annotated[float, typer.Option(help="Seconds to wait when every log is published")] = 1.0,
     once: Annotated[bool, typer.Option("--once", help="Publish what is there and exit")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Log events per delivery")] = 1000,
 ) -> None:
     """Publish every tenant's log to kentra.events.v1, in order; the position moves only once acknowledged.
 
@@ -460,7 +461,7 @@ def gateway_run(
         servers = kentra.settings.kafka_bootstrap_servers
         topic = kentra.settings.kafka_topic
         sink: KafkaSink | DirectSink = KafkaSink(servers, topic=topic) if servers else DirectSink(kentra)
-        gateway = Gateway(kentra, sink)
+        gateway = Gateway(kentra, sink, batch=batch)
         tenant_ids = _tenants(kentra, None)
         err.print(f"publishing {len(tenant_ids)} tenants to {servers or 'the in-process roll-up'}")
         try:
@@ -470,6 +471,10 @@ def gateway_run(
                 except KafkaError as error:  # the broker is away: nothing moved, try again shortly
                     err.print(f"broker unavailable ({type(error).__name__}); retrying")
                     stopping.wait(interval)
+                    if isinstance(sink, KafkaSink):  # start afresh rather than trust a producer in doubt
+                        sink.close()
+                        sink = KafkaSink(servers or "", topic=topic)
+                        gateway = Gateway(kentra, sink, batch=batch)
                     continue
                 if once and published == 0:
                     break

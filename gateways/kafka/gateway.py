@@ -7,6 +7,7 @@ import logging
 from typing import Any, Protocol
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from sqlalchemy import insert, select, update
 
 from gateways.kafka.envelope import TOPIC, envelope
@@ -59,7 +60,13 @@ class KafkaSink:
             future.get(timeout=self.timeout)  # raises if the broker did not acknowledge
 
     def close(self) -> None:
-        self.producer.close(timeout=5)
+        """Let go of the producer. Records it could not deliver are not lost: the position did not move."""
+        try:
+            self.producer.close(timeout=5)
+        except KafkaError as error:  # the broker is away and records were pending
+            log.warning(
+                "producer closed with undelivered records (%s); they will be published again", type(error).__name__
+            )
 
 
 class Gateway:

@@ -31,7 +31,7 @@ def test_kentra_serve_answers_on_the_port_it_was_given(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "KENTRA_DATA_DIR": str(tmp_path), "KENTRA_MASTER_KEY": TEST_MASTER_KEY}
     env.pop("KENTRA_DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+    server = subprocess.Popen(
         [sys.executable, "-m", "gateways.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
