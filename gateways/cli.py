@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import reduce
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -37,6 +38,7 @@ from services.access import Principal, Role, check_principal
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, next_month, summarise
+from services.disclosure import add, suppress
 
 app = typer.Typer(
     help="Kentra: casework and ESF indicators for Community Centres.",
@@ -222,7 +224,45 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
     if refused:
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
     _fold_with_progress(kentra, tenant_ids, rebuild=False)
+    if not kentra.settings.kafka_bootstrap_servers:  # the embedded default: the Regions' figures in process
+        gateway = Gateway(kentra, DirectSink(kentra))
+        for tid in tenant_ids:
+            gateway.catch_up(tid)
     return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+
+
+def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
+    """What each Region sees for 2022: pseudonymised, consolidated, small cells suppressed."""
+    if kentra.settings.kafka_bootstrap_servers:
+        return  # with Kafka the figures arrive through `kentra rollup run`
+    for region in kentra.registry.regions:
+        members = [t.id for t in kentra.registry.tenants_of(region.id) if t.id in tenant_ids]
+        if not members:
+            continue
+        table = Table(
+            "δήμος",
+            "μοναδικοί ωφελούμενοι (Γ/Α)",
+            "αιτήματα",
+            "παραπομπές",
+            title=f"{region.name_el}, έτος 2022: όπως τα βλέπει η Περιφέρεια (— : κρυφό κελί)",
+        )
+        docs = []
+        for tid in members:
+            with kentra.regional(tid).engine.connect() as conn:
+                docs.append(
+                    (kentra.registry.tenant(tid).name_el, indicators(conn, date(2022, 1, 1), date(2022, 12, 31), None))
+                )
+        docs.append(("Σύνολο Περιφέρειας", reduce(add, [doc for _, doc in docs])))
+        for name, doc in docs:
+            served = suppress(doc["beneficiaries_served"]["period"])
+            cells = ["—" if served[g] is None else str(served[g]) for g in ("female", "male")]  # —: suppressed
+            table.add_row(
+                name,
+                f"{served['total']} ({cells[0]}/{cells[1]})",
+                str(doc["requests"]["total"]),
+                str(doc["referrals"]["total"]),
+            )
+        out.print(table)
 
 
 def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None:
@@ -271,6 +311,7 @@ def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None
                 f"{month.get('total', 0)} ({month.get('female', 0)}/{month.get('male', 0)})",
             )
         out.print(seed)
+    _print_regions(kentra, list(summaries))
     out.print(
         f"Data directory: {kentra.settings.data_dir.resolve()}"
         if kentra.settings.embedded
