@@ -55,6 +55,8 @@ gateway_app = typer.Typer(help="Publish each tenant's log, pseudonymised, to Kaf
 app.add_typer(gateway_app, name="gateway")
 rollup_app = typer.Typer(help="Build the regional figures from the topic.", no_args_is_help=True)
 app.add_typer(rollup_app, name="rollup")
+audit_app = typer.Typer(help="Tamper evidence: the hash chain over each tenant's log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 out = Console()
 err = Console(stderr=True)
 
@@ -224,6 +226,8 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
     if refused:
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
     _fold_with_progress(kentra, tenant_ids, rebuild=False)
+    for tid in tenant_ids:
+        kentra.audit_chain(tid).extend()
     if not kentra.settings.kafka_bootstrap_servers:  # the embedded default: the Regions' figures in process
         gateway = Gateway(kentra, DirectSink(kentra))
         for tid in tenant_ids:
@@ -474,6 +478,7 @@ def projections_run(
         err.print(f"following {len(tenant_ids)} tenants")
         while not stopping.is_set():
             folded = sum(kentra.views(tid).catch_up(limit=10_000) for tid in tenant_ids)
+            folded += sum(kentra.audit_chain(tid).extend() for tid in tenant_ids)
             if once and folded == 0:
                 break
             if folded == 0:
@@ -549,6 +554,27 @@ def rollup_run(
                     break
         finally:
             consumer.close()
+
+
+@audit_app.command("chain")
+def audit_chain(
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", "-t", help="Only these tenants")] = None,
+) -> None:
+    """Extend each tenant's hash chain over the events recorded since (also done by `projections run`)."""
+    with platform() as kentra:
+        for tid in _tenants(kentra, tenant):
+            out.print(f"{tid}: {kentra.audit_chain(tid).extend()} events chained")
+
+
+@audit_app.command("verify")
+def audit_verify(tenant: TenantOption) -> None:
+    """Recompute a tenant's chain from its log as stored now; exit 1 naming the first broken position."""
+    with platform() as kentra:
+        kentra.registry.tenant(tenant)
+        verdict = kentra.audit_chain(tenant).verify()
+        emit({"tenant": tenant, **verdict.as_dict()})
+        if not verdict.ok:
+            fail(f"the chain breaks at position {verdict.first_broken}: {verdict.problem}", code=1)
 
 
 @app.command()

@@ -23,6 +23,7 @@ from infra.stores import (
 )
 from infra.tenant_registry import load_registry
 from infra.tokens import OidcVerifier, TokenIssuer
+from projections.audit import AuditChain
 from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
 from services.casework import Casework, athens_today
@@ -127,6 +128,11 @@ class Kentra:
             engine, schema = self.storage(tenant_id).views_engine()
             self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault.unseal)
         return self._views[tenant_id]
+
+    def audit_chain(self, tenant_id: str) -> AuditChain:
+        """The tenant's audit chain, kept in the tenant's own store beside its views."""
+        engine, schema = self.storage(tenant_id).views_engine()
+        return AuditChain(self.casework(tenant_id), engine, schema, tenant_id)
 
     def rollup_schema(self, tenant_id: str) -> str:
         return "rollup_" + self.registry.tenant(tenant_id).storage_name.removeprefix("tenant_")

@@ -5,7 +5,7 @@ Created and changed only by the migrations in infra/migrations; this module desc
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Uuid
 
 metadata = MetaData()
 
@@ -80,4 +80,12 @@ rollup_events = Table(
     Column("position", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+# Tenant stores: the audit chain over the log's stored bytes (services/audit.py).
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,20 @@ def test_projections_rebuild_status_and_report_from_the_command_line(env: dict[s
     )
     assert bad[0] == 2
     assert "--to is before --from" in bad[2]
+
+
+def test_audit_verify_reports_a_sound_chain_and_names_where_it_breaks(env: dict[str, str]) -> None:
+    assert run(env, "demo", "--no-serve", "--tenant", "tyrnavos")[0] == 0
+    code, out, _ = run(env, "audit", "verify", "--tenant", "tyrnavos")
+    assert code == 0
+    verdict = json.loads(out)
+    assert verdict["ok"] is True
+    assert verdict["chained"] > 5000
+    events = Path(env["KENTRA_DATA_DIR"]) / "tenants" / "tyrnavos" / "events.sqlite"
+    with sqlite3.connect(events) as conn:
+        conn.execute("DROP TRIGGER stored_events_refuse_update")
+        conn.execute("UPDATE stored_events SET topic = topic || ' ' WHERE rowid = 4242")
+    code, out, err = run(env, "audit", "verify", "--tenant", "tyrnavos")
+    assert code == 1
+    assert json.loads(out)["first_broken"] == 4242
+    assert "the chain breaks at position 4242" in err
