@@ -35,6 +35,7 @@ from infra.settings import Settings, SettingsError
 from infra.tenant_registry import RegistryFileError, load_registry
 from projections.queries import indicators
 from services.access import Principal, Role, check_principal
+from services.audit_export import ExportInvalidError, export_lines, public_key_hex, verify_lines
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, next_month, summarise
@@ -567,14 +568,56 @@ def audit_chain(
 
 
 @audit_app.command("verify")
-def audit_verify(tenant: TenantOption) -> None:
-    """Recompute a tenant's chain from its log as stored now; exit 1 naming the first broken position."""
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Verify this tenant's live log")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Verify an export offline")] = None,
+    public_key: Annotated[str | None, typer.Option("--public-key", help="With --file: the tenant's key (hex)")] = None,
+) -> None:
+    """Verify a tenant's live chain, or an exported file offline; exit 1 naming where it breaks."""
+    if (tenant is None) == (file is None):
+        fail("give --tenant (the live log) or --file (an export), not both")
+    if file is not None:
+        if public_key is None:
+            fail("--file needs --public-key: the key the municipality published, not the one in the file")
+        if not file.is_file():
+            fail(f"no such file: {file}")
+        try:
+            with file.open(encoding="utf-8") as lines:
+                emit(verify_lines(lines, public_key))
+        except ExportInvalidError as error:
+            fail(str(error), code=1)
+        return
     with platform() as kentra:
-        kentra.registry.tenant(tenant)
-        verdict = kentra.audit_chain(tenant).verify()
+        kentra.registry.tenant(tenant or "")
+        verdict = kentra.audit_chain(tenant or "").verify()
         emit({"tenant": tenant, **verdict.as_dict()})
         if not verdict.ok:
             fail(f"the chain breaks at position {verdict.first_broken}: {verdict.problem}", code=1)
+
+
+@audit_app.command("export")
+def audit_export(tenant: TenantOption, to: Annotated[Path, typer.Option("--to", help="File to write")]) -> None:
+    """Write the tenant's chained events with their hashes and a signed checkpoint (refused if broken)."""
+    with platform() as kentra:
+        registered = kentra.registry.tenant(tenant)
+        chain = kentra.audit_chain(tenant)
+        chain.extend()
+        verdict = chain.verify()
+        if not verdict.ok:
+            fail(f"the chain breaks at position {verdict.first_broken}: {verdict.problem}; not exported", code=1)
+        key = kentra.keys(registered).signing_key()
+        stored = (n for n in chain.stored_events() if n.id <= verdict.position)
+        with to.open("w", encoding="utf-8") as handle:
+            for line in export_lines(tenant, stored, key):
+                handle.write(line + "\n")
+        out.print(f"wrote {verdict.chained} events to {to}; public key {public_key_hex(key)}")
+
+
+@audit_app.command("public-key")
+def audit_public_key(tenant: TenantOption) -> None:
+    """The tenant's checkpoint public key (hex), for auditors to verify exports with."""
+    with platform() as kentra:
+        print(public_key_hex(kentra.keys(kentra.registry.tenant(tenant)).signing_key()))
 
 
 @app.command()

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -44,6 +45,7 @@ class TenantKeys:
     fingerprint_key: bytes
     database_password: str
     pseudonym_key: bytes
+    signing_seed: bytes
     kek_version: int = 1
 
     @classmethod
@@ -57,6 +59,7 @@ class TenantKeys:
             fingerprint_key=_derive(master_key, f"kentra/{tenant_id}/fingerprint/v1"),
             database_password=_derive(master_key, f"kentra/{tenant_id}/database-role/v1").hex(),
             pseudonym_key=_derive(master_key, f"kentra/{tenant_id}/pseudonym/v1"),
+            signing_seed=_derive(master_key, f"kentra/{tenant_id}/checkpoint-signing/v1"),
             kek_version=kek_version,
         )
 
@@ -75,6 +78,10 @@ class TenantKeys:
 
     def fingerprint(self, data: bytes) -> str:
         return hmac.new(self.fingerprint_key, data, hashlib.sha256).hexdigest()
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The tenant's checkpoint-signing key (Ed25519); its public half is what auditors hold."""
+        return Ed25519PrivateKey.from_private_bytes(self.signing_seed)
 
     def pseudonym(self, identifier: UUID) -> UUID:
         """A keyed hash of an id: stable for the region, meaningless without the municipality's key."""

@@ -44,6 +44,7 @@ class Verdict:
     ok: bool
     chained: int
     head: str
+    position: int = 0
     first_broken: int | None = None
     problem: str | None = None
     pending: int = 0
@@ -73,6 +74,10 @@ class AuditChain:
             yield from batch
             after = batch[-1].id
 
+    def stored_events(self) -> Iterator[Any]:
+        """The log's rows as stored, in order."""
+        return self._notifications(0)
+
     def extend(self) -> int:
         """Chain the events recorded since the chain's head; returns how many were added."""
         position, previous = self._head()
@@ -97,13 +102,23 @@ class AuditChain:
         current = next(events, None)
         for position, stored in chain:
             if current is not None and current.id < position:
-                return Verdict(False, chained, previous, current.id, "a row that was never chained (inserted)")
+                return Verdict(
+                    False, chained, previous, first_broken=current.id, problem="a row that was never chained (inserted)"
+                )
             if current is None or current.id != position:
-                return Verdict(False, chained, previous, position, "the event is missing (deleted or moved)")
+                return Verdict(
+                    False, chained, previous, first_broken=position, problem="the event is missing (deleted or moved)"
+                )
             computed = link(previous, current)
             if computed != stored:
-                return Verdict(False, chained, previous, position, "the stored event differs from what was chained")
+                return Verdict(
+                    False,
+                    chained,
+                    previous,
+                    first_broken=position,
+                    problem="the stored event differs from what was chained",
+                )
             previous = stored
             current = next(events, None)
         pending = 0 if current is None else 1 + sum(1 for _ in events)
-        return Verdict(True, chained, previous, pending=pending)
+        return Verdict(True, chained, previous, position=chain[-1][0] if chain else 0, pending=pending)

@@ -194,3 +194,34 @@ def test_audit_verify_reports_a_sound_chain_and_names_where_it_breaks(env: dict[
     assert code == 1
     assert json.loads(out)["first_broken"] == 4242
     assert "the chain breaks at position 4242" in err
+
+
+def test_an_export_verifies_offline_with_the_public_key_and_fails_on_any_altered_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(env, "demo", "--no-serve", "--tenant", "tyrnavos")[0] == 0
+    export = tmp_path / "tyrnavos.jsonl"
+    assert run(env, "audit", "export", "--tenant", "tyrnavos", "--to", str(export))[0] == 0
+    key = run(env, "audit", "public-key", "--tenant", "tyrnavos")[1].strip()
+    offline = {"COLUMNS": "200"}  # no data directory, no master key: only the file and the public key
+    code, out, _ = run(offline, "audit", "verify", "--file", str(export), "--public-key", key)
+    assert code == 0
+    assert json.loads(out)["events"] > 5000
+    lines = export.read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[100]) | {"topic": json.loads(lines[100])["topic"] + " "}
+    variants = {
+        "altered": [*lines[:100], json.dumps(changed), *lines[101:]],
+        "missing": [*lines[:100], *lines[101:]],
+        "reordered": [*lines[:100], lines[101], lines[100], *lines[102:]],
+        "cut at the end": [*lines[:-3], lines[-1]],
+    }
+    for name, content in variants.items():
+        tampered = tmp_path / f"{name}.jsonl"
+        tampered.write_text("\n".join(content) + "\n", encoding="utf-8")
+        code, _, err = run(offline, "audit", "verify", "--file", str(tampered), "--public-key", key)
+        assert code == 1, name
+        assert "error:" in err, name
+    other_key = run(env, "audit", "public-key", "--tenant", "sofades")[1].strip()
+    code, _, err = run(offline, "audit", "verify", "--file", str(export), "--public-key", other_key)
+    assert code == 1
+    assert "signature does not verify" in err
