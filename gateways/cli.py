@@ -33,9 +33,9 @@ from infra.accounts import UserExistsError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
 from infra.settings import Settings, SettingsError
 from infra.tenant_registry import RegistryFileError, load_registry
+from projections.audit_export import ExportInvalidError, export_lines, public_key_hex, verify_lines
 from projections.queries import indicators
 from services.access import Principal, Role, check_principal
-from services.audit_export import ExportInvalidError, export_lines, public_key_hex, verify_lines
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, next_month, summarise
