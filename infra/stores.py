@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -255,47 +256,40 @@ class PostgresStorage(TenantStorage):
             self._engine.dispose()
 
 
-def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:
-    """Schema ``kentra_platform`` with the users table, owned by the owner role, usable by the app role."""
+def _provision_schema(
+    owner_url: str, app_url: SecretStr | None, schema: str, create: Callable[[Engine], None], privileges: str
+) -> None:
+    """Create ``schema`` and its tables as the owner role, then let the application role use them."""
     owner = make_url(owner_url)
-    with psycopg.connect(
-        owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
-    ) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PLATFORM_SCHEMA)))
+    conninfo = owner.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     engine = create_engine(owner.set(drivername="postgresql+psycopg"))
     try:
-        SqlAccounts(engine, schema=PLATFORM_SCHEMA).create_tables()
+        create(engine)
     finally:
         engine.dispose()
     app_role = make_url(app_url.get_secret_value()).username if app_url else None
     if app_role and app_role != owner.username:
-        with psycopg.connect(
-            owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
-        ) as conn:
-            role, schema = sql.Identifier(app_role), sql.Identifier(PLATFORM_SCHEMA)
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
-            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {} TO {}").format(schema, role))
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            role, ident = sql.Identifier(app_role), sql.Identifier(schema)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, role))
+            conn.execute(sql.SQL("GRANT " + privileges + " ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role))
+
+
+def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:
+    """Schema ``kentra_platform`` with the users table, owned by the owner role, usable by the app role."""
+    _provision_schema(
+        owner_url,
+        app_url,
+        PLATFORM_SCHEMA,
+        lambda engine: SqlAccounts(engine, schema=PLATFORM_SCHEMA).create_tables(),
+        "SELECT, INSERT, UPDATE",
+    )
 
 
 def provision_rollup_schema(owner_url: str, app_url: SecretStr | None, schema: str) -> None:
     """A Region's copy of one municipality's views (pseudonymised), usable by the application role."""
-    owner = make_url(owner_url)
-    with psycopg.connect(
-        owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
-    ) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    engine = create_engine(owner.set(drivername="postgresql+psycopg"))
-    try:
-        upgrade_views(engine, schema)
-    finally:
-        engine.dispose()
-    app_role = make_url(app_url.get_secret_value()).username if app_url else None
-    if app_role and app_role != owner.username:
-        with psycopg.connect(
-            owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
-        ) as conn:
-            role, ident = sql.Identifier(app_role), sql.Identifier(schema)
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, role))
-            conn.execute(
-                sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role)
-            )
+    _provision_schema(
+        owner_url, app_url, schema, lambda engine: upgrade_views(engine, schema), "SELECT, INSERT, UPDATE, DELETE"
+    )
