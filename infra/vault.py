@@ -201,8 +201,3 @@ class SqlVault:
         with self._engine.connect() as conn:
             rows = conn.execute(select(name_index.c.owner_id).where(name_index.c.blind_index == index).limit(1000))
             return [UUID(str(r[0])) for r in rows]
-
-    def subjects(self) -> Iterator[UUID]:
-        with self._engine.connect() as conn:
-            for row in conn.execute(select(subject_keys.c.subject_id)):
-                yield UUID(str(row[0]))

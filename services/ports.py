@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 from uuid import UUID
@@ -44,5 +44,3 @@ class PersonalDataVault(Protocol):
     def batch(self) -> AbstractContextManager[None]:
         """Group the keys created inside into one write, made before the block's events are saved."""
         ...
-
-    def subjects(self) -> Iterator[UUID]: ...
