@@ -306,6 +306,13 @@ class Casework(Application[UUID]):
             raise EntryVoidedError(beneficiary_id)
         return beneficiary
 
+    def _served_on(self, work: _Work, beneficiary_id: UUID, day: date) -> Beneficiary:
+        """The active beneficiary an entry dated ``day`` is about: not in the future, not before intake."""
+        beneficiary = self._active_beneficiary(work, beneficiary_id)
+        self._not_future(day)
+        self._after_intake(beneficiary, day)
+        return beneficiary
+
     def _after_intake(self, beneficiary: Beneficiary, day: date) -> None:
         if day < beneficiary.occurred_on:
             raise DateOrderError(
@@ -363,9 +370,7 @@ class Casework(Application[UUID]):
         )
 
     def _open_request(self, work: _Work, cmd: c.OpenRequest) -> CaseRequest:
-        beneficiary = self._active_beneficiary(work, cmd.beneficiary_id)
-        self._not_future(cmd.occurred_on)
-        self._after_intake(beneficiary, cmd.occurred_on)
+        beneficiary = self._served_on(work, cmd.beneficiary_id, cmd.occurred_on)
         return CaseRequest(
             id=entry_id_for(self.tenant.id, cmd.command_id),
             beneficiary_id=beneficiary.id,
@@ -403,9 +408,7 @@ class Casework(Application[UUID]):
         return request
 
     def _send_referral(self, work: _Work, cmd: c.SendReferral) -> Referral:
-        beneficiary = self._active_beneficiary(work, cmd.beneficiary_id)
-        self._not_future(cmd.occurred_on)
-        self._after_intake(beneficiary, cmd.occurred_on)
+        beneficiary = self._served_on(work, cmd.beneficiary_id, cmd.occurred_on)
         if cmd.request_id is not None:
             request = work.get(cmd.request_id, CaseRequest, "request")
             if request.beneficiary_id != beneficiary.id:
@@ -440,9 +443,7 @@ class Casework(Application[UUID]):
         return referral
 
     def _record_home_visit(self, work: _Work, cmd: c.RecordHomeVisit) -> HomeVisit:
-        beneficiary = self._active_beneficiary(work, cmd.beneficiary_id)
-        self._not_future(cmd.occurred_on)
-        self._after_intake(beneficiary, cmd.occurred_on)
+        beneficiary = self._served_on(work, cmd.beneficiary_id, cmd.occurred_on)
         if cmd.follow_up_due is not None and cmd.follow_up_due < cmd.occurred_on:
             raise DateOrderError("a follow-up cannot be due before the visit", field="follow_up_due")
         return HomeVisit(
