@@ -423,7 +423,7 @@ def _tenants(kentra: Kentra, tenant: list[str] | None) -> list[str]:
     ids = tenant or [t.id for t in kentra.registry.tenants]
     for tid in ids:
         kentra.registry.tenant(tid)
-    return [tid for tid in ids if kentra.storage(tid).is_provisioned()]
+    return [tid for tid in ids if kentra.is_provisioned(tid)]
 
 
 def _fold_with_progress(kentra: Kentra, tenant_ids: list[str], *, rebuild: bool) -> None:

@@ -47,6 +47,7 @@ class Kentra:
         self._casework: dict[str, Casework] = {}
         self._views: dict[str, CaseworkViews] = {}
         self._regional: dict[str, RegionalViews] = {}
+        self._provisioned: set[str] = set()
         self._regional_engines: list[Engine] = []
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
@@ -99,19 +100,26 @@ class Kentra:
                 )
         return self._storages[tenant_id]
 
+    def is_provisioned(self, tenant_id: str) -> bool:
+        """Whether the tenant has a store; a yes is remembered (a store is never taken away while running)."""
+        if tenant_id not in self._provisioned and self.storage(tenant_id).is_provisioned():
+            self._provisioned.add(tenant_id)
+        return tenant_id in self._provisioned
+
     def provision(self, tenant_id: str) -> bool:
         """Create the tenant's store if missing; True if it was created now."""
         tenant = self.registry.tenant(tenant_id)
         storage = self.storage(tenant_id)
         existed = storage.is_provisioned()
         storage.provision(self.keys(tenant))
+        self._provisioned.add(tenant_id)
         return not existed
 
     def casework(self, tenant_id: str) -> Casework:
         if tenant_id not in self._casework:
             tenant = self.registry.tenant(tenant_id)
             storage = self.storage(tenant_id)
-            if not storage.is_provisioned():
+            if not self.is_provisioned(tenant_id):
                 raise TenantNotProvisionedError(tenant_id)
             self._casework[tenant_id] = Casework(
                 tenant=tenant,

@@ -37,7 +37,7 @@ Region = Annotated[str, Depends(analyst_of)]
 
 def municipalities(kentra: Kentra, region: str) -> list[str]:
     """The region's tenants with a regional store; without Kafka the gateway delivers in process first."""
-    tenant_ids = [t.id for t in kentra.registry.tenants_of(region) if kentra.storage(t.id).is_provisioned()]
+    tenant_ids = [t.id for t in kentra.registry.tenants_of(region) if kentra.is_provisioned(t.id)]
     if not kentra.settings.kafka_bootstrap_servers:
         gateway = Gateway(kentra, DirectSink(kentra))
         for tenant_id in tenant_ids:
