@@ -26,6 +26,7 @@ from rich.table import Table
 
 from domain.errors import DomainError
 from gateways.http.app import create_app
+from gateways.kafka.checkpoints import publish_checkpoints, read_published
 from gateways.kafka.consumer import RollupConsumer
 from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
 from gateways.reports import to_csv, to_xlsx
@@ -33,7 +34,8 @@ from infra.accounts import UserExistsError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
 from infra.settings import Settings, SettingsError
 from infra.tenant_registry import RegistryFileError, load_registry
-from projections.audit_export import ExportInvalidError, export_lines, public_key_hex, verify_lines
+from projections.audit import Checkpoint, public_key_hex
+from projections.audit_export import ExportInvalidError, export_lines, verify_lines
 from projections.queries import indicators
 from services.access import Principal, Role, check_principal
 from services.casework import BatchRefusedError, Outcome, read_log
@@ -228,7 +230,9 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
     _fold_with_progress(kentra, tenant_ids, rebuild=False)
     for tid in tenant_ids:
-        kentra.audit_chain(tid).extend()
+        chain = kentra.audit_chain(tid)
+        if chain.extend() or not chain.checkpoints():
+            chain.checkpoint()
     if not kentra.settings.kafka_bootstrap_servers:  # the embedded default: the Regions' figures in process
         gateway = Gateway(kentra, DirectSink(kentra))
         for tid in tenant_ids:
@@ -469,17 +473,30 @@ def projections_status() -> None:
 def projections_run(
     interval: Annotated[float, typer.Option(help="Seconds to wait when every tenant is up to date")] = 1.0,
     once: Annotated[bool, typer.Option("--once", help="Catch up once and exit")] = False,
+    checkpoint_every: Annotated[
+        float | None,
+        typer.Option(help="Seconds between signed audit checkpoints [default: KENTRA_CHECKPOINT_INTERVAL_SECONDS]"),
+    ] = None,
 ) -> None:
-    """Follow every tenant's log and keep the read models current, until stopped (SIGTERM, Ctrl-C)."""
+    """Follow every tenant's log and keep the read models and audit chain current, until stopped.
+
+    Signs a checkpoint of each tenant's chain when its head moved and the last one is older than
+    the interval. Stops on SIGTERM or Ctrl-C.
+    """
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     with platform() as kentra:
         tenant_ids = _tenants(kentra, None)
+        every = timedelta(seconds=checkpoint_every or kentra.settings.checkpoint_interval_seconds)
         err.print(f"following {len(tenant_ids)} tenants")
         while not stopping.is_set():
             folded = sum(kentra.views(tid).catch_up(limit=10_000) for tid in tenant_ids)
             folded += sum(kentra.audit_chain(tid).extend() for tid in tenant_ids)
+            for tid in tenant_ids:
+                chain = kentra.audit_chain(tid)
+                if chain.checkpoint_due(every):
+                    chain.checkpoint()
             if once and folded == 0:
                 break
             if folded == 0:
@@ -501,13 +518,20 @@ def gateway_run(
 ) -> None:
     """Publish every tenant's log to kentra.events.v1, in order; the position moves only once acknowledged.
 
-    Without KENTRA_KAFKA_BOOTSTRAP_SERVERS the envelopes go straight to the regional roll-up in process.
+    Signed audit checkpoints go to kentra.checkpoints.v1. Without KENTRA_KAFKA_BOOTSTRAP_SERVERS the
+    envelopes go straight to the regional roll-up in process, and checkpoints stay unpublished.
     """
     stopping = _stop_on_signals()
     with platform() as kentra:
         servers = kentra.settings.kafka_bootstrap_servers
         topic = kentra.settings.kafka_topic
-        sink: KafkaSink | DirectSink = KafkaSink(servers, topic=topic) if servers else DirectSink(kentra)
+
+        def sinks() -> tuple[KafkaSink | DirectSink, KafkaSink | None]:
+            if not servers:
+                return DirectSink(kentra), None
+            return KafkaSink(servers, topic=topic), KafkaSink(servers, topic=kentra.settings.kafka_checkpoint_topic)
+
+        sink, checkpoint_sink = sinks()
         gateway = Gateway(kentra, sink, batch=batch)
         tenant_ids = _tenants(kentra, None)
         err.print(f"publishing {len(tenant_ids)} tenants to {servers or 'the in-process roll-up'}")
@@ -515,21 +539,27 @@ def gateway_run(
             while not stopping.is_set():
                 try:
                     published = sum(gateway.publish(tid) for tid in tenant_ids)
+                    if checkpoint_sink is not None:
+                        published += sum(
+                            publish_checkpoints(kentra.audit_chain(tid), checkpoint_sink) for tid in tenant_ids
+                        )
                 except KafkaError as error:  # the broker is away: nothing moved, try again shortly
                     err.print(f"broker unavailable ({type(error).__name__}); retrying")
                     stopping.wait(interval)
-                    if isinstance(sink, KafkaSink):  # start afresh rather than trust a producer in doubt
-                        sink.close()
-                        sink = KafkaSink(servers or "", topic=topic)
-                        gateway = Gateway(kentra, sink, batch=batch)
+                    for used in (sink, checkpoint_sink):  # start afresh rather than trust a producer in doubt
+                        if isinstance(used, KafkaSink):
+                            used.close()
+                    sink, checkpoint_sink = sinks()
+                    gateway = Gateway(kentra, sink, batch=batch)
                     continue
                 if once and published == 0:
                     break
                 if published == 0:
                     stopping.wait(interval)
         finally:
-            if isinstance(sink, KafkaSink):
-                sink.close()
+            for used in (sink, checkpoint_sink):
+                if isinstance(used, KafkaSink):
+                    used.close()
 
 
 @rollup_app.command("run")
@@ -589,10 +619,26 @@ def audit_verify(
         return
     with platform() as kentra:
         kentra.registry.tenant(tenant or "")
-        verdict = kentra.audit_chain(tenant or "").verify()
-        emit({"tenant": tenant, **verdict.as_dict()})
+        servers = kentra.settings.kafka_bootstrap_servers
+        published: list[Checkpoint] = []
+        if servers:  # the copies outside the database: a deleted checkpoint is still on the topic
+            try:
+                published = read_published(servers, tenant or "", topic=kentra.settings.kafka_checkpoint_topic)
+            except (KafkaError, TimeoutError) as error:
+                fail(f"cannot read the checkpoints topic ({type(error).__name__}); is the broker up?", code=1)
+        verdict = kentra.audit_chain(tenant or "").verify(published)
+        emit({"tenant": tenant, **verdict.as_dict(), "published_checkpoints": len(published) if servers else None})
         if not verdict.ok:
             fail(f"the chain breaks at position {verdict.first_broken}: {verdict.problem}", code=1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", "-t", help="Only these tenants")] = None,
+) -> None:
+    """Chain what is recorded and sign each tenant's head now (the gateway publishes it)."""
+    with platform() as kentra:
+        emit([kentra.audit_chain(tid).checkpoint().as_dict() for tid in _tenants(kentra, tenant)])
 
 
 @audit_app.command("export")
@@ -605,12 +651,21 @@ def audit_export(tenant: TenantOption, to: Annotated[Path, typer.Option("--to", 
         verdict = chain.verify()
         if not verdict.ok:
             fail(f"the chain breaks at position {verdict.first_broken}: {verdict.problem}; not exported", code=1)
-        key = kentra.keys(registered).signing_key()
-        stored = (n for n in chain.stored_events() if n.id <= verdict.position)
-        with to.open("w", encoding="utf-8") as handle:
-            for line in export_lines(tenant, stored, key):
-                handle.write(line + "\n")
-        out.print(f"wrote {verdict.chained} events to {to}; public key {public_key_hex(key)}")
+        earlier = chain.checkpoints()
+        final = chain.checkpoint()
+        partial = to.with_name(to.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as handle:
+                for line in export_lines(registered.id, chain.stored_events(), earlier, final):
+                    handle.write(line + "\n")
+        except ExportInvalidError as error:
+            partial.unlink(missing_ok=True)
+            fail(f"{error}; not exported", code=1)
+        partial.replace(to)  # a reader never sees half a file
+        out.print(
+            f"wrote the log up to position {final.position} and {len(earlier) + 1} checkpoints to {to};"
+            f" public key {final.public_key}"
+        )
 
 
 @audit_app.command("public-key")

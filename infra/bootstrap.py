@@ -140,7 +140,8 @@ class Kentra:
     def audit_chain(self, tenant_id: str) -> AuditChain:
         """The tenant's audit chain, kept in the tenant's own store beside its views."""
         engine, schema = self.storage(tenant_id).views_engine()
-        return AuditChain(self.casework(tenant_id), engine, schema, tenant_id)
+        tenant = self.registry.tenant(tenant_id)
+        return AuditChain(self.casework(tenant_id), engine, schema, tenant_id, self.keys(tenant).signing_key())
 
     def rollup_schema(self, tenant_id: str) -> str:
         return "rollup_" + self.registry.tenant(tenant_id).storage_name.removeprefix("tenant_")

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     database_owner_url: SecretStr | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_topic: str = "kentra.events.v1"
+    kafka_checkpoint_topic: str = "kentra.checkpoints.v1"
     tenants_file: Path = DEFAULT_TENANTS_FILE
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = None
     oidc_audience: str = "kentra"
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    checkpoint_interval_seconds: int = Field(default=3600, ge=1)
 
     @field_validator(
         "database_url", "database_owner_url", "master_key", "kafka_bootstrap_servers", "master_key_file", mode="before"

@@ -246,6 +246,14 @@ class PostgresStorage(TenantStorage):
             conn.execute(
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.SQL(", ").join(mutable), role)
             )
+            # The audit tables only grow: the application may add hashes and checkpoints and mark a
+            # checkpoint published, never change or remove one.
+            chain, checkpoints = (
+                sql.Identifier(self.schema, "audit_chain"),
+                sql.Identifier(self.schema, "audit_checkpoints"),
+            )
+            conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {}, {} FROM {}").format(chain, checkpoints, role))
+            conn.execute(sql.SQL("GRANT UPDATE (published_at) ON {} TO {}").format(checkpoints, role))
             # Read-only, so a process can tell whether its views' schema is current.
             conn.execute(
                 sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(self.schema, "view_migrations"), role)

@@ -89,3 +89,16 @@ audit_chain = Table(
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Tenant stores: the chain's head, signed now and then; published to kentra.checkpoints.v1 by the gateway.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("position", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("signed_at", String(40), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False, unique=True),
+    Column("published_at", DateTime(timezone=True)),
+)

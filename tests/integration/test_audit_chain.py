@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import DBAPIError
 
 from domain.identifiers import make_amka
 from infra.stores import PostgresStorage, SqliteStorage
+from projections.audit import Checkpoint
+from projections.tables import audit_chain, audit_checkpoints
 from tests.conftest import StoreUnderTest, command, intake, service_url
 
 Tamper = Callable[[StoreUnderTest, str], None]
@@ -83,3 +88,102 @@ def test_tampering_is_found_at_its_position(store: StoreUnderTest, statements: l
     assert not verdict.ok
     assert verdict.first_broken == 7
     assert problem in (verdict.problem or "")
+
+
+def raw_audit(store: StoreUnderTest, statement: str) -> None:
+    """SQL on the audit tables as someone who can get around their protection."""
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, SqliteStorage):
+        with sqlite3.connect(storage.views_file) as conn:
+            for table in ("audit_chain", "audit_checkpoints"):
+                conn.execute(f"DROP TRIGGER IF EXISTS {table}_refuse_delete")
+            conn.execute(statement.format(schema="main"))
+        return
+    assert isinstance(storage, PostgresStorage)
+    with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL"), autocommit=True) as conn:
+        conn.execute(statement.format(schema=storage.schema))
+
+
+def rechain(store: StoreUnderTest) -> None:
+    """What someone with database rights (but without the master key) can do after rewriting rows."""
+    raw_audit(store, "DELETE FROM {schema}.audit_chain")
+    store.kentra.audit_chain(store.tenant.id).extend()
+
+
+def test_a_rewritten_log_with_a_recomputed_chain_disagrees_with_the_signed_checkpoint(
+    store: StoreUnderTest,
+) -> None:
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    checkpoint = chain.checkpoint()
+    assert (checkpoint.position, chain.verify().checkpoints) == (16, 1)
+    raw(store, CHANGE)
+    rechain(store)
+    verdict = chain.verify()
+    assert not verdict.ok
+    assert verdict.first_broken == 16
+    assert f"checkpoint signed at {checkpoint.signed_at}" in (verdict.problem or "")
+
+
+def test_removing_events_after_a_checkpoint_is_found_and_a_deleted_checkpoint_is_found_by_its_published_copy(
+    store: StoreUnderTest,
+) -> None:
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    published = chain.checkpoint()
+    raw(store, ["DELETE FROM {table} WHERE {id} > 12"])
+    rechain(store)
+    verdict = chain.verify()
+    assert (verdict.ok, verdict.first_broken) == (False, 16)
+    assert "no longer reaches" in (verdict.problem or "")
+    raw_audit(store, "DELETE FROM {schema}.audit_checkpoints")
+    assert chain.verify().ok  # nothing in the store contradicts the rewritten log any more...
+    verdict = chain.verify([published])  # ...but the copy on the topic does
+    assert not verdict.ok
+    assert "missing from the store" in (verdict.problem or "")
+
+
+def test_a_checkpoint_not_signed_by_the_tenant_is_refused_and_a_strangers_published_one_ignored(
+    store: StoreUnderTest,
+) -> None:
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    genuine = chain.checkpoint()
+    forged = Checkpoint.sign(store.tenant.id, genuine.position, genuine.hash, Ed25519PrivateKey.generate())
+    assert chain.verify([forged]).ok  # anyone may write to a topic: an unsigned claim proves nothing
+    with chain.engine.begin() as conn:
+        conn.execute(insert(audit_checkpoints).values(**{k: v for k, v in forged.as_dict().items() if k != "tenant"}))
+    verdict = chain.verify()
+    assert not verdict.ok
+    assert "not signed by this tenant's key" in (verdict.problem or "")
+
+
+def test_a_checkpoint_is_due_only_when_the_chain_moved_and_the_last_one_is_old_enough(store: StoreUnderTest) -> None:
+    chain = store.kentra.audit_chain(store.tenant.id)
+    assert not chain.checkpoint_due(timedelta(hours=1))  # an empty log has nothing to sign
+    history(store)
+    assert chain.checkpoint_due(timedelta(hours=1))
+    chain.checkpoint()
+    assert not chain.checkpoint_due(timedelta(0))  # the head did not move
+    store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 77)))
+    chain.extend()
+    assert not chain.checkpoint_due(timedelta(hours=1))
+    assert chain.checkpoint_due(timedelta(hours=1), now=datetime.now(UTC) + timedelta(hours=2))
+
+
+def test_the_application_cannot_change_or_delete_audit_rows(store: StoreUnderTest) -> None:
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    chain.checkpoint()
+    refused = "append-only" if store.kind == "sqlite" else "permission denied"
+    for statement in (
+        delete(audit_chain),
+        update(audit_chain).values(hash="x"),
+        update(audit_checkpoints).values(hash="x"),
+        delete(audit_checkpoints),
+    ):
+        with pytest.raises(DBAPIError, match=refused), chain.engine.begin() as conn:
+            conn.execute(statement)
+    chain.mark_published(chain.checkpoints())  # the one change allowed
+    assert chain.checkpoints(unpublished=True) == []
+    assert chain.verify().ok

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from typer.testing import CliRunner
 
 from gateways.cli import app
 from infra.settings import DEFAULT_TENANTS_FILE
-from tests.conftest import TEST_MASTER_KEY, intake
+from tests.conftest import TEST_MASTER_KEY, intake, service_url
 
 
 @pytest.fixture
@@ -225,3 +226,35 @@ def test_an_export_verifies_offline_with_the_public_key_and_fails_on_any_altered
     code, _, err = run(offline, "audit", "verify", "--file", str(export), "--public-key", other_key)
     assert code == 1
     assert "signature does not verify" in err
+
+
+@pytest.mark.integration
+def test_checkpoints_go_to_the_topic_and_verify_finds_a_deleted_one_there(env: dict[str, str]) -> None:
+    assert run(env, "demo", "--no-serve", "--tenant", "tyrnavos")[0] == 0  # signs a first checkpoint
+    suffix = uuid4().hex[:8]
+    kafka = {
+        **env,
+        "KENTRA_KAFKA_BOOTSTRAP_SERVERS": service_url("KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS"),
+        "KENTRA_KAFKA_TOPIC": f"test.events.{suffix}",
+        "KENTRA_KAFKA_CHECKPOINT_TOPIC": f"test.checkpoints.{suffix}",
+    }
+    code, out, _ = run(kafka, "audit", "checkpoint", "--tenant", "tyrnavos")
+    assert code == 0
+    signed = json.loads(out)[0]
+    assert run(kafka, "gateway", "run", "--once")[0] == 0
+    code, out, _ = run(kafka, "audit", "verify", "--tenant", "tyrnavos")
+    assert code == 0, out
+    assert (json.loads(out)["checkpoints"], json.loads(out)["published_checkpoints"]) == (2, 2)
+    data = Path(env["KENTRA_DATA_DIR"]) / "tenants" / "tyrnavos"
+    with sqlite3.connect(data / "events.sqlite") as conn:  # someone holding the files removes the last events
+        conn.execute("DROP TRIGGER stored_events_refuse_delete")
+        conn.execute("DELETE FROM stored_events WHERE rowid > ?", (signed["position"] - 10,))
+    with sqlite3.connect(data / "views.sqlite") as conn:  # ...and the evidence the store kept of them
+        for table in ("audit_chain", "audit_checkpoints"):
+            conn.execute(f"DROP TRIGGER {table}_refuse_delete")
+            conn.execute(f"DELETE FROM {table}")
+    assert run(env, "audit", "chain", "--tenant", "tyrnavos")[0] == 0
+    assert run(env, "audit", "verify", "--tenant", "tyrnavos")[0] == 0  # the store alone is consistent again
+    code, _, err = run(kafka, "audit", "verify", "--tenant", "tyrnavos")
+    assert code == 1
+    assert "missing from the store" in err
