@@ -16,3 +16,17 @@ class PersonalDataAccess(Aggregate):
         self.accessed_by = accessed_by
         self.role = role
         self.endpoint = endpoint
+
+
+class AuditQuery(Aggregate):
+    """An auditor's question to the tenant's history: who asked what, and when (the event's timestamp).
+
+    ``parameters`` hold the query's own terms (period, cell, as-of day), never personal data.
+    """
+
+    @event("Asked")
+    def __init__(self, *, asked_by: str, role: str, endpoint: str, parameters: dict[str, str]) -> None:
+        self.asked_by = asked_by
+        self.role = role
+        self.endpoint = endpoint
+        self.parameters = parameters

@@ -363,6 +363,9 @@ def users_add(
     tenant: Annotated[list[str] | None, typer.Option("--tenant", help="Tenant(s) the user works for")] = None,
     structure: Annotated[str | None, typer.Option("--structure", help="A caseworker's structure")] = None,
     region: Annotated[str | None, typer.Option("--region", help="A regional analyst's region")] = None,
+    personal_data: Annotated[
+        bool, typer.Option("--personal-data", help="An auditor may see whom records are about (each use is logged)")
+    ] = False,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
 ) -> None:
     """Add a user. The password is read from standard input, never from the command line."""
@@ -375,7 +378,14 @@ def users_add(
         fail("user names are lower-case letters, digits, '.', '_' and '-' (at most 64)")
     with platform() as kentra:
         principal = check_principal(
-            Principal(username=name, role=role, tenants=frozenset(tenant or ()), structure=structure, region=region),
+            Principal(
+                username=name,
+                role=role,
+                tenants=frozenset(tenant or ()),
+                structure=structure,
+                region=region,
+                personal_data=personal_data,
+            ),
             kentra.registry,
         )
         try:
@@ -397,6 +407,7 @@ def users_list() -> None:
                     "tenants": sorted(p.tenants),
                     "structure": p.structure,
                     "region": p.region,
+                    "personal_data": p.personal_data,
                 }
                 for p in kentra.accounts.all()
             ]

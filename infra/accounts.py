@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Column, DateTime, Engine, MetaData, String, Table, insert, select, update
+from sqlalchemy import Boolean, Column, DateTime, Engine, MetaData, String, Table, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services.access import Principal, Role
@@ -21,6 +21,7 @@ users = Table(
     Column("tenants", String(2000), nullable=False, default=""),
     Column("structure", String(40)),
     Column("region", String(40)),
+    Column("personal_data", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -39,6 +40,12 @@ class SqlAccounts:
 
     def create_tables(self) -> None:
         metadata.create_all(self._engine)
+        with self._engine.begin() as conn:  # users tables made before the column existed
+            schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
+            present = {c["name"] for c in inspect(conn).get_columns(users.name, schema=schema)}
+            if "personal_data" not in present:
+                table = f'"{schema}".{users.name}' if schema else users.name
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN personal_data BOOLEAN NOT NULL DEFAULT FALSE"))
 
     def add(self, principal: Principal, password: str) -> None:
         row = {
@@ -48,6 +55,7 @@ class SqlAccounts:
             "tenants": ",".join(sorted(principal.tenants)),
             "structure": principal.structure,
             "region": principal.region,
+            "personal_data": principal.personal_data,
             "active": True,
             "created_at": datetime.now(UTC),
         }
@@ -73,6 +81,7 @@ class SqlAccounts:
             tenants=frozenset(t for t in row.tenants.split(",") if t),
             structure=row.structure,
             region=row.region,
+            personal_data=bool(row.personal_data),
         )
 
     def authenticate(self, username: str, password: str) -> Principal | None:

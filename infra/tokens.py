@@ -81,6 +81,7 @@ class OidcVerifier:
                 tenants=frozenset(map(str, tenants)),
                 structure=claims.get("kentra_structure"),
                 region=claims.get("kentra_region"),
+                personal_data=claims.get("kentra_personal_data") is True,
             )
         except (jwt.PyJWTError, KeyError, ValueError) as error:
             raise InvalidTokenError(f"token not accepted: {type(error).__name__}") from None

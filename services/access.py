@@ -33,6 +33,7 @@ class Principal:
     tenants: frozenset[str] = frozenset()
     structure: str | None = None
     region: str | None = None
+    personal_data: bool = False  # an auditor cleared to see who is behind the records (recorded on each use)
 
 
 def check_principal(principal: Principal, registry: TenantRegistry) -> Principal:
@@ -51,6 +52,11 @@ def check_principal(principal: Principal, registry: TenantRegistry) -> Principal
         raise InvalidValueError("--structure is given for a caseworker and only for one", field="structure")
     if principal.structure is not None:
         registry.tenant(next(iter(principal.tenants))).structure(principal.structure)
+    if principal.personal_data and role != Role.AUDITOR:
+        raise InvalidValueError(
+            "--personal-data is for auditors only (caseworkers and coordinators have it by their role)",
+            field="personal_data",
+        )
     if (role == Role.REGIONAL_ANALYST) != (principal.region is not None):
         raise InvalidValueError("--region is given for a regional analyst and only for one", field="region")
     if principal.region is not None:
@@ -80,6 +86,22 @@ def may_record_casework(principal: Principal, tenant_id: str, structure: str | N
         raise AccessDeniedError(f"no right to record casework for tenant {tenant_id!r}")
     if principal.role == Role.CASEWORKER and structure is not None and structure != principal.structure:
         raise AccessDeniedError(f"no right to record for structure {structure!r}")
+
+
+def may_audit(principal: Principal, tenant_id: str) -> None:
+    """Audit queries (chain, replay, drill-down, export) are the auditors' of that tenant."""
+    if principal.role == Role.AUDITOR and tenant_id in principal.tenants:
+        return
+    raise AccessDeniedError(f"no audit access to tenant {tenant_id!r}")
+
+
+def sees_personal_data(principal: Principal, tenant_id: str) -> bool:
+    """Who may see whom a record is about: the tenant's own staff, and auditors cleared for it."""
+    if tenant_id not in principal.tenants:
+        return False
+    return principal.role in (Role.CASEWORKER, Role.COORDINATOR) or (
+        principal.role == Role.AUDITOR and principal.personal_data
+    )
 
 
 def sees_structure(principal: Principal, structure: str) -> bool:

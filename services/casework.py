@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from domain.access_log import PersonalDataAccess
+from domain.access_log import AuditQuery, PersonalDataAccess
 from domain.activities import Activity, check_activity_shape
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry, ensure_not_future
@@ -611,6 +611,12 @@ class Casework(Application[UUID]):
         self.save(
             PersonalDataAccess(beneficiary_id=beneficiary_id, accessed_by=accessed_by, role=role, endpoint=endpoint)
         )
+
+    def record_audit_query(self, *, asked_by: str, role: str, endpoint: str, parameters: dict[str, str]) -> UUID:
+        """Log an audit query as an event of the tenant's log (chained like every other event)."""
+        query = AuditQuery(asked_by=asked_by, role=role, endpoint=endpoint, parameters=parameters)
+        self.save(query)
+        return query.id
 
     def _open(self, value: Any, reveal: bool) -> Any:
         if not reveal or value is None:

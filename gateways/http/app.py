@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateways.http import problems, regions, reporting
+from gateways.http import audit, problems, regions, reporting
 from gateways.http.routes import router
 from infra.bootstrap import Kentra
 
@@ -68,6 +68,7 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(router)
     app.include_router(reporting.router)
     app.include_router(regions.router)
+    app.include_router(audit.router)
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes)
 
     def openapi() -> dict[str, Any]:

@@ -19,7 +19,7 @@ TOPIC = "kentra.events.v1"
 SCHEMA_VERSION = 1
 Pseudonym = Callable[[UUID], UUID]
 Unseal = Callable[[str], dict[str, Any] | None]
-INTERNAL = ("CommandRecord.", "PersonalDataAccess.")
+INTERNAL = ("CommandRecord.", "PersonalDataAccess.", "AuditQuery.")
 PUBLISHED_CHANGES = (
     "category",
     "destination",
