@@ -486,7 +486,9 @@ def projections_run(
     once: Annotated[bool, typer.Option("--once", help="Catch up once and exit")] = False,
     checkpoint_every: Annotated[
         float | None,
-        typer.Option(help="Seconds between signed audit checkpoints [default: KENTRA_CHECKPOINT_INTERVAL_SECONDS]"),
+        typer.Option(
+            min=1, help="Seconds between signed audit checkpoints [default: KENTRA_CHECKPOINT_INTERVAL_SECONDS]"
+        ),
     ] = None,
 ) -> None:
     """Follow every tenant's log and keep the read models and audit chain current, until stopped.

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from projections.tables import case_index, contacts, people
 
@@ -77,6 +77,9 @@ CONTACT_KINDS = {
 }
 
 
+EXISTS = select(case_index.c.version).where(case_index.c.entry_id == bindparam("entry"))
+
+
 def as_date(value: Any) -> Any:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -128,11 +131,7 @@ def apply(conn: Connection, e: Any, unseal: Unseal, name: str | None = None) -> 
         return  # command records, access log, steps that change no view
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
-    conn.execute(
-        update(case_index)
-        .where(case_index.c.entry_id == entry_id, case_index.c.version < version)
-        .values(**changes, version=version)
-    )
+    _update(conn, case_index.c.entry_id, entry_id, version, changes)
     contact_changes = {
         k: v
         for k, v in (
@@ -146,58 +145,75 @@ def apply(conn: Connection, e: Any, unseal: Unseal, name: str | None = None) -> 
         ids = [UUID(str(b)) for b in e.changes["beneficiary_ids"]]
         _replace_contacts(conn, entry_id, ids, version, contact_changes)
     elif contact_changes:
-        conn.execute(
-            update(contacts)
-            .where(contacts.c.entry_id == entry_id, contacts.c.version < version)
-            .values(**contact_changes, version=version)
-        )
+        _update(conn, contacts.c.entry_id, entry_id, version, contact_changes)
     person = _person_changes(name, e, changes, unseal)
     if person:
-        conn.execute(
-            update(people)
-            .where(people.c.beneficiary_id == entry_id, people.c.version < version)
-            .values(**person, version=version)
+        _update(conn, people.c.beneficiary_id, entry_id, version, person)
+
+
+_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _update(conn: Connection, key: Any, entry_id: UUID, version: int, values: dict[str, Any]) -> None:
+    """Set ``values`` on the rows of ``entry_id`` older than ``version``; one compiled statement per shape."""
+    table, names = key.table, tuple(sorted(values))
+    statement = _UPDATES.get((table.name, names))
+    if statement is None:
+        statement = (
+            update(table)
+            .where(key == bindparam("w_entry"), table.c.version < bindparam("w_version"))
+            .values({**{name: bindparam("v_" + name) for name in names}, "version": bindparam("w_version")})
         )
+        _UPDATES[(table.name, names)] = statement
+    conn.execute(statement, {"w_entry": entry_id, "w_version": version, **{"v_" + k: v for k, v in values.items()}})
 
 
 def _created(conn: Connection, name: str, e: Any, unseal: Unseal) -> None:
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
-    if conn.execute(select(case_index.c.version).where(case_index.c.entry_id == entry_id)).first() is not None:
+    if conn.execute(EXISTS, {"entry": entry_id}).first() is not None:
         return  # folded before
+    # Parameters apart from the statement: SQLAlchemy compiles each statement once and reuses it.
     conn.execute(
-        insert(case_index).values(
-            entry_id=entry_id,
-            structure=e.structure,
-            occurred_on=e.occurred_on,
-            recorded_by=e.recorded_by,
-            version=version,
-            voided=False,
+        insert(case_index),
+        {
+            "entry_id": entry_id,
+            "structure": e.structure,
+            "occurred_on": e.occurred_on,
+            "recorded_by": e.recorded_by,
+            "version": version,
+            "voided": False,
+            "closed_on": None,
+            "follow_up_due": None,
+            "outcome": None,
             **CREATED[name](e),
-        )
+        },
     )
-    for beneficiary_id in _beneficiaries_of(name, e):
-        conn.execute(
-            insert(contacts).values(
-                entry_id=entry_id,
-                beneficiary_id=beneficiary_id,
-                day=e.occurred_on,
-                structure=e.structure,
-                kind=CONTACT_KINDS[name],
-                voided=False,
-                version=version,
-            )
-        )
+    served = [
+        {
+            "entry_id": entry_id,
+            "beneficiary_id": beneficiary_id,
+            "day": e.occurred_on,
+            "structure": e.structure,
+            "kind": CONTACT_KINDS[name],
+            "voided": False,
+            "version": version,
+        }
+        for beneficiary_id in _beneficiaries_of(name, e)
+    ]
+    if served:
+        conn.execute(insert(contacts), served)
     if name == "Beneficiary.Registered":
         conn.execute(
-            insert(people).values(
-                beneficiary_id=entry_id,
-                structure=e.structure,
-                intake_on=e.occurred_on,
-                voided=False,
-                version=version,
+            insert(people),
+            {
+                "beneficiary_id": entry_id,
+                "structure": e.structure,
+                "intake_on": e.occurred_on,
+                "voided": False,
+                "version": version,
                 **person_row(e.profile, _special(unseal, e.sealed)),
-            )
+            },
         )
 
 

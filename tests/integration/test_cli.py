@@ -8,10 +8,13 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from gateways.cli import app
+from infra.accounts import SqlAccounts
 from infra.settings import DEFAULT_TENANTS_FILE
+from services.access import Principal, Role
 from tests.conftest import TEST_MASTER_KEY, intake, service_url
 
 
@@ -258,3 +261,52 @@ def test_checkpoints_go_to_the_topic_and_verify_finds_a_deleted_one_there(env: d
     code, _, err = run(kafka, "audit", "verify", "--tenant", "tyrnavos")
     assert code == 1
     assert "missing from the store" in err
+
+
+def test_an_auditor_is_cleared_for_personal_data_by_an_explicit_flag_and_no_one_else(env: dict[str, str]) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    password = "a long test password\n"
+    args = ("users", "add", "--tenant", "sofades", "--password-stdin")
+    assert run(env, *args, "aud.pd", "--role", "auditor", "--personal-data", stdin=password)[0] == 0
+    assert run(env, *args, "aud.plain", "--role", "auditor", stdin=password)[0] == 0
+    code, _, err = run(env, *args, "coord.pd", "--role", "coordinator", "--personal-data", stdin=password)
+    assert code == 2
+    assert "for auditors only" in err
+    listed = {u["username"]: u["personal_data"] for u in json.loads(run(env, "users", "list")[1])}
+    assert listed == {"aud.pd": True, "aud.plain": False}
+
+
+def test_a_users_table_from_before_the_personal_data_column_gets_it(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'platform.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE kentra_users (username VARCHAR(64) PRIMARY KEY, password_hash VARCHAR(200) NOT NULL,"
+                " role VARCHAR(32) NOT NULL, tenants VARCHAR(2000) NOT NULL, structure VARCHAR(40),"
+                " region VARCHAR(40), active BOOLEAN NOT NULL, created_at DATETIME NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO kentra_users VALUES"
+                " ('old.auditor', 'x', 'auditor', 'sofades', NULL, NULL, 1, '2024-01-01')"
+            )
+        )
+    accounts = SqlAccounts(engine)
+    accounts.create_tables()
+    accounts.create_tables()  # and again: nothing to add the second time
+    assert accounts.principal("old.auditor") == Principal("old.auditor", Role.AUDITOR, frozenset({"sofades"}))
+    engine.dispose()
+
+
+def test_the_projections_worker_chains_and_signs_a_checkpoint_when_one_is_due(env: dict[str, str]) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    assert run(env, "record", "--tenant", "sofades", stdin=intake("cli-intake-cp01").model_dump_json())[0] == 0
+    code, out, _ = run(env, "audit", "verify", "--tenant", "sofades")
+    assert code == 0
+    assert (json.loads(out)["chained"], json.loads(out)["pending"], json.loads(out)["checkpoints"]) == (0, 2, 0)
+    assert run(env, "projections", "run", "--once")[0] == 0
+    verdict = json.loads(run(env, "audit", "verify", "--tenant", "sofades")[1])
+    assert (verdict["chained"], verdict["pending"], verdict["checkpoints"]) == (2, 0, 1)
+    assert run(env, "projections", "run", "--once")[0] == 0  # nothing new: no new checkpoint
+    assert json.loads(run(env, "audit", "verify", "--tenant", "sofades")[1])["checkpoints"] == 1

@@ -1,0 +1,50 @@
+"""Who may do what: the scope each role must have, and who may see whom records are about."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import InvalidValueError
+from infra.settings import DEFAULT_TENANTS_FILE
+from infra.tenant_registry import load_registry
+from services.access import (
+    AccessDeniedError,
+    Principal,
+    Role,
+    check_principal,
+    may_audit,
+    sees_personal_data,
+)
+
+REGISTRY = load_registry(DEFAULT_TENANTS_FILE)
+SOFADES = frozenset({"sofades"})
+
+
+def test_only_an_auditor_can_be_cleared_for_personal_data() -> None:
+    cleared = Principal("a", Role.AUDITOR, SOFADES, personal_data=True)
+    assert check_principal(cleared, REGISTRY) is cleared
+    for role, scope in ((Role.COORDINATOR, SOFADES), (Role.ADMIN, frozenset())):
+        with pytest.raises(InvalidValueError, match="for auditors only"):
+            check_principal(Principal("x", role, scope, personal_data=True), REGISTRY)
+    with pytest.raises(InvalidValueError, match="for auditors only"):
+        check_principal(Principal("x", Role.REGIONAL_ANALYST, region="thessaly", personal_data=True), REGISTRY)
+
+
+def test_staff_and_cleared_auditors_see_people_of_their_own_tenant_only() -> None:
+    assert sees_personal_data(Principal("c", Role.COORDINATOR, SOFADES), "sofades")
+    assert sees_personal_data(Principal("w", Role.CASEWORKER, SOFADES, structure="centre"), "sofades")
+    assert sees_personal_data(Principal("a", Role.AUDITOR, SOFADES, personal_data=True), "sofades")
+    assert not sees_personal_data(Principal("a", Role.AUDITOR, SOFADES, personal_data=True), "karditsa")
+    assert not sees_personal_data(Principal("a", Role.AUDITOR, SOFADES), "sofades")
+    assert not sees_personal_data(Principal("r", Role.REGIONAL_ANALYST, region="thessaly"), "sofades")
+
+
+def test_audit_is_for_the_tenants_own_auditors() -> None:
+    may_audit(Principal("a", Role.AUDITOR, SOFADES), "sofades")
+    for principal in (
+        Principal("a", Role.AUDITOR, SOFADES),
+        Principal("c", Role.COORDINATOR, frozenset({"karditsa"})),
+        Principal("admin", Role.ADMIN),
+    ):
+        with pytest.raises(AccessDeniedError):
+            may_audit(principal, "karditsa")
