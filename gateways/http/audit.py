@@ -7,6 +7,7 @@ event in the tenant's own log before it is answered.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -22,7 +23,7 @@ from infra.bootstrap import Kentra
 from projections.audit_export import export_lines
 from projections.cells import UnknownCellError
 from projections.queries import indicators
-from projections.replay import Replay, replay
+from projections.replay import replay
 from projections.restatement import NameEntry, drilldown, restatement
 from services.access import Principal, may_audit, sees_personal_data
 from services.casework import Casework
@@ -64,10 +65,6 @@ def _as_of(casework: Casework, as_of: date | None) -> date:
     if as_of is not None and as_of > today:
         raise InvalidValueError("as_of is in the future", field="as_of")
     return as_of or today
-
-
-def _replay(kentra: Kentra, casework: Casework, as_of: date) -> Replay:
-    return replay(casework, casework.vault.unseal, as_of)
 
 
 def _names(kentra: Kentra, casework: Casework, user: Principal, reveal: bool) -> NameEntry:
@@ -122,36 +119,55 @@ def get_export(kentra: KentraDep, casework: AuditedCasework, user: CurrentUser, 
     )
 
 
-@router.get("/indicators", summary="Indicators recomputed from the raw log, as of a day, with the restatement")
-def get_replayed_indicators(
-    kentra: KentraDep,
+@dataclass(frozen=True)
+class AuditScope:
+    """The terms every replayed question shares, checked: a period, a structure, a day and a basis."""
+
+    start: date
+    end: date
+    structure: str | None
+    as_of: date
+    basis: Literal["occurred", "recorded"]
+
+    def terms(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def audit_scope(
     casework: AuditedCasework,
-    user: CurrentUser,
-    tenant: str,
     start: FromDate,
     end: ToDate,
     structure: StructureFilter = None,
     as_of: AsOf = None,
     basis: Basis = "occurred",
-) -> dict[str, Any]:
+) -> AuditScope:
     period(start, end)
     if structure is not None:
         casework.tenant.structure(structure)
-    day = _as_of(casework, as_of)
-    asked(casework, user, "GET /audit/indicators", start=start, end=end, structure=structure, as_of=day, basis=basis)
-    replayed = _replay(kentra, casework, day)
+    return AuditScope(start, end, structure, _as_of(casework, as_of), basis)
+
+
+Scope = Annotated[AuditScope, Depends(audit_scope)]
+
+
+@router.get("/indicators", summary="Indicators recomputed from the raw log, as of a day, with the restatement")
+def get_replayed_indicators(
+    kentra: KentraDep, casework: AuditedCasework, user: CurrentUser, tenant: str, scope: Scope
+) -> dict[str, Any]:
+    asked(casework, user, "GET /audit/indicators", **scope.terms())
+    replayed = replay(casework, casework.vault.unseal, scope.as_of)
     try:
-        chosen = replayed.basis(basis)
+        chosen = replayed.basis(scope.basis)
         with chosen.connect() as conn:
-            doc = indicators(conn, start, end, structure)
+            doc = indicators(conn, scope.start, scope.end, scope.structure)
         names = _names(kentra, casework, user, reveal=False)
         return {
             "tenant": tenant,
-            "basis": basis,
-            "as_of": day.isoformat(),
+            "basis": scope.basis,
+            "as_of": scope.as_of.isoformat(),
             "replayed": {"events": chosen.events, "up_to_position": chosen.position, "log_head": replayed.head},
             "indicators": doc,
-            "restatement": restatement(replayed, start, end, structure=structure, name=names),
+            "restatement": restatement(replayed, scope.start, scope.end, structure=scope.structure, name=names),
         }
     finally:
         replayed.close()
@@ -163,43 +179,24 @@ def get_drilldown(
     casework: AuditedCasework,
     user: CurrentUser,
     tenant: str,
-    start: FromDate,
-    end: ToDate,
+    scope: Scope,
     cell: Annotated[str, Query(max_length=120, description="metric/key/gender, e.g. requests/category:gmi/total")],
-    structure: StructureFilter = None,
-    as_of: AsOf = None,
-    basis: Basis = "occurred",
     reveal: Annotated[bool, Query(description="Show who the people are (auditors cleared for it; logged)")] = False,
     limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many events")] = 1000,
 ) -> dict[str, Any]:
-    period(start, end)
-    if structure is not None:
-        casework.tenant.structure(structure)
     if reveal and not sees_personal_data(user, tenant):
         raise InvalidValueError("this account may not see personal data: ask without reveal", field="reveal")
-    day = _as_of(casework, as_of)
-    asked(
-        casework,
-        user,
-        "GET /audit/drilldown",
-        start=start,
-        end=end,
-        structure=structure,
-        as_of=day,
-        basis=basis,
-        cell=cell,
-        reveal=reveal,
-    )
-    replayed = _replay(kentra, casework, day)
+    asked(casework, user, "GET /audit/drilldown", **scope.terms(), cell=cell, reveal=reveal)
+    replayed = replay(casework, casework.vault.unseal, scope.as_of)
     try:
-        with replayed.basis(basis).connect() as conn:
+        with replayed.basis(scope.basis).connect() as conn:
             try:
                 found = drilldown(
                     conn,
                     cell,
-                    start,
-                    end,
-                    structure=structure,
+                    scope.start,
+                    scope.end,
+                    structure=scope.structure,
                     name=_names(kentra, casework, user, reveal),
                     limit=limit,
                 )
@@ -207,7 +204,7 @@ def get_drilldown(
                 raise InvalidValueError(str(error), field="cell") from None
     finally:
         replayed.close()
-    result = {"tenant": tenant, "basis": basis, "as_of": day.isoformat(), **found}
+    result = {"tenant": tenant, "basis": scope.basis, "as_of": scope.as_of.isoformat(), **found}
     if reveal:
         result["people_details"] = _reveal(casework, user, found["people"][:MAX_REVEALED])
         result["people_revealed"] = f"{len(result['people_details'])} of {len(found['people'])}"
