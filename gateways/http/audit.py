@@ -184,9 +184,9 @@ def get_drilldown(
     reveal: Annotated[bool, Query(description="Show who the people are (auditors cleared for it; logged)")] = False,
     limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many events")] = 1000,
 ) -> dict[str, Any]:
+    asked(casework, user, "GET /audit/drilldown", **scope.terms(), cell=cell, reveal=reveal)  # refused ones too
     if reveal and not sees_personal_data(user, tenant):
         raise InvalidValueError("this account may not see personal data: ask without reveal", field="reveal")
-    asked(casework, user, "GET /audit/drilldown", **scope.terms(), cell=cell, reveal=reveal)
     replayed = replay(casework, casework.vault.unseal, scope.as_of)
     try:
         with replayed.basis(scope.basis).connect() as conn:

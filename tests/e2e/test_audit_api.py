@@ -143,6 +143,7 @@ def test_only_the_tenants_auditors_may_audit_and_every_query_is_recorded(api: Ap
     bad = audit(api, "auditor.sof", "/drilldown", cell="requests/lottery/total", **MAY)
     assert bad.status_code == 422
     assert "unknown cell" in bad.json()["detail"]
+    assert audit(api, "auditor.sof", "/drilldown", cell="served/period/total", reveal="true", **MAY).status_code == 422
     asked = [
         (e.asked_by, e.endpoint, e.parameters.get("cell"))
         for e in read_log(api.kentra.casework("sofades"))
@@ -153,6 +154,7 @@ def test_only_the_tenants_auditors_may_audit_and_every_query_is_recorded(api: Ap
         ("auditor.sof", "GET /audit/indicators", None),
         ("auditor.sof", "GET /audit/drilldown", "requests/total/total"),
         ("auditor.sof", "GET /audit/drilldown", "requests/lottery/total"),
+        ("auditor.sof", "GET /audit/drilldown", "served/period/total"),  # a refused look is recorded too
     ]
 
 
