@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import signal
 import sys
@@ -29,6 +30,7 @@ from gateways.http.app import create_app
 from gateways.kafka.checkpoints import publish_checkpoints, read_published
 from gateways.kafka.consumer import RollupConsumer
 from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
+from gateways.observability import Check, Heartbeat, Metrics, configure_logging, database_check, serve_health
 from gateways.reports import to_csv, to_xlsx
 from infra.accounts import UserExistsError
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
@@ -62,6 +64,7 @@ audit_app = typer.Typer(help="Tamper evidence: the hash chain over each tenant's
 app.add_typer(audit_app, name="audit")
 out = Console()
 err = Console(stderr=True)
+worker_log = logging.getLogger("kentra.worker")
 
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id, e.g. sofades")]
 DEMO_BATCH = 400
@@ -430,8 +433,10 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
     with platform() as kentra:
+        configure_logging(kentra.settings.log_level)
         kentra.provision_platform()
-        uvicorn.run(create_app(kentra), host=host, port=port, log_level="info")
+        # log_config=None keeps our JSON logging; uvicorn's access log would write raw query strings.
+        uvicorn.run(create_app(kentra), host=host, port=port, log_config=None, access_log=False)
 
 
 def _tenants(kentra: Kentra, tenant: list[str] | None) -> list[str]:
@@ -490,20 +495,22 @@ def projections_run(
             min=1, help="Seconds between signed audit checkpoints [default: KENTRA_CHECKPOINT_INTERVAL_SECONDS]"
         ),
     ] = None,
+    health_port: HealthPort = None,
 ) -> None:
     """Follow every tenant's log and keep the read models and audit chain current, until stopped.
 
     Signs a checkpoint of each tenant's chain when its head moved and the last one is older than
     the interval. Stops on SIGTERM or Ctrl-C.
     """
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    stopping = _stop_on_signals()
     with platform() as kentra:
+        heartbeat = Heartbeat()
+        _observe_worker(kentra, health_port, heartbeat, {})
         tenant_ids = _tenants(kentra, None)
         every = timedelta(seconds=checkpoint_every or kentra.settings.checkpoint_interval_seconds)
-        err.print(f"following {len(tenant_ids)} tenants")
+        worker_log.info("following %d tenants", len(tenant_ids))
         while not stopping.is_set():
+            heartbeat.beat()
             folded = sum(kentra.views(tid).catch_up(limit=10_000) for tid in tenant_ids)
             folded += sum(kentra.audit_chain(tid).extend() for tid in tenant_ids)
             for tid in tenant_ids:
@@ -523,64 +530,115 @@ def _stop_on_signals() -> threading.Event:
     return stopping
 
 
+HealthPort = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=65535, help="Serve /health/live, /health/ready and /metrics here [default: KENTRA_HEALTH_PORT]"
+    ),
+]
+
+
+def _observe_worker(kentra: Kentra, port: int | None, heartbeat: Heartbeat, ready: dict[str, Check]) -> Metrics:
+    """JSON logs, and health and metrics on the port if one is given (by option or setting)."""
+    configure_logging(kentra.settings.log_level)
+    metrics = Metrics(kentra)
+    port = port or kentra.settings.health_port
+    if port:
+        serve_health(port, metrics, {"loop": heartbeat.check}, {"database": database_check(kentra), **ready})
+        worker_log.info("health and metrics on port %d", port)
+    return metrics
+
+
+def _broker_check(client: Any) -> Check:
+    def check() -> None:
+        if not client.bootstrap_connected():
+            raise ConnectionError("the broker does not answer")
+
+    return check
+
+
 @gateway_app.command("run")
 def gateway_run(
     interval: Annotated[float, typer.Option(help="Seconds to wait when every log is published")] = 1.0,
     once: Annotated[bool, typer.Option("--once", help="Publish what is there and exit")] = False,
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="Log events per delivery")] = 1000,
+    health_port: HealthPort = None,
 ) -> None:
     """Publish every tenant's log to kentra.events.v1, in order; the position moves only once acknowledged.
 
     Signed audit checkpoints go to kentra.checkpoints.v1. Without KENTRA_KAFKA_BOOTSTRAP_SERVERS the
-    envelopes go straight to the regional roll-up in process, and checkpoints stay unpublished.
+    envelopes go straight to the regional roll-up in process, and checkpoints stay unpublished. A
+    broker that is away, at start or later, is waited for: nothing moves until it acknowledges.
     """
     stopping = _stop_on_signals()
     with platform() as kentra:
         servers = kentra.settings.kafka_bootstrap_servers
         topic = kentra.settings.kafka_topic
+        heartbeat = Heartbeat()
+        current: dict[str, Any] = {}  # the gateway and sinks in use; dropped and made anew after a broker error
 
-        def sinks() -> tuple[KafkaSink | DirectSink, KafkaSink | None]:
-            if not servers:
-                return DirectSink(kentra), None
-            return KafkaSink(servers, topic=topic), KafkaSink(servers, topic=kentra.settings.kafka_checkpoint_topic)
+        def connect() -> Gateway:
+            if "gateway" not in current:
+                if servers:
+                    current["sinks"] = [
+                        KafkaSink(servers, topic=topic),
+                        KafkaSink(servers, topic=kentra.settings.kafka_checkpoint_topic),
+                    ]
+                    current["gateway"] = Gateway(kentra, current["sinks"][0], batch=batch)
+                else:
+                    current["sinks"] = []
+                    current["gateway"] = Gateway(kentra, DirectSink(kentra), batch=batch)
+            gateway: Gateway = current["gateway"]
+            return gateway
 
-        sink, checkpoint_sink = sinks()
-        gateway = Gateway(kentra, sink, batch=batch)
+        def disconnect() -> None:
+            for sink in current.pop("sinks", []):
+                sink.close()
+            current.pop("gateway", None)
+
+        def broker_ready() -> None:
+            if "sinks" not in current:
+                raise ConnectionError("not connected to the broker")
+            _broker_check(current["sinks"][0].producer)()
+
+        metrics = _observe_worker(kentra, health_port, heartbeat, {"broker": broker_ready} if servers else {})
         tenant_ids = _tenants(kentra, None)
-        err.print(f"publishing {len(tenant_ids)} tenants to {servers or 'the in-process roll-up'}")
+        worker_log.info("publishing %d tenants to %s", len(tenant_ids), servers or "the in-process roll-up")
         try:
             while not stopping.is_set():
+                heartbeat.beat()
                 try:
+                    gateway = connect()
                     published = sum(gateway.publish(tid) for tid in tenant_ids)
-                    if checkpoint_sink is not None:
+                    if servers:
+                        checkpoints = current["sinks"][1]
                         published += sum(
-                            publish_checkpoints(kentra.audit_chain(tid), checkpoint_sink) for tid in tenant_ids
+                            publish_checkpoints(kentra.audit_chain(tid), checkpoints) for tid in tenant_ids
                         )
                 except KafkaError as error:  # the broker is away: nothing moved, try again shortly
-                    err.print(f"broker unavailable ({type(error).__name__}); retrying")
+                    metrics.delivery_errors.labels(topic).inc()
+                    worker_log.warning("broker unavailable (%s); retrying", type(error).__name__)
+                    disconnect()  # start afresh rather than trust a producer in doubt
                     stopping.wait(interval)
-                    for used in (sink, checkpoint_sink):  # start afresh rather than trust a producer in doubt
-                        if isinstance(used, KafkaSink):
-                            used.close()
-                    sink, checkpoint_sink = sinks()
-                    gateway = Gateway(kentra, sink, batch=batch)
                     continue
                 if once and published == 0:
                     break
                 if published == 0:
                     stopping.wait(interval)
         finally:
-            for used in (sink, checkpoint_sink):
-                if isinstance(used, KafkaSink):
-                    used.close()
+            disconnect()
 
 
 @rollup_app.command("run")
 def rollup_run(
     once: Annotated[bool, typer.Option("--once", help="Consume what is there and exit")] = False,
     group: Annotated[str, typer.Option(help="Kafka consumer group")] = "kentra-rollup",
+    health_port: HealthPort = None,
 ) -> None:
-    """Consume kentra.events.v1 and build each municipality's regional figures (idempotent per event)."""
+    """Consume kentra.events.v1 and build each municipality's regional figures (idempotent per event).
+
+    A broker that is away at start is waited for.
+    """
     stopping = _stop_on_signals()
     with platform() as kentra:
         servers = kentra.settings.kafka_bootstrap_servers
@@ -588,16 +646,33 @@ def rollup_run(
             fail("no KENTRA_KAFKA_BOOTSTRAP_SERVERS: without Kafka the gateway delivers to the roll-up itself")
         for tenant in kentra.registry.tenants:
             kentra.provision_rollup(tenant.id)
-        consumer = RollupConsumer(kentra, servers, group=group, topic=kentra.settings.kafka_topic)
+        heartbeat = Heartbeat()
+        current: list[RollupConsumer] = []
+
+        def broker_ready() -> None:
+            if not current:
+                raise ConnectionError("not connected to the broker")
+            _broker_check(current[0].consumer)()
+
+        _observe_worker(kentra, health_port, heartbeat, {"broker": broker_ready})
         try:
             idle = 0
             while not stopping.is_set():
-                applied = consumer.poll_once(timeout_ms=1000)
+                heartbeat.beat()
+                if not current:
+                    try:
+                        current.append(RollupConsumer(kentra, servers, group=group, topic=kentra.settings.kafka_topic))
+                    except KafkaError as error:
+                        worker_log.warning("broker unavailable (%s); retrying", type(error).__name__)
+                        stopping.wait(1.0)
+                        continue
+                applied = current[0].poll_once(timeout_ms=1000)
                 idle = 0 if applied else idle + 1
                 if once and idle >= 3:
                     break
         finally:
-            consumer.close()
+            for consumer in current:
+                consumer.close()
 
 
 @audit_app.command("chain")

@@ -38,6 +38,10 @@ class SqlAccounts:
         self._hasher = PasswordHasher()
         self._dummy_hash = self._hasher.hash("timing-equaliser")
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def create_tables(self) -> None:
         metadata.create_all(self._engine)
         with self._engine.begin() as conn:  # users tables made before the column existed

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     oidc_audience: str = "kentra"
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     checkpoint_interval_seconds: int = Field(default=3600, ge=1)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator(
         "database_url", "database_owner_url", "master_key", "kafka_bootstrap_servers", "master_key_file", mode="before"

@@ -150,6 +150,10 @@ class AuditChain:
             yield from batch
             after = batch[-1].id
 
+    def head_position(self) -> int:
+        """The last position chained (0 before any)."""
+        return self._head()[0]
+
     def stored_events(self) -> Iterator[Any]:
         """The log's rows as stored, in order."""
         return self._notifications(0)

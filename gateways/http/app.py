@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateways.http import audit, problems, regions, reporting
 from gateways.http.routes import router
+from gateways.observability import Metrics, Observe, answer, database_check
 from infra.bootstrap import Kentra
 
 DESCRIPTION = """Casework of the Community Centres (Κέντρα Κοινότητας), per municipality.
@@ -70,6 +71,23 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(regions.router)
     app.include_router(audit.router)
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes)
+    metrics = Metrics(kentra)
+    app.state.metrics = metrics
+    app.add_middleware(Observe, metrics=metrics)  # outermost: it sees every response, 413s included
+    ready = {"database": database_check(kentra)}
+
+    @app.get("/health/live", include_in_schema=False)
+    def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", include_in_schema=False)
+    def is_ready() -> Response:
+        ok, body = answer(ready)
+        return Response(body, status_code=200 if ok else 503, media_type="application/json")
+
+    @app.get("/metrics", include_in_schema=False)
+    def get_metrics() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -30,6 +30,7 @@ class RollupConsumer:
             auto_offset_reset="earliest",
             value_deserializer=lambda raw: json.loads(raw.decode()),
             max_poll_records=500,
+            bootstrap_timeout_ms=5000,
         )
 
     def poll_once(self, timeout_ms: int = 500) -> int:

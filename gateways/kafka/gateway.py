@@ -49,6 +49,7 @@ class KafkaSink:
             max_in_flight_requests_per_connection=5,
             linger_ms=5,
             request_timeout_ms=int(timeout * 1000),
+            bootstrap_timeout_ms=5000,  # a broker that is away is retried by the caller; SIGTERM is not held up
             key_serializer=str.encode,
             value_serializer=lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True).encode(),
         )
