@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -549,10 +550,18 @@ def _observe_worker(kentra: Kentra, port: int | None, heartbeat: Heartbeat, read
     return metrics
 
 
-def _broker_check(client: Any) -> Check:
+def _broker_check(servers: str) -> Check:
+    """The broker answers: one of the bootstrap servers accepts a connection (cheap enough for probes)."""
+
     def check() -> None:
-        if not client.bootstrap_connected():
-            raise ConnectionError("the broker does not answer")
+        for server in servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                socket.create_connection((host or "localhost", int(port or 9092)), timeout=2).close()
+            except (OSError, ValueError):
+                continue
+            return
+        raise ConnectionError("no bootstrap server answers")
 
     return check
 
@@ -596,12 +605,8 @@ def gateway_run(
                 sink.close()
             current.pop("gateway", None)
 
-        def broker_ready() -> None:
-            if "sinks" not in current:
-                raise ConnectionError("not connected to the broker")
-            _broker_check(current["sinks"][0].producer)()
-
-        metrics = _observe_worker(kentra, health_port, heartbeat, {"broker": broker_ready} if servers else {})
+        broker = {"broker": _broker_check(servers)} if servers else {}
+        metrics = _observe_worker(kentra, health_port, heartbeat, broker)
         tenant_ids = _tenants(kentra, None)
         worker_log.info("publishing %d tenants to %s", len(tenant_ids), servers or "the in-process roll-up")
         try:
@@ -649,12 +654,7 @@ def rollup_run(
         heartbeat = Heartbeat()
         current: list[RollupConsumer] = []
 
-        def broker_ready() -> None:
-            if not current:
-                raise ConnectionError("not connected to the broker")
-            _broker_check(current[0].consumer)()
-
-        _observe_worker(kentra, health_port, heartbeat, {"broker": broker_ready})
+        _observe_worker(kentra, health_port, heartbeat, {"broker": _broker_check(servers)})
         try:
             idle = 0
             while not stopping.is_set():
