@@ -10,14 +10,25 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_TENANTS_FILE = Path(__file__).parent / "data" / "tenants.toml"
 
 
 class SettingsError(Exception):
     """A setting is missing or unsafe; the message says what to set."""
+
+
+# Values printed in Kentra's own examples, tests and harness: never acceptable in production.
+PUBLISHED_SECRETS = frozenset(
+    {
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",  # tests' master key
+        "change-me-to-32-or-more-random-characters",  # deploy/.env.example
+    }
+)
+PUBLISHED_PASSWORDS = frozenset({"kentra", "postgres", "password", "change-me", "kentra_app", "kentra_owner"})
 
 
 class Settings(BaseSettings):
@@ -49,6 +60,36 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Settings:
+        """Production refuses what is only good enough on a laptop; each message says what to set."""
+        if self.environment != "production":
+            return self
+        if self.database_url is None:
+            raise SettingsError(
+                "production needs PostgreSQL: set KENTRA_DATABASE_URL (the embedded store is for trying)"
+            )
+        if self.master_key is None and self.master_key_file is None:
+            raise SettingsError("production needs a master key: set KENTRA_MASTER_KEY_FILE (or KENTRA_MASTER_KEY)")
+        if self.token_secret is None:
+            raise SettingsError("production needs KENTRA_TOKEN_SECRET (32+ random characters)")
+        secrets = [self.token_secret.get_secret_value()]
+        if self.master_key is not None:
+            secrets.append(self.master_key.get_secret_value())
+        if any(value.strip() in PUBLISHED_SECRETS for value in secrets):
+            raise SettingsError("a secret is one published in Kentra's examples or tests: generate your own")
+        for name, url in (
+            ("KENTRA_DATABASE_URL", self.database_url),
+            ("KENTRA_DATABASE_OWNER_URL", self.database_owner_url),
+        ):
+            if url is not None and make_url(url.get_secret_value()).password in PUBLISHED_PASSWORDS:
+                raise SettingsError(f"{name} uses a published example password: set the database role's real one")
+        if self.oidc_issuer is not None and not self.oidc_issuer.startswith("https://"):
+            raise SettingsError("KENTRA_OIDC_ISSUER must be an https:// URL in production")
+        if self.oidc_jwks_url is not None and not self.oidc_jwks_url.startswith("https://"):
+            raise SettingsError("KENTRA_OIDC_JWKS_URL must be an https:// URL in production")
+        return self
 
     @property
     def embedded(self) -> bool:

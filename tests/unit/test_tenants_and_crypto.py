@@ -79,9 +79,11 @@ def test_tenant_keys_differ_per_tenant_and_never_show_in_repr() -> None:
     assert "kek=" not in repr(a)
 
 
-def test_production_without_a_master_key_is_refused_with_what_to_set(tmp_path: Path) -> None:
+def test_outside_development_a_missing_master_key_is_refused_with_what_to_set(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="KENTRA_MASTER_KEY"):
-        Settings(environment="production", data_dir=tmp_path).master_key_bytes()
+        Settings(
+            environment="test", data_dir=tmp_path, database_url=SecretStr("postgresql://a:b@h/d")
+        ).master_key_bytes()
     with pytest.raises(SettingsError, match="32 bytes"):
         Settings(master_key=SecretStr(base64.b64encode(b"short").decode())).master_key_bytes()
 
@@ -96,9 +98,37 @@ def test_development_on_the_embedded_store_makes_a_private_master_key_once(tmp_p
 def test_outside_development_the_token_secret_must_be_set_and_long(tmp_path: Path) -> None:
     master = bytes(32)
     with pytest.raises(SettingsError, match="KENTRA_TOKEN_SECRET"):
-        token_secret(Settings(environment="production", data_dir=tmp_path), master)
+        token_secret(Settings(environment="test", data_dir=tmp_path), master)
     with pytest.raises(SettingsError, match="at least 32"):
-        token_secret(Settings(environment="production", token_secret=SecretStr("short")), master)
+        token_secret(Settings(environment="test", token_secret=SecretStr("short")), master)
     assert token_secret(Settings(environment="development", data_dir=tmp_path), master) != token_secret(
         Settings(environment="development", data_dir=tmp_path), bytes([1] * 32)
     )
+
+
+SAFE: dict[str, object] = {
+    "environment": "production",
+    "database_url": SecretStr("postgresql+psycopg://kentra_app:Xk3-real-one@db.internal/kentra"),
+    "master_key_file": Path("/run/secrets/kentra-master-key"),
+    "token_secret": SecretStr("q" * 12 + "Jx7-not-an-example-secret-at-all"),
+}
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "says"),
+    [
+        ({"database_url": None}, "set KENTRA_DATABASE_URL"),
+        ({"master_key_file": None}, "set KENTRA_MASTER_KEY_FILE"),
+        ({"token_secret": None}, "KENTRA_TOKEN_SECRET"),
+        ({"token_secret": SecretStr("change-me-to-32-or-more-random-characters")}, "generate your own"),
+        ({"master_key": SecretStr("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")}, "generate your own"),
+        ({"database_url": SecretStr("postgresql://kentra_app:kentra_app@db/kentra")}, "published example password"),
+        ({"oidc_issuer": "http://idp.example"}, "https://"),
+    ],
+    ids=["embedded", "no-master-key", "no-token-secret", "example-secret", "test-key", "example-password", "oidc-http"],
+)
+def test_production_refuses_unsafe_settings_saying_what_to_set(unsafe: dict[str, object], says: str) -> None:
+    assert Settings(**SAFE).environment == "production"  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match=says) as refused:
+        Settings(**{**SAFE, **unsafe})  # type: ignore[arg-type]
+    assert "Xk3-real-one" not in str(refused.value)
