@@ -150,6 +150,14 @@ class AuditChain:
             yield from batch
             after = batch[-1].id
 
+    def hash_at(self, position: int) -> str | None:
+        """The chain's hash at ``position`` (the genesis at 0), or None if not chained."""
+        if position == 0:
+            return genesis(self.tenant_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_chain.c.hash).where(audit_chain.c.position == position)).first()
+        return None if row is None else str(row[0])
+
     def head_position(self) -> int:
         """The last position chained (0 before any)."""
         return self._head()[0]
