@@ -80,7 +80,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def platform() -> Iterator[Kentra]:
     try:
-        kentra = bootstrap(Settings())
+        kentra = bootstrap(Settings.load())
     except (SettingsError, RegistryFileError) as error:
         fail(str(error))
     try:
@@ -101,7 +101,7 @@ def emit(data: Any) -> None:
 def tenants_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
     """List the tenants with their region, programme and structures."""
     try:
-        registry = load_registry(Settings().tenants_file)
+        registry = load_registry(Settings.load().tenants_file)
     except (SettingsError, RegistryFileError) as error:
         fail(str(error))
     if as_json:
@@ -121,7 +121,7 @@ def tenants_validate(
 ) -> None:
     """Check a tenants file without changing anything."""
     try:
-        registry = load_registry(file or Settings().tenants_file)
+        registry = load_registry(file or Settings.load().tenants_file)
     except (SettingsError, RegistryFileError) as error:
         fail(str(error))
     out.print(f"ok: {len(registry.tenants)} tenants in {len(registry.regions)} regions")

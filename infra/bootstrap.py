@@ -197,5 +197,5 @@ def bootstrap(
     registry: TenantRegistry | None = None,
     today: Callable[[], date] = athens_today,
 ) -> Kentra:
-    settings = settings or Settings()
+    settings = settings or Settings.load()
     return Kentra(settings, registry or load_registry(settings.tenants_file), today)

@@ -61,6 +61,19 @@ class Settings(BaseSettings):
     def _empty_means_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @classmethod
+    def load(cls) -> Settings:
+        """From the environment, and from files named like the settings in ``KENTRA_SECRETS_DIR``.
+
+        A container's secrets are mounted as files (``/run/secrets/kentra_database_url`` holds the
+        value of KENTRA_DATABASE_URL), so passwords and keys stay out of the environment and the
+        manifests. The environment wins where both give a value.
+        """
+        secrets = os.environ.get("KENTRA_SECRETS_DIR")
+        if secrets and not Path(secrets).is_dir():
+            raise SettingsError(f"KENTRA_SECRETS_DIR names no directory: {secrets}")
+        return cls(_secrets_dir=secrets) if secrets else cls()
+
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
         """Production refuses what is only good enough on a laptop; each message says what to set."""
