@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eventsourcing.application import Application
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from projections.tables import audit_chain, audit_checkpoints
 
@@ -174,8 +175,11 @@ class AuditChain:
             previous = link(previous, n)
             rows.append({"position": n.id, "hash": previous})
         for start in range(0, len(rows), BATCH):
-            with self.engine.begin() as conn:
-                conn.execute(insert(audit_chain), rows[start : start + BATCH])
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(audit_chain), rows[start : start + BATCH])
+            except IntegrityError:  # another follower chained these meanwhile, to the same hashes
+                return start
         return len(rows)
 
     def checkpoint(self) -> Checkpoint:

@@ -187,3 +187,18 @@ def test_the_application_cannot_change_or_delete_audit_rows(store: StoreUnderTes
     chain.mark_published(chain.checkpoints())  # the one change allowed
     assert chain.checkpoints(unpublished=True) == []
     assert chain.verify().ok
+
+
+def test_two_followers_extending_the_chain_at_once_chain_each_event_once(store: StoreUnderTest) -> None:
+    history(store)  # chains 16 events
+    for n in range(5):
+        store.casework.execute(intake(personal__amka=make_amka(date(1971, 1, 1), n)))
+    first = store.kentra.audit_chain(store.tenant.id)
+    second = store.kentra.audit_chain(store.tenant.id)
+    behind = second._head  # the second one read the head before the first one moved it
+    head = behind()
+    second._head = lambda: head  # type: ignore[method-assign]
+    assert first.extend() == 10
+    assert second.extend() == 0  # its inserts collide: nothing is chained twice, and it does not fail
+    verdict = first.verify()
+    assert (verdict.ok, verdict.chained) == (True, 26)
