@@ -76,17 +76,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
-        """Production refuses what is only good enough on a laptop; each message says what to set."""
-        if self.environment != "production":
+        """Outside development, refuse what is only good enough on a laptop; each message says what to set."""
+        if self.environment == "development":
             return self
+        where = f"KENTRA_ENVIRONMENT={self.environment}"
         if self.database_url is None:
-            raise SettingsError(
-                "production needs PostgreSQL: set KENTRA_DATABASE_URL (the embedded store is for trying)"
-            )
+            raise SettingsError(f"{where} needs PostgreSQL: set KENTRA_DATABASE_URL (the embedded store is for trying)")
         if self.master_key is None and self.master_key_file is None:
-            raise SettingsError("production needs a master key: set KENTRA_MASTER_KEY_FILE (or KENTRA_MASTER_KEY)")
+            raise SettingsError(f"{where} needs a master key: set KENTRA_MASTER_KEY_FILE (or KENTRA_MASTER_KEY)")
         if self.token_secret is None:
-            raise SettingsError("production needs KENTRA_TOKEN_SECRET (32+ random characters)")
+            raise SettingsError(f"{where} needs KENTRA_TOKEN_SECRET (32+ random characters)")
         secrets = [self.token_secret.get_secret_value()]
         if self.master_key is not None:
             secrets.append(self.master_key.get_secret_value())
@@ -99,9 +98,9 @@ class Settings(BaseSettings):
             if url is not None and make_url(url.get_secret_value()).password in PUBLISHED_PASSWORDS:
                 raise SettingsError(f"{name} uses a published example password: set the database role's real one")
         if self.oidc_issuer is not None and not self.oidc_issuer.startswith("https://"):
-            raise SettingsError("KENTRA_OIDC_ISSUER must be an https:// URL in production")
+            raise SettingsError(f"KENTRA_OIDC_ISSUER must be an https:// URL with {where}")
         if self.oidc_jwks_url is not None and not self.oidc_jwks_url.startswith("https://"):
-            raise SettingsError("KENTRA_OIDC_JWKS_URL must be an https:// URL in production")
+            raise SettingsError(f"KENTRA_OIDC_JWKS_URL must be an https:// URL with {where}")
         return self
 
     @property
