@@ -214,20 +214,23 @@ def test_the_broker_stopped_and_restarted_mid_stream_loses_nothing(world: World)
     done, errors = threading.Event(), []
 
     def publish() -> None:
-        sink = KafkaSink(world.servers, topic=world.topic, timeout=5)
-        gateway = Gateway(world.kentra, sink, batch=100)
+        # As `kentra gateway run` does: (re)connect inside the retry, since the broker may be away then too.
+        sink: KafkaSink | None = None
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
-                if gateway.publish(world.tenant_id) == 0:
+                if sink is None:
+                    sink = KafkaSink(world.servers, topic=world.topic, timeout=5)
+                if Gateway(world.kentra, sink, batch=100).publish(world.tenant_id) == 0:
                     break
             except Exception as error:
                 errors.append(f"{type(error).__name__}: {error}"[:120])
-                sink.close()
+                if sink is not None:
+                    sink.close()
+                sink = None
                 time.sleep(1)
-                sink = KafkaSink(world.servers, topic=world.topic, timeout=5)
-                gateway = Gateway(world.kentra, sink, batch=100)
-        sink.close()
+        if sink is not None:
+            sink.close()
         done.set()
 
     publisher = threading.Thread(target=publish)
