@@ -57,6 +57,19 @@ class EntryVoidedError(InvalidTransitionError):
         super().__init__(f"entry {entry_id} was voided and takes no further changes")
 
 
+class BeneficiaryErasedError(InvalidTransitionError):
+    def __init__(self, beneficiary_id: UUID) -> None:
+        super().__init__(f"beneficiary {beneficiary_id} was erased: nothing more is recorded about them")
+
+
+class ErasureNotDueError(InvalidTransitionError):
+    """The retention period has not ended and no legal ground was given; the message says until when."""
+
+    def __init__(self, beneficiary_id: UUID, why: str, earliest: str | None) -> None:
+        when = f"not before {earliest}" if earliest else "no erasure date yet"
+        super().__init__(f"beneficiary {beneficiary_id} may not be erased yet ({when}: {why}); give a legal ground")
+
+
 class NotAmendableError(InvalidValueError):
     """A correction names a field that cannot be amended on that kind of entry."""
 

@@ -48,6 +48,22 @@ class Programme(Record):
     budget_eur: Decimal | None = Field(default=None, ge=0)
     budget_amended_eur: Decimal | None = Field(default=None, ge=0)
     budget_amendment_el: Text | None = None
+    # Retention (domain/retention.py): which services the programme funded, and when its records end.
+    operations_from: date | None = None
+    operations_to: date | None = None
+    accounts_year: int | None = Field(default=None, ge=2015, le=2040)  # 2014-2020: accounts submitted
+    retention_years: int = Field(default=3, ge=2, le=3)  # 2014-2020: as the managing authority sets
+    last_payment_year: int | None = Field(default=None, ge=2021, le=2045)  # 2021-2027
+
+    @model_validator(mode="after")
+    def _retention_fits_the_period(self) -> Programme:
+        if self.period == "2021-2027" and self.accounts_year is not None:
+            raise ValueError("accounts_year is for 2014-2020; 2021-2027 counts from last_payment_year")
+        if self.period == "2014-2020" and self.last_payment_year is not None:
+            raise ValueError("last_payment_year is for 2021-2027; 2014-2020 counts from accounts_year")
+        if self.operations_from and self.operations_to and self.operations_to < self.operations_from:
+            raise ValueError("operations_to is before operations_from")
+        return self
 
 
 class StaffPosition(Record):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
+from uuid import UUID
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -126,8 +128,12 @@ class Kentra:
                 vault=storage.vault(self.keys(tenant)),
                 env=storage.casework_env(),
                 today=self.today,
+                served_on=partial(self._served_days, tenant_id),
             )
         return self._casework[tenant_id]
+
+    def _served_days(self, tenant_id: str, beneficiary_id: UUID) -> list[date]:
+        return self.views(tenant_id).served_days(beneficiary_id)
 
     def views(self, tenant_id: str) -> CaseworkViews:
         """The tenant's read models; on the embedded default they follow the log inside this process."""
@@ -136,6 +142,16 @@ class Kentra:
             engine, schema = self.storage(tenant_id).views_engine()
             self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault.unseal)
         return self._views[tenant_id]
+
+    def erase(
+        self, tenant_id: str, beneficiary_id: UUID, *, reason: str, legal_ground: str | None, erased_by: str
+    ) -> dict[str, object]:
+        """Erase one person (services.casework.Casework.erase), then compact the vault's files."""
+        result = self.casework(tenant_id).erase(
+            beneficiary_id, reason=reason, legal_ground=legal_ground, erased_by=erased_by
+        )
+        self.storage(tenant_id).compact_vault()
+        return result
 
     def audit_chain(self, tenant_id: str) -> AuditChain:
         """The tenant's audit chain, kept in the tenant's own store beside its views."""

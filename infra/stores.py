@@ -59,6 +59,10 @@ class TenantStorage(ABC):
     @abstractmethod
     def is_provisioned(self) -> bool: ...
 
+    @abstractmethod
+    def compact_vault(self) -> None:
+        """After an erasure: leave no copy of deleted keys in the vault's files (free pages, WAL, old tuples)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
         """Release pooled connections."""
 
@@ -104,6 +108,11 @@ class SqliteStorage(TenantStorage):
 
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._vault_engine(), keys)
+
+    def compact_vault(self) -> None:
+        # secure_delete zeroed the deleted rows' bytes; the WAL still holds the old pages until truncated.
+        with self._vault_engine().connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def views_engine(self) -> tuple[Engine, str | None]:
         if self._views is None:
@@ -258,6 +267,12 @@ class PostgresStorage(TenantStorage):
             conn.execute(
                 sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(self.schema, "view_migrations"), role)
             )
+
+    def compact_vault(self) -> None:
+        """VACUUM FULL rewrites the vault tables into new files, without the deleted keys' dead tuples."""
+        with self._owner_connect() as conn:
+            for table in ("vault_subject_keys", "vault_lookup", "vault_name_index"):
+                conn.execute(sql.SQL("VACUUM FULL {}").format(sql.Identifier(self.schema, table)))
 
     def close(self) -> None:
         if self._engine is not None:

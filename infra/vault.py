@@ -180,6 +180,15 @@ class SqlVault:
                 delete(lookup).where(lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner)
             )
 
+    def forget(self, subject_id: UUID) -> int:
+        """Erasure: the subject's key and every blind index of theirs go, in one transaction."""
+        self._cache.pop(subject_id, None)
+        with self._engine.begin() as conn:
+            removed = conn.execute(delete(subject_keys).where(subject_keys.c.subject_id == subject_id)).rowcount
+            removed += conn.execute(delete(lookup).where(lookup.c.owner_id == subject_id)).rowcount
+            removed += conn.execute(delete(name_index).where(name_index.c.owner_id == subject_id)).rowcount
+        return int(removed)
+
     def add_to_index(self, index: str, owner: UUID) -> None:
         if self._pending is not None:
             self._pending_index.append((index, owner))

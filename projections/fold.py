@@ -121,6 +121,8 @@ def apply(conn: Connection, e: Any, unseal: Unseal, name: str | None = None) -> 
         return
     if name in STEPS:
         changes = STEPS[name](e)
+    elif name == "Beneficiary.Erased":
+        changes = {}  # only the ESF answers, kept under the tenant's statistics key (below)
     elif name == "CaseEntry.Amended":
         changes = {
             AMENDED_FIELDS[k]: as_date(v) if k in ("occurred_on", "follow_up_due") else v
@@ -227,11 +229,12 @@ def _person_changes(name: str, e: Any, changes: dict[str, Any], unseal: Unseal) 
         )
         if v is not None
     }
-    if name != "CaseEntry.Amended":
+    if name not in ("CaseEntry.Amended", "Beneficiary.Erased"):
         return person
     special = _special(unseal, e.sealed_changes)
-    if "profile" in e.changes:
-        row = person_row(e.changes["profile"], special)
+    amended = getattr(e, "changes", {})  # an erasure changes no field, only restates the ESF answers
+    if "profile" in amended:
+        row = person_row(amended["profile"], special)
         person.update(row if special is not None else {k: v for k, v in row.items() if k not in SPECIAL})
     elif special is not None:
         person.update({k: special[k] for k in SPECIAL})

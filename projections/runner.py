@@ -6,7 +6,7 @@ counts twice or skips; a second follower racing on the same batch rolls back and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -75,6 +75,17 @@ class CaseworkViews:
             if on_batch is not None:
                 on_batch(len(notifications))
         return done
+
+    def served_days(self, beneficiary_id: UUID) -> list[date]:
+        """Every day the person was served (intake, requests, referrals, visits, activities), voids left out."""
+        self.catch_up()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(contacts.c.day)
+                .where(contacts.c.beneficiary_id == beneficiary_id, contacts.c.voided.is_(False))
+                .distinct()
+            ).all()
+        return sorted(row[0] for row in rows)
 
     def rebuild(self, *, on_batch: Any = None) -> int:
         """Empty the views and fold the whole log again."""

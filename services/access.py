@@ -95,6 +95,12 @@ def may_audit(principal: Principal, tenant_id: str) -> None:
     raise AccessDeniedError(f"no audit access to tenant {tenant_id!r}")
 
 
+def may_manage_personal_data(principal: Principal, tenant_id: str) -> None:
+    """Erasure, legal holds and subject access are the tenant's coordinators' (the controller's staff)."""
+    if principal.role != Role.COORDINATOR or tenant_id not in principal.tenants:
+        raise AccessDeniedError(f"only a coordinator of {tenant_id!r} manages personal data")
+
+
 def sees_personal_data(principal: Principal, tenant_id: str) -> bool:
     """Who may see whom a record is about: the tenant's own staff, and auditors cleared for it."""
     if tenant_id not in principal.tenants:

@@ -21,6 +21,7 @@ from domain.activities import Activity, check_activity_shape
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry, ensure_not_future
 from domain.errors import (
+    BeneficiaryErasedError,
     CommandIdReusedError,
     ConcurrentChangeError,
     DateOrderError,
@@ -28,6 +29,7 @@ from domain.errors import (
     DuplicateBeneficiaryError,
     EntryNotFoundError,
     EntryVoidedError,
+    ErasureNotDueError,
     InvalidValueError,
 )
 from domain.home_visits import HomeVisit
@@ -40,10 +42,11 @@ from domain.profile import (
 )
 from domain.referrals import Referral
 from domain.requests import CaseRequest
+from domain.retention import ErasureDate, earliest_erasure
 from domain.tenants import Tenant
 from services import commands as c
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
-from services.ports import PersonalDataVault
+from services.ports import PersonalDataVault, ServiceDays
 
 ATHENS = ZoneInfo("Europe/Athens")
 E = TypeVar("E", bound=CaseEntry)
@@ -162,10 +165,12 @@ class Casework(Application[UUID]):
         vault: PersonalDataVault,
         env: Mapping[str, str],
         today: Callable[[], date] = athens_today,
+        served_on: ServiceDays | None = None,
     ) -> None:
         self.tenant = tenant
         self.vault = vault
         self.today = today
+        self.served_on = served_on or (lambda _: [])
         super().__init__(env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -304,6 +309,8 @@ class Casework(Application[UUID]):
         beneficiary = work.get(beneficiary_id, Beneficiary, "beneficiary")
         if beneficiary.voided:
             raise EntryVoidedError(beneficiary_id)
+        if beneficiary.erased:
+            raise BeneficiaryErasedError(beneficiary_id)
         return beneficiary
 
     def _served_on(self, work: _Work, beneficiary_id: UUID, day: date) -> Beneficiary:
@@ -612,6 +619,59 @@ class Casework(Application[UUID]):
             PersonalDataAccess(beneficiary_id=beneficiary_id, accessed_by=accessed_by, role=role, endpoint=endpoint)
         )
 
+    # ------------------------------------------------------------------ personal-data lifecycle
+    def _beneficiary(self, beneficiary_id: UUID) -> Beneficiary:
+        entry = self.entry(beneficiary_id)
+        if not isinstance(entry, Beneficiary):
+            raise EntryNotFoundError(beneficiary_id, "beneficiary")
+        return entry
+
+    def erasure_date(self, beneficiary_id: UUID) -> ErasureDate:
+        """The earliest day this person's data may be erased, from the programmes that funded them."""
+        person = self._beneficiary(beneficiary_id)
+        days = [person.occurred_on, *self.served_on(beneficiary_id)]
+        return earliest_erasure(days, self.tenant.programmes, person.holds)
+
+    def place_legal_hold(self, beneficiary_id: UUID, *, until: date, reason: str, recorded_by: str) -> None:
+        person = self._beneficiary(beneficiary_id)
+        person.place_legal_hold(until=until, reason=reason, today=self.today(), recorded_by=recorded_by)
+        self.save(person)
+
+    def erase(self, beneficiary_id: UUID, *, reason: str, legal_ground: str | None, erased_by: str) -> dict[str, Any]:
+        """Erase a person by destroying their key, once retention allows or on a documented legal ground.
+
+        First an ``Erased`` event is recorded, carrying the special-category answers the ESF
+        indicators need, sealed under the tenant's statistics key (nothing that identifies anyone).
+        Then the key and blind indexes are deleted. Running it again after a crash finishes the job.
+        """
+        person = self._beneficiary(beneficiary_id)
+        if person.erased:
+            return {
+                "beneficiary_id": str(beneficiary_id),
+                "erased": True,
+                "already": True,
+                "rows_removed": self.vault.forget(beneficiary_id),
+            }
+        retention = self.erasure_date(beneficiary_id)
+        if not retention.allows(self.today()) and not (legal_ground and legal_ground.strip()):
+            earliest = retention.earliest.isoformat() if retention.earliest else None
+            raise ErasureNotDueError(beneficiary_id, retention.why, earliest)
+        opened = self.vault.unseal(person.sealed) if person.sealed else None
+        special = (opened or {}).get("special")
+        statistics = self.vault.seal(STATISTICS_SUBJECT, {"special": special}) if special else None
+        person.erase(
+            reason=reason, legal_ground=legal_ground, statistics=statistics, today=self.today(), recorded_by=erased_by
+        )
+        self.save(person)
+        return {
+            "beneficiary_id": str(beneficiary_id),
+            "erased": True,
+            "already": False,
+            "earliest": retention.earliest.isoformat() if retention.earliest else None,
+            "legal_ground": legal_ground,
+            "rows_removed": self.vault.forget(beneficiary_id),
+        }
+
     def record_audit_query(self, *, asked_by: str, role: str, endpoint: str, parameters: dict[str, str]) -> UUID:
         """Log an audit query as an event of the tenant's log (chained like every other event)."""
         query = AuditQuery(asked_by=asked_by, role=role, endpoint=endpoint, parameters=parameters)
@@ -660,6 +720,10 @@ class Casework(Application[UUID]):
                 }
             )
         return rows
+
+
+# The subject under which the ESF answers of erased people are sealed: the tenant's, never erased.
+STATISTICS_SUBJECT = UUID("5e7a7150-0000-4000-8000-000000000001")
 
 
 def read_log(app: Application[UUID], *, batch: int = 1000) -> Iterable[Any]:

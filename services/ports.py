@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
+
+ServiceDays = Callable[[UUID], list[date]]  # every day a person was served (from the read models)
 
 
 class PersonalDataVault(Protocol):
@@ -37,6 +40,10 @@ class PersonalDataVault(Protocol):
 
     def add_to_index(self, index: str, owner: UUID) -> None:
         """Add ``owner`` under a non-unique blind index (e.g. a name)."""
+        ...
+
+    def forget(self, subject_id: UUID) -> int:
+        """Destroy the subject's key and every blind index pointing at them; returns the rows removed."""
         ...
 
     def indexed(self, index: str) -> list[UUID]: ...

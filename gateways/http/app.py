@@ -8,7 +8,7 @@ from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateways.http import audit, problems, regions, reporting
+from gateways.http import audit, privacy, problems, regions, reporting
 from gateways.http.routes import router
 from gateways.observability import Metrics, Observe, answer, database_check
 from infra.bootstrap import Kentra
@@ -70,6 +70,7 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(reporting.router)
     app.include_router(regions.router)
     app.include_router(audit.router)
+    app.include_router(privacy.router)
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes)
     metrics = Metrics(kentra)
     app.state.metrics = metrics

@@ -19,7 +19,7 @@ TOPIC = "kentra.events.v1"
 SCHEMA_VERSION = 1
 Pseudonym = Callable[[UUID], UUID]
 Unseal = Callable[[str], dict[str, Any] | None]
-INTERNAL = ("CommandRecord.", "PersonalDataAccess.", "AuditQuery.")
+INTERNAL = ("CommandRecord.", "PersonalDataAccess.", "AuditQuery.", "Beneficiary.LegalHoldPlaced")
 PUBLISHED_CHANGES = (
     "category",
     "destination",
@@ -45,7 +45,7 @@ def _special(unseal: Unseal, sealed: str | None) -> dict[str, str] | None:
     return {k: special[k] for k in ("disability", "minority", "other_disadvantage")} if special else None
 
 
-def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]:  # noqa: PLR0911 - one per type
+def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]:  # noqa: PLR0911, PLR0912 - one per type
     """The published facts of one casework event."""
     body: dict[str, Any] = {
         "entry": str(p(e.originator_id)),
@@ -87,6 +87,8 @@ def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]: 
             "event_type": e.event_type,
             "agency": e.agency,
         }
+    if name == "Beneficiary.Erased":  # the ESF answers survive erasure, for the figures; nothing else
+        return {**body, "special": _special(unseal, e.sealed_changes)}
     if name == "CaseEntry.Amended":
         changes: dict[str, Any] = {k: _day(v) for k, v in e.changes.items() if k in PUBLISHED_CHANGES}
         if "beneficiary_ids" in changes:

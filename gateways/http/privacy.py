@@ -1,0 +1,93 @@
+"""A coordinator's data-protection work over the API: erasure dates, legal holds, erasure, subject access."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from gateways.http.deps import CurrentUser, KentraDep
+from gateways.http.schemas import problem_responses
+from gateways.subject_access import subject_access, to_pdf
+from services.access import may_manage_personal_data
+from services.casework import Casework
+
+router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}",
+    tags=["data protection"],
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 500, 503),
+)
+
+
+def coordinator(tenant: str, kentra: KentraDep, user: CurrentUser) -> Casework:
+    kentra.registry.tenant(tenant)
+    may_manage_personal_data(user, tenant)
+    return kentra.casework(tenant)
+
+
+Coordinator = Annotated[Casework, Depends(coordinator)]
+
+
+class Erasure(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, examples=["ο ωφελούμενος ζήτησε διαγραφή"])
+    legal_ground: str | None = Field(
+        default=None, max_length=500, description="Required before the erasure date: the documented legal ground"
+    )
+
+
+class LegalHold(BaseModel):
+    until: date
+    reason: str = Field(min_length=3, max_length=500, examples=["εκκρεμής δικαστική υπόθεση 123/2026"])
+
+
+@router.get("/erasure-date", summary="The earliest day this person's data may be erased, and why")
+def get_erasure_date(casework: Coordinator, beneficiary_id: UUID) -> dict[str, Any]:
+    when = casework.erasure_date(beneficiary_id)
+    return {
+        "beneficiary_id": str(beneficiary_id),
+        "earliest": when.earliest.isoformat() if when.earliest else None,
+        "programmes": list(when.programmes),
+        "why": when.why,
+        "allowed_today": when.allows(casework.today()),
+    }
+
+
+@router.post("/legal-holds", status_code=201, summary="Keep this person's data at least until a day")
+def post_legal_hold(casework: Coordinator, user: CurrentUser, beneficiary_id: UUID, body: LegalHold) -> dict[str, Any]:
+    casework.place_legal_hold(beneficiary_id, until=body.until, reason=body.reason, recorded_by=user.username)
+    return get_erasure_date(casework, beneficiary_id)
+
+
+@router.post("/erasure", summary="Erase this person's personal data by deleting their key")
+def post_erasure(
+    kentra: KentraDep, casework: Coordinator, user: CurrentUser, tenant: str, beneficiary_id: UUID, body: Erasure
+) -> dict[str, Any]:
+    return kentra.erase(
+        tenant, beneficiary_id, reason=body.reason, legal_ground=body.legal_ground, erased_by=user.username
+    )
+
+
+@router.get(
+    "/subject-access",
+    summary="Everything held on this person (GDPR Art. 15), as JSON or a Greek PDF; the export is recorded",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_subject_access(
+    kentra: KentraDep,
+    casework: Coordinator,
+    user: CurrentUser,
+    tenant: str,
+    beneficiary_id: UUID,
+    format: Annotated[Literal["json", "pdf"], Query()] = "json",
+) -> Any:
+    document = subject_access(kentra, tenant, beneficiary_id, asked_by=user.username, role=user.role.value)
+    if format == "pdf":
+        return Response(
+            to_pdf(document, casework.tenant.name_el),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="subject-access-{beneficiary_id}.pdf"'},
+        )
+    return document
