@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from functools import reduce
+from functools import partial, reduce
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -20,6 +20,7 @@ from uuid import UUID
 
 import typer
 import uvicorn
+from cryptography.exceptions import InvalidTag
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 from rich.console import Console
@@ -781,6 +782,35 @@ def privacy_export(
         else:
             to.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
         out.print(f"wrote {to}: {len(document['entries'])} entries, {len(document['accessed_by'])} recorded accesses")
+
+
+keys_app = typer.Typer(help="The master key: rotation without rewriting any event.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", "-t", help="Only these tenants")] = None,
+) -> None:
+    """Re-wrap every beneficiary key (and the tenant's stable secrets) under the new master key.
+
+    Set KENTRA_MASTER_KEY (or _FILE) to the new key and KENTRA_PREVIOUS_MASTER_KEY (or _FILE) to the
+    old one. Events are not touched. Idempotent: run it again if it was cut short. Afterwards remove
+    the previous key from the settings and destroy it.
+    """
+    with platform() as kentra:
+        try:
+            for tid in _tenants(kentra, tenant):
+                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+                    task = bar.add_task(f"{tid}: κλειδιά", total=None)
+                    count = kentra.rotate_master_key(tid, on_batch=partial(bar.advance, task))
+                out.print(f"{tid}: {count} keys re-wrapped under the new master key")
+        except SettingsError as error:
+            fail(str(error))
+        except InvalidTag:
+            fail(
+                "the previous master key does not open this tenant's keys: is KENTRA_PREVIOUS_MASTER_KEY right?", code=1
+            )
 
 
 @app.command("backup")

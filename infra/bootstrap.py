@@ -14,7 +14,7 @@ from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
 from infra.migrations.runner import upgrade_views
-from infra.settings import Settings, token_secret
+from infra.settings import Settings, SettingsError, previous_master_key_bytes, token_secret
 from infra.stores import (
     PLATFORM_SCHEMA,
     PostgresStorage,
@@ -44,6 +44,8 @@ class Kentra:
         self.registry = registry
         self.today = today
         self._master_key = settings.master_key_bytes()
+        self._previous_master_key = previous_master_key_bytes(settings)
+        self._keys: dict[str, TenantKeys] = {}
         self._engine: Engine | None = None
         self._storages: dict[str, TenantStorage] = {}
         self._casework: dict[str, Casework] = {}
@@ -87,8 +89,38 @@ class Kentra:
             return
         provision_platform_schema(self.settings.owner_url(), self.settings.database_url)
 
+    def _derived_keys(self, tenant: Tenant) -> TenantKeys:
+        """From the master key alone: the KEK and database password always; the rest until a rotation."""
+        return TenantKeys.derive(self._master_key, tenant.id, previous_master_key=self._previous_master_key)
+
     def keys(self, tenant: Tenant) -> TenantKeys:
-        return TenantKeys.derive(self._master_key, tenant.id)
+        """The tenant's keys: after a rotation of the master key, its stable secrets come from the vault."""
+        if tenant.id not in self._keys:
+            derived = self._derived_keys(tenant)
+            stored = self.storage(tenant.id).vault(derived).stored_secrets() if self.is_provisioned(tenant.id) else None
+            self._keys[tenant.id] = derived.with_secrets(stored) if stored else derived
+        return self._keys[tenant.id]
+
+    def rotate_master_key(self, tenant_id: str, on_batch: Callable[[int], None] | None = None) -> int:
+        """Re-wrap the tenant's subject keys and secrets under the current master key; no event changes.
+
+        Needs KENTRA_PREVIOUS_MASTER_KEY: the secrets in force before are read with it (stored, or
+        derived from it if this tenant was never rotated). Returns how many subject keys were re-wrapped.
+        """
+        if self._previous_master_key is None:
+            raise SettingsError("set KENTRA_PREVIOUS_MASTER_KEY (the key in use until now) to rotate")
+        tenant = self.registry.tenant(tenant_id)
+        storage = self.storage(tenant.id)
+        storage.provision(self._derived_keys(tenant))  # tables, and on PostgreSQL the role's new password
+        old = TenantKeys.derive(self._previous_master_key, tenant.id, previous_master_key=self._master_key)
+        stored = storage.vault(old).stored_secrets()
+        effective = old.with_secrets(stored) if stored else old
+        new = self._derived_keys(tenant).with_secrets(effective.secrets())
+        count = storage.vault(effective).rewrap(new, effective.secrets(), on_batch=on_batch)
+        self._keys[tenant.id] = new
+        self._casework.pop(tenant.id, None)  # they hold vaults with the old keys
+        self._views.pop(tenant.id, None)
+        return count
 
     def storage(self, tenant_id: str) -> TenantStorage:
         tenant = self.registry.tenant(tenant_id)
@@ -98,7 +130,10 @@ class Kentra:
             else:
                 assert self.settings.database_url is not None
                 self._storages[tenant_id] = PostgresStorage(
-                    tenant, self.settings.database_url.get_secret_value(), self.settings.owner_url(), self.keys(tenant)
+                    tenant,
+                    self.settings.database_url.get_secret_value(),
+                    self.settings.owner_url(),
+                    self._derived_keys(tenant),
                 )
         return self._storages[tenant_id]
 

@@ -14,10 +14,11 @@ import hmac
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,11 +48,17 @@ class TenantKeys:
     pseudonym_key: bytes
     signing_seed: bytes
     kek_version: int = 1
+    previous_kek: bytes | None = None  # during a rotation: the key that wrapped what is not re-wrapped yet
 
     @classmethod
-    def derive(cls, master_key: bytes, tenant_id: str, kek_version: int = 1) -> TenantKeys:
+    def derive(
+        cls, master_key: bytes, tenant_id: str, kek_version: int = 1, previous_master_key: bytes | None = None
+    ) -> TenantKeys:
+        """The tenant's keys from a master key. After a rotation, the secrets other than the KEK and
+        the database password are the stored ones (``with_secrets``), not these."""
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
+        previous = None if previous_master_key is None else cls.derive(previous_master_key, tenant_id).kek
         return cls(
             tenant_id=tenant_id,
             kek=_derive(master_key, f"kentra/{tenant_id}/kek/v{kek_version}"),
@@ -61,6 +68,21 @@ class TenantKeys:
             pseudonym_key=_derive(master_key, f"kentra/{tenant_id}/pseudonym/v1"),
             signing_seed=_derive(master_key, f"kentra/{tenant_id}/checkpoint-signing/v1"),
             kek_version=kek_version,
+            previous_kek=previous,
+        )
+
+    def secrets(self) -> dict[str, bytes]:
+        """What must survive a rotation of the master key unchanged (so indexes, pseudonyms and
+        signatures made before it still hold): kept in the vault, wrapped under the KEK."""
+        return {name: getattr(self, name) for name in ROTATION_STABLE}
+
+    def with_secrets(self, secrets: Mapping[str, bytes]) -> TenantKeys:
+        return replace(
+            self,
+            blind_index_key=secrets["blind_index_key"],
+            fingerprint_key=secrets["fingerprint_key"],
+            pseudonym_key=secrets["pseudonym_key"],
+            signing_seed=secrets["signing_seed"],
         )
 
     def __repr__(self) -> str:  # keys must never reach a log or a traceback
@@ -71,7 +93,20 @@ class TenantKeys:
         return nonce + AESGCM(self.kek).encrypt(nonce, data_key, subject_id.bytes)
 
     def unwrap(self, subject_id: UUID, wrapped: bytes) -> bytes:
-        return AESGCM(self.kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject_id.bytes)
+        """Under the current KEK, or (mid-rotation) the previous one; InvalidTag if neither wrapped it."""
+        try:
+            return AESGCM(self.kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject_id.bytes)
+        except InvalidTag:
+            if self.previous_kek is None:
+                raise
+            return AESGCM(self.previous_kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject_id.bytes)
+
+    def wrapped_under_current(self, subject_id: UUID, wrapped: bytes) -> bool:
+        try:
+            AESGCM(self.kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject_id.bytes)
+        except InvalidTag:
+            return False
+        return True
 
     def blind_index(self, kind: str, value: str) -> str:
         return hmac.new(self.blind_index_key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
@@ -86,6 +121,9 @@ class TenantKeys:
     def pseudonym(self, identifier: UUID) -> UUID:
         """A keyed hash of an id: stable for the region, meaningless without the municipality's key."""
         return UUID(bytes=hmac.new(self.pseudonym_key, identifier.bytes, hashlib.sha256).digest()[:16])
+
+
+ROTATION_STABLE = ("blind_index_key", "fingerprint_key", "pseudonym_key", "signing_seed")
 
 
 def new_data_key() -> bytes:

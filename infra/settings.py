@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     tenants_file: Path = DEFAULT_TENANTS_FILE
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
+    previous_master_key: SecretStr | None = None  # only while rotating: `kentra keys rotate`
+    previous_master_key_file: Path | None = None
     token_secret: SecretStr | None = None
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     oidc_issuer: str | None = None
@@ -55,7 +57,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator(
-        "database_url", "database_owner_url", "master_key", "kafka_bootstrap_servers", "master_key_file", mode="before"
+        "database_url",
+        "database_owner_url",
+        "master_key",
+        "kafka_bootstrap_servers",
+        "master_key_file",
+        "previous_master_key",
+        "previous_master_key_file",
+        mode="before",
     )
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
@@ -133,6 +142,17 @@ class Settings(BaseSettings):
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
         return _decode_key(key_file.read_text().strip(), str(key_file))
+
+
+def previous_master_key_bytes(settings: Settings) -> bytes | None:
+    """The master key being rotated away from, if one is set (KENTRA_PREVIOUS_MASTER_KEY[_FILE])."""
+    if settings.previous_master_key is not None:
+        return _decode_key(settings.previous_master_key.get_secret_value(), "KENTRA_PREVIOUS_MASTER_KEY")
+    if settings.previous_master_key_file is not None:
+        if not settings.previous_master_key_file.is_file():
+            raise SettingsError(f"KENTRA_PREVIOUS_MASTER_KEY_FILE names no file: {settings.previous_master_key_file}")
+        return _decode_key(settings.previous_master_key_file.read_text().strip(), "KENTRA_PREVIOUS_MASTER_KEY_FILE")
+    return None
 
 
 def token_secret(settings: Settings, master_key: bytes) -> str:

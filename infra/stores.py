@@ -249,6 +249,7 @@ class PostgresStorage(TenantStorage):
                     "vault_subject_keys",
                     "vault_lookup",
                     "vault_name_index",
+                    "vault_tenant_secrets",
                     *views_metadata.tables,
                 )
             ]

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from sqlalchemy import (
     Column,
@@ -26,8 +26,9 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from infra.crypto import TenantKeys, new_data_key, seal, sealed_subject, unseal
 
@@ -57,6 +58,16 @@ name_index = Table(
     Column("blind_index", String(64), primary_key=True),
     Column("owner_id", Uuid, primary_key=True),
 )
+
+# After a rotation of the master key: the tenant's rotation-stable secrets, wrapped under the KEK.
+tenant_secrets = Table(
+    "vault_tenant_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+SECRETS_NAMESPACE = UUID("5e7a7150-0000-4000-8000-00000000a11c")
 
 CACHE_SIZE = 4096
 
@@ -179,6 +190,53 @@ class SqlVault:
             conn.execute(
                 delete(lookup).where(lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner)
             )
+
+    # ------------------------------------------------------------------ rotation of the master key
+    def stored_secrets(self) -> dict[str, bytes] | None:
+        """The tenant's rotation-stable secrets if a rotation stored them (else they derive from the key)."""
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(tenant_secrets.c.name, tenant_secrets.c.wrapped)).all()
+        except DBAPIError:  # a store from before rotation existed, not yet upgraded by `tenants sync`
+            return None
+        if not rows:
+            return None
+        return {name: self._keys.unwrap(uuid5(SECRETS_NAMESPACE, name), bytes(wrapped)) for name, wrapped in rows}
+
+    def rewrap(self, new: TenantKeys, secrets: Mapping[str, bytes], on_batch: Any = None) -> int:
+        """Re-wrap every subject key and the tenant's secrets under ``new``'s KEK; events are not touched.
+
+        Idempotent: a run cut short is finished by running it again (with the previous key still set).
+        """
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(subject_keys.c.subject_id, subject_keys.c.wrapped_key)).all()
+        done = 0
+        for start in range(0, len(rows), 1000):
+            with self._engine.begin() as conn:
+                for subject_id, wrapped in rows[start : start + 1000]:
+                    if new.wrapped_under_current(subject_id, bytes(wrapped)):
+                        continue
+                    key = self._keys.unwrap(subject_id, bytes(wrapped))
+                    conn.execute(
+                        update(subject_keys)
+                        .where(subject_keys.c.subject_id == subject_id)
+                        .values(wrapped_key=new.wrap(subject_id, key), kek_version=new.kek_version)
+                    )
+                    done += 1
+            if on_batch is not None:
+                on_batch(len(rows[start : start + 1000]))
+        now = datetime.now(UTC)
+        with self._engine.begin() as conn:
+            conn.execute(delete(tenant_secrets))
+            conn.execute(
+                insert(tenant_secrets),
+                [
+                    {"name": name, "wrapped": new.wrap(uuid5(SECRETS_NAMESPACE, name), value), "stored_at": now}
+                    for name, value in secrets.items()
+                ],
+            )
+        self._cache.clear()
+        return done
 
     def forget(self, subject_id: UUID) -> int:
         """Erasure: the subject's key and every blind index of theirs go, in one transaction."""

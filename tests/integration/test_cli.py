@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from domain.identifiers import make_amka
 from gateways.cli import app
 from infra.accounts import SqlAccounts
 from infra.settings import DEFAULT_TENANTS_FILE
@@ -310,3 +312,37 @@ def test_the_projections_worker_chains_and_signs_a_checkpoint_when_one_is_due(en
     assert (verdict["chained"], verdict["pending"], verdict["checkpoints"]) == (2, 0, 1)
     assert run(env, "projections", "run", "--once")[0] == 0  # nothing new: no new checkpoint
     assert json.loads(run(env, "audit", "verify", "--tenant", "sofades")[1])["checkpoints"] == 1
+
+
+def test_due_erasures_are_listed_and_a_scheduled_run_erases_them_with_a_report(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    tenants = tmp_path / "tenants.toml"  # a 2014-2020 programme whose retention ended in 2023
+    tenants.write_text(
+        DEFAULT_TENANTS_FILE.read_text(encoding="utf-8").replace("accounts_year = 2025", "accounts_year = 2020"),
+        encoding="utf-8",
+    )
+    env = {**env, "KENTRA_TENANTS_FILE": str(tenants)}
+    assert run(env, "tenants", "sync")[0] == 0
+    old = intake("due-intake-0001", occurred_on="2019-03-01", personal__amka=make_amka(date(1950, 3, 3), 1))
+    recent = intake("due-intake-0002", occurred_on="2024-03-01", personal__amka=make_amka(date(1950, 3, 3), 2))
+    ids = []
+    for document in (old, recent):
+        code, out, _ = run(env, "record", "--tenant", "sofades", stdin=document.model_dump_json())
+        assert code == 0, out
+        ids.append(json.loads(out)["results"][0]["entry_id"])
+    code, out, _ = run(env, "privacy", "due", "--tenant", "sofades")
+    assert code == 0
+    assert [d["beneficiary_id"] for d in json.loads(out)["due"]] == [ids[0]]
+    assert json.loads(out)["due"][0]["earliest"] == "2024-01-01"
+    export = tmp_path / "subject.json"
+    assert run(env, "privacy", "export", "--tenant", "sofades", "--beneficiary", ids[0], "--to", str(export))[0] == 0
+    assert json.loads(export.read_text(encoding="utf-8"))["beneficiary"]["id"] == ids[0]
+    code, out, _ = run(env, "privacy", "due", "--tenant", "sofades", "--erase")
+    assert (code, json.loads(out)["erased"]) == (0, 1)
+    code, out, _ = run(env, "show", "--tenant", "sofades", ids[0], "--reveal")
+    assert json.loads(out)["state"]["sealed"] == "[erased]"
+    assert json.loads(run(env, "privacy", "due", "--tenant", "sofades")[1])["due"] == []
+    code, _, err = run(env, "privacy", "erase", "--tenant", "sofades", "--beneficiary", ids[1], "--reason", "asked")
+    assert code == 2
+    assert "may not be erased yet" in err
