@@ -80,7 +80,7 @@ INTAKE_EXAMPLE: JsonDict = {
         "first_name": "Ελένη",
         "last_name": "Παπαδοπούλου",
         "birth_date": "1979-03-04",
-        "amka": "04037942427",
+        "amka": "04037900422",
         "phone": "6912345678",
         "address": "Καραϊσκάκη 14, Σοφάδες",
     },

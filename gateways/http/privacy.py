@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
@@ -32,6 +32,10 @@ Coordinator = Annotated[Casework, Depends(coordinator)]
 
 
 class Erasure(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "ο ωφελούμενος ζήτησε διαγραφή", "legal_ground": None}]}
+    )
+
     reason: str = Field(min_length=3, max_length=500, examples=["ο ωφελούμενος ζήτησε διαγραφή"])
     legal_ground: str | None = Field(
         default=None, max_length=500, description="Required before the erasure date: the documented legal ground"
@@ -39,6 +43,10 @@ class Erasure(BaseModel):
 
 
 class LegalHold(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"until": "2031-03-31", "reason": "εκκρεμής δικαστική υπόθεση 123/2026"}]}
+    )
+
     until: date
     reason: str = Field(min_length=3, max_length=500, examples=["εκκρεμής δικαστική υπόθεση 123/2026"])
 

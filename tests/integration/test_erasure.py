@@ -69,22 +69,34 @@ def flush(store: StoreUnderTest) -> None:
             conn.execute("CHECKPOINT")
 
 
-def found_in_files(store: StoreUnderTest, traces: list[bytes]) -> list[bytes]:
+def found_in_files(store: StoreUnderTest, traces: list[bytes], *, every_file: bool = False) -> list[bytes]:
     flush(store)
-    contents = [open(path, "rb").read() for path in vault_files(store)]  # noqa: SIM115
+    paths = vault_files(store, every_table=every_file)
+    storage = store.kentra.storage(store.tenant.id)
+    if every_file and isinstance(storage, SqliteStorage):  # the log, the vault, the views, their WALs
+        paths = glob.glob(f"{storage.directory}/*")
+    contents = [open(path, "rb").read() for path in paths]  # noqa: SIM115
     return [trace for trace in traces if any(trace in content for content in contents)]
 
 
-def vault_files(store: StoreUnderTest) -> list[str]:
+def vault_files(store: StoreUnderTest, *, every_table: bool = False) -> list[str]:
     storage = store.kentra.storage(store.tenant.id)
     if isinstance(storage, SqliteStorage):
         return glob.glob(f"{storage.vault_file}*")
     assert isinstance(storage, PostgresStorage)
     with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")) as conn:
         data = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+        tables = ["vault_subject_keys", "vault_lookup", "vault_name_index"]
+        if every_table:
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s", (storage.schema,)
+                ).fetchall()
+            ]
         paths = [
-            conn.execute("SELECT pg_relation_filepath(%s)", (f"{storage.schema}.{t}",)).fetchone()[0]  # type: ignore[index]
-            for t in ("vault_subject_keys", "vault_lookup", "vault_name_index")
+            conn.execute("SELECT pg_relation_filepath(%s)", (f'"{storage.schema}".{t}',)).fetchone()[0]  # type: ignore[index]
+            for t in tables
         ]
     return [f"{data}/{p}" for p in paths]
 
@@ -177,5 +189,7 @@ def test_after_erasure_the_log_replays_the_figures_stand_and_nothing_of_the_key_
             )
         )
     assert found_in_files(store, traces) == []
+    clear = ["Παπαδοπούλου11".encode(), make_amka(date(1960, 1, 1), 11).encode()]
+    assert found_in_files(store, clear, every_file=True) == []  # never stored in clear, anywhere
     again = store.kentra.erase(store.tenant.id, erased, reason="again", legal_ground=None, erased_by="c")
     assert again["already"] is True

@@ -74,7 +74,7 @@ def test_sealed_data_open_only_with_their_subjects_key() -> None:
 def test_tenant_keys_differ_per_tenant_and_never_show_in_repr() -> None:
     master = bytes(range(32))
     a, b = TenantKeys.derive(master, "sofades"), TenantKeys.derive(master, "karditsa")
-    assert a.blind_index("amka", "04037942427") != b.blind_index("amka", "04037942427")
+    assert a.blind_index("amka", "04037900422") != b.blind_index("amka", "04037900422")
     assert a.kek.hex() not in repr(a)
     assert "kek=" not in repr(a)
 
