@@ -24,12 +24,26 @@ from cryptography.exceptions import InvalidTag
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
+from typer.core import TyperGroup
 
 from domain.errors import DomainError
 from gateways.http.app import create_app
+from gateways.importing import Report, checksum, kind_of
+from gateways.importing import rows as import_rows
+from gateways.importing import template as import_template_bytes
 from gateways.kafka.checkpoints import publish_checkpoints, read_published
 from gateways.kafka.consumer import RollupConsumer
 from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
@@ -50,6 +64,7 @@ from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, next_month, summarise
 from services.disclosure import add, suppress
+from services.importing import LAYOUTS, ORDER, Importer
 
 app = typer.Typer(
     help="Kentra: casework and ESF indicators for Community Centres.",
@@ -782,6 +797,94 @@ def privacy_export(
         else:
             to.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
         out.print(f"wrote {to}: {len(document['entries'])} entries, {len(document['accessed_by'])} recorded accesses")
+
+
+class _ImportGroup(TyperGroup):
+    """`kentra import --tenant T FILE...` runs an import; `kentra import template …` writes a template."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return list(super().parse_args(ctx, args))
+
+
+import_app = typer.Typer(
+    cls=_ImportGroup,
+    help="Import historical records from CSV or XLSX (layouts: docs/import.md).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+
+class _RowRate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:,.0f} γραμμές/s")
+
+
+@import_app.command("run")
+def import_run(
+    tenant: TenantOption,
+    files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files; people first, whatever the order given")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything, record nothing")] = False,
+    kind: Annotated[str | None, typer.Option("--kind", help="The kind, if the header cannot tell it")] = None,
+    report: Annotated[Path, typer.Option("--report", help="Where the rejected rows are written")] = Path(
+        "import-report.csv"
+    ),
+) -> None:
+    """Import rows as events with their original dates; re-running records nothing new; a changed
+    row becomes a correction; rejected rows go to the report (line, field, reason in Greek and English)."""
+    if kind is not None and kind not in LAYOUTS:
+        fail(f"--kind is one of {', '.join(LAYOUTS)}")
+    for path in files:
+        if not path.is_file():
+            fail(f"no such file: {path}")
+    with platform() as kentra:
+        casework = kentra.casework(kentra.registry.tenant(tenant).id)
+        try:
+            plan = sorted(
+                ((LAYOUTS[kind] if kind else kind_of(path), path) for path in files),
+                key=lambda pair: ORDER.index(pair[0].kind),
+            )
+        except DomainError as error:
+            fail(error.message)
+        written = Report(report)
+        importer = Importer(casework, on_problem=written.add)
+        summaries = []
+        try:
+            columns = (TextColumn("{task.description:<32}"), MofNCompleteColumn(), _RowRate(), TimeElapsedColumn())
+            with Progress(*columns, console=err) as progress:
+                for layout, path in plan:
+                    written.file = path.name
+                    task = progress.add_task(f"{path.name} ({layout.el})", total=None)
+                    summary = importer.run(
+                        layout,
+                        import_rows(path, layout),
+                        source=path.name,
+                        checksum=checksum(path),
+                        dry_run=dry_run,
+                        on_rows=partial(progress.advance, task),
+                    )
+                    summaries.append({"file": path.name, **summary.as_dict()})
+        except DomainError as error:
+            fail(error.message)
+        finally:
+            written.close()
+        emit({"dry_run": dry_run, "files": summaries, "report": str(report), "rejected_rows_reported": written.count})
+
+
+@import_app.command("template")
+def import_template(
+    kind: Annotated[str, typer.Option("--kind", help=" | ".join(LAYOUTS))],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
+    lang: Annotated[str, typer.Option("--lang", help="el (Greek headers) or en")] = "el",
+    to: Annotated[Path | None, typer.Option("--to", help="File to write [default: <kind>.<format>]")] = None,
+) -> None:
+    """Write an empty file with the kind's columns and one example row."""
+    if kind not in LAYOUTS or fmt not in ("xlsx", "csv") or lang not in ("el", "en"):
+        fail(f"--kind is one of {', '.join(LAYOUTS)}; --format xlsx or csv; --lang el or en")
+    target = to or Path(f"{kind}.{fmt}")
+    target.write_bytes(import_template_bytes(kind, fmt, lang))
+    out.print(f"wrote {target}")
 
 
 keys_app = typer.Typer(help="The master key: rotation without rewriting any event.", no_args_is_help=True)
