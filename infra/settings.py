@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = None
     oidc_audience: str = "kentra"
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    max_import_bytes: int = Field(default=200_000_000, ge=10_000)
     checkpoint_interval_seconds: int = Field(default=3600, ge=1)
     health_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateways.http import audit, privacy, problems, regions, reporting
+from gateways.http import audit, imports, privacy, problems, regions, reporting
 from gateways.http.routes import router
 from gateways.observability import Metrics, Observe, answer, database_check
 from infra.bootstrap import Kentra
@@ -23,17 +23,20 @@ new. Errors are `application/problem+json` (RFC 9457) and name the field at faul
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, uploads: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.uploads = uploads or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Import files may be large; every other body is small.
+        limit = self.uploads if str(scope.get("path", "")).endswith("/imports") else self.default
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await problems.problem(413, "Request too large", f"bodies are limited to {self.limit} bytes")(
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await problems.problem(413, "Request too large", f"bodies are limited to {limit} bytes")(
                 scope, receive, send
             )
             return
@@ -43,14 +46,14 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise BodyTooLargeError
             return message
 
         try:
             await self.app(scope, limited, send)
         except BodyTooLargeError:
-            await problems.problem(413, "Request too large", f"bodies are limited to {self.limit} bytes")(
+            await problems.problem(413, "Request too large", f"bodies are limited to {limit} bytes")(
                 scope, receive, send
             )
 
@@ -71,7 +74,9 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(regions.router)
     app.include_router(audit.router)
     app.include_router(privacy.router)
-    app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes)
+    app.include_router(imports.router)
+    app.state.import_jobs = {}
+    app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)
     app.state.metrics = metrics
     app.add_middleware(Observe, metrics=metrics)  # outermost: it sees every response, 413s included
@@ -95,6 +100,8 @@ def create_app(kentra: Kentra) -> FastAPI:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             form = schema["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
             form["application/x-www-form-urlencoded"]["example"] = TOKEN_EXAMPLE
+            upload = schema["paths"]["/api/v1/tenants/{tenant}/imports"]["post"]["requestBody"]["content"]
+            upload["multipart/form-data"]["example"] = {"file": "(ωφελούμενοι.xlsx)", "dry_run": True}
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -78,8 +78,14 @@ def test_every_operation_survives_generated_input(tmp_path: Path) -> None:
     kentra.accounts.add(Principal("fuzz.auditor", Role.AUDITOR, frozenset({"sofades"})), "a long test password")
     coordinator = {"Authorization": "Bearer " + kentra.tokens.issue(Principal("fuzz.coord", Role.COORDINATOR))}
     auditor = {"Authorization": "Bearer " + kentra.tokens.issue(Principal("fuzz.auditor", Role.AUDITOR))}
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(kentra))
+    app = create_app(kentra)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     real = seeded_entries(kentra.casework("sofades"))
+    job = "f" * 32  # a finished import job, so that its status and report can be fetched
+    (tmp_path / "imports" / job).mkdir(parents=True)
+    (tmp_path / "imports" / job / "report.csv").write_text("file,line,field,el,en\n", encoding="utf-8")
+    app.state.import_jobs[job] = {"id": job, "tenant": "sofades", "status": "done"}
+    real["job_id"] = job
     cases = 0
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     for operation in operations:

@@ -1,0 +1,66 @@
+"""The import over the API: a coordinator uploads, a job imports, its status and report are fetched."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+from tests.e2e.conftest import Api
+from tests.integration.test_import import BENEFICIARIES
+
+IMPORTS = "/api/v1/tenants/sofades/imports"
+
+
+def upload(api: Api, user: str, content: bytes, name: str = "people.csv", **form: Any) -> Any:
+    return api.client.post(IMPORTS, headers=api.headers(user), files={"file": (name, content, "text/csv")}, data=form)
+
+
+def finished(api: Api, job: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = api.client.get(f"{IMPORTS}/{job}", headers=api.headers("coord.sof")).json()
+        if status["status"] in ("done", "failed"):
+            return dict(status)
+        time.sleep(0.1)
+    raise AssertionError("the import job did not finish")
+
+
+def as_csv(table: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(table)
+    return buffer.getvalue().encode()
+
+
+def test_a_coordinator_uploads_a_file_and_fetches_the_jobs_status_and_report(api: Api) -> None:
+    checked = upload(api, "coord.sof", as_csv(BENEFICIARIES), dry_run="true")
+    assert checked.status_code == 202, checked.text
+    dry = finished(api, checked.json()["id"])
+    assert (dry["status"], dry["summary"]["recorded"], dry["summary"]["rejected"]) == ("done", 2, 1)
+    people = api.client.get(
+        "/api/v1/tenants/sofades/beneficiaries", headers=api.headers("coord.sof"), params={"amka": BENEFICIARIES[1][6]}
+    ).json()
+    assert people == []  # a dry run records nothing
+
+    job = upload(api, "coord.sof", as_csv(BENEFICIARIES)).json()
+    done = finished(api, job["id"])
+    assert (done["status"], done["kind"], done["summary"]["recorded"]) == ("done", "beneficiaries", 2)
+    report = api.client.get(f"{IMPORTS}/{job['id']}/report", headers=api.headers("coord.sof"))
+    assert report.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert lines[1][:3] == ["people.csv", "4", "occurred_on"]
+    again = finished(api, upload(api, "coord.sof", as_csv(BENEFICIARIES)).json()["id"])
+    assert (again["summary"]["recorded"], again["summary"]["unchanged"]) == (0, 2)
+
+
+def test_only_the_coordinator_imports_and_bad_uploads_are_refused(api: Api) -> None:
+    for user in ("cw.sof.centre", "auditor.sof", "analyst.thessaly", "coord.kar"):
+        assert upload(api, user, as_csv(BENEFICIARIES)).status_code == 403, user
+    assert upload(api, "coord.sof", b"x", name="people.pdf").status_code == 422
+    assert upload(api, "coord.sof", as_csv(BENEFICIARIES), kind="lottery").status_code == 422
+    unknown = api.client.get(f"{IMPORTS}/{'0' * 32}", headers=api.headers("coord.sof"))
+    assert unknown.status_code == 404
+    failed = finished(api, upload(api, "coord.sof", b"just,some,columns\n1,2,3\n").json()["id"])
+    assert failed["status"] == "failed"
+    assert "cannot tell the kind" in failed["error"]
