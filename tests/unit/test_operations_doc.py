@@ -24,3 +24,13 @@ def test_every_setting_is_documented_with_its_default() -> None:
             assert f"`{default}`" in rows[variable], (variable, default, rows[variable])
     documented = set(rows) - {"KENTRA_SECRETS_DIR"}
     assert documented == {f"KENTRA_{n.upper()}" for n in Settings.model_fields}, "a documented setting does not exist"
+
+
+def test_the_import_layouts_are_documented_column_by_column() -> None:
+    from services.importing import LAYOUTS  # noqa: PLC0415 - only this test needs it
+
+    doc = (Path(__file__).parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    for layout in LAYOUTS.values():
+        assert f"### `{layout.kind}`" in doc
+        for column in layout.columns:
+            assert f"| `{column.name}` | {column.el} | {'yes' if column.required else 'no'} |" in doc, column.name
