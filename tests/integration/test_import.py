@@ -286,3 +286,69 @@ def test_rows_stream_so_memory_does_not_grow_with_the_file(tmp_path: Path) -> No
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 2_000_000  # a few rows at a time, never the file
+
+
+def test_referrals_home_visits_and_activities_are_imported_too(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    people = write_csv(tmp_path / "people.csv", BENEFICIARIES[:3])
+    referrals = write_csv(
+        tmp_path / "referrals.csv",
+        [
+            ["ref", "beneficiary_amka", "destination", "structure", "occurred_on"],
+            ["F-1", PERSON, "dypa", "centre", "2019-05-01"],
+        ],
+    )
+    visits = write_xlsx(
+        tmp_path / "visits.xlsx",
+        [
+            ["Κωδικός εγγραφής", "ΑΜΚΑ ωφελούμενου", "Σκοπός", "Δομή", "Ημερομηνία", "Επόμενη επίσκεψη έως"],
+            ["V-1", OTHER, "living_conditions", "roma-branch", "2019-08-01", "2019-09-01"],
+        ],
+    )
+    activities = write_csv(
+        tmp_path / "activities.csv",
+        [
+            ["ref", "kind", "structure", "occurred_on", "participants", "beneficiary_amkas"],
+            ["S-1", "counselling_session", "centre", "2019-06-10", "2", f"{PERSON}; {OTHER}"],
+            ["S-2", "networking_meeting", "centre", "2019-05-03", "6", ""],
+        ],
+    )
+    report = tmp_path / "report.csv"
+    code, out, err = run(
+        env,
+        "import",
+        "--tenant",
+        "sofades",
+        str(activities),
+        str(visits),
+        str(referrals),
+        str(people),
+        "--report",
+        str(report),
+    )
+    assert code == 0, err
+    recorded = {f["kind"]: f["recorded"] for f in json.loads(out)["files"]}
+    assert recorded == {"beneficiaries": 2, "referrals": 1, "home_visits": 1, "activities": 2}, report.read_text()
+    events = tmp_path / "indicators.json"
+    assert (
+        run(
+            env,
+            "report",
+            "--tenant",
+            "sofades",
+            "--from",
+            "2019-01-01",
+            "--to",
+            "2019-12-31",
+            "--format",
+            "json",
+            "--output",
+            str(events),
+        )[0]
+        == 0
+    )
+    doc = json.loads(events.read_text(encoding="utf-8"))
+    assert doc["referrals"]["total"] == 1
+    assert doc["activities"]["networking_meetings"] == 1
+    assert doc["activities"]["home_visits_by_purpose"] == [{"key": "living_conditions", "total": 1}]
+    assert doc["beneficiaries_served"]["period"]["total"] == 2
