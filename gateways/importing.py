@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -12,15 +11,10 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
+from infra.backup import file_sha256
 from services.importing import LAYOUTS, ImportFileError, Layout, Problem, match_headers
 
-
-def checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+checksum = file_sha256
 
 
 def _cell(value: Any) -> str:

@@ -42,7 +42,8 @@ class TenantHead:
     signed_at: str
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read a megabyte at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -98,7 +99,7 @@ def backup(kentra: Kentra, to: Path) -> dict[str, Any]:
         "store": store,
         "created_at": datetime.now(UTC).isoformat(),
         "tenants": heads,
-        "files": {str(f.relative_to(to)): _sha256(f) for f in files},
+        "files": {str(f.relative_to(to)): file_sha256(f) for f in files},
     }
     (to / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
@@ -135,7 +136,7 @@ def read_manifest(source: Path) -> dict[str, Any]:
         file = source / name
         if not file.is_file():
             raise BackupError(f"{name} is missing from the backup")
-        if _sha256(file) != expected:
+        if file_sha256(file) != expected:
             raise BackupError(f"{name} does not match its checksum: the backup was altered or damaged")
     return manifest
 

@@ -8,6 +8,7 @@ import tracemalloc
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -141,6 +142,14 @@ def head(env: dict[str, str]) -> int:
     return int(json.loads(out)["sofades"]["head"])
 
 
+def indicators_of_2019(env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
+    output = tmp_path / "indicators-2019.json"
+    args = ("--tenant", "sofades", "--from", "2019-01-01", "--to", "2019-12-31", "--format", "json")
+    assert run(env, "report", *args, "--output", str(output))[0] == 0
+    loaded: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    return loaded
+
+
 def report_lines(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8-sig") as handle:
         return list(csv.reader(handle))[1:]
@@ -217,25 +226,7 @@ def test_an_import_records_rows_once_with_their_dates_and_a_corrected_file_only_
     summary = json.loads(out)["files"][0]
     assert (summary["corrected"], summary["unchanged"], summary["recorded"]) == (1, 0, 0)
     assert head(env) == after_first + 3  # the amendment, its command record, the import's record
-    events = tmp_path / "events.json"
-    assert (
-        run(
-            env,
-            "report",
-            "--tenant",
-            "sofades",
-            "--from",
-            "2019-01-01",
-            "--to",
-            "2019-12-31",
-            "--format",
-            "json",
-            "--output",
-            str(events),
-        )[0]
-        == 0
-    )
-    categories = json.loads(events.read_text(encoding="utf-8"))["requests"]["by_category"]
+    categories = indicators_of_2019(env, tmp_path)["requests"]["by_category"]
     assert categories == [{"category": "food_aid_teba", "total": 1}]
     raw = b"".join(p.read_bytes() for p in (Path(env["KENTRA_DATA_DIR"]) / "tenants" / "sofades").iterdir())
     assert "Ζαχαροπούλου".encode() not in raw  # sealed exactly as at a live intake
@@ -329,25 +320,7 @@ def test_referrals_home_visits_and_activities_are_imported_too(env: dict[str, st
     assert code == 0, err
     recorded = {f["kind"]: f["recorded"] for f in json.loads(out)["files"]}
     assert recorded == {"beneficiaries": 2, "referrals": 1, "home_visits": 1, "activities": 2}, report.read_text()
-    events = tmp_path / "indicators.json"
-    assert (
-        run(
-            env,
-            "report",
-            "--tenant",
-            "sofades",
-            "--from",
-            "2019-01-01",
-            "--to",
-            "2019-12-31",
-            "--format",
-            "json",
-            "--output",
-            str(events),
-        )[0]
-        == 0
-    )
-    doc = json.loads(events.read_text(encoding="utf-8"))
+    doc = indicators_of_2019(env, tmp_path)
     assert doc["referrals"]["total"] == 1
     assert doc["activities"]["networking_meetings"] == 1
     assert doc["activities"]["home_visits_by_purpose"] == [{"key": "living_conditions", "total": 1}]
