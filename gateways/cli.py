@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -367,11 +368,36 @@ def demo(
             kentra.registry.tenant(tid)
         summaries = _run_demo(kentra, tenant_ids)
         _print_summary(kentra, summaries)
-    if serve:
-        out.print(
-            "The web application is not part of Kentra yet (issues #3 and #7); "
-            "run with --no-serve to skip this message."
-        )
+        if serve:
+            table = Table(title="Χρήστες επίδειξης (νέος κωδικός σε κάθε εκτέλεση) / demo users")
+            for column in ("χρήστης / user", "ρόλος / role", "κωδικός / password"):
+                table.add_column(column)
+            for name, principal, password in demo_users(kentra):
+                table.add_row(name, principal.role.value, password)
+            out.print(table)
+            out.print("Kentra: http://127.0.0.1:8000/  (Ctrl-C to stop)")
+            configure_logging(kentra.settings.log_level)
+            uvicorn.run(create_app(kentra), host="127.0.0.1", port=8000, log_config=None, access_log=False)
+
+
+def demo_users(kentra: Kentra) -> list[tuple[str, Principal, str]]:
+    """One user per role for trying the pages, each with a fresh random password (development only)."""
+    if kentra.settings.environment != "development":
+        fail("demo users exist only in development")
+    kentra.provision_platform()
+    wanted = [
+        Principal("demo.coordinator", Role.COORDINATOR, frozenset({"sofades"})),
+        Principal("demo.caseworker", Role.CASEWORKER, frozenset({"sofades"}), structure="centre"),
+        Principal("demo.analyst", Role.REGIONAL_ANALYST, region="thessaly"),
+        Principal("demo.auditor", Role.AUDITOR, frozenset({"sofades"})),
+    ]
+    made = []
+    for principal in wanted:
+        password = secrets.token_urlsafe(12)
+        if not kentra.accounts.set_password(principal.username, password):
+            kentra.accounts.add(principal, password)
+        made.append((principal.username, principal, password))
+    return made
 
 
 @app.command()

@@ -69,6 +69,13 @@ class SqlAccounts:
         except IntegrityError:
             raise UserExistsError(principal.username) from None
 
+    def set_password(self, username: str, password: str) -> bool:
+        with self._engine.begin() as conn:
+            changed = conn.execute(
+                update(users).where(users.c.username == username).values(password_hash=self._hasher.hash(password))
+            ).rowcount
+        return bool(changed == 1)
+
     def set_active(self, username: str, active: bool) -> bool:
         with self._engine.begin() as conn:
             return conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount == 1

@@ -9,13 +9,15 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from domain.identifiers import make_amka
-from gateways.cli import app
+from gateways.cli import app, demo_users
 from infra.accounts import SqlAccounts
-from infra.settings import DEFAULT_TENANTS_FILE
+from infra.bootstrap import bootstrap
+from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from services.access import Principal, Role
 from tests.conftest import TEST_MASTER_KEY, intake, service_url
 
@@ -346,3 +348,20 @@ def test_due_erasures_are_listed_and_a_scheduled_run_erases_them_with_a_report(
     code, _, err = run(env, "privacy", "erase", "--tenant", "sofades", "--beneficiary", ids[1], "--reason", "asked")
     assert code == 2
     assert "may not be erased yet" in err
+
+
+def test_the_demo_users_sign_in_with_the_password_printed_for_them_and_a_new_run_replaces_it(
+    env: dict[str, str],
+) -> None:
+    settings = Settings(data_dir=Path(env["KENTRA_DATA_DIR"]), master_key=SecretStr(TEST_MASTER_KEY))
+    kentra = bootstrap(settings)
+    try:
+        first = demo_users(kentra)
+        assert {p.role for _, p, _ in first} == {Role.COORDINATOR, Role.CASEWORKER, Role.REGIONAL_ANALYST, Role.AUDITOR}
+        for name, _, password in first:
+            assert kentra.accounts.authenticate(name, password) is not None
+        second = {name: password for name, _, password in demo_users(kentra)}
+        assert all(kentra.accounts.authenticate(name, password) is None for name, _, password in first)
+        assert all(kentra.accounts.authenticate(name, password) for name, password in second.items())
+    finally:
+        kentra.close()

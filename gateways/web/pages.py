@@ -1,0 +1,222 @@
+"""Server-rendered pages in the same application: Greek by default, an English switch, the same users.
+
+The session is the API's own token in an HttpOnly, SameSite=Strict cookie, so a page can only be
+asked for from Kentra's own pages, and the rights are read afresh on every request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlparse
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.templating import Jinja2Templates
+
+from domain.catalogue import RequestCategory
+from domain.errors import DomainError
+from gateways.http.reporting import period, scope
+from gateways.reports import to_csv, to_xlsx
+from gateways.web import charts
+from gateways.web.labels import LABELS
+from infra.bootstrap import Kentra
+from infra.tokens import InvalidTokenError
+from projections.queries import indicators
+from services.access import AccessDeniedError, Principal, may_read_casework, visible_tenants
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+SESSION, LANG = "kentra_session", "kentra_lang"
+
+
+def _kentra(request: Request) -> Kentra:
+    kentra: Kentra = request.app.state.kentra
+    return kentra
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.cookies.get(LANG) == "en" else "el"
+
+
+def _user(request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION)
+    if not token:
+        return None
+    kentra = _kentra(request)
+    try:
+        return kentra.accounts.principal(kentra.tokens.subject(token))
+    except InvalidTokenError:
+        return None
+
+
+def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    lang = _lang(request)
+    return templates.TemplateResponse(
+        request, name, {"lang": lang, "t": LABELS[lang], "user": _user(request), **context}, status_code=status
+    )
+
+
+def _message(request: Request, status: int, key: str) -> Response:
+    t = LABELS[_lang(request)]
+    return _page(request, "message.html", status, heading=t["title"], message=t[key])
+
+
+@router.get("/")
+def front(request: Request) -> Response:
+    """The front page is the sign-in page (or, once signed in, the home page)."""
+    if _user(request) is not None:
+        return RedirectResponse("/home", status_code=303)
+    return _page(request, "login.html")
+
+
+@router.post("/login")
+def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]) -> Response:
+    kentra = _kentra(request)
+    principal = kentra.accounts.authenticate(username, password)
+    if principal is None:
+        return _page(request, "login.html", 401, error=LABELS[_lang(request)]["bad_login"])
+    response = RedirectResponse("/home", status_code=303)
+    response.set_cookie(
+        SESSION,
+        kentra.tokens.issue(principal),
+        max_age=kentra.tokens.ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION)
+    return response
+
+
+@router.get("/lang/{code}")
+def language(request: Request, code: str) -> Response:
+    back = urlparse(request.headers.get("referer", "/")).path or "/"  # a path only: never another site
+    response = RedirectResponse(back if back.startswith("/") else "/", status_code=303)
+    response.set_cookie(LANG, "en" if code == "en" else "el", max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/home")
+def home(request: Request) -> Response:
+    user = _user(request)
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    tenants = [t for t in visible_tenants(user, _kentra(request).registry) if user.tenants and t.id in user.tenants]
+    return _page(request, "home.html", tenants=tenants)
+
+
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    last = date.fromisoformat(end) if end else date.today()
+    first = date.fromisoformat(start) if start else (last.replace(day=1) - timedelta(days=334)).replace(day=1)
+    period(first, last)
+    return first, last
+
+
+def _dashboard_scope(request: Request, tenant: str, structure: str | None) -> tuple[Principal, str | None] | Response:
+    user = _user(request)
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    kentra = _kentra(request)
+    try:
+        kentra.registry.tenant(tenant)
+        may_read_casework(user, tenant)
+        return user, scope(kentra, tenant, user, structure or None)
+    except AccessDeniedError:
+        return _message(request, 403, "not_allowed")
+    except DomainError:
+        return _message(request, 404, "not_built")
+
+
+@router.get("/t/{tenant}/dashboard")
+def dashboard(
+    request: Request, tenant: str, start: str | None = None, end: str | None = None, structure: str | None = None
+) -> Response:
+    # Query names are `from` and `to`, as in the API; Python cannot name parameters so.
+    start, end = request.query_params.get("from", start), request.query_params.get("to", end)
+    scoped = _dashboard_scope(request, tenant, structure)
+    if isinstance(scoped, Response):
+        return scoped
+    _, chosen = scoped
+    kentra, lang = _kentra(request), _lang(request)
+    t, registered = LABELS[lang], kentra.registry.tenant(tenant)
+    context: dict[str, Any] = {
+        "tenant_name": registered.name_el if lang == "el" else registered.name_en,
+        "structures": registered.structures,
+        "structure": chosen,
+    }
+    try:
+        first, last = _period(start, end)
+    except (ValueError, DomainError):
+        return _page(request, "dashboard.html", 422, error=t["bad_period"], start=start, end=end, **context)
+    views = kentra.views(tenant)
+    views.catch_up()
+    with views.engine.connect() as conn:
+        doc = indicators(conn, first, last, chosen)
+    categories = [
+        {"label": getattr(RequestCategory(c["category"]), f"label_{lang}"), "total": c["total"]}
+        for c in doc["requests"]["by_category"]
+    ]
+    per_month = doc["requests"]["per_month"]
+    query = {"from": first.isoformat(), "to": last.isoformat(), **({"structure": chosen} if chosen else {})}
+    return _page(
+        request,
+        "dashboard.html",
+        doc=doc,
+        start=first.isoformat(),
+        end=last.isoformat(),
+        categories=categories,
+        download=f"/t/{tenant}/dashboard/download?{urlencode(query)}",
+        charts={
+            "served": charts.served_by_gender(doc["beneficiaries_served"]["per_month"], t),
+            "requests": charts.bars(
+                [m["month"] for m in per_month], [m["total"] for m in per_month], t["requests_per_month"]
+            ),
+            "categories": charts.bars(
+                [c["label"] for c in categories],
+                [c["total"] for c in categories],
+                t["requests_by_category"],
+                horizontal=True,
+            ),
+        },
+        **context,
+    )
+
+
+@router.get("/t/{tenant}/dashboard/download")
+def download(request: Request, tenant: str, structure: str | None = None, format: str = "csv") -> Response:
+    scoped = _dashboard_scope(request, tenant, structure)
+    if isinstance(scoped, Response):
+        return scoped
+    _, chosen = scoped
+    try:
+        first, last = _period(request.query_params.get("from"), request.query_params.get("to"))
+    except (ValueError, DomainError):
+        return _message(request, 422, "bad_period")
+    kentra = _kentra(request)
+    views = kentra.views(tenant)
+    views.catch_up()
+    with views.engine.connect() as conn:
+        doc = {"tenant": tenant, **indicators(conn, first, last, chosen)}
+    name = f"kentra-{tenant}-{first}-{last}"
+    if format == "xlsx":
+        title = f"{kentra.registry.tenant(tenant).name_el}: δείκτες Κέντρου Κοινότητας"
+        return Response(
+            to_xlsx(doc, title),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return Response(
+        to_csv(doc),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

@@ -1,0 +1,66 @@
+"""The pages, through the same application: sign-in, Greek by default with an English switch, the
+municipality dashboard with charts drawn on the server, downloads, and the same rights as the API."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import PASSWORD, Api
+from tests.e2e.test_indicators_api import open_request, register
+
+
+def sign_in(api: Api, user: str) -> None:
+    response = api.client.post("/login", data={"username": user, "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/home"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+
+
+def test_the_front_page_is_a_greek_sign_in_page_and_a_wrong_password_is_said_plainly(api: Api) -> None:
+    page = api.client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="el">' in page.text
+    assert '<label for="username">Όνομα χρήστη</label>' in page.text
+    wrong = api.client.post("/login", data={"username": "coord.sof", "password": "not it at all"})
+    assert wrong.status_code == 401
+    assert "Λάθος όνομα χρήστη ή κωδικός." in wrong.text
+    english = api.client.get("/lang/en", headers={"referer": "http://testserver/"}, follow_redirects=True)
+    assert '<html lang="en">' in english.text
+    assert "Wrong user name" not in english.text
+    assert (
+        api.client.get("/lang/en", headers={"referer": "https://evil.example/x"}, follow_redirects=False).headers[
+            "location"
+        ]
+        == "/x"
+    )  # back to a path of this site, never to another
+
+
+def test_the_dashboard_shows_the_figures_in_charts_and_tables_and_downloads_them(api: Api) -> None:
+    her = register(api, "female", "centre", 21)
+    open_request(api, her, "centre", "housing_benefit")
+    sign_in(api, "coord.sof")
+    page = api.client.get("/t/sofades/dashboard", params={"from": "2024-05-01", "to": "2024-05-31"})
+    assert page.status_code == 200
+    assert "Μοναδικοί ωφελούμενοι ανά μήνα, κατά φύλο" in page.text
+    assert page.text.count('<svg role="img"') == 3  # drawn on the server: no script, nothing fetched
+    assert "<script" not in page.text
+    assert '<th scope="row">2024-05</th><td>1</td><td>0</td>' in page.text
+    assert '<th scope="row">Επίδομα Στέγασης</th><td>1</td>' in page.text
+    csv = api.client.get("/t/sofades/dashboard/download", params={"from": "2024-05-01", "to": "2024-05-31"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "Μοναδικοί ωφελούμενοι ανά μήνα,beneficiaries_served_per_month,2024-05,1,0,0,0,1" in csv.text
+    bad = api.client.get("/t/sofades/dashboard", params={"from": "2024-06-01", "to": "2024-05-01"})
+    assert bad.status_code == 422
+    assert "Η περίοδος δεν είναι έγκυρη." in bad.text
+
+
+def test_pages_keep_the_apis_rights(api: Api) -> None:
+    assert api.client.get("/t/sofades/dashboard", follow_redirects=False).headers["location"] == "/"
+    sign_in(api, "coord.kar")
+    refused = api.client.get("/t/sofades/dashboard")
+    assert refused.status_code == 403
+    assert "Δεν έχετε πρόσβαση" in refused.text
+    assert "/t/karditsa/dashboard" in api.client.get("/home").text
+    api.client.post("/logout")
+    assert api.client.get("/home", follow_redirects=False).status_code == 303
+    assert api.client.get("/static/kentra.css").status_code == 200
