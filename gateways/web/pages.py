@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from domain.catalogue import RequestCategory
 from domain.errors import DomainError
+from gateways.http.regions import analyst_of, regional_indicators
 from gateways.http.reporting import period, scope
 from gateways.reports import to_csv, to_xlsx
 from gateways.web import charts
@@ -111,6 +112,8 @@ def home(request: Request) -> Response:
     user = _user(request)
     if user is None:
         return RedirectResponse("/", status_code=303)
+    if user.region is not None:
+        return RedirectResponse(f"/r/{user.region}/dashboard", status_code=303)
     tenants = [t for t in visible_tenants(user, _kentra(request).registry) if user.tenants and t.id in user.tenants]
     return _page(request, "home.html", tenants=tenants)
 
@@ -190,6 +193,29 @@ def dashboard(
         },
         **context,
     )
+
+
+@router.get("/r/{region}/dashboard")
+def region_dashboard(request: Request, region: str) -> Response:
+    """A regional analyst's view: each municipality of the region and the total, small cells suppressed."""
+    user = _user(request)
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    kentra, lang = _kentra(request), _lang(request)
+    try:
+        analyst_of(region, kentra, user)
+    except AccessDeniedError:
+        return _message(request, 403, "not_allowed")
+    except DomainError:
+        return _message(request, 404, "not_built")
+    named = kentra.registry.region(region)
+    context: dict[str, Any] = {"region_name": named.name_el if lang == "el" else named.name_en}
+    try:
+        first, last = _period(request.query_params.get("from"), request.query_params.get("to"))
+    except (ValueError, DomainError):
+        return _page(request, "region.html", 422, error=LABELS[lang]["bad_period"], **context)
+    doc = regional_indicators(kentra, user, region, first, last)
+    return _page(request, "region.html", doc=doc, start=first.isoformat(), end=last.isoformat(), **context)
 
 
 @router.get("/t/{tenant}/dashboard/download")

@@ -64,3 +64,19 @@ def test_pages_keep_the_apis_rights(api: Api) -> None:
     api.client.post("/logout")
     assert api.client.get("/home", follow_redirects=False).status_code == 303
     assert api.client.get("/static/kentra.css").status_code == 200
+
+
+def test_a_regional_analyst_sees_the_regions_municipalities_and_total_with_small_cells_hidden(api: Api) -> None:
+    for serial in range(6):
+        register(api, "female" if serial % 2 else "male", "centre", 40 + serial)
+    sign_in(api, "analyst.thessaly")
+    home = api.client.get("/home", follow_redirects=False)
+    assert home.headers["location"] == "/r/thessaly/dashboard"
+    page = api.client.get("/r/thessaly/dashboard", params={"from": "2024-05-01", "to": "2024-05-31"})
+    assert page.status_code == 200
+    assert "Σύνολο Περιφέρειας" in page.text
+    assert "Δήμος Σοφάδων" in page.text
+    assert "<td>&lt;5</td>" in page.text  # three women and three men: each cell hidden
+    assert "<td>6</td>" in page.text  # the total of six is shown
+    assert api.client.get("/r/central-macedonia/dashboard").status_code == 403
+    assert api.client.get("/t/sofades/dashboard").status_code == 403  # an analyst reads no casework
