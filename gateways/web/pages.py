@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlparse
 
 from fastapi import APIRouter, Form, Request, Response
@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from domain.catalogue import RequestCategory
 from domain.errors import DomainError
+from gateways.http.audit import AuditScope, audit_scope, auditor, get_chain, get_drilldown, get_replayed_indicators
 from gateways.http.regions import analyst_of, regional_indicators
 from gateways.http.reporting import period, scope
 from gateways.reports import to_csv, to_xlsx
@@ -26,6 +27,7 @@ from infra.bootstrap import Kentra
 from infra.tokens import InvalidTokenError
 from projections.queries import indicators
 from services.access import AccessDeniedError, Principal, may_read_casework, visible_tenants
+from services.casework import Casework
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -114,6 +116,8 @@ def home(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     if user.region is not None:
         return RedirectResponse(f"/r/{user.region}/dashboard", status_code=303)
+    if user.role.value == "auditor":
+        return _page(request, "home.html", tenants=[], audited=sorted(user.tenants))
     tenants = [t for t in visible_tenants(user, _kentra(request).registry) if user.tenants and t.id in user.tenants]
     return _page(request, "home.html", tenants=tenants)
 
@@ -216,6 +220,90 @@ def region_dashboard(request: Request, region: str) -> Response:
         return _page(request, "region.html", 422, error=LABELS[lang]["bad_period"], **context)
     doc = regional_indicators(kentra, user, region, first, last)
     return _page(request, "region.html", doc=doc, start=first.isoformat(), end=last.isoformat(), **context)
+
+
+def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Response:
+    user = _user(request)
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    kentra = _kentra(request)
+    try:
+        return user, auditor(tenant, kentra, user)
+    except AccessDeniedError:
+        return _message(request, 403, "not_allowed")
+    except DomainError:
+        return _message(request, 404, "not_built")
+
+
+def _audit_terms(request: Request, casework: Casework) -> AuditScope:
+    query = request.query_params
+    as_of = query.get("as_of") or None
+    first, last = _period(query.get("from"), query.get("to"))
+    basis: Literal["occurred", "recorded"] = "recorded" if query.get("basis") == "recorded" else "occurred"
+    return audit_scope(
+        casework, first, last, query.get("structure") or None, date.fromisoformat(as_of) if as_of else None, basis
+    )
+
+
+@router.get("/t/{tenant}/audit")
+def audit_page(request: Request, tenant: str) -> Response:
+    """The auditor's page: the chain's state, a replay as of a day with its restatements, links to drill down.
+
+    Every look is recorded as an audit query, as over the API.
+    """
+    checked = _auditor(request, tenant)
+    if isinstance(checked, Response):
+        return checked
+    user, casework = checked
+    kentra, lang = _kentra(request), _lang(request)
+    registered = kentra.registry.tenant(tenant)
+    context: dict[str, Any] = {
+        "tenant_name": registered.name_el if lang == "el" else registered.name_en,
+        "chain": get_chain(kentra, casework, user, tenant),
+        "basis": request.query_params.get("basis", "occurred"),
+    }
+    if "from" not in request.query_params:
+        first, last = _period(None, None)
+        return _page(request, "audit.html", start=first.isoformat(), end=last.isoformat(), **context)
+    try:
+        terms = _audit_terms(request, casework)
+    except (ValueError, DomainError):
+        return _page(request, "audit.html", 422, error=LABELS[lang]["bad_period"], **context)
+    replay = get_replayed_indicators(kentra, casework, user, tenant, terms)
+    query = urlencode({"from": terms.start, "to": terms.end, "as_of": terms.as_of, "basis": terms.basis})
+    return _page(
+        request,
+        "audit.html",
+        replay=replay,
+        start=terms.start.isoformat(),
+        end=terms.end.isoformat(),
+        as_of=terms.as_of.isoformat(),
+        drill=f"/t/{tenant}/audit/drilldown?{query}",
+        **context,
+    )
+
+
+@router.get("/t/{tenant}/audit/drilldown")
+def audit_drilldown(request: Request, tenant: str, cell: str = "") -> Response:
+    checked = _auditor(request, tenant)
+    if isinstance(checked, Response):
+        return checked
+    user, casework = checked
+    kentra, lang = _kentra(request), _lang(request)
+    registered = kentra.registry.tenant(tenant)
+    try:
+        terms = _audit_terms(request, casework)
+        found = get_drilldown(kentra, casework, user, tenant, terms, cell, reveal=False, limit=1000)
+    except (ValueError, DomainError):
+        return _message(request, 422, "bad_period")
+    back = f"/t/{tenant}/audit?{urlencode({'from': terms.start, 'to': terms.end, 'as_of': terms.as_of})}"
+    return _page(
+        request,
+        "drilldown.html",
+        found=found,
+        back=back,
+        tenant_name=registered.name_el if lang == "el" else registered.name_en,
+    )
 
 
 @router.get("/t/{tenant}/dashboard/download")

@@ -3,6 +3,7 @@ municipality dashboard with charts drawn on the server, downloads, and the same 
 
 from __future__ import annotations
 
+from services.casework import read_log
 from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_indicators_api import open_request, register
 
@@ -80,3 +81,27 @@ def test_a_regional_analyst_sees_the_regions_municipalities_and_total_with_small
     assert "<td>6</td>" in page.text  # the total of six is shown
     assert api.client.get("/r/central-macedonia/dashboard").status_code == 403
     assert api.client.get("/t/sofades/dashboard").status_code == 403  # an analyst reads no casework
+
+
+def test_an_auditor_sees_the_chain_replays_a_period_and_drills_into_a_cell_and_each_look_is_recorded(
+    api: Api,
+) -> None:
+    open_request(api, register(api, "female", "centre", 60), "centre")
+    sign_in(api, "auditor.sof")
+    assert '/t/sofades/audit"' in api.client.get("/home").text
+    page = api.client.get("/t/sofades/audit")
+    assert "Η αλυσίδα επαληθεύτηκε" in page.text
+    replay = api.client.get("/t/sofades/audit", params={"from": "2024-05-01", "to": "2024-05-31", "basis": "recorded"})
+    assert replay.status_code == 200
+    assert "cell=served/2024-05/female" in replay.text
+    drill = api.client.get(
+        "/t/sofades/audit/drilldown", params={"from": "2024-05-01", "to": "2024-05-31", "cell": "served/2024-05/female"}
+    )
+    assert drill.status_code == 200
+    assert "<strong>1</strong>" in drill.text
+    assert "pseudonym:" in drill.text  # the person by pseudonym only
+    asked = [e.endpoint for e in read_log(api.kentra.casework("sofades")) if type(e).__qualname__ == "AuditQuery.Asked"]
+    assert asked.count("GET /audit/drilldown") == 1
+    assert asked.count("GET /audit/indicators") == 1
+    sign_in(api, "coord.sof")
+    assert api.client.get("/t/sofades/audit").status_code == 403
