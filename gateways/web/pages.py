@@ -19,7 +19,7 @@ from domain.catalogue import RequestCategory
 from domain.errors import DomainError
 from gateways.http.audit import AuditScope, audit_scope, auditor, get_chain, get_drilldown, get_replayed_indicators
 from gateways.http.regions import analyst_of, regional_indicators
-from gateways.http.reporting import period, scope
+from gateways.http.reporting import get_caseload, period, scope
 from gateways.reports import to_csv, to_xlsx
 from gateways.web import charts
 from gateways.web.labels import LABELS
@@ -302,6 +302,25 @@ def audit_drilldown(request: Request, tenant: str, cell: str = "") -> Response:
         "drilldown.html",
         found=found,
         back=back,
+        tenant_name=registered.name_el if lang == "el" else registered.name_en,
+    )
+
+
+@router.get("/t/{tenant}/caseload")
+def caseload_page(request: Request, tenant: str) -> Response:
+    """Open work per structure and caseworker: a caseworker sees her own structure's."""
+    scoped = _dashboard_scope(request, tenant, None)
+    if isinstance(scoped, Response):
+        return scoped
+    user, _ = scoped
+    kentra, lang = _kentra(request), _lang(request)
+    found = get_caseload(kentra, kentra.casework(tenant), user, tenant)
+    registered = kentra.registry.tenant(tenant)
+    return _page(
+        request,
+        "caseload.html",
+        rows=found["caseload"],
+        as_of=found["as_of"],
         tenant_name=registered.name_el if lang == "el" else registered.name_en,
     )
 

@@ -105,3 +105,14 @@ def test_an_auditor_sees_the_chain_replays_a_period_and_drills_into_a_cell_and_e
     assert asked.count("GET /audit/indicators") == 1
     sign_in(api, "coord.sof")
     assert api.client.get("/t/sofades/audit").status_code == 403
+
+
+def test_a_caseworker_sees_her_own_structures_caseload(api: Api) -> None:
+    open_request(api, register(api, "female", "centre", 70), "centre")
+    open_request(api, register(api, "male", "roma-branch", 71), "roma-branch")
+    sign_in(api, "cw.sof.centre")
+    assert "/t/sofades/caseload" in api.client.get("/home").text
+    page = api.client.get("/t/sofades/caseload")
+    assert page.status_code == 200
+    assert '<th scope="row">centre</th><td>coord.sof</td>' in page.text
+    assert "roma-branch" not in page.text  # her structure only
