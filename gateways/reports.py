@@ -8,6 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from starlette.responses import Response
 
 HEADINGS = ["ενότητα", "section", "κλειδί", "Γυναίκες", "Άνδρες", "Μη δυαδικό", "Άγνωστο", "Σύνολο"]
 SECTIONS = {
@@ -79,3 +80,19 @@ def to_xlsx(doc: dict[str, Any], title: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def download(doc: dict[str, Any], municipality_el: str, fmt: str) -> Response:
+    """An indicators document as a CSV or XLSX attachment, for the API and the pages alike."""
+    name = f"kentra-{doc['tenant']}-{doc['from']}-{doc['to']}"
+    if fmt == "xlsx":
+        return Response(
+            to_xlsx(doc, f"{municipality_el}: δείκτες Κέντρου Κοινότητας"),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return Response(
+        to_csv(doc),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from domain.errors import InvalidValueError
 from gateways.http.deps import CaseworkReader, CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
-from gateways.reports import to_csv, to_xlsx
+from gateways.reports import download
 from infra.bootstrap import Kentra
 from projections.queries import caseload, esf_indicators, indicators
 from services.access import Principal, Role
@@ -68,20 +68,8 @@ def get_indicators(
     with views.engine.connect() as conn:
         doc = indicators(conn, start, end, scope(kentra, tenant, user, structure))
     doc["tenant"] = tenant
-    name = f"kentra-{tenant}-{start}-{end}"
-    if format == "csv":
-        return Response(
-            to_csv(doc),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    if format == "xlsx":
-        title = f"{casework.tenant.name_el}: δείκτες Κέντρου Κοινότητας"
-        return Response(
-            to_xlsx(doc, title),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
+    if format in ("csv", "xlsx"):
+        return download(doc, casework.tenant.name_el, format)
     return doc
 
 

@@ -17,10 +17,10 @@ from starlette.templating import Jinja2Templates
 
 from domain.catalogue import RequestCategory
 from domain.errors import DomainError
+from gateways import reports
 from gateways.http.audit import AuditScope, audit_scope, auditor, get_chain, get_drilldown, get_replayed_indicators
 from gateways.http.regions import analyst_of, regional_indicators
 from gateways.http.reporting import get_caseload, period, scope
-from gateways.reports import to_csv, to_xlsx
 from gateways.web import charts
 from gateways.web.labels import LABELS
 from infra.bootstrap import Kentra
@@ -326,7 +326,7 @@ def caseload_page(request: Request, tenant: str) -> Response:
 
 
 @router.get("/t/{tenant}/dashboard/download")
-def download(request: Request, tenant: str, structure: str | None = None, format: str = "csv") -> Response:
+def download_page(request: Request, tenant: str, structure: str | None = None, format: str = "csv") -> Response:
     scoped = _dashboard_scope(request, tenant, structure)
     if isinstance(scoped, Response):
         return scoped
@@ -340,16 +340,4 @@ def download(request: Request, tenant: str, structure: str | None = None, format
     views.catch_up()
     with views.engine.connect() as conn:
         doc = {"tenant": tenant, **indicators(conn, first, last, chosen)}
-    name = f"kentra-{tenant}-{first}-{last}"
-    if format == "xlsx":
-        title = f"{kentra.registry.tenant(tenant).name_el}: δείκτες Κέντρου Κοινότητας"
-        return Response(
-            to_xlsx(doc, title),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return Response(
-        to_csv(doc),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return reports.download(doc, kentra.registry.tenant(tenant).name_el, format)
