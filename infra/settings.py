@@ -126,12 +126,9 @@ class Settings(BaseSettings):
 
     def master_key_bytes(self) -> bytes:
         """The 32-byte master key. In development on the embedded store one is made on first use."""
-        if self.master_key is not None:
-            return _decode_key(self.master_key.get_secret_value(), "KENTRA_MASTER_KEY")
-        if self.master_key_file is not None:
-            if not self.master_key_file.is_file():
-                raise SettingsError(f"KENTRA_MASTER_KEY_FILE names no file: {self.master_key_file}")
-            return _decode_key(self.master_key_file.read_text().strip(), "KENTRA_MASTER_KEY_FILE")
+        given = _key_from(self.master_key, self.master_key_file, "KENTRA_MASTER_KEY")
+        if given is not None:
+            return given
         if self.environment == "production" or not self.embedded:
             raise SettingsError(
                 "no master key: set KENTRA_MASTER_KEY (base64 of 32 random bytes) or KENTRA_MASTER_KEY_FILE"
@@ -147,13 +144,18 @@ class Settings(BaseSettings):
 
 def previous_master_key_bytes(settings: Settings) -> bytes | None:
     """The master key being rotated away from, if one is set (KENTRA_PREVIOUS_MASTER_KEY[_FILE])."""
-    if settings.previous_master_key is not None:
-        return _decode_key(settings.previous_master_key.get_secret_value(), "KENTRA_PREVIOUS_MASTER_KEY")
-    if settings.previous_master_key_file is not None:
-        if not settings.previous_master_key_file.is_file():
-            raise SettingsError(f"KENTRA_PREVIOUS_MASTER_KEY_FILE names no file: {settings.previous_master_key_file}")
-        return _decode_key(settings.previous_master_key_file.read_text().strip(), "KENTRA_PREVIOUS_MASTER_KEY_FILE")
-    return None
+    return _key_from(settings.previous_master_key, settings.previous_master_key_file, "KENTRA_PREVIOUS_MASTER_KEY")
+
+
+def _key_from(value: SecretStr | None, file: Path | None, name: str) -> bytes | None:
+    """A key given in the setting ``name`` or in the file ``name``_FILE names; None if neither is set."""
+    if value is not None:
+        return _decode_key(value.get_secret_value(), name)
+    if file is None:
+        return None
+    if not file.is_file():
+        raise SettingsError(f"{name}_FILE names no file: {file}")
+    return _decode_key(file.read_text().strip(), f"{name}_FILE")
 
 
 def token_secret(settings: Settings, master_key: bytes) -> str:
