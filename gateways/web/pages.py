@@ -7,13 +7,11 @@ asked for from Kentra's own pages, and the rights are read afresh on every reque
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlparse
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.templating import Jinja2Templates
 
 from domain.catalogue import RequestCategory
 from domain.errors import DomainError
@@ -23,65 +21,28 @@ from gateways.http.regions import analyst_of, regional_indicators
 from gateways.http.reporting import get_caseload, period, scope
 from gateways.web import charts
 from gateways.web.labels import LABELS
-from infra.bootstrap import Kentra
-from infra.tokens import InvalidTokenError
+from gateways.web.session import LANG, SESSION, kentra_of, lang_of, message, render, tenant_name, user_of
 from projections.queries import indicators
 from services.access import AccessDeniedError, Principal, may_read_casework, visible_tenants
 from services.casework import Casework
 
-HERE = Path(__file__).parent
-STATIC = HERE / "static"
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
-SESSION, LANG = "kentra_session", "kentra_lang"
-
-
-def _kentra(request: Request) -> Kentra:
-    kentra: Kentra = request.app.state.kentra
-    return kentra
-
-
-def _lang(request: Request) -> str:
-    return "en" if request.cookies.get(LANG) == "en" else "el"
-
-
-def _user(request: Request) -> Principal | None:
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
-    kentra = _kentra(request)
-    try:
-        return kentra.accounts.principal(kentra.tokens.subject(token))
-    except InvalidTokenError:
-        return None
-
-
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    lang = _lang(request)
-    return templates.TemplateResponse(
-        request, name, {"lang": lang, "t": LABELS[lang], "user": _user(request), **context}, status_code=status
-    )
-
-
-def _message(request: Request, status: int, key: str) -> Response:
-    t = LABELS[_lang(request)]
-    return _page(request, "message.html", status, heading=t["title"], message=t[key])
 
 
 @router.get("/")
 def front(request: Request) -> Response:
     """The front page is the sign-in page (or, once signed in, the home page)."""
-    if _user(request) is not None:
+    if user_of(request) is not None:
         return RedirectResponse("/home", status_code=303)
-    return _page(request, "login.html")
+    return render(request, "login.html")
 
 
 @router.post("/login")
 def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]) -> Response:
-    kentra = _kentra(request)
+    kentra = kentra_of(request)
     principal = kentra.accounts.authenticate(username, password)
     if principal is None:
-        return _page(request, "login.html", 401, error=LABELS[_lang(request)]["bad_login"])
+        return render(request, "login.html", 401, error=LABELS[lang_of(request)]["bad_login"])
     response = RedirectResponse("/home", status_code=303)
     response.set_cookie(
         SESSION,
@@ -111,15 +72,15 @@ def language(request: Request, code: str) -> Response:
 
 @router.get("/home")
 def home(request: Request) -> Response:
-    user = _user(request)
+    user = user_of(request)
     if user is None:
         return RedirectResponse("/", status_code=303)
     if user.region is not None:
         return RedirectResponse(f"/r/{user.region}/dashboard", status_code=303)
     if user.role.value == "auditor":
-        return _page(request, "home.html", tenants=[], audited=sorted(user.tenants))
-    tenants = [t for t in visible_tenants(user, _kentra(request).registry) if user.tenants and t.id in user.tenants]
-    return _page(request, "home.html", tenants=tenants)
+        return render(request, "home.html", tenants=[], audited=sorted(user.tenants))
+    tenants = [t for t in visible_tenants(user, kentra_of(request).registry) if user.tenants and t.id in user.tenants]
+    return render(request, "home.html", tenants=tenants)
 
 
 def _period(start: str | None, end: str | None) -> tuple[date, date]:
@@ -130,18 +91,18 @@ def _period(start: str | None, end: str | None) -> tuple[date, date]:
 
 
 def _dashboard_scope(request: Request, tenant: str, structure: str | None) -> tuple[Principal, str | None] | Response:
-    user = _user(request)
+    user = user_of(request)
     if user is None:
         return RedirectResponse("/", status_code=303)
-    kentra = _kentra(request)
+    kentra = kentra_of(request)
     try:
         kentra.registry.tenant(tenant)
         may_read_casework(user, tenant)
         return user, scope(kentra, tenant, user, structure or None)
     except AccessDeniedError:
-        return _message(request, 403, "not_allowed")
+        return message(request, 403, "not_allowed")
     except DomainError:
-        return _message(request, 404, "not_built")
+        return message(request, 404, "not_built")
 
 
 @router.get("/t/{tenant}/dashboard")
@@ -154,7 +115,7 @@ def dashboard(
     if isinstance(scoped, Response):
         return scoped
     _, chosen = scoped
-    kentra, lang = _kentra(request), _lang(request)
+    kentra, lang = kentra_of(request), lang_of(request)
     t, registered = LABELS[lang], kentra.registry.tenant(tenant)
     context: dict[str, Any] = {
         "tenant_name": registered.name_el if lang == "el" else registered.name_en,
@@ -164,7 +125,7 @@ def dashboard(
     try:
         first, last = _period(start, end)
     except (ValueError, DomainError):
-        return _page(request, "dashboard.html", 422, error=t["bad_period"], start=start, end=end, **context)
+        return render(request, "dashboard.html", 422, error=t["bad_period"], start=start, end=end, **context)
     views = kentra.views(tenant)
     views.catch_up()
     with views.engine.connect() as conn:
@@ -175,7 +136,7 @@ def dashboard(
     ]
     per_month = doc["requests"]["per_month"]
     query = {"from": first.isoformat(), "to": last.isoformat(), **({"structure": chosen} if chosen else {})}
-    return _page(
+    return render(
         request,
         "dashboard.html",
         doc=doc,
@@ -202,37 +163,37 @@ def dashboard(
 @router.get("/r/{region}/dashboard")
 def region_dashboard(request: Request, region: str) -> Response:
     """A regional analyst's view: each municipality of the region and the total, small cells suppressed."""
-    user = _user(request)
+    user = user_of(request)
     if user is None:
         return RedirectResponse("/", status_code=303)
-    kentra, lang = _kentra(request), _lang(request)
+    kentra, lang = kentra_of(request), lang_of(request)
     try:
         analyst_of(region, kentra, user)
     except AccessDeniedError:
-        return _message(request, 403, "not_allowed")
+        return message(request, 403, "not_allowed")
     except DomainError:
-        return _message(request, 404, "not_built")
+        return message(request, 404, "not_built")
     named = kentra.registry.region(region)
     context: dict[str, Any] = {"region_name": named.name_el if lang == "el" else named.name_en}
     try:
         first, last = _period(request.query_params.get("from"), request.query_params.get("to"))
     except (ValueError, DomainError):
-        return _page(request, "region.html", 422, error=LABELS[lang]["bad_period"], **context)
+        return render(request, "region.html", 422, error=LABELS[lang]["bad_period"], **context)
     doc = regional_indicators(kentra, user, region, first, last)
-    return _page(request, "region.html", doc=doc, start=first.isoformat(), end=last.isoformat(), **context)
+    return render(request, "region.html", doc=doc, start=first.isoformat(), end=last.isoformat(), **context)
 
 
 def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Response:
-    user = _user(request)
+    user = user_of(request)
     if user is None:
         return RedirectResponse("/", status_code=303)
-    kentra = _kentra(request)
+    kentra = kentra_of(request)
     try:
         return user, auditor(tenant, kentra, user)
     except AccessDeniedError:
-        return _message(request, 403, "not_allowed")
+        return message(request, 403, "not_allowed")
     except DomainError:
-        return _message(request, 404, "not_built")
+        return message(request, 404, "not_built")
 
 
 def _audit_terms(request: Request, casework: Casework) -> AuditScope:
@@ -246,7 +207,7 @@ def _audit_terms(request: Request, casework: Casework) -> AuditScope:
 
 
 @router.get("/t/{tenant}/audit")
-def audit_page(request: Request, tenant: str) -> Response:
+def auditrender(request: Request, tenant: str) -> Response:
     """The auditor's page: the chain's state, a replay as of a day with its restatements, links to drill down.
 
     Every look is recorded as an audit query, as over the API.
@@ -255,23 +216,22 @@ def audit_page(request: Request, tenant: str) -> Response:
     if isinstance(checked, Response):
         return checked
     user, casework = checked
-    kentra, lang = _kentra(request), _lang(request)
-    registered = kentra.registry.tenant(tenant)
+    kentra, lang = kentra_of(request), lang_of(request)
     context: dict[str, Any] = {
-        "tenant_name": registered.name_el if lang == "el" else registered.name_en,
+        "tenant_name": tenant_name(request, tenant),
         "chain": get_chain(kentra, casework, user, tenant),
         "basis": request.query_params.get("basis", "occurred"),
     }
     if "from" not in request.query_params:
         first, last = _period(None, None)
-        return _page(request, "audit.html", start=first.isoformat(), end=last.isoformat(), **context)
+        return render(request, "audit.html", start=first.isoformat(), end=last.isoformat(), **context)
     try:
         terms = _audit_terms(request, casework)
     except (ValueError, DomainError):
-        return _page(request, "audit.html", 422, error=LABELS[lang]["bad_period"], **context)
+        return render(request, "audit.html", 422, error=LABELS[lang]["bad_period"], **context)
     replay = get_replayed_indicators(kentra, casework, user, tenant, terms)
     query = urlencode({"from": terms.start, "to": terms.end, "as_of": terms.as_of, "basis": terms.basis})
-    return _page(
+    return render(
         request,
         "audit.html",
         replay=replay,
@@ -289,44 +249,42 @@ def audit_drilldown(request: Request, tenant: str, cell: str = "") -> Response:
     if isinstance(checked, Response):
         return checked
     user, casework = checked
-    kentra, lang = _kentra(request), _lang(request)
-    registered = kentra.registry.tenant(tenant)
+    kentra = kentra_of(request)
     try:
         terms = _audit_terms(request, casework)
         found = get_drilldown(kentra, casework, user, tenant, terms, cell, reveal=False, limit=1000)
     except (ValueError, DomainError):
-        return _message(request, 422, "bad_period")
+        return message(request, 422, "bad_period")
     back = f"/t/{tenant}/audit?{urlencode({'from': terms.start, 'to': terms.end, 'as_of': terms.as_of})}"
-    return _page(
+    return render(
         request,
         "drilldown.html",
         found=found,
         back=back,
-        tenant_name=registered.name_el if lang == "el" else registered.name_en,
+        tenant_name=tenant_name(request, tenant),
     )
 
 
 @router.get("/t/{tenant}/caseload")
-def caseload_page(request: Request, tenant: str) -> Response:
+def caseloadrender(request: Request, tenant: str) -> Response:
     """Open work per structure and caseworker: a caseworker sees her own structure's."""
     scoped = _dashboard_scope(request, tenant, None)
     if isinstance(scoped, Response):
         return scoped
     user, _ = scoped
-    kentra, lang = _kentra(request), _lang(request)
+    kentra = kentra_of(request)
     found = get_caseload(kentra, kentra.casework(tenant), user, tenant)
-    registered = kentra.registry.tenant(tenant)
-    return _page(
+    return render(
         request,
         "caseload.html",
         rows=found["caseload"],
         as_of=found["as_of"],
-        tenant_name=registered.name_el if lang == "el" else registered.name_en,
+        tenant_name=tenant_name(request, tenant),
     )
 
 
 @router.get("/t/{tenant}/dashboard/download")
-def download_page(request: Request, tenant: str, structure: str | None = None, format: str = "csv") -> Response:
+def downloadrender(request: Request, tenant: str, structure: str | None = None, format: str = "csv") -> Response:
     scoped = _dashboard_scope(request, tenant, structure)
     if isinstance(scoped, Response):
         return scoped
@@ -334,8 +292,8 @@ def download_page(request: Request, tenant: str, structure: str | None = None, f
     try:
         first, last = _period(request.query_params.get("from"), request.query_params.get("to"))
     except (ValueError, DomainError):
-        return _message(request, 422, "bad_period")
-    kentra = _kentra(request)
+        return message(request, 422, "bad_period")
+    kentra = kentra_of(request)
     views = kentra.views(tenant)
     views.catch_up()
     with views.engine.connect() as conn:
