@@ -613,6 +613,24 @@ class Casework(Application[UUID]):
                 break
         return found
 
+    def likely_duplicates(self, personal: PersonalDetails, *, limit: int = 20) -> list[UUID]:
+        """Active beneficiaries who are probably this person, for a warning at intake: the same surname
+        and either the same first name or the same birth date (accents and case ignored)."""
+        first = normalise_name(personal.first_name)
+        found: list[UUID] = []
+        for candidate in self.search_by_name(personal.last_name, limit=500):
+            entry = self.entry(candidate)
+            opened = self.vault.unseal(entry.sealed) if entry.sealed else None
+            person = (opened or {}).get("personal", {})
+            if (
+                normalise_name(person.get("first_name", "")) == first
+                or person.get("birth_date") == personal.birth_date.isoformat()
+            ):
+                found.append(candidate)
+            if len(found) >= limit:
+                break
+        return found
+
     def record_access(self, beneficiary_id: UUID, *, accessed_by: str, role: str, endpoint: str) -> None:
         """Log a read of a beneficiary's personal data as an event of the tenant's log."""
         self.save(

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateways.http import audit, imports, privacy, problems, regions, reporting
 from gateways.http.routes import router
 from gateways.observability import Metrics, Observe, answer, database_check
+from gateways.web import casework as web_casework
 from gateways.web import pages, session
 from infra.bootstrap import Kentra
 
@@ -79,6 +80,7 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(imports.router)
     app.state.import_jobs = {}
     app.include_router(pages.router)
+    app.include_router(web_casework.router)
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)
