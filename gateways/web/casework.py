@@ -162,7 +162,7 @@ def _structure_field(user: Principal, casework: Casework) -> Field:
     )
 
 
-def _occurred(label: str = "occurred_on") -> Field:
+def _occurred(label: str = "entry_date") -> Field:
     return Field("occurred_on", label, "date", required=True)
 
 

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from matplotlib.figure import Figure  # a Figure of its own: no pyplot, no display, no global state
+from matplotlib.ticker import MaxNLocator
 
 # Colour-blind-safe pair (Okabe-Ito) with enough contrast on white.
 WOMEN, MEN, OTHER = "#0072B2", "#D55E00", "#6B6B6B"
@@ -36,6 +37,7 @@ def served_by_gender(per_month: list[dict[str, Any]], labels: dict[str, str]) ->
         color=OTHER,
         label=f"{labels['non_binary']} / {labels['unknown']}",
     )
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # people are counted in whole numbers
     axes.legend(frameon=False, fontsize=8)
     axes.tick_params(axis="x", labelrotation=45, labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
@@ -47,10 +49,12 @@ def bars(keys: list[str], values: list[int], title: str, *, horizontal: bool = F
     axes = figure.subplots()
     if horizontal:
         axes.barh(keys, values, color=WOMEN)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.invert_yaxis()
         axes.tick_params(axis="y", labelsize=7)
     else:
         axes.bar(keys, values, color=WOMEN)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.tick_params(axis="x", labelrotation=45, labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure, title)

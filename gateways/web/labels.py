@@ -154,6 +154,7 @@ _FORMS: dict[str, tuple[str, str]] = {
     "nobody_found": ("Δεν βρέθηκε κανείς.", "Nobody found."),
     "intake": ("Νέα εισαγωγή ωφελούμενου", "New intake"),
     "intake_date": ("Ημερομηνία εισαγωγής", "Date of intake"),
+    "entry_date": ("Ημερομηνία", "Date"),
     "person": ("Ωφελούμενος/η", "Person"),
     "personal_details": ("Στοιχεία προσώπου", "Personal details"),
     "profile": ("Στοιχεία δεικτών ΕΚΤ", "ESF indicator details"),

@@ -1,0 +1,164 @@
+"""A real Kentra server on the embedded store, one user per role, and Debian's Chromium driven by Playwright.
+
+The browser is the system's (``KENTRA_TEST_CHROMIUM``, set by ``scripts/test`` after installing Debian's
+``chromium``): Playwright never downloads one. Screenshots and accessibility reports are written to
+``test-artefacts/browser/`` (``KENTRA_TEST_ARTEFACTS`` to change it) for people to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from gateways.http.app import create_app
+from infra.bootstrap import Kentra, bootstrap
+from infra.settings import Settings
+from services.access import Principal, Role
+from tests.conftest import TEST_MASTER_KEY
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+PASSWORD = "a long browser-test password"
+USERS = {
+    "coordinator": Principal("b.coordinator", Role.COORDINATOR, frozenset({"sofades"})),
+    "caseworker": Principal("b.caseworker", Role.CASEWORKER, frozenset({"sofades"}), structure="centre"),
+    "analyst": Principal("b.analyst", Role.REGIONAL_ANALYST, region="thessaly"),
+    "auditor": Principal("b.auditor", Role.AUDITOR, frozenset({"sofades"})),
+}
+# Flags for a closed network: without them Chromium keeps trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def chromium_path() -> str:
+    given = os.environ.get("KENTRA_TEST_CHROMIUM")
+    if given:
+        return given
+    if os.environ.get("KENTRA_TEST_REQUIRE_SERVICES"):
+        pytest.fail("KENTRA_TEST_CHROMIUM is not set although the harness installs Chromium")
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    pytest.skip("Chromium is not installed: run scripts/test, which installs Debian's chromium")
+
+
+@dataclass
+class Site:
+    url: str
+    kentra: Kentra
+    artefacts: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Kentra served by uvicorn on a free port of this machine, as ``kentra serve`` would serve it."""
+    data = tmp_path_factory.mktemp("browser-site")
+    kentra = bootstrap(Settings(data_dir=data, master_key=SecretStr(TEST_MASTER_KEY)))
+    kentra.provision_platform()
+    for tenant in ("sofades", "karditsa"):
+        kentra.provision(tenant)
+    for principal in USERS.values():
+        kentra.accounts.add(principal, PASSWORD)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(kentra), host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    artefacts = Path(os.environ.get("KENTRA_TEST_ARTEFACTS", "test-artefacts")) / "browser"
+    artefacts.mkdir(parents=True, exist_ok=True)
+    yield Site(f"http://127.0.0.1:{port}", kentra, artefacts)
+    server.should_exit = True
+    thread.join(timeout=10)
+    kentra.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+class Tab:
+    """One signed-out browser tab on the site, with helpers that keep evidence of what it saw."""
+
+    def __init__(self, site: Site, page: Any, test_name: str) -> None:
+        self.site, self.page, self.test_name = site, page, re.sub(r"\W+", "-", test_name)
+        self.shots = 0
+
+    def go(self, path: str) -> Any:
+        response = self.page.goto(self.site.url + path)
+        assert response is not None
+        return response
+
+    def sign_in(self, role: str) -> None:
+        self.go("/")
+        self.page.get_by_label("Όνομα χρήστη").fill(USERS[role].username)
+        self.page.get_by_label("Κωδικός πρόσβασης").fill(PASSWORD)
+        self.page.get_by_role("button", name="Είσοδος").click()
+        self.page.wait_for_load_state()
+
+    def shot(self, step: str) -> Path:
+        """A full-page screenshot, kept as a test artefact."""
+        self.shots += 1
+        path = self.site.artefacts / f"{self.test_name}-{self.shots:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def accessible(self, step: str) -> None:
+        """axe-core's WCAG 2.1 A and AA rules find nothing on the page as it is now."""
+        results = axe_module.Axe().run(self.page, options=WCAG_21_AA)
+        violations = results.response["violations"]
+        report = self.site.artefacts / f"{self.test_name}-{step}-axe.json"
+        report.write_text(json.dumps(violations, ensure_ascii=False, indent=2), encoding="utf-8")
+        found = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+        assert found == [], f"WCAG 2.1 AA problems on {self.page.url}: {found}"
+
+
+@pytest.fixture
+def tab(site: Site, browser: Any, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    context = browser.new_context(locale="el-GR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    offsite: list[str] = []
+    page.on("request", lambda r: offsite.append(r.url) if not r.url.startswith(site.url) else None)
+    yield Tab(site, page, request.node.name)
+    context.close()
+    assert offsite == [], f"the pages asked for something outside Kentra: {offsite}"
+
+
+def today() -> date:
+    return date.today()
