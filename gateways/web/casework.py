@@ -172,9 +172,11 @@ def _person(desk: Desk, beneficiary_id: UUID) -> dict[str, Any]:
     if entry.KIND != "beneficiary" or entry.voided:
         raise EntryNotFoundError(beneficiary_id, "beneficiary")
     opened = (desk.casework.vault.unseal(entry.sealed) if entry.sealed else None) or {}
+    names = {s.id: s.name_el for s in desk.casework.tenant.structures}
     return {
         "id": entry.id,
-        "structure": entry.structure,
+        "structure_id": entry.structure,
+        "structure": names.get(entry.structure, entry.structure),
         "registered_on": entry.occurred_on.isoformat(),
         **opened.get("personal", {}),
     }
@@ -394,7 +396,7 @@ def entry_form(request: Request, tenant: str, kind: str) -> Response:
             person = _person(desk, beneficiary)
         except DomainError:
             return message(request, 404, "not_found")
-        values["structure"] = desk.user.structure or person["structure"]
+        values["structure"] = desk.user.structure or person["structure_id"]
         values["beneficiary_ids" if kind == "activity" else "beneficiary_id"] = str(beneficiary)
     sections = _entry_sections(desk, kind)
     return _draw(

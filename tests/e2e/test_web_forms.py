@@ -249,3 +249,5 @@ def test_only_the_tenants_caseworkers_and_coordinators_reach_the_forms(api: Api)
     sign_in(api, "coord.sof")
     coordinator = api.client.get("/t/sofades/record/activity").text
     assert '<select id="f-structure" name="structure"' in coordinator  # a coordinator chooses the structure
+    theirs = api.client.get("/t/sofades/record/request", params={"beneficiary": person}).text
+    assert '<option value="centre" selected>' in theirs  # by default the person's own
