@@ -680,9 +680,14 @@ def gateway_run(
             disconnect()
 
 
+ONCE_GIVE_UP_IDLE_POLLS = 60  # `rollup run --once` with nothing assigned for a minute: stop anyway
+
+
 @rollup_app.command("run")
 def rollup_run(
-    once: Annotated[bool, typer.Option("--once", help="Consume what is there and exit")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Consume to the end of the partitions the group gives it, then exit")
+    ] = False,
     group: Annotated[str, typer.Option(help="Kafka consumer group")] = "kentra-rollup",
     health_port: HealthPort = None,
 ) -> None:
@@ -714,7 +719,9 @@ def rollup_run(
                         continue
                 applied = current[0].poll_once(timeout_ms=1000)
                 idle = 0 if applied else idle + 1
-                if once and idle >= 3:
+                # Caught up, not merely idle: after a crash the group first waits out the dead
+                # member's session (10 s) before it assigns the partitions again.
+                if once and not applied and (current[0].caught_up() or idle >= ONCE_GIVE_UP_IDLE_POLLS):
                     break
         finally:
             for consumer in current:

@@ -173,6 +173,7 @@ class PostgresStorage(TenantStorage):
             "POSTGRES_MAX_OVERFLOW": "4",
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",  # a pooled connection is checked before use: a restarted server is survived
             "CREATE_TABLE": "y" if create_table else "n",
         }
 

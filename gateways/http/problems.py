@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +28,16 @@ from infra.tokens import InvalidTokenError
 from services.access import AccessDeniedError
 
 PROBLEM = "application/problem+json"
+# The database went away (restarted, failed over, network): the request may be sent again as it was.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+RETRY_AFTER_SECONDS = 2
 log = logging.getLogger("kentra.http")
 
 
@@ -34,6 +47,8 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -72,6 +87,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TenantNotProvisionedError)
     async def not_provisioned(_: Request, error: TenantNotProvisionedError) -> JSONResponse:
         return problem(503, "Tenant not ready", str(error))
+
+    async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
+        # Never the driver's message: it may name hosts and roles. Only that it happened, and where.
+        log.warning("store unavailable (%s) on %s %s", type(error).__name__, request.method, request.url.path)
+        return problem(
+            503,
+            "Store unavailable",
+            "the database could not be reached; send the same request again with the same Idempotency-Key "
+            "(a command is never recorded twice)",
+            retryable=True,
+        )
+
+    for kind in STORE_UNAVAILABLE:
+        app.add_exception_handler(kind, store_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

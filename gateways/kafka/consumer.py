@@ -50,6 +50,17 @@ class RollupConsumer:
             self.consumer.commit()
         return applied
 
+    def caught_up(self) -> bool:
+        """Whether this member has partitions and has read each to its end (its share of the topic).
+
+        False while the group is still rebalancing, e.g. waiting out a killed member's session.
+        """
+        assigned = list(self.consumer.assignment())
+        if not assigned:
+            return False
+        ends = self.consumer.end_offsets(assigned)
+        return all(self.consumer.position(partition) >= ends[partition] for partition in assigned)
+
     def run(self, stopping: threading.Event) -> None:
         while not stopping.is_set():
             self.poll_once()
