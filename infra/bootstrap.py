@@ -175,7 +175,9 @@ class Kentra:
         if tenant_id not in self._views:
             casework = self.casework(tenant_id)
             engine, schema = self.storage(tenant_id).views_engine()
-            self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault.unseal)
+            self._views[tenant_id] = CaseworkViews(
+                casework, engine, schema, casework.vault.unseal, casework.vault.preload
+            )
         return self._views[tenant_id]
 
     def erase(

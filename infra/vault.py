@@ -7,7 +7,7 @@ These two tables are the only mutable ones in a tenant's store: deleting a row o
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -98,6 +98,20 @@ class SqlVault:
                 select(subject_keys.c.wrapped_key).where(subject_keys.c.subject_id == subject_id)
             ).first()
         return None if row is None else self._keys.unwrap(subject_id, row[0])
+
+    def preload(self, subject_ids: Iterable[UUID]) -> None:
+        """Fetch the keys of many subjects at once (a fold about to open their sealed data)."""
+        wanted = [s for s in dict.fromkeys(subject_ids) if s not in self._cache][:CACHE_SIZE]
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(subject_keys.c.subject_id, subject_keys.c.wrapped_key).where(
+                        subject_keys.c.subject_id.in_(wanted[start : start + 500])
+                    )
+                )
+                for subject, wrapped in rows:
+                    subject_id = UUID(str(subject))
+                    self._remember(subject_id, self._keys.unwrap(subject_id, wrapped))
 
     def _data_key(self, subject_id: UUID, *, create: bool) -> bytes | None:
         if subject_id in self._cache:
@@ -254,15 +268,21 @@ class SqlVault:
             self._insert_index([(index, owner)])
 
     def _insert_index(self, entries: list[tuple[str, UUID]]) -> None:
+        """Add the (index, owner) pairs not there yet: one look and one insert per 500 owners."""
+        wanted = list(dict.fromkeys(entries))
         with self._engine.begin() as conn:
-            for index, owner in dict.fromkeys(entries):
-                exists = conn.execute(
-                    select(name_index.c.owner_id).where(
-                        name_index.c.blind_index == index, name_index.c.owner_id == owner
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                owners = {owner for _, owner in chunk}
+                present = {
+                    (row[0], UUID(str(row[1])))
+                    for row in conn.execute(
+                        select(name_index.c.blind_index, name_index.c.owner_id).where(name_index.c.owner_id.in_(owners))
                     )
-                ).first()
-                if exists is None:
-                    conn.execute(insert(name_index).values(blind_index=index, owner_id=owner))
+                }
+                rows = [{"blind_index": i, "owner_id": o} for i, o in chunk if (i, o) not in present]
+                if rows:
+                    conn.execute(insert(name_index), rows)
 
     def indexed(self, index: str) -> list[UUID]:
         with self._engine.connect() as conn:

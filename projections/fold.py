@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -113,7 +113,38 @@ def _beneficiaries_of(name: str, e: Any) -> list[UUID]:
     return [e.beneficiary_id]
 
 
-def apply(conn: Connection, e: Any, unseal: Unseal, name: str | None = None) -> None:
+class Batched:
+    """A connection for folding a whole batch of events: the rows of new entries are held and sent
+    together, one statement per table, and whether an entry was folded before is asked once for the
+    batch. Anything else sent through it (an update, a select) first sends what is held, so every
+    statement sees the rows of the events before it, exactly as folding one at a time would.
+    """
+
+    def __init__(self, conn: Connection, events: Iterable[Any]) -> None:
+        self.conn = conn
+        self.held: dict[Any, list[dict[str, Any]]] = {case_index: [], contacts: [], people: []}
+        new = [e.originator_id for e in events if type(e).__qualname__ in CREATED]
+        self.folded: set[UUID] = set()
+        for start in range(0, len(new), 500):
+            chunk = new[start : start + 500]
+            found = conn.execute(select(case_index.c.entry_id).where(case_index.c.entry_id.in_(chunk)))
+            self.folded.update(UUID(str(row[0])) for row in found)
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        self.flush()
+        return self.conn.execute(*args, **kwargs)
+
+    def hold(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        self.held[table].extend(rows)
+
+    def flush(self) -> None:
+        for table, rows in self.held.items():
+            if rows:
+                self.conn.execute(insert(table), rows)
+                rows.clear()
+
+
+def apply(conn: Connection | Batched, e: Any, unseal: Unseal, name: str | None = None) -> None:
     """Fold one event into every read model: a domain event, or (named) a regional envelope's facts."""
     name = name or type(e).__qualname__
     if name in CREATED:
@@ -156,7 +187,7 @@ def apply(conn: Connection, e: Any, unseal: Unseal, name: str | None = None) -> 
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _update(conn: Connection, key: Any, entry_id: UUID, version: int, values: dict[str, Any]) -> None:
+def _update(conn: Connection | Batched, key: Any, entry_id: UUID, version: int, values: dict[str, Any]) -> None:
     """Set ``values`` on the rows of ``entry_id`` older than ``version``; one compiled statement per shape."""
     table, names = key.table, tuple(sorted(values))
     statement = _UPDATES.get((table.name, names))
@@ -170,26 +201,39 @@ def _update(conn: Connection, key: Any, entry_id: UUID, version: int, values: di
     conn.execute(statement, {"w_entry": entry_id, "w_version": version, **{"v_" + k: v for k, v in values.items()}})
 
 
-def _created(conn: Connection, name: str, e: Any, unseal: Unseal) -> None:
+def _created(conn: Connection | Batched, name: str, e: Any, unseal: Unseal) -> None:
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
-    if conn.execute(EXISTS, {"entry": entry_id}).first() is not None:
-        return  # folded before
-    # Parameters apart from the statement: SQLAlchemy compiles each statement once and reuses it.
-    conn.execute(
-        insert(case_index),
-        {
-            "entry_id": entry_id,
-            "structure": e.structure,
-            "occurred_on": e.occurred_on,
-            "recorded_by": e.recorded_by,
-            "version": version,
-            "voided": False,
-            "closed_on": None,
-            "follow_up_due": None,
-            "outcome": None,
-            **CREATED[name](e),
-        },
+    if isinstance(conn, Batched):
+        if entry_id in conn.folded:
+            return  # folded before
+        conn.folded.add(entry_id)
+        add = conn.hold
+    else:
+        if conn.execute(EXISTS, {"entry": entry_id}).first() is not None:
+            return  # folded before
+        plain = conn
+
+        def add(table: Any, rows: list[dict[str, Any]]) -> None:
+            # Parameters apart from the statement: SQLAlchemy compiles each statement once and reuses it.
+            plain.execute(insert(table), rows)
+
+    add(
+        case_index,
+        [
+            {
+                "entry_id": entry_id,
+                "structure": e.structure,
+                "occurred_on": e.occurred_on,
+                "recorded_by": e.recorded_by,
+                "version": version,
+                "voided": False,
+                "closed_on": None,
+                "follow_up_due": None,
+                "outcome": None,
+                **CREATED[name](e),
+            }
+        ],
     )
     served = [
         {
@@ -204,18 +248,20 @@ def _created(conn: Connection, name: str, e: Any, unseal: Unseal) -> None:
         for beneficiary_id in _beneficiaries_of(name, e)
     ]
     if served:
-        conn.execute(insert(contacts), served)
+        add(contacts, served)
     if name == "Beneficiary.Registered":
-        conn.execute(
-            insert(people),
-            {
-                "beneficiary_id": entry_id,
-                "structure": e.structure,
-                "intake_on": e.occurred_on,
-                "voided": False,
-                "version": version,
-                **person_row(e.profile, _special(unseal, e.sealed)),
-            },
+        add(
+            people,
+            [
+                {
+                    "beneficiary_id": entry_id,
+                    "structure": e.structure,
+                    "intake_on": e.occurred_on,
+                    "voided": False,
+                    "version": version,
+                    **person_row(e.profile, _special(unseal, e.sealed)),
+                }
+            ],
         )
 
 
@@ -242,7 +288,7 @@ def _person_changes(name: str, e: Any, changes: dict[str, Any], unseal: Unseal) 
 
 
 def _replace_contacts(
-    conn: Connection, entry_id: UUID, beneficiary_ids: list[UUID], version: int, overrides: dict[str, Any]
+    conn: Connection | Batched, entry_id: UUID, beneficiary_ids: list[UUID], version: int, overrides: dict[str, Any]
 ) -> None:
     current = conn.execute(select(case_index).where(case_index.c.entry_id == entry_id)).mappings().first()
     previous = conn.execute(select(contacts.c.version).where(contacts.c.entry_id == entry_id)).first()

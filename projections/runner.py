@@ -6,6 +6,7 @@ counts twice or skips; a second follower racing on the same batch rolls back and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from projections.fold import Unseal, apply
+from projections.fold import Batched, Unseal, apply
 from projections.tables import case_index, contacts, people, positions
 
 VIEW = "casework_views"
@@ -25,10 +26,18 @@ class _MovedMeanwhileError(Exception):
 
 
 class CaseworkViews:
-    def __init__(self, app: Application[UUID], engine: Engine, schema: str | None, unseal: Unseal) -> None:
+    def __init__(
+        self,
+        app: Application[UUID],
+        engine: Engine,
+        schema: str | None,
+        unseal: Unseal,
+        preload: Callable[[Iterable[UUID]], None] | None = None,
+    ) -> None:
         self.app = app
         self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
         self.unseal = unseal
+        self.preload = preload  # fetches the keys of a batch's sealed data at once
 
     def position(self) -> int:
         with self.engine.connect() as conn:
@@ -66,8 +75,13 @@ class CaseworkViews:
                 break
             try:
                 with self.engine.begin() as conn:
-                    for notification in notifications:
-                        apply(conn, self.app.mapper.to_domain_event(notification), self.unseal)
+                    events = [self.app.mapper.to_domain_event(notification) for notification in notifications]
+                    if self.preload is not None:
+                        self.preload(e.originator_id for e in events if getattr(e, "sealed", None))
+                    batched = Batched(conn, events)  # new rows sent together: one round trip per table
+                    for event in events:
+                        apply(batched, event, self.unseal)
+                    batched.flush()
                     self._advance(conn, start, notifications[-1].id)
             except _MovedMeanwhileError:
                 continue

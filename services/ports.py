@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any, Protocol
@@ -22,6 +22,10 @@ class PersonalDataVault(Protocol):
 
     def unseal(self, token: str) -> dict[str, Any] | None:
         """The sealed data, or None where the subject's key was erased."""
+        ...
+
+    def preload(self, subject_ids: Iterable[UUID]) -> None:
+        """Fetch many subjects' keys at once, before unsealing their data one by one."""
         ...
 
     def blind_index(self, kind: str, value: str) -> str: ...
