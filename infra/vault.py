@@ -6,6 +6,7 @@ These two tables are the only mutable ones in a tenant's store: deleting a row o
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -79,17 +80,19 @@ class SqlVault:
         self._engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
         self._keys = keys
         self._cache: OrderedDict[UUID, bytes] = OrderedDict()
-        self._pending: dict[UUID, bytes] | None = None
-        self._pending_index: list[tuple[str, UUID]] = []
+        # A batch belongs to the thread that opened it: requests served at once never share one.
+        self._local = threading.local()
+        self._lock = threading.Lock()  # guards the key cache, shared by every thread
 
     def create_tables(self) -> None:
         metadata.create_all(self._engine)
 
     def _remember(self, subject_id: UUID, data_key: bytes) -> bytes:
-        self._cache[subject_id] = data_key
-        self._cache.move_to_end(subject_id)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[subject_id] = data_key
+            self._cache.move_to_end(subject_id)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return data_key
 
     def _stored_key(self, subject_id: UUID) -> bytes | None:
@@ -101,7 +104,8 @@ class SqlVault:
 
     def preload(self, subject_ids: Iterable[UUID]) -> None:
         """Fetch the keys of many subjects at once (a fold about to open their sealed data)."""
-        wanted = [s for s in dict.fromkeys(subject_ids) if s not in self._cache][:CACHE_SIZE]
+        with self._lock:
+            wanted = [s for s in dict.fromkeys(subject_ids) if s not in self._cache][:CACHE_SIZE]
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 rows = conn.execute(
@@ -114,9 +118,11 @@ class SqlVault:
                     self._remember(subject_id, self._keys.unwrap(subject_id, wrapped))
 
     def _data_key(self, subject_id: UUID, *, create: bool) -> bytes | None:
-        if subject_id in self._cache:
-            self._cache.move_to_end(subject_id)
-            return self._cache[subject_id]
+        with self._lock:
+            cached = self._cache.get(subject_id)
+            if cached is not None:
+                self._cache.move_to_end(subject_id)
+                return cached
         if self._pending is not None and subject_id in self._pending:
             return self._pending[subject_id]
         stored = self._stored_key(subject_id)
@@ -146,6 +152,26 @@ class SqlVault:
         ]
         with self._engine.begin() as conn:
             conn.execute(insert(subject_keys), rows)
+
+    @property
+    def _pending(self) -> dict[UUID, bytes] | None:
+        pending: dict[UUID, bytes] | None = getattr(self._local, "pending", None)
+        return pending
+
+    @_pending.setter
+    def _pending(self, value: dict[UUID, bytes] | None) -> None:
+        self._local.pending = value
+
+    @property
+    def _pending_index(self) -> list[tuple[str, UUID]]:
+        if not hasattr(self._local, "index"):
+            self._local.index = []
+        index: list[tuple[str, UUID]] = self._local.index
+        return index
+
+    @_pending_index.setter
+    def _pending_index(self, value: list[tuple[str, UUID]]) -> None:
+        self._local.index = value
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -249,12 +275,14 @@ class SqlVault:
                     for name, value in secrets.items()
                 ],
             )
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
         return done
 
     def forget(self, subject_id: UUID) -> int:
         """Erasure: the subject's key and every blind index of theirs go, in one transaction."""
-        self._cache.pop(subject_id, None)
+        with self._lock:
+            self._cache.pop(subject_id, None)
         with self._engine.begin() as conn:
             removed = conn.execute(delete(subject_keys).where(subject_keys.c.subject_id == subject_id)).rowcount
             removed += conn.execute(delete(lookup).where(lookup.c.owner_id == subject_id)).rowcount

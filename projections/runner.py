@@ -13,12 +13,14 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from projections.fold import Batched, Unseal, apply
 from projections.tables import case_index, contacts, people, positions
 
 VIEW = "casework_views"
 BATCH = 2000
+MAX_COLLISIONS = 100  # folds that lost a race in one catch-up before it gives up and says so
 
 
 class _MovedMeanwhileError(Exception):
@@ -64,8 +66,13 @@ class CaseworkViews:
         }
 
     def catch_up(self, *, limit: int | None = None, on_batch: Any = None) -> int:
-        """Fold what was recorded since the tracked position; returns how many events were read."""
-        done = 0
+        """Fold what was recorded since the tracked position; returns how many events were read.
+
+        Safe to run from many threads and processes at once: a batch is folded under a lock on the
+        position, and a fold that finds the position moved (or its rows written) by another starts
+        again from where that one left off.
+        """
+        done, collisions = 0, 0
         while limit is None or done < limit:
             start = self.position()
             notifications = self.app.recorder.select_notifications(start=start, limit=BATCH, inclusive_of_start=False)
@@ -75,6 +82,8 @@ class CaseworkViews:
                 break
             try:
                 with self.engine.begin() as conn:
+                    if self._locked_position(conn) != start:
+                        raise _MovedMeanwhileError
                     events = [self.app.mapper.to_domain_event(notification) for notification in notifications]
                     if self.preload is not None:
                         self.preload(e.originator_id for e in events if getattr(e, "sealed", None))
@@ -83,12 +92,20 @@ class CaseworkViews:
                         apply(batched, event, self.unseal)
                     batched.flush()
                     self._advance(conn, start, notifications[-1].id)
-            except _MovedMeanwhileError:
+            except (_MovedMeanwhileError, IntegrityError):
+                collisions += 1  # another fold got there first (an IntegrityError: both began at zero)
+                if collisions > MAX_COLLISIONS:
+                    raise
                 continue
             done += len(notifications)
             if on_batch is not None:
                 on_batch(len(notifications))
         return done
+
+    def _locked_position(self, conn: Connection) -> int:
+        """The position, locked until this transaction ends (PostgreSQL; SQLite locks the whole file)."""
+        row = conn.execute(select(positions.c.position).where(positions.c.view == VIEW).with_for_update()).first()
+        return 0 if row is None else int(row[0])
 
     def served_days(self, beneficiary_id: UUID) -> list[date]:
         """Every day the person was served (intake, requests, referrals, visits, activities), voids left out."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
@@ -69,7 +72,13 @@ TOKEN_EXAMPLE = {"username": "m.georgiou", "password": "a long passphrase of her
 
 
 def create_app(kentra: Kentra) -> FastAPI:
-    app = FastAPI(title="Kentra", version="1", description=DESCRIPTION)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Blocking endpoints run in worker threads; as many at once as the connection pools allow.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = kentra.settings.http_threads
+        yield
+
+    app = FastAPI(title="Kentra", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.kentra = kentra
     problems.install(app)
     app.include_router(router)

@@ -254,3 +254,27 @@ def test_concurrent_conflicting_commands_on_one_record_one_wins_and_the_others_a
     winner = next(a.json() for a in answers if a.status_code == 201)
     history = httpx.get(f"{base}/requests/{opened['entry_id']}", headers=auth).json()
     assert history["version"] == winner["version"] == opened["version"] + 1  # exactly one amendment
+
+
+def test_intakes_served_at_once_each_keep_their_own_key_and_their_data_opens(platform: Platform) -> None:
+    """Requests served in parallel threads once shared one vault batch, so a key could be written by
+    another request's transaction, or not at all. Each person's data must open afterwards."""
+    token = platform.token()
+    base = f"{platform.url}/api/v1/tenants/{platform.tenant}"
+    auth = {"Authorization": f"Bearer {token}"}
+    people = 24
+    start = threading.Barrier(people)
+
+    def register(serial: int) -> httpx.Response:
+        body = intake_body(
+            personal__amka=make_amka(date(1981, 5, 6), serial), personal__last_name=f"Ταυτόχρονη{serial}"
+        )
+        start.wait()
+        return httpx.post(f"{base}/beneficiaries", json=body, headers=auth, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=people) as pool:
+        answers = list(pool.map(register, range(people)))
+    assert [a.status_code for a in answers] == [201] * people, [a.text[:200] for a in answers if a.status_code != 201]
+    for serial, answer in enumerate(answers):
+        shown = httpx.get(f"{base}/beneficiaries/{answer.json()['entry_id']}", headers=auth, timeout=30).json()
+        assert shown["state"]["sealed"]["personal"]["last_name"] == f"Ταυτόχρονη{serial}"
