@@ -71,6 +71,7 @@ def run(commands: int = 3000, paced: int = 400, rate: float = 20.0) -> list[Resu
             casework = kentra.casework(tenant_id)
             tenant = kentra.registry.tenant(tenant_id)
             history = list(islice(DemoHistory(tenant, TODAY).commands(), commands + paced))
+            commands = min(commands, len(history) - paced)  # a municipality's history has an end
             for start in range(0, commands, 500):
                 casework.execute_many(history[start : min(start + 500, commands)])
             head = casework.recorder.max_notification_id() or 0

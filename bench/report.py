@@ -1,6 +1,6 @@
 """Print a run's figures (the JSON `bench/run` writes) as a Markdown table, for docs/performance.md.
 
-    .venv/bin/python -m bench.report var/bench/latest.json
+.venv/bin/python -m bench.report var/bench/latest.json
 """
 
 from __future__ import annotations

@@ -102,10 +102,11 @@ class SqlVault:
             ).first()
         return None if row is None else self._keys.unwrap(subject_id, row[0])
 
-    def preload(self, subject_ids: Iterable[UUID]) -> None:
-        """Fetch the keys of many subjects at once (a fold about to open their sealed data)."""
+    def preload(self, tokens: Iterable[str]) -> None:
+        """Fetch at once the keys that open these sealed values (a fold about to open them one by one)."""
+        subjects = (sealed_subject(token) for token in tokens)
         with self._lock:
-            wanted = [s for s in dict.fromkeys(subject_ids) if s not in self._cache][:CACHE_SIZE]
+            wanted = [s for s in dict.fromkeys(subjects) if s not in self._cache][:CACHE_SIZE]
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 rows = conn.execute(

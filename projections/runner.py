@@ -34,7 +34,7 @@ class CaseworkViews:
         engine: Engine,
         schema: str | None,
         unseal: Unseal,
-        preload: Callable[[Iterable[UUID]], None] | None = None,
+        preload: Callable[[Iterable[str]], None] | None = None,
     ) -> None:
         self.app = app
         self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
@@ -86,7 +86,7 @@ class CaseworkViews:
                         raise _MovedMeanwhileError
                     events = [self.app.mapper.to_domain_event(notification) for notification in notifications]
                     if self.preload is not None:
-                        self.preload(e.originator_id for e in events if getattr(e, "sealed", None))
+                        self.preload(token for e in events if (token := getattr(e, "sealed", None)))
                     batched = Batched(conn, events)  # new rows sent together: one round trip per table
                     for event in events:
                         apply(batched, event, self.unseal)

@@ -24,8 +24,8 @@ class PersonalDataVault(Protocol):
         """The sealed data, or None where the subject's key was erased."""
         ...
 
-    def preload(self, subject_ids: Iterable[UUID]) -> None:
-        """Fetch many subjects' keys at once, before unsealing their data one by one."""
+    def preload(self, tokens: Iterable[str]) -> None:
+        """Fetch at once the keys that open these sealed values, before they are opened one by one."""
         ...
 
     def blind_index(self, kind: str, value: str) -> str: ...
