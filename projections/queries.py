@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal, select
+from sqlalchemy import ColumnElement, Connection, and_, extract, func, literal, select
 
 from projections.tables import case_index, contacts, people
 
@@ -79,19 +79,23 @@ def _served(conn: Connection, start: date, end: date, structure: str | None) -> 
     if structure:
         where.append(contacts.c.structure == structure)
     joined = contacts.join(people, people.c.beneficiary_id == contacts.c.beneficiary_id)
-    rows = conn.execute(
-        select(contacts.c.beneficiary_id, contacts.c.day, people.c.gender).select_from(joined).where(*where)
+    # Counted by the database: a person has one gender, so people distinct per (month, gender) are
+    # the month's people by gender, and likewise for the period.
+    year, month = extract("year", contacts.c.day), extract("month", contacts.c.day)
+    distinct = func.count(contacts.c.beneficiary_id.distinct())
+    monthly = conn.execute(
+        select(year, month, people.c.gender, distinct)
+        .select_from(joined)
+        .where(*where)
+        .group_by(year, month, people.c.gender)
     ).all()
-    per_month: dict[str, dict[str, str]] = defaultdict(dict)
-    period: dict[str, str] = {}
-    for beneficiary_id, day, gender in rows:
-        per_month[month_key(day)][str(beneficiary_id)] = gender
-        period[str(beneficiary_id)] = gender
+    per_month: dict[str, list[tuple[str | None, int]]] = defaultdict(list)
+    for y, m, gender, n in monthly:
+        per_month[f"{int(y):04d}-{int(m):02d}"].append((gender, int(n)))
+    period = conn.execute(select(people.c.gender, distinct).select_from(joined).where(*where).group_by(people.c.gender))
     return {
-        "per_month": [
-            {"month": m, **by_gender([(g, 1) for g in per_month.get(m, {}).values()])} for m in months(start, end)
-        ],
-        "period": by_gender([(g, 1) for g in period.values()]),
+        "per_month": [{"month": m, **by_gender(per_month.get(m, []))} for m in months(start, end)],
+        "period": by_gender([(g, int(n)) for g, n in period]),
     }
 
 
@@ -115,20 +119,29 @@ def _gender_of_entry() -> Any:
 
 def _requests(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
     where = _entries("request", start, end, structure)
-    rows = conn.execute(
-        select(case_index.c.occurred_on, case_index.c.subtype, case_index.c.structure, people.c.gender)
-        .select_from(_gender_of_entry())
-        .where(*where)
-    ).all()
-    per_month: dict[str, int] = defaultdict(int)
-    per_category: dict[str, int] = defaultdict(int)
+    source = _gender_of_entry()
+    count = func.count()
+    year, month = extract("year", case_index.c.occurred_on), extract("month", case_index.c.occurred_on)
+    per_month = {
+        f"{int(y):04d}-{int(m):02d}": int(n)
+        for y, m, n in conn.execute(select(year, month, count).select_from(source).where(*where).group_by(year, month))
+    }
+    per_category = {
+        k: int(n)
+        for k, n in conn.execute(
+            select(case_index.c.subtype, count).select_from(source).where(*where).group_by(case_index.c.subtype)
+        )
+    }
     by_structure: dict[str, list[tuple[str | None, int]]] = defaultdict(list)
-    for day, category, place, gender in rows:
-        per_month[month_key(day)] += 1
-        per_category[category] += 1
-        by_structure[place].append((gender, 1))
+    for place, gender, n in conn.execute(
+        select(case_index.c.structure, people.c.gender, count)
+        .select_from(source)
+        .where(*where)
+        .group_by(case_index.c.structure, people.c.gender)
+    ):
+        by_structure[place].append((gender, int(n)))
     return {
-        "total": len(rows),
+        "total": sum(per_month.values()),
         "per_month": [{"month": m, "total": per_month.get(m, 0)} for m in months(start, end)],
         "by_category": [{"category": k, "total": v} for k, v in sorted(per_category.items())],
         "by_structure_and_gender": [{"structure": k, **by_gender(v)} for k, v in sorted(by_structure.items())],
