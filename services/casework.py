@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Protocol, TypeVar, cast
@@ -590,10 +590,14 @@ class Casework(Application[UUID]):
 
     def search_by_name(self, name: str, *, limit: int = 50) -> list[UUID]:
         """Active beneficiaries whose surname, or first name and surname, is ``name`` (accents ignored)."""
+        return [candidate for candidate, _ in self._named(name, limit=limit)]
+
+    def _named(self, name: str, *, limit: int) -> Iterator[tuple[UUID, dict[str, Any]]]:
+        """Each active beneficiary named ``name`` now, with their opened personal details."""
         wanted = normalise_name(name)
         if not wanted:
             raise InvalidValueError("a name to search for is needed", field="name")
-        found: list[UUID] = []
+        found = 0
         for candidate in self.vault.indexed(self.vault.blind_index("name", wanted)):
             try:
                 entry = self.entry(candidate)
@@ -608,28 +612,21 @@ class Casework(Application[UUID]):
                 normalise_name(f"{person['first_name']} {person['last_name']}"),
             }
             if wanted in current:  # the index may hold a name since corrected
-                found.append(candidate)
-            if len(found) >= limit:
-                break
-        return found
+                yield candidate, person
+                found += 1
+            if found >= limit:
+                return
 
     def likely_duplicates(self, personal: PersonalDetails, *, limit: int = 20) -> list[UUID]:
         """Active beneficiaries who are probably this person, for a warning at intake: the same surname
         and either the same first name or the same birth date (accents and case ignored)."""
-        first = normalise_name(personal.first_name)
-        found: list[UUID] = []
-        for candidate in self.search_by_name(personal.last_name, limit=500):
-            entry = self.entry(candidate)
-            opened = self.vault.unseal(entry.sealed) if entry.sealed else None
-            person = (opened or {}).get("personal", {})
-            if (
-                normalise_name(person.get("first_name", "")) == first
-                or person.get("birth_date") == personal.birth_date.isoformat()
-            ):
-                found.append(candidate)
-            if len(found) >= limit:
-                break
-        return found
+        first, born = normalise_name(personal.first_name), personal.birth_date.isoformat()
+        found = [
+            candidate
+            for candidate, person in self._named(personal.last_name, limit=500)
+            if normalise_name(person["first_name"]) == first or person.get("birth_date") == born
+        ]
+        return found[:limit]
 
     def record_access(self, beneficiary_id: UUID, *, accessed_by: str, role: str, endpoint: str) -> None:
         """Log a read of a beneficiary's personal data as an event of the tenant's log."""
