@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from infra.bootstrap import Kentra, bootstrap
 from infra.settings import Settings
 from services.access import Principal, Role
 from tests.conftest import TEST_MASTER_KEY
+from tests.e2e.test_serve import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -70,13 +70,6 @@ class Site:
     artefacts: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Kentra served by uvicorn on a free port of this machine, as ``kentra serve`` would serve it."""
@@ -87,7 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         kentra.provision(tenant)
     for principal in USERS.values():
         kentra.accounts.add(principal, PASSWORD)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(kentra), host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
