@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -29,6 +30,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from infra.crypto import TenantKeys, new_data_key, seal, sealed_subject, unseal
@@ -104,9 +107,16 @@ class SqlVault:
 
     def preload(self, tokens: Iterable[str]) -> None:
         """Fetch at once the keys that open these sealed values (a fold about to open them one by one)."""
-        subjects = (sealed_subject(token) for token in tokens)
+        self.preload_subjects(sealed_subject(token) for token in tokens)
+
+    def preload_subjects(self, subject_ids: Iterable[UUID]) -> None:
+        """Fetch at once these subjects' keys. Within a batch, a subject found without one is noted, so
+        sealing for it makes its new key without asking the store again."""
         with self._lock:
-            wanted = [s for s in dict.fromkeys(subjects) if s not in self._cache][:CACHE_SIZE]
+            wanted = [s for s in dict.fromkeys(subject_ids) if s not in self._cache][:CACHE_SIZE]
+        if not wanted:
+            return
+        found: set[UUID] = set()
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 rows = conn.execute(
@@ -116,7 +126,10 @@ class SqlVault:
                 )
                 for subject, wrapped in rows:
                     subject_id = UUID(str(subject))
+                    found.add(subject_id)
                     self._remember(subject_id, self._keys.unwrap(subject_id, wrapped))
+        if self._pending is not None:
+            self._keyless.update(s for s in wanted if s not in found)
 
     def _data_key(self, subject_id: UUID, *, create: bool) -> bytes | None:
         with self._lock:
@@ -126,7 +139,8 @@ class SqlVault:
                 return cached
         if self._pending is not None and subject_id in self._pending:
             return self._pending[subject_id]
-        stored = self._stored_key(subject_id)
+        keyless = self._pending is not None and subject_id in self._keyless
+        stored = None if keyless else self._stored_key(subject_id)
         if stored is not None:
             return self._remember(subject_id, stored)
         if not create:
@@ -135,10 +149,11 @@ class SqlVault:
         if self._pending is not None:
             self._pending[subject_id] = data_key
             return data_key
-        self._insert_keys({subject_id: data_key})
+        with self._engine.begin() as conn:
+            self._insert_keys(conn, {subject_id: data_key})
         return self._remember(subject_id, data_key)
 
-    def _insert_keys(self, keys: Mapping[UUID, bytes]) -> None:
+    def _insert_keys(self, conn: Connection, keys: Mapping[UUID, bytes]) -> None:
         if not keys:
             return
         now = datetime.now(UTC)
@@ -151,8 +166,12 @@ class SqlVault:
             }
             for subject_id, data_key in keys.items()
         ]
-        with self._engine.begin() as conn:
-            conn.execute(insert(subject_keys), rows)
+        conn.execute(insert(subject_keys), rows)
+
+    def _insert_ignoring(self, table: Table) -> Any:
+        """INSERT that skips rows whose key is there already (both dialects spell it ON CONFLICT DO NOTHING)."""
+        dialect = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        return dialect(table).on_conflict_do_nothing()
 
     @property
     def _pending(self) -> dict[UUID, bytes] | None:
@@ -174,6 +193,13 @@ class SqlVault:
     def _pending_index(self, value: list[tuple[str, UUID]]) -> None:
         self._local.index = value
 
+    @property
+    def _keyless(self) -> set[UUID]:
+        if not hasattr(self._local, "keyless"):
+            self._local.keyless = set()
+        keyless: set[UUID] = self._local.keyless
+        return keyless
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         if self._pending is not None:  # nested: the outer batch writes
@@ -182,14 +208,16 @@ class SqlVault:
         self._pending = {}
         try:
             yield
-            self._insert_keys(self._pending)
-            if self._pending_index:
-                self._insert_index(self._pending_index)
+            if self._pending or self._pending_index:
+                with self._engine.begin() as conn:  # the batch's new keys and name indexes: one transaction
+                    self._insert_keys(conn, self._pending)
+                    self._insert_index(conn, self._pending_index)
             for subject_id, data_key in self._pending.items():
                 self._remember(subject_id, data_key)
         finally:
             self._pending = None
             self._pending_index = []
+            self._keyless.clear()
 
     def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str:
         data_key = self._data_key(subject_id, create=True)
@@ -212,6 +240,45 @@ class SqlVault:
                 select(lookup.c.owner_id).where(lookup.c.kind == kind, lookup.c.blind_index == index)
             ).first()
         return None if row is None else UUID(str(row[0]))
+
+    def lookup_many(self, kind: str, indexes: Iterable[str]) -> dict[str, UUID]:
+        """Who holds each of these indexes; those nobody holds are left out."""
+        with self._engine.connect() as conn:
+            return self._holders(conn, kind, list(dict.fromkeys(indexes)))
+
+    def _holders(self, conn: Connection, kind: str, indexes: list[str]) -> dict[str, UUID]:
+        held: dict[str, UUID] = {}
+        for start in range(0, len(indexes), 500):
+            rows = conn.execute(
+                select(lookup.c.blind_index, lookup.c.owner_id).where(
+                    lookup.c.kind == kind, lookup.c.blind_index.in_(indexes[start : start + 500])
+                )
+            )
+            held.update((index, UUID(str(owner))) for index, owner in rows)
+        return held
+
+    def claim_many(self, kind: str, wanted: Mapping[str, UUID]) -> dict[str, UUID]:
+        """``claim`` for many indexes in one transaction: who holds each one afterwards."""
+        if not wanted:
+            return {}
+        now = datetime.now(UTC)
+        rows = [{"kind": kind, "blind_index": i, "owner_id": o, "claimed_at": now} for i, o in wanted.items()]
+        with self._engine.begin() as conn:
+            for start in range(0, len(rows), 500):
+                conn.execute(self._insert_ignoring(lookup), rows[start : start + 500])
+            return self._holders(conn, kind, list(wanted))
+
+    def release_many(self, kind: str, held: Mapping[str, UUID]) -> None:
+        """``release`` for many indexes in one transaction."""
+        if not held:
+            return
+        with self._engine.begin() as conn:
+            for index, owner in held.items():
+                conn.execute(
+                    delete(lookup).where(
+                        lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner
+                    )
+                )
 
     def claim(self, kind: str, index: str, owner: UUID) -> UUID:
         try:
@@ -294,24 +361,14 @@ class SqlVault:
         if self._pending is not None:
             self._pending_index.append((index, owner))
         else:
-            self._insert_index([(index, owner)])
+            with self._engine.begin() as conn:
+                self._insert_index(conn, [(index, owner)])
 
-    def _insert_index(self, entries: list[tuple[str, UUID]]) -> None:
-        """Add the (index, owner) pairs not there yet: one look and one insert per 500 owners."""
-        wanted = list(dict.fromkeys(entries))
-        with self._engine.begin() as conn:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                owners = {owner for _, owner in chunk}
-                present = {
-                    (row[0], UUID(str(row[1])))
-                    for row in conn.execute(
-                        select(name_index.c.blind_index, name_index.c.owner_id).where(name_index.c.owner_id.in_(owners))
-                    )
-                }
-                rows = [{"blind_index": i, "owner_id": o} for i, o in chunk if (i, o) not in present]
-                if rows:
-                    conn.execute(insert(name_index), rows)
+    def _insert_index(self, conn: Connection, entries: list[tuple[str, UUID]]) -> None:
+        """Add the (index, owner) pairs not there yet, 500 to a statement."""
+        rows = [{"blind_index": i, "owner_id": o} for i, o in dict.fromkeys(entries)]
+        for start in range(0, len(rows), 500):
+            conn.execute(self._insert_ignoring(name_index), rows[start : start + 500])
 
     def indexed(self, index: str) -> list[UUID]:
         with self._engine.connect() as conn:

@@ -255,6 +255,7 @@ class Importer:
         self.source = ""
         self.recorded_by = "import"  # constant: a row's identity is (kind, ref), not the file it came in
         self.amkas_in_run: set[str] = set()  # dry runs: people this run (any of its files) would register
+        self.known: dict[str, UUID | None] = {}  # the current batch's ΑΜΚΑ, looked up together
 
     def _problem(self, summary: Summary, problem: Problem) -> None:
         summary.problems += 1
@@ -263,7 +264,7 @@ class Importer:
         self.on_problem(problem)
 
     def _person(self, amka: str, dry_run: bool) -> UUID | str | None:
-        found = self.casework.find_by_amka(amka)
+        found = self.known[amka] if amka in self.known else self.casework.find_by_amka(amka)
         if found is None and dry_run and normalise_amka(amka) in self.amkas_in_run:
             return "in-this-run"
         return found
@@ -326,6 +327,7 @@ class Importer:
         first = (self.casework.recorder.max_notification_id() or 0) + 1
         summary = Summary(layout.kind)
         for batch in _batches(rows, BATCH):
+            self.known = self.casework.find_many_by_amka(_amkas(batch))
             commands: list[tuple[int, Any]] = []
             for line, row in batch:
                 summary.rows += 1
@@ -455,6 +457,15 @@ def _validated(layout: Layout, line: int, document: dict[str, Any]) -> tuple[Any
             reason = GREEK.get(err["type"], "μη έγκυρη τιμή")
             problems.append(Problem(line, name, f"{label}: {reason}", f"{name}: {err['msg']}"))
         return None, problems
+
+
+def _amkas(batch: list[tuple[int, dict[str, str]]]) -> set[str]:
+    """The ΑΜΚΑ a batch's rows name (as the beneficiary, or among an activity's beneficiaries)."""
+    named = set()
+    for _, row in batch:
+        named.add((row.get("beneficiary_amka") or "").strip())
+        named.update(a.strip() for a in (row.get("beneficiary_amkas") or "").split(";"))
+    return named - {""}
 
 
 def _batches(rows: Iterable[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:

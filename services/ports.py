@@ -28,6 +28,10 @@ class PersonalDataVault(Protocol):
         """Fetch at once the keys that open these sealed values, before they are opened one by one."""
         ...
 
+    def preload_subjects(self, subject_ids: Iterable[UUID]) -> None:
+        """Fetch at once these subjects' keys, before a batch seals or opens data of theirs."""
+        ...
+
     def blind_index(self, kind: str, value: str) -> str: ...
 
     def fingerprint(self, data: bytes) -> str:
@@ -41,6 +45,16 @@ class PersonalDataVault(Protocol):
         ...
 
     def release(self, kind: str, index: str, owner: UUID) -> None: ...
+
+    def lookup_many(self, kind: str, indexes: Iterable[str]) -> dict[str, UUID]:
+        """Who holds each of these indexes; those nobody holds are left out."""
+        ...
+
+    def claim_many(self, kind: str, wanted: Mapping[str, UUID]) -> dict[str, UUID]:
+        """``claim`` for many indexes at once: who holds each one afterwards."""
+        ...
+
+    def release_many(self, kind: str, held: Mapping[str, UUID]) -> None: ...
 
     def add_to_index(self, index: str, owner: UUID) -> None:
         """Add ``owner`` under a non-unique blind index (e.g. a name)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -26,6 +27,7 @@ from infra.stores import PostgresStorage, SqliteStorage
 from infra.tenant_registry import load_registry
 from services.casework import BatchRefusedError, Casework, read_log
 from services.commands import AnyCommand
+from services.idempotency import entry_id_for
 from tests.conftest import Clock, StoreUnderTest, command, intake, isolated_registry, make_settings, service_url
 
 
@@ -82,6 +84,47 @@ def test_a_voided_registration_frees_the_amka_for_a_correct_one(store: StoreUnde
     store.casework.execute(command(command="void_entry", entry_id=str(wrong.entry_id), reason="wrong_person"))
     right = store.casework.execute(intake())
     assert store.casework.find_by_amka(make_amka(date(1979, 3, 4), 4242)) == right.entry_id
+
+
+def test_a_batch_registers_an_amka_once_and_leaves_no_claim_for_an_intake_it_refused(store: StoreUnderTest) -> None:
+    other = make_amka(date(1980, 1, 2), 77)
+    first, twice, refused = store.casework.execute_many(
+        [
+            intake("batch-0001"),
+            intake("batch-0002", personal__first_name="Ευανθούλα"),  # the same ΑΜΚΑ, in the same batch
+            intake("batch-0003", occurred_on="2031-01-01", personal__amka=other),  # refused: a future date
+        ]
+    )
+    assert isinstance(twice, DuplicateBeneficiaryError)
+    assert twice.existing_id == first.entry_id  # type: ignore[union-attr]
+    assert isinstance(refused, DateInFutureError)
+    vault = store.casework.vault
+    assert vault.lookup("amka", vault.blind_index("amka", other)) is None
+    assert store.casework.execute(intake(personal__amka=other)).replayed is False
+
+
+def test_a_batch_answers_as_its_commands_would_one_by_one(store: StoreUnderTest) -> None:
+    known = store.casework.execute(intake("known-0001"))
+    results = store.fresh_casework().execute_many(
+        [
+            intake("known-0001"),  # recorded before: answered from its record
+            open_request(known.entry_id),
+            intake("new-0001", personal__amka=make_amka(date(1980, 1, 2), 79)),
+            command(  # about the person registered just above, in this same batch
+                command="record_home_visit",
+                beneficiary_id=str(entry_id_for(store.tenant.id, "new-0001")),
+                purpose="living_conditions",
+                structure="centre",
+                occurred_on="2024-05-03",
+            ),
+            open_request(UUID(int=7)),  # nobody
+        ]
+    )
+    replay, request, registered, visit, unknown = results
+    assert (replay.entry_id, replay.replayed) == (known.entry_id, True)  # type: ignore[union-attr]
+    assert store.casework.entry(request.entry_id).beneficiary_id == known.entry_id  # type: ignore[union-attr,attr-defined]
+    assert store.casework.entry(visit.entry_id).beneficiary_id == registered.entry_id  # type: ignore[union-attr,attr-defined]
+    assert isinstance(unknown, EntryNotFoundError)
 
 
 def test_a_request_goes_through_its_lifecycle_and_keeps_every_step(store: StoreUnderTest) -> None:
@@ -188,11 +231,14 @@ def test_two_writers_on_one_entry_one_wins_and_the_other_gets_a_conflict(
     person = store.casework.execute(intake()).entry_id
     request = store.casework.execute(open_request(person)).entry_id
     first, second = store.fresh_casework(), store.fresh_casework()
-    stale = second.entry(request)  # the second writer loads version 1 ...
-    first.execute(command(command="resolve_request", request_id=str(request), occurred_on="2024-05-04"))
-    load = second.repository.get  # ... and acts on it after the first writer committed version 2
-    monkeypatch.setattr(second.repository, "get", lambda i, **kw: stale if i == request else load(i, **kw))
-    with pytest.raises(ConcurrentChangeError):
+    loads = second._prefetch
+
+    def the_first_commits_while_the_second_holds_version_1(*args: Any) -> None:
+        loads(*args)  # the second writer loads the request at version 1 ...
+        first.execute(command(command="resolve_request", request_id=str(request), occurred_on="2024-05-04"))
+
+    monkeypatch.setattr(second, "_prefetch", the_first_commits_while_the_second_holds_version_1)
+    with pytest.raises(ConcurrentChangeError):  # ... and acts on it after the first committed version 2
         second.execute(command(command="withdraw_request", request_id=str(request), occurred_on="2024-05-04"))
     monkeypatch.undo()
     assert store.casework.entry(request).status == "resolved"  # type: ignore[attr-defined]
