@@ -168,10 +168,12 @@ class SqlVault:
         ]
         conn.execute(insert(subject_keys), rows)
 
-    def _insert_ignoring(self, table: Table) -> Any:
-        """INSERT that skips rows whose key is there already (both dialects spell it ON CONFLICT DO NOTHING)."""
+    def _insert_ignoring(self, table: Table, rows: list[dict[str, Any]] | None = None) -> Any:
+        """INSERT that skips rows whose key is there already (both dialects spell it ON CONFLICT DO NOTHING);
+        with ``rows``, one statement of that many VALUES."""
         dialect = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
-        return dialect(table).on_conflict_do_nothing()
+        statement = dialect(table) if rows is None else dialect(table).values(rows)
+        return statement.on_conflict_do_nothing()
 
     @property
     def _pending(self) -> dict[UUID, bytes] | None:
@@ -263,10 +265,14 @@ class SqlVault:
             return {}
         now = datetime.now(UTC)
         rows = [{"kind": kind, "blind_index": i, "owner_id": o, "claimed_at": now} for i, o in wanted.items()]
+        held: dict[str, UUID] = {}
         with self._engine.begin() as conn:
-            for start in range(0, len(rows), 500):
-                conn.execute(self._insert_ignoring(lookup), rows[start : start + 500])
-            return self._holders(conn, kind, list(wanted))
+            for start in range(0, len(rows), 200):
+                statement = self._insert_ignoring(lookup, rows[start : start + 200]).returning(lookup.c.blind_index)
+                held.update((index, wanted[index]) for (index,) in conn.execute(statement))
+            taken = [index for index in wanted if index not in held]  # by someone before: who?
+            held.update(self._holders(conn, kind, taken))
+        return held
 
     def release_many(self, kind: str, held: Mapping[str, UUID]) -> None:
         """``release`` for many indexes in one transaction."""

@@ -265,8 +265,14 @@ class Casework(Application[UUID]):
             elif found is None:
                 work.absent.add(entry_id)
         new = [command for record_id, command in records.items() if record_id not in work.seen]
-        subjects = {entry_id_for(self.tenant.id, command.command_id) for command in new}
-        self.vault.preload_subjects([*subjects, *(entry.subject_id for entry in work.entries.values())])
+        # Keys: an intake always seals (under its new person's key); other entries only when they carry
+        # notes, so a single one is left to ask for its key if it needs it.
+        subjects = [
+            entry_id_for(self.tenant.id, cmd.command_id) for cmd in new if isinstance(cmd, c.RegisterBeneficiary)
+        ]
+        if len(batch) > 1:
+            subjects += [entry.subject_id for entry in work.entries.values()]
+        self.vault.preload_subjects(subjects)
         for command in new:
             if isinstance(command, c.RegisterBeneficiary) and command.personal.amka is not None:
                 index = self.vault.blind_index("amka", command.personal.amka)
