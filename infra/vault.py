@@ -112,8 +112,14 @@ class SqlVault:
     def preload_subjects(self, subject_ids: Iterable[UUID]) -> None:
         """Fetch at once these subjects' keys. Within a batch, a subject found without one is noted, so
         sealing for it makes its new key without asking the store again."""
+        wanted = []
         with self._lock:
-            wanted = [s for s in dict.fromkeys(subject_ids) if s not in self._cache][:CACHE_SIZE]
+            for subject_id in dict.fromkeys(subject_ids):
+                if subject_id in self._cache:
+                    self._cache.move_to_end(subject_id)  # kept: the keys fetched below must not push it out
+                else:
+                    wanted.append(subject_id)
+        wanted = wanted[:CACHE_SIZE]
         if not wanted:
             return
         found: set[UUID] = set()

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from projections.tables import case_index, contacts, people
@@ -77,6 +78,16 @@ CONTACT_KINDS = {
 }
 
 
+# Every event name apply() folds; the others (command records, the access log...) change no view.
+FOLDED = frozenset((*CREATED, *STEPS, "Beneficiary.Erased", "CaseEntry.Amended"))
+
+
+def folds(topic: str) -> bool:
+    """Whether apply() would fold an event of this stored topic ("module:Qual.Name"), so the others
+    need not be decoded at all."""
+    return topic.partition(":")[2] in FOLDED
+
+
 EXISTS = select(case_index.c.version).where(case_index.c.entry_id == bindparam("entry"))
 
 
@@ -120,10 +131,11 @@ class Batched:
     statement sees the rows of the events before it, exactly as folding one at a time would.
     """
 
-    def __init__(self, conn: Connection, events: Iterable[Any]) -> None:
+    def __init__(self, conn: Connection, events: Iterable[Any], *, check_folded: bool = True) -> None:
         self.conn = conn
         self.held: dict[Any, list[dict[str, Any]]] = {case_index: [], contacts: [], people: []}
-        new = [e.originator_id for e in events if type(e).__qualname__ in CREATED]
+        self.rows_of: dict[tuple[str, UUID], list[dict[str, Any]]] = {}  # held rows by (table, entry)
+        new = [e.originator_id for e in events if type(e).__qualname__ in CREATED] if check_folded else []
         self.folded: set[UUID] = set()
         for start in range(0, len(new), 500):
             chunk = new[start : start + 500]
@@ -136,12 +148,44 @@ class Batched:
 
     def hold(self, table: Any, rows: list[dict[str, Any]]) -> None:
         self.held[table].extend(rows)
+        key = "beneficiary_id" if table is people else "entry_id"
+        for row in rows:
+            self.rows_of.setdefault((table.name, row[key]), []).append(row)
+
+    def update_held(self, table: Any, entry_id: UUID, version: int, values: dict[str, Any]) -> bool:
+        """``_update`` on rows still held, if the entry's rows are (then no statement is needed)."""
+        rows = self.rows_of.get((table.name, entry_id))
+        if rows is None:
+            return False
+        for row in rows:
+            if row["version"] < version:
+                row.update(values, version=version)
+        return True
 
     def flush(self) -> None:
         for table, rows in self.held.items():
-            if rows:
+            if len(rows) >= COPY_FROM and self.conn.dialect.name == "postgresql":
+                _copy(self.conn, table, rows)
+            elif rows:
                 self.conn.execute(insert(table), rows)
-                rows.clear()
+            rows.clear()
+        self.rows_of.clear()
+
+
+COPY_FROM = 50  # rows: from this many, PostgreSQL's COPY beats a multi-row INSERT
+
+
+def _copy(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Send rows with COPY, on the connection's own transaction and into its tenant's schema."""
+    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
+    names = [column.name for column in table.columns]
+    target = sql.Identifier(schema, table.name) if schema else sql.Identifier(table.name)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, sql.SQL(", ").join(map(sql.Identifier, names)))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copying:
+        for row in rows:
+            copying.write_row([row.get(name) for name in names])
 
 
 def apply(conn: Connection | Batched, e: Any, unseal: Unseal, name: str | None = None) -> None:
@@ -190,6 +234,8 @@ _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
 def _update(conn: Connection | Batched, key: Any, entry_id: UUID, version: int, values: dict[str, Any]) -> None:
     """Set ``values`` on the rows of ``entry_id`` older than ``version``; one compiled statement per shape."""
     table, names = key.table, tuple(sorted(values))
+    if isinstance(conn, Batched) and conn.update_held(table, entry_id, version, values):
+        return
     statement = _UPDATES.get((table.name, names))
     if statement is None:
         statement = (

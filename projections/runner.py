@@ -15,7 +15,7 @@ from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from projections.fold import Batched, Unseal, apply
+from projections.fold import Batched, Unseal, apply, folds
 from projections.tables import case_index, contacts, people, positions
 
 VIEW = "casework_views"
@@ -84,10 +84,13 @@ class CaseworkViews:
                 with self.engine.begin() as conn:
                     if self._locked_position(conn) != start:
                         raise _MovedMeanwhileError
-                    events = [self.app.mapper.to_domain_event(notification) for notification in notifications]
+                    events = [self.app.mapper.to_domain_event(n) for n in notifications if folds(n.topic)]
                     if self.preload is not None:
                         self.preload(token for e in events if (token := getattr(e, "sealed", None)))
-                    batched = Batched(conn, events)  # new rows sent together: one round trip per table
+                    # New rows are sent together, one round trip per table. Whether an entry was folded
+                    # before need not be asked: the rows and the position are written in one
+                    # transaction, under the lock, so no event after the position was ever folded.
+                    batched = Batched(conn, events, check_folded=False)
                     for event in events:
                         apply(batched, event, self.unseal)
                     batched.flush()

@@ -3,16 +3,19 @@ from __future__ import annotations
 import base64
 import tomllib
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import create_engine
 
 from domain.errors import UnknownStructureError, UnknownTenantError
 from domain.tenants import TenantRegistry
+from infra import vault as vault_module
 from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, unseal
 from infra.settings import DEFAULT_TENANTS_FILE, Settings, SettingsError, token_secret
 from infra.tenant_registry import RegistryFileError, load_registry
+from infra.vault import SqlVault
 
 
 def test_the_registry_holds_the_four_municipalities_with_the_seeds_facts() -> None:
@@ -132,3 +135,20 @@ def test_outside_development_unsafe_settings_are_refused_saying_what_to_set(
     with pytest.raises(SettingsError, match=says) as refused:
         Settings(**{**safe, **unsafe})  # type: ignore[arg-type]
     assert "Xk3-real-one" not in str(refused.value)
+
+
+def test_keys_fetched_for_a_batch_do_not_push_out_the_batchs_own_cached_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vault_module, "CACHE_SIZE", 4)
+    vault = SqlVault(create_engine(f"sqlite:///{tmp_path / 'vault.sqlite'}"), TenantKeys.derive(bytes(32), "sofades"))
+    vault.create_tables()
+    people = [uuid4() for _ in range(6)]
+    tokens = [vault.seal(person, {"n": n}) for n, person in enumerate(people)]  # the cache keeps the last 4
+    asked: list[UUID] = []
+    stored_key = vault._stored_key
+    monkeypatch.setattr(vault, "_stored_key", lambda subject: asked.append(subject) or stored_key(subject))
+    batch = tokens[:4]  # two keys to fetch (0, 1), two cached (2, 3), and the oldest there
+    vault.preload(batch)
+    assert [vault.unseal(token) for token in batch] == [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]
+    assert asked == []  # each opened with a key preloaded or kept: none fetched one by one
