@@ -147,7 +147,12 @@ def test_keys_fetched_for_a_batch_do_not_push_out_the_batchs_own_cached_keys(
     tokens = [vault.seal(person, {"n": n}) for n, person in enumerate(people)]  # the cache keeps the last 4
     asked: list[UUID] = []
     stored_key = vault._stored_key
-    monkeypatch.setattr(vault, "_stored_key", lambda subject: asked.append(subject) or stored_key(subject))
+
+    def fetched_one_by_one(subject: UUID) -> bytes | None:
+        asked.append(subject)
+        return stored_key(subject)
+
+    monkeypatch.setattr(vault, "_stored_key", fetched_one_by_one)
     batch = tokens[:4]  # two keys to fetch (0, 1), two cached (2, 3), and the oldest there
     vault.preload(batch)
     assert [vault.unseal(token) for token in batch] == [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]
