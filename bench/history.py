@@ -207,7 +207,9 @@ def run(persons: int, grow_to: int = 0) -> list[Result]:
             chain.extend()
             verify_seconds, verdict = timed(chain.verify)
             assert verdict.ok
-            replay_seconds, _ = timed(lambda: replay(casework, casework.vault.unseal, TODAY))
+            replay_seconds, _ = timed(
+                lambda: replay(casework, casework.vault.unseal, TODAY, preload=casework.vault.preload)
+            )
             results += [
                 Result(
                     "audit",

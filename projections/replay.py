@@ -9,7 +9,7 @@ basis, which reproduces a figure as it could have been reported that day, reads 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
-from projections.fold import Unseal, apply
+from projections.fold import Batched, Unseal, apply
 from projections.tables import case_index, contacts, people, positions
 
 ATHENS = ZoneInfo("Europe/Athens")
@@ -105,10 +105,10 @@ class Replay:
 INTERNAL = ("CommandRecord.", "PersonalDataAccess.", "AuditQuery.", "Beneficiary.LegalHoldPlaced", "ImportRun.")
 
 
-def _stored(app: Application[UUID]) -> Iterator[Any]:
+def _batches(app: Application[UUID]) -> Iterator[Sequence[Any]]:
     after = 0
     while batch := app.recorder.select_notifications(start=after, limit=BATCH, inclusive_of_start=False):
-        yield from batch
+        yield batch
         after = batch[-1].id
 
 
@@ -125,17 +125,19 @@ def _copy(engine: Engine) -> Engine:
 
 
 class _Fold:
-    """One in-memory database being filled, a batch of log rows per transaction."""
+    """One in-memory database being filled, a batch of log rows per transaction (new rows sent
+    together, as the live views' catch-up sends them)."""
 
     def __init__(self, replayed: Replayed, unseal: Unseal) -> None:
         self.replayed = replayed
         self.unseal = unseal
         self.conn = replayed.engine.connect()
         self.transaction = self.conn.begin()
+        self.batched = Batched(self.conn, [], check_folded=False)  # a fresh database: nothing folded before
         self.rows: list[dict[str, Any]] = []
 
     def apply(self, event: Any, row: dict[str, Any]) -> None:
-        apply(self.conn, event, self.unseal)
+        apply(self.batched, event, self.unseal)
         self.rows.append(row)
         self.replayed.events += 1
         self.replayed.position = row["position"]
@@ -143,6 +145,7 @@ class _Fold:
             self.commit(reopen=True)
 
     def commit(self, *, reopen: bool) -> None:
+        self.batched.flush()
         if self.rows:
             self.conn.execute(insert(replay_log), self.rows)
             self.rows.clear()
@@ -159,49 +162,53 @@ def replay(
     as_of: date,
     *,
     on_batch: Callable[[int], None] | None = None,
+    preload: Callable[[Iterable[str]], None] | None = None,
 ) -> Replay:
     """Fold the tenant's whole log into in-memory databases (see the module's text).
 
     Until the first event recorded after the ``as_of`` day, both bases are the same database; at
     that event it is copied, and from there each event goes where it belongs. A log whose events
-    were all recorded by then is folded once.
+    were all recorded by then is folded once. ``preload`` fetches a batch's keys at once.
     """
     cutoff = end_of_day(as_of)
     then = _Fold(Replayed(_memory_views()), unseal)
     now: _Fold | None = None
-    head, seen = 0, 0
+    head = 0
     try:
-        for stored in _stored(app):
-            head, seen = stored.id, seen + 1
-            if on_batch is not None and seen % BATCH == 0:
-                on_batch(BATCH)
-            if stored.topic.rpartition(":")[2].startswith(INTERNAL):
-                continue
-            event = app.mapper.to_domain_event(stored)
-            recorded_at: datetime = getattr(event, "timestamp")  # noqa: B009 - every Kentra event has one
-            row = {
-                "position": stored.id,
-                "originator_id": event.originator_id,
-                "version": event.originator_version,
-                "event": type(event).__qualname__,
-                "recorded_at": recorded_at,
-                "occurred_on": getattr(event, "occurred_on", None),
-                "structure": getattr(event, "structure", None),
-            }
-            # Not "stop at the first late event": the log is in recording order only per aggregate.
-            late = recorded_at > cutoff
-            if late and now is None:
-                then.commit(reopen=True)
-                copied = Replayed(_copy(then.replayed.engine), then.replayed.events, then.replayed.position)
-                now = _Fold(copied, unseal)
-            if not late:
-                then.apply(event, row)
-            if now is not None:
-                now.apply(event, row)
+        for batch in _batches(app):
+            head = batch[-1].id
+            events = [
+                (stored.id, app.mapper.to_domain_event(stored))
+                for stored in batch
+                if not stored.topic.rpartition(":")[2].startswith(INTERNAL)
+            ]
+            if preload is not None:
+                preload(token for _, e in events if (token := getattr(e, "sealed", None)))
+            for position, event in events:
+                recorded_at: datetime = getattr(event, "timestamp")  # noqa: B009 - every Kentra event has one
+                row = {
+                    "position": position,
+                    "originator_id": event.originator_id,
+                    "version": event.originator_version,
+                    "event": type(event).__qualname__,
+                    "recorded_at": recorded_at,
+                    "occurred_on": getattr(event, "occurred_on", None),
+                    "structure": getattr(event, "structure", None),
+                }
+                # Not "stop at the first late event": the log is in recording order only per aggregate.
+                late = recorded_at > cutoff
+                if late and now is None:
+                    then.commit(reopen=True)
+                    copied = Replayed(_copy(then.replayed.engine), then.replayed.events, then.replayed.position)
+                    now = _Fold(copied, unseal)
+                if not late:
+                    then.apply(event, row)
+                if now is not None:
+                    now.apply(event, row)
+            if on_batch is not None:
+                on_batch(len(batch))
     finally:
         then.commit(reopen=False)
         if now is not None:
             now.commit(reopen=False)
-    if on_batch is not None and seen % BATCH:
-        on_batch(seen % BATCH)
     return Replay(now.replayed if now else then.replayed, then.replayed, as_of, head)
