@@ -16,7 +16,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from kafka import KafkaProducer
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 
 from bench.common import (
     BENCH_MASTER_KEY,
@@ -60,6 +60,18 @@ def _bare(servers: str, topic: str, tenant_id: str, values: list[bytes]) -> floa
     return seconds
 
 
+def _applied_up_to(regional: Engine, position: int, *, timeout: float) -> float:
+    """Wait until the regional store has applied the log up to ``position``; returns the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        with regional.connect() as conn:
+            done = conn.execute(select(func.max(rollup_events.c.position))).scalar()
+        if done is not None and done >= position:
+            break
+        time.sleep(0.2)
+    return time.monotonic() - began
+
+
 def run(commands: int = 3000, paced: int = 400, rate: float = 20.0) -> list[Result]:
     servers = service("KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS")
     results: list[Result] = []
@@ -79,11 +91,12 @@ def run(commands: int = 3000, paced: int = 400, rate: float = 20.0) -> list[Resu
             seconds, _ = timed(lambda: Gateway(kentra, sink).catch_up(tenant_id))
             sink.close()
             keys = kentra.keys(tenant)
-            values = []
+            values, last_envelope = [], 0
             for n in casework.recorder.select_notifications(start=0, limit=head, inclusive_of_start=False):
                 item = envelope(tenant, n.id, casework.mapper.to_domain_event(n), keys.pseudonym, casework.vault.unseal)
                 if item is not None:
                     values.append(json.dumps(item, ensure_ascii=False, sort_keys=True).encode())
+                    last_envelope = n.id
             bare_seconds = _bare(servers, topic + ".bare", tenant_id, values)
             results.append(
                 Result(
@@ -124,23 +137,22 @@ def run(commands: int = 3000, paced: int = 400, rate: float = 20.0) -> list[Resu
             ]
             regional = kentra.regional(tenant_id).engine
             try:
-                time.sleep(10)  # both connected, the group formed, and caught up with the history
+                # The lag is measured in the steady state: first both workers connect, the group forms and
+                # the roll-up takes the history already on the topic (its throughput is the figure above).
+                warm_up = _applied_up_to(regional, last_envelope, timeout=600)
                 began = time.perf_counter()
                 for number, command in enumerate(history[commands:]):
                     casework.execute(command)
                     pause = began + (number + 1) / rate - time.perf_counter()
                     if pause > 0:
                         time.sleep(pause)
-                final = casework.recorder.max_notification_id() or 0
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    with regional.connect() as conn:
-                        done = conn.execute(
-                            select(rollup_events.c.position).order_by(rollup_events.c.position.desc()).limit(1)
-                        ).first()
-                    if done is not None and done[0] >= final:
-                        break
-                    time.sleep(0.2)
+                paced_log = casework.recorder.select_notifications(start=head, limit=100_000, inclusive_of_start=False)
+                published = [
+                    n.id
+                    for n in paced_log
+                    if envelope(tenant, n.id, casework.mapper.to_domain_event(n), keys.pseudonym, casework.vault.unseal)
+                ]
+                _applied_up_to(regional, max(published, default=head), timeout=60)
                 with regional.connect() as conn:
                     rows = conn.execute(
                         select(rollup_events.c.recorded_at, rollup_events.c.applied_at).where(
@@ -163,7 +175,8 @@ def run(commands: int = 3000, paced: int = 400, rate: float = 20.0) -> list[Resu
                     target="p99 < 2 s",
                     met=p99 < 2,
                     notes=f"p50 {percentile(lags, 50) if lags else float('nan'):.2f} s over {len(lags)} events; "
-                    f"{paced} commands at {rate:.0f}/s; gateway polls every 0.2 s",
+                    f"{paced} commands at {rate:.0f}/s; gateway polls every 0.2 s; "
+                    f"started once the roll-up had taken the history ({warm_up:.0f} s)",
                     extra={"p50_s": percentile(lags, 50) if lags else None},
                 )
             )
