@@ -65,29 +65,42 @@ class RegionalViews:
         self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
 
     def apply(self, envelopes: list[dict[str, Any]]) -> int:
-        """Fold a batch of this municipality's envelopes; returns how many were new."""
-        applied = 0
+        """Fold a batch of this municipality's envelopes; returns how many were new.
+
+        Each is marked applied at the end of the batch, just before the commit that makes its effect
+        visible, so the regional lag counts the whole batch's folding.
+        """
         with self.engine.begin() as conn:
+            taken: list[dict[str, Any]] = []
+            ids: set[str] = set()  # a batch may hold a duplicate too (delivered at least once)
             for envelope in envelopes:
                 if envelope["tenant"] != self.tenant_id:
                     raise ValueError(f"envelope of {envelope['tenant']} offered to {self.tenant_id}")
-                applied += self._apply(conn, envelope)
-        return applied
+                if envelope["event_id"] not in ids and self._apply(conn, envelope):
+                    taken.append(envelope)
+                    ids.add(envelope["event_id"])
+            if taken:
+                now = datetime.now(UTC)
+                conn.execute(
+                    insert(rollup_events),
+                    [
+                        {
+                            "event_id": envelope["event_id"],
+                            "position": envelope["position"],
+                            "recorded_at": datetime.fromisoformat(envelope["recorded_at"]),
+                            "applied_at": now,
+                        }
+                        for envelope in taken
+                    ],
+                )
+        return len(taken)
 
-    def _apply(self, conn: Connection, envelope: dict[str, Any]) -> int:
+    def _apply(self, conn: Connection, envelope: dict[str, Any]) -> bool:
         seen = select(rollup_events.c.event_id).where(rollup_events.c.event_id == envelope["event_id"])
         if conn.execute(seen).first() is not None:
-            return 0
+            return False
         apply(conn, facts(envelope), _published_special, name=envelope["event_type"])
-        conn.execute(
-            insert(rollup_events).values(
-                event_id=envelope["event_id"],
-                position=envelope["position"],
-                recorded_at=datetime.fromisoformat(envelope["recorded_at"]),
-                applied_at=datetime.now(UTC),
-            )
-        )
-        return 1
+        return True
 
     def position(self) -> int:
         """The highest log position applied (envelopes of one tenant arrive in order)."""

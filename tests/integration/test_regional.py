@@ -8,12 +8,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import SecretStr
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from domain.identifiers import make_amka
 from gateways.kafka.gateway import POSITION, DirectSink, Gateway
@@ -21,7 +21,7 @@ from infra.bootstrap import Kentra, bootstrap
 from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from infra.tenant_registry import load_registry
 from projections.queries import indicators
-from projections.tables import positions
+from projections.tables import positions, rollup_events
 from services.casework import read_log
 from services.demo import STAFF, DemoHistory
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake
@@ -183,3 +183,22 @@ def test_pseudonyms_are_stable_per_municipality_and_differ_between_them() -> Non
     sofades, karditsa = kentra.keys(registry.tenant("sofades")), kentra.keys(registry.tenant("karditsa"))
     assert sofades.pseudonym(person) == sofades.pseudonym(person) != karditsa.pseudonym(person)
     assert sofades.pseudonym(person) != person
+
+
+def test_an_envelope_delivered_twice_in_one_batch_counts_once(history: Any) -> None:
+    kentra, tenant_id = history
+    forget_gateway_position(kentra, tenant_id)
+    capture = Capture()
+    Gateway(kentra, capture, batch=50).publish(tenant_id)
+    registered = next(i for i in capture.sent if i["event_type"] == "Beneficiary.Registered")
+    redelivered = {**registered, "event_id": str(uuid4())}  # an envelope this store has not seen
+    rollup = kentra.regional(tenant_id)
+
+    def applied() -> int:
+        with rollup.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(rollup_events)).scalar_one())
+
+    before = applied()
+    assert rollup.apply([redelivered, redelivered]) == 1
+    assert applied() == before + 1
+    assert rollup.apply([redelivered]) == 0
