@@ -70,7 +70,7 @@ def _machine() -> dict[str, Any]:
         "python": machine.python_version(),
         "postgresql": first(["psql", "--version"]),
         "kernel": machine.release(),
-        "commit": first(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "commit": first(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
     }
 
 
@@ -94,6 +94,7 @@ def main(
     }
     console = Console(width=max(200, shutil.get_terminal_size().columns))
     results: list[Result] = []
+    started, machine = datetime.now(UTC), _machine()  # the commit the run began at (commits may land meanwhile)
     for name, work in plan.items():
         if only and name not in only:
             continue
@@ -118,9 +119,10 @@ def main(
     console.print(table)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "when": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "scale": scale,
-        "machine": _machine(),
+        "machine": machine,
         "results": [r.as_dict() for r in results],
     }
     json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -41,7 +41,8 @@ def link(previous: str, stored: Any) -> str:
     digest = hashlib.sha256()
     digest.update(bytes.fromhex(previous))
     digest.update(int(stored.id).to_bytes(8, "big"))
-    digest.update(UUID(str(stored.originator_id)).bytes)
+    originator = stored.originator_id
+    digest.update(originator.bytes if isinstance(originator, UUID) else UUID(str(originator)).bytes)
     digest.update(int(stored.originator_version).to_bytes(8, "big"))
     digest.update(stored.topic.encode() + b"\0")
     state = stored.state
