@@ -252,18 +252,17 @@ class Casework(Application[UUID]):
         records = {command_record_id(self.tenant.id, command.command_id): command for command in batch}
         named = {entry_id for command in batch for entry_id in _named_ids(command)}
         loaded = self._load_many([*records, *named])
-        for record_id in records:
-            found = loaded.get(record_id)
-            if isinstance(found, CommandRecord):
-                work.seen[record_id] = found
-            elif found is None:
-                work.absent.add(record_id)
-        for entry_id in named:
-            found = loaded.get(entry_id)
-            if isinstance(found, CaseEntry):
-                work.entries[entry_id] = found
-            elif found is None:
-                work.absent.add(entry_id)
+        sorting: list[tuple[Iterable[UUID], type, dict[UUID, Any]]] = [
+            (records, CommandRecord, work.seen),
+            (named, CaseEntry, work.entries),
+        ]
+        for ids, kind, into in sorting:
+            for aggregate_id in ids:
+                found = loaded.get(aggregate_id)
+                if isinstance(found, kind):
+                    into[aggregate_id] = found
+                elif found is None:
+                    work.absent.add(aggregate_id)
         new = [command for record_id, command in records.items() if record_id not in work.seen]
         # Keys: an intake always seals (under its new person's key); other entries only when they carry
         # notes, so a single one is left to ask for its key if it needs it.

@@ -121,6 +121,14 @@ def personal_values(kentra: Kentra, tenant_id: str) -> set[str]:
     return {v for v in values if len(v) >= 4}
 
 
+def first_registration_published(kentra: Kentra, tenant_id: str) -> dict[str, Any]:
+    """The envelope of the first intake, as the gateway publishes it from the start of the log."""
+    forget_gateway_position(kentra, tenant_id)
+    capture = Capture()
+    Gateway(kentra, capture, batch=50).publish(tenant_id)
+    return next(i for i in capture.sent if i["event_type"] == "Beneficiary.Registered")
+
+
 def test_every_published_event_fits_the_schema_and_no_personal_value_leaves(history: Any) -> None:
     kentra, tenant_id = history
     forget_gateway_position(kentra, tenant_id)
@@ -140,10 +148,7 @@ def test_every_published_event_fits_the_schema_and_no_personal_value_leaves(hist
 
 def test_a_message_with_a_personal_field_does_not_fit_the_schema(history: Any) -> None:
     kentra, tenant_id = history
-    forget_gateway_position(kentra, tenant_id)
-    capture = Capture()
-    Gateway(kentra, capture, batch=50).publish(tenant_id)
-    registered = next(i for i in capture.sent if i["event_type"] == "Beneficiary.Registered")
+    registered = first_registration_published(kentra, tenant_id)
     validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
     tampered = {**registered, "body": {**registered["body"], "last_name": "Παπαδοπούλου"}}
     assert not validator.is_valid(tampered)
@@ -187,10 +192,7 @@ def test_pseudonyms_are_stable_per_municipality_and_differ_between_them() -> Non
 
 def test_an_envelope_delivered_twice_in_one_batch_counts_once(history: Any) -> None:
     kentra, tenant_id = history
-    forget_gateway_position(kentra, tenant_id)
-    capture = Capture()
-    Gateway(kentra, capture, batch=50).publish(tenant_id)
-    registered = next(i for i in capture.sent if i["event_type"] == "Beneficiary.Registered")
+    registered = first_registration_published(kentra, tenant_id)
     redelivered = {**registered, "event_id": str(uuid4())}  # an envelope this store has not seen
     rollup = kentra.regional(tenant_id)
 
