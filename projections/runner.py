@@ -19,7 +19,7 @@ from projections.fold import Batched, Unseal, apply, folds
 from projections.tables import case_index, contacts, people, positions
 
 VIEW = "casework_views"
-BATCH = 2000
+BATCH = 5000  # log events folded per transaction: larger amortises the commit, the lock and the key fetch
 MAX_COLLISIONS = 100  # folds that lost a race in one catch-up before it gives up and says so
 
 
