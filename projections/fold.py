@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -126,21 +126,19 @@ def _beneficiaries_of(name: str, e: Any) -> list[UUID]:
 
 class Batched:
     """A connection for folding a whole batch of events: the rows of new entries are held and sent
-    together, one statement per table, and whether an entry was folded before is asked once for the
-    batch. Anything else sent through it (an update, a select) first sends what is held, so every
-    statement sees the rows of the events before it, exactly as folding one at a time would.
+    together, one statement per table, and a step on an entry still held changes the held row.
+    Anything else sent through it (an update, a select) first sends what is held, so every statement
+    sees the rows of the events before it, exactly as folding one at a time would.
+
+    For events not folded before only: the callers fold under a lock on the position, whose rows and
+    position are written in one transaction (or into a fresh database), so none was.
     """
 
-    def __init__(self, conn: Connection, events: Iterable[Any], *, check_folded: bool = True) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.held: dict[Any, list[dict[str, Any]]] = {case_index: [], contacts: [], people: []}
         self.rows_of: dict[tuple[str, UUID], list[dict[str, Any]]] = {}  # held rows by (table, entry)
-        new = [e.originator_id for e in events if type(e).__qualname__ in CREATED] if check_folded else []
-        self.folded: set[UUID] = set()
-        for start in range(0, len(new), 500):
-            chunk = new[start : start + 500]
-            found = conn.execute(select(case_index.c.entry_id).where(case_index.c.entry_id.in_(chunk)))
-            self.folded.update(UUID(str(row[0])) for row in found)
+        self.created: set[UUID] = set()  # entries created in this batch (each once, however often seen)
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         self.flush()
@@ -251,9 +249,9 @@ def _created(conn: Connection | Batched, name: str, e: Any, unseal: Unseal) -> N
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
     if isinstance(conn, Batched):
-        if entry_id in conn.folded:
-            return  # folded before
-        conn.folded.add(entry_id)
+        if entry_id in conn.created:
+            return
+        conn.created.add(entry_id)
         add = conn.hold
     else:
         if conn.execute(EXISTS, {"entry": entry_id}).first() is not None:

@@ -133,7 +133,7 @@ class _Fold:
         self.unseal = unseal
         self.conn = replayed.engine.connect()
         self.transaction = self.conn.begin()
-        self.batched = Batched(self.conn, [], check_folded=False)  # a fresh database: nothing folded before
+        self.batched = Batched(self.conn)  # a fresh database: nothing folded before
         self.rows: list[dict[str, Any]] = []
 
     def apply(self, event: Any, row: dict[str, Any]) -> None:

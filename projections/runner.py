@@ -87,10 +87,9 @@ class CaseworkViews:
                     events = [self.app.mapper.to_domain_event(n) for n in notifications if folds(n.topic)]
                     if self.preload is not None:
                         self.preload(token for e in events if (token := getattr(e, "sealed", None)))
-                    # New rows are sent together, one round trip per table. Whether an entry was folded
-                    # before need not be asked: the rows and the position are written in one
-                    # transaction, under the lock, so no event after the position was ever folded.
-                    batched = Batched(conn, events, check_folded=False)
+                    # New rows are sent together, one round trip per table. No event after the position
+                    # was folded before: rows and position are written in one transaction, under the lock.
+                    batched = Batched(conn)
                     for event in events:
                         apply(batched, event, self.unseal)
                     batched.flush()
