@@ -650,15 +650,11 @@ class Casework(Application[UUID]):
         return entry
 
     def find_by_amka(self, amka: str) -> UUID | None:
-        """The active beneficiary with this ΑΜΚΑ, if any (through the keyed blind index)."""
-        holder = self.vault.lookup("amka", self.vault.blind_index("amka", normalise_amka(amka)))
-        if holder is None:
-            return None
-        try:
-            entry = self.entry(holder)
-        except EntryNotFoundError:
-            return None
-        return None if entry.voided else holder
+        """The active beneficiary with this ΑΜΚΑ, if any (through the keyed blind index).
+
+        Raises InvalidValueError for an ΑΜΚΑ that is not valid."""
+        normalise_amka(amka)
+        return self.find_many_by_amka([amka]).get(amka)
 
     def find_many_by_amka(self, amkas: Iterable[str]) -> dict[str, UUID | None]:
         """``find_by_amka`` for many at once (two queries per 500); invalid ΑΜΚΑ are left out."""
