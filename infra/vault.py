@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -76,6 +77,16 @@ SECRETS_NAMESPACE = UUID("5e7a7150-0000-4000-8000-00000000a11c")
 CACHE_SIZE = 4096
 
 
+@dataclass
+class _Batch:
+    """What one thread's batch holds until it ends: new keys, new name indexes, and the subjects
+    found to have no key yet."""
+
+    keys: dict[UUID, bytes] = field(default_factory=dict)
+    names: list[tuple[str, UUID]] = field(default_factory=list)
+    keyless: set[UUID] = field(default_factory=set)
+
+
 class SqlVault:
     """PersonalDataVault over SQLAlchemy: SQLite file or a PostgreSQL schema."""
 
@@ -134,8 +145,8 @@ class SqlVault:
                     subject_id = UUID(str(subject))
                     found.add(subject_id)
                     self._remember(subject_id, self._keys.unwrap(subject_id, wrapped))
-        if self._pending is not None:
-            self._keyless.update(s for s in wanted if s not in found)
+        if self._batch is not None:
+            self._batch.keyless.update(s for s in wanted if s not in found)
 
     def _data_key(self, subject_id: UUID, *, create: bool) -> bytes | None:
         with self._lock:
@@ -143,17 +154,18 @@ class SqlVault:
             if cached is not None:
                 self._cache.move_to_end(subject_id)
                 return cached
-        if self._pending is not None and subject_id in self._pending:
-            return self._pending[subject_id]
-        keyless = self._pending is not None and subject_id in self._keyless
+        batch = self._batch
+        if batch is not None and subject_id in batch.keys:
+            return batch.keys[subject_id]
+        keyless = batch is not None and subject_id in batch.keyless
         stored = None if keyless else self._stored_key(subject_id)
         if stored is not None:
             return self._remember(subject_id, stored)
         if not create:
             return None
         data_key = new_data_key()
-        if self._pending is not None:
-            self._pending[subject_id] = data_key
+        if batch is not None:
+            batch.keys[subject_id] = data_key
             return data_key
         with self._engine.begin() as conn:
             self._insert_keys(conn, {subject_id: data_key})
@@ -182,50 +194,27 @@ class SqlVault:
         return statement.on_conflict_do_nothing()
 
     @property
-    def _pending(self) -> dict[UUID, bytes] | None:
-        pending: dict[UUID, bytes] | None = getattr(self._local, "pending", None)
-        return pending
-
-    @_pending.setter
-    def _pending(self, value: dict[UUID, bytes] | None) -> None:
-        self._local.pending = value
-
-    @property
-    def _pending_index(self) -> list[tuple[str, UUID]]:
-        if not hasattr(self._local, "index"):
-            self._local.index = []
-        index: list[tuple[str, UUID]] = self._local.index
-        return index
-
-    @_pending_index.setter
-    def _pending_index(self, value: list[tuple[str, UUID]]) -> None:
-        self._local.index = value
-
-    @property
-    def _keyless(self) -> set[UUID]:
-        if not hasattr(self._local, "keyless"):
-            self._local.keyless = set()
-        keyless: set[UUID] = self._local.keyless
-        return keyless
+    def _batch(self) -> _Batch | None:
+        """This thread's open batch, if any: requests served at once never share one."""
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        return batch
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        if self._pending is not None:  # nested: the outer batch writes
+        if self._batch is not None:  # nested: the outer batch writes
             yield
             return
-        self._pending = {}
+        batch = self._local.batch = _Batch()
         try:
             yield
-            if self._pending or self._pending_index:
+            if batch.keys or batch.names:
                 with self._engine.begin() as conn:  # the batch's new keys and name indexes: one transaction
-                    self._insert_keys(conn, self._pending)
-                    self._insert_index(conn, self._pending_index)
-            for subject_id, data_key in self._pending.items():
+                    self._insert_keys(conn, batch.keys)
+                    self._insert_index(conn, batch.names)
+            for subject_id, data_key in batch.keys.items():
                 self._remember(subject_id, data_key)
         finally:
-            self._pending = None
-            self._pending_index = []
-            self._keyless.clear()
+            self._local.batch = None
 
     def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str:
         data_key = self._data_key(subject_id, create=True)
@@ -370,8 +359,8 @@ class SqlVault:
         return int(removed)
 
     def add_to_index(self, index: str, owner: UUID) -> None:
-        if self._pending is not None:
-            self._pending_index.append((index, owner))
+        if self._batch is not None:
+            self._batch.names.append((index, owner))
         else:
             with self._engine.begin() as conn:
                 self._insert_index(conn, [(index, owner)])
