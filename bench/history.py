@@ -207,9 +207,7 @@ def run(persons: int, grow_to: int = 0) -> list[Result]:
             chain.extend()
             verify_seconds, verdict = timed(chain.verify)
             assert verdict.ok
-            replay_seconds, _ = timed(
-                lambda: replay(casework, casework.vault.unseal, TODAY, preload=casework.vault.preload)
-            )
+            replay_seconds, _ = timed(lambda: replay(casework, casework.vault, TODAY))
             results += [
                 Result(
                     "audit",

@@ -175,9 +175,7 @@ class Kentra:
         if tenant_id not in self._views:
             casework = self.casework(tenant_id)
             engine, schema = self.storage(tenant_id).views_engine()
-            self._views[tenant_id] = CaseworkViews(
-                casework, engine, schema, casework.vault.unseal, casework.vault.preload
-            )
+            self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault)
         return self._views[tenant_id]
 
     def erase(

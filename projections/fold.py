@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from psycopg import sql
@@ -13,6 +13,21 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from projections.tables import case_index, contacts, people
 
 Unseal = Callable[[str], dict[str, Any] | None]
+
+
+class SealedData(Protocol):
+    """What a fold needs of the tenant's vault: to open sealed values, and to fetch a batch's keys
+    at once before opening them one by one."""
+
+    def unseal(self, token: str) -> dict[str, Any] | None: ...
+
+    def preload(self, tokens: Iterable[str]) -> None: ...
+
+
+def preload_batch(sealed: SealedData, events: Iterable[Any]) -> None:
+    """Fetch the keys of a batch of events' sealed values, at once."""
+    sealed.preload(token for e in events if (token := getattr(e, "sealed", None)))
+
 
 CREATED: dict[str, Callable[[Any], dict[str, Any]]] = {
     "Beneficiary.Registered": lambda e: {

@@ -9,7 +9,7 @@ basis, which reproduces a figure as it could have been reported that day, reads 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
-from projections.fold import Batched, Unseal, apply
+from projections.fold import Batched, SealedData, Unseal, apply, preload_batch
 from projections.tables import case_index, contacts, people, positions
 
 ATHENS = ZoneInfo("Europe/Athens")
@@ -158,20 +158,19 @@ class _Fold:
 
 def replay(
     app: Application[UUID],
-    unseal: Unseal,
+    sealed: SealedData,
     as_of: date,
     *,
     on_batch: Callable[[int], None] | None = None,
-    preload: Callable[[Iterable[str]], None] | None = None,
 ) -> Replay:
     """Fold the tenant's whole log into in-memory databases (see the module's text).
 
     Until the first event recorded after the ``as_of`` day, both bases are the same database; at
     that event it is copied, and from there each event goes where it belongs. A log whose events
-    were all recorded by then is folded once. ``preload`` fetches a batch's keys at once.
+    were all recorded by then is folded once.
     """
     cutoff = end_of_day(as_of)
-    then = _Fold(Replayed(_memory_views()), unseal)
+    then = _Fold(Replayed(_memory_views()), sealed.unseal)
     now: _Fold | None = None
     head = 0
     try:
@@ -182,8 +181,7 @@ def replay(
                 for stored in batch
                 if not stored.topic.rpartition(":")[2].startswith(INTERNAL)
             ]
-            if preload is not None:
-                preload(token for _, e in events if (token := getattr(e, "sealed", None)))
+            preload_batch(sealed, (e for _, e in events))
             for position, event in events:
                 recorded_at: datetime = getattr(event, "timestamp")  # noqa: B009 - every Kentra event has one
                 row = {
@@ -200,7 +198,7 @@ def replay(
                 if late and now is None:
                     then.commit(reopen=True)
                     copied = Replayed(_copy(then.replayed.engine), then.replayed.events, then.replayed.position)
-                    now = _Fold(copied, unseal)
+                    now = _Fold(copied, sealed.unseal)
                 if not late:
                     then.apply(event, row)
                 if now is not None:

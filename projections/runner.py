@@ -6,7 +6,6 @@ counts twice or skips; a second follower racing on the same batch rolls back and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +14,7 @@ from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from projections.fold import Batched, Unseal, apply, folds
+from projections.fold import Batched, SealedData, apply, folds, preload_batch
 from projections.tables import case_index, contacts, people, positions
 
 VIEW = "casework_views"
@@ -33,13 +32,11 @@ class CaseworkViews:
         app: Application[UUID],
         engine: Engine,
         schema: str | None,
-        unseal: Unseal,
-        preload: Callable[[Iterable[str]], None] | None = None,
+        sealed: SealedData,
     ) -> None:
         self.app = app
         self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
-        self.unseal = unseal
-        self.preload = preload  # fetches the keys of a batch's sealed data at once
+        self.sealed = sealed
 
     def position(self) -> int:
         with self.engine.connect() as conn:
@@ -85,13 +82,12 @@ class CaseworkViews:
                     if self._locked_position(conn) != start:
                         raise _MovedMeanwhileError
                     events = [self.app.mapper.to_domain_event(n) for n in notifications if folds(n.topic)]
-                    if self.preload is not None:
-                        self.preload(token for e in events if (token := getattr(e, "sealed", None)))
+                    preload_batch(self.sealed, events)
                     # New rows are sent together, one round trip per table. No event after the position
                     # was folded before: rows and position are written in one transaction, under the lock.
                     batched = Batched(conn)
                     for event in events:
-                        apply(batched, event, self.unseal)
+                        apply(batched, event, self.sealed.unseal)
                     batched.flush()
                     self._advance(conn, start, notifications[-1].id)
             except (_MovedMeanwhileError, IntegrityError):

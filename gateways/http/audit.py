@@ -155,7 +155,7 @@ def get_replayed_indicators(
     kentra: KentraDep, casework: AuditedCasework, user: CurrentUser, tenant: str, scope: Scope
 ) -> dict[str, Any]:
     asked(casework, user, "GET /audit/indicators", **scope.terms())
-    replayed = replay(casework, casework.vault.unseal, scope.as_of, preload=casework.vault.preload)
+    replayed = replay(casework, casework.vault, scope.as_of)
     try:
         chosen = replayed.basis(scope.basis)
         with chosen.connect() as conn:
@@ -187,7 +187,7 @@ def get_drilldown(
     asked(casework, user, "GET /audit/drilldown", **scope.terms(), cell=cell, reveal=reveal)  # refused ones too
     if reveal and not sees_personal_data(user, tenant):
         raise InvalidValueError("this account may not see personal data: ask without reveal", field="reveal")
-    replayed = replay(casework, casework.vault.unseal, scope.as_of, preload=casework.vault.preload)
+    replayed = replay(casework, casework.vault, scope.as_of)
     try:
         with replayed.basis(scope.basis).connect() as conn:
             try:

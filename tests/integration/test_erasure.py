@@ -171,7 +171,7 @@ def test_after_erasure_the_log_replays_the_figures_stand_and_nothing_of_the_key_
     assert figures(store) == before  # the live views
     store.kentra.views(store.tenant.id).rebuild()
     assert figures(store) == before  # folded again from the log, without her key
-    replayed = replay(store.casework, store.casework.vault.unseal, date(2030, 1, 1))
+    replayed = replay(store.casework, store.casework.vault, date(2030, 1, 1))
     with replayed.now.connect() as conn:
         assert figures(store, conn) == before
     replayed.close()
