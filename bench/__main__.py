@@ -92,6 +92,11 @@ def main(
         "http": lambda: http.run(per_client=sizes["http"]),
         "gateway": lambda: gateway.run(*sizes["gateway"]),
     }
+    unknown = sorted(set(only or []) - set(plan))
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)}: not a benchmark (one of {', '.join(plan)})", param_hint="--only"
+        )
     console = Console(width=max(200, shutil.get_terminal_size().columns))
     results: list[Result] = []
     started, machine = datetime.now(UTC), _machine()  # the commit the run began at (commits may land meanwhile)
