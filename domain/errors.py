@@ -62,6 +62,17 @@ class BeneficiaryErasedError(InvalidTransitionError):
         super().__init__(f"beneficiary {beneficiary_id} was erased: nothing more is recorded about them")
 
 
+class PersonalDataUnreadableError(InvalidTransitionError):
+    """The subject's stored key does not open (replaced or damaged, not erased): nothing can be sealed
+    for them until the store is looked at, and what was sealed before reads as erased."""
+
+    def __init__(self, subject_id: UUID) -> None:
+        super().__init__(
+            f"the personal data of {subject_id} cannot be opened (their stored key is damaged): nothing was"
+            " recorded; run `kentra audit verify`"
+        )
+
+
 class ErasureNotDueError(InvalidTransitionError):
     """The retention period has not ended and no legal ground was given; the message says until when."""
 

@@ -257,6 +257,10 @@ class PostgresStorage(TenantStorage):
             conn.execute(
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.SQL(", ").join(mutable), role)
             )
+            # Who was erased only grows: the application adds an id at each erasure and never removes one.
+            erased = sql.Identifier(self.schema, "vault_erased_subjects")
+            conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(erased, role))
+            conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(erased, role))
             # The audit tables only grow: the application may add hashes and checkpoints and mark a
             # checkpoint published, never change or remove one.
             chain, checkpoints = (

@@ -1,11 +1,18 @@
 """The personal-data vault of one tenant: wrapped subject keys and blind-index claims, in SQL.
 
-These two tables are the only mutable ones in a tenant's store: deleting a row of
-``vault_subject_keys`` is how a person's data are erased from an immutable log.
+These tables are the only mutable ones in a tenant's store: deleting a row of
+``vault_subject_keys`` is how a person's data are erased from an immutable log. The ids of the
+subjects erased so (``vault_erased_subjects``, ids only) are kept, so that no key is ever made for
+them again: a value sealed under a new key would not open with the old values' key, nor they with it.
+
+A sealed value that does not open (its key erased, deleted, replaced or damaged, or the value itself
+altered) reads as erased: ``unseal`` gives None and never raises, so no read or fold of a tenant's
+log stops at one bad value.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -15,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import (
     Column,
     Connection,
@@ -35,7 +43,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from infra.crypto import TenantKeys, new_data_key, seal, sealed_subject, unseal
+from domain.errors import BeneficiaryErasedError, PersonalDataUnreadableError
+from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, sealed_subject, unseal
+
+log = logging.getLogger("kentra.vault")
 
 metadata = MetaData()
 
@@ -64,6 +75,13 @@ name_index = Table(
     Column("owner_id", Uuid, primary_key=True),
 )
 
+# Who was erased: the subject's id only (no personal data), written with the key's deletion, never removed.
+erased_subjects = Table(
+    "vault_erased_subjects",
+    metadata,
+    Column("subject_id", Uuid, primary_key=True),
+)
+
 # After a rotation of the master key: the tenant's rotation-stable secrets, wrapped under the KEK.
 tenant_secrets = Table(
     "vault_tenant_secrets",
@@ -79,12 +97,13 @@ CACHE_SIZE = 4096
 
 @dataclass
 class _Batch:
-    """What one thread's batch holds until it ends: new keys, new name indexes, and the subjects
-    found to have no key yet."""
+    """What one thread's batch holds until it ends: new keys, new name indexes, the subjects found to
+    have no key yet, and those found erased."""
 
     keys: dict[UUID, bytes] = field(default_factory=dict)
     names: list[tuple[str, UUID]] = field(default_factory=list)
     keyless: set[UUID] = field(default_factory=set)
+    erased: set[UUID] = field(default_factory=set)
 
 
 class SqlVault:
@@ -109,20 +128,53 @@ class SqlVault:
                 self._cache.popitem(last=False)
         return data_key
 
+    def _unwrap(self, subject_id: UUID, wrapped: bytes) -> bytes | None:
+        """The data key in a stored row, or None where it does not unwrap (the row was replaced by another
+        subject's, altered, or wrapped under a key this process does not hold)."""
+        try:
+            return self._keys.unwrap(subject_id, bytes(wrapped))
+        except (InvalidTag, ValueError):
+            log.warning("a stored subject key does not unwrap: what it seals reads as erased")
+            return None
+
     def _stored_key(self, subject_id: UUID) -> bytes | None:
+        """The subject's key as stored (wrapped), or None if they have none."""
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(subject_keys.c.wrapped_key).where(subject_keys.c.subject_id == subject_id)
             ).first()
-        return None if row is None else self._keys.unwrap(subject_id, row[0])
+        return None if row is None else bytes(row[0])
+
+    def _was_erased(self, conn: Connection, subject_ids: Iterable[UUID]) -> set[UUID]:
+        wanted = list(dict.fromkeys(subject_ids))
+        erased: set[UUID] = set()
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(erased_subjects.c.subject_id).where(
+                    erased_subjects.c.subject_id.in_(wanted[start : start + 500])
+                )
+            )
+            erased.update(UUID(str(subject)) for (subject,) in rows)
+        return erased
+
+    def is_erased(self, subject_id: UUID) -> bool:
+        """Whether this subject's key was destroyed by an erasure (``forget``)."""
+        with self._engine.connect() as conn:
+            return bool(self._was_erased(conn, [subject_id]))
 
     def preload(self, tokens: Iterable[str]) -> None:
         """Fetch at once the keys that open these sealed values (a fold about to open them one by one)."""
-        self.preload_subjects(sealed_subject(token) for token in tokens)
+        subjects = []
+        for token in tokens:
+            try:
+                subjects.append(sealed_subject(token))
+            except SealedDataError:
+                continue  # not a sealed value: unseal reads it as erased
+        self.preload_subjects(subjects)
 
     def preload_subjects(self, subject_ids: Iterable[UUID]) -> None:
-        """Fetch at once these subjects' keys. Within a batch, a subject found without one is noted, so
-        sealing for it makes its new key without asking the store again."""
+        """Fetch at once these subjects' keys. Within a batch, a subject found without one is noted (and
+        whether they were erased), so sealing for it makes its new key, or refuses, without asking again."""
         wanted = []
         with self._lock:
             for subject_id in dict.fromkeys(subject_ids):
@@ -134,6 +186,7 @@ class SqlVault:
         if not wanted:
             return
         found: set[UUID] = set()
+        batch = self._batch
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 rows = conn.execute(
@@ -144,27 +197,52 @@ class SqlVault:
                 for subject, wrapped in rows:
                     subject_id = UUID(str(subject))
                     found.add(subject_id)
-                    self._remember(subject_id, self._keys.unwrap(subject_id, wrapped))
-        if self._batch is not None:
-            self._batch.keyless.update(s for s in wanted if s not in found)
+                    data_key = self._unwrap(subject_id, wrapped)
+                    if data_key is not None:
+                        self._remember(subject_id, data_key)
+            if batch is not None:
+                # Asked after the keys: an erasure deletes the key and writes the tombstone at once, so a
+                # subject whose key was not there yet is erased only if the tombstone shows it now.
+                keyless = [s for s in wanted if s not in found]
+                erased = self._was_erased(conn, keyless) if keyless else set()
+                batch.erased.update(erased)
+                batch.keyless.update(s for s in keyless if s not in erased)
 
     def _data_key(self, subject_id: UUID, *, create: bool) -> bytes | None:
+        """The subject's data key. With ``create``, a subject without one gets a new one, unless they were
+        erased (BeneficiaryErasedError) or their stored key does not unwrap (PersonalDataUnreadableError)."""
+        held = self._held_key(subject_id)
+        if held is not None:
+            return held
+        batch = self._batch
+        erased = batch is not None and subject_id in batch.erased
+        asked = erased or (batch is not None and subject_id in batch.keyless)  # preload found no key
+        wrapped = None if asked else self._stored_key(subject_id)
+        if wrapped is not None:
+            data_key = self._unwrap(subject_id, wrapped)
+            if data_key is None and create:
+                raise PersonalDataUnreadableError(subject_id)
+            return None if data_key is None else self._remember(subject_id, data_key)
+        if not create:
+            return None
+        if erased or (not asked and self.is_erased(subject_id)):
+            raise BeneficiaryErasedError(subject_id)
+        return self._new_key(subject_id)
+
+    def _held_key(self, subject_id: UUID) -> bytes | None:
+        """A key this process holds already: cached, or made by this thread's batch."""
         with self._lock:
             cached = self._cache.get(subject_id)
             if cached is not None:
                 self._cache.move_to_end(subject_id)
                 return cached
         batch = self._batch
-        if batch is not None and subject_id in batch.keys:
-            return batch.keys[subject_id]
-        keyless = batch is not None and subject_id in batch.keyless
-        stored = None if keyless else self._stored_key(subject_id)
-        if stored is not None:
-            return self._remember(subject_id, stored)
-        if not create:
-            return None
+        return None if batch is None else batch.keys.get(subject_id)
+
+    def _new_key(self, subject_id: UUID) -> bytes:
         data_key = new_data_key()
-        if batch is not None:
+        batch = self._batch
+        if batch is not None:  # written with the batch's other keys, when it ends
             batch.keys[subject_id] = data_key
             return data_key
         with self._engine.begin() as conn:
@@ -172,8 +250,12 @@ class SqlVault:
         return self._remember(subject_id, data_key)
 
     def _insert_keys(self, conn: Connection, keys: Mapping[UUID, bytes]) -> None:
+        """Store new keys; refused (the whole transaction) if any subject was erased meanwhile."""
         if not keys:
             return
+        erased = self._was_erased(conn, keys)
+        if erased:
+            raise BeneficiaryErasedError(next(iter(erased)))
         now = datetime.now(UTC)
         rows = [
             {
@@ -222,8 +304,14 @@ class SqlVault:
         return seal(data_key, subject_id, data)
 
     def unseal(self, token: str) -> dict[str, Any] | None:
-        data_key = self._data_key(sealed_subject(token), create=False)
-        return None if data_key is None else unseal(data_key, token)
+        """The sealed data, or None where they cannot be opened: the key was erased or is missing, does
+        not unwrap, or the value was altered. Never raises, so one bad value never stops a read or a fold."""
+        try:
+            data_key = self._data_key(sealed_subject(token), create=False)
+            return None if data_key is None else unseal(data_key, token)
+        except SealedDataError:
+            log.warning("a sealed value does not open with its subject's key: it reads as erased")
+            return None
 
     def blind_index(self, kind: str, value: str) -> str:
         return self._keys.blind_index(kind, value)
@@ -349,10 +437,12 @@ class SqlVault:
         return done
 
     def forget(self, subject_id: UUID) -> int:
-        """Erasure: the subject's key and every blind index of theirs go, in one transaction."""
+        """Erasure: the subject's key and every blind index of theirs go, and their id is kept as erased
+        (so no key is made for them again), in one transaction."""
         with self._lock:
             self._cache.pop(subject_id, None)
         with self._engine.begin() as conn:
+            conn.execute(self._insert_ignoring(erased_subjects, [{"subject_id": subject_id}]))
             removed = conn.execute(delete(subject_keys).where(subject_keys.c.subject_id == subject_id)).rowcount
             removed += conn.execute(delete(lookup).where(lookup.c.owner_id == subject_id)).rowcount
             removed += conn.execute(delete(name_index).where(name_index.c.owner_id == subject_id)).rowcount

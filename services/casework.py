@@ -263,6 +263,11 @@ class Casework(Application[UUID]):
                     into[aggregate_id] = found
                 elif found is None:
                     work.absent.add(aggregate_id)
+        # The people the named entries are about, whom a step must find not erased: one more query.
+        subjects_of = {e.subject_id for e in work.entries.values()} - set(work.entries) - work.absent
+        for subject_id, found in self._load_many(list(subjects_of)).items():
+            if isinstance(found, CaseEntry):
+                work.entries[subject_id] = found
         new = [command for record_id, command in records.items() if record_id not in work.seen]
         # Keys: an intake always seals (under its new person's key); other entries only when they carry
         # notes, so a single one is left to ask for its key if it needs it.
@@ -355,19 +360,31 @@ class Casework(Application[UUID]):
         kept = {k: v for k, v in data.items() if v is not None}
         return self.vault.seal(subject_id, kept) if kept else None
 
-    def _expect(self, entry: CaseEntry, expected_version: int | None) -> None:
+    def _expect(self, work: _Work, entry: CaseEntry, expected_version: int | None) -> None:
         entry.ensure_open_for_changes()
+        self._not_about_an_erased_person(work, entry)
         if expected_version is not None and entry.version != expected_version:
             raise ConcurrentChangeError(
                 f"{entry.KIND} {entry.id} is at version {entry.version}, not {expected_version}; reload and retry"
             )
+
+    def _not_about_an_erased_person(self, work: _Work, entry: CaseEntry) -> None:
+        """Refuse any change to an entry whose personal data are an erased person's (a request, referral,
+        home visit or one-person activity of theirs): nothing more is recorded about them, and their
+        key, which sealing would need, is gone. A beneficiary checks itself; an activity of several
+        people is sealed under its own key and stays correctable."""
+        if entry.subject_id == entry.id:
+            return
+        person = work.exists(entry.subject_id)
+        if isinstance(person, Beneficiary) and person.erased:
+            raise BeneficiaryErasedError(person.id)
 
     def _step_on(
         self, work: _Work, entry_id: UUID, cls: type[E], kind: str, cmd: StepCommand
     ) -> tuple[E, dict[str, Any]]:
         """Load an entry for a lifecycle step: checked version, and the step's when, who and where."""
         entry = work.get(entry_id, cls, kind)
-        self._expect(entry, cmd.expected_version)
+        self._expect(work, entry, cmd.expected_version)
         return entry, {
             "occurred_on": cmd.occurred_on,
             "today": self.today(),
@@ -571,7 +588,7 @@ class Casework(Application[UUID]):
 
     def _amend_entry(self, work: _Work, cmd: c.AmendEntry) -> CaseEntry:
         entry = work.get(cmd.entry_id, CaseEntry, "entry")
-        self._expect(entry, cmd.expected_version)
+        self._expect(work, entry, cmd.expected_version)
         changes = plain(validated(c.CHANGES_BY_KIND[entry.KIND], cmd.changes, "changes").model_dump(exclude_unset=True))
         if "structure" in changes:
             changes["structure"] = self._structure(changes["structure"], entry.structure)
@@ -629,7 +646,7 @@ class Casework(Application[UUID]):
 
     def _void_entry(self, work: _Work, cmd: c.VoidEntry) -> CaseEntry:
         entry = work.get(cmd.entry_id, CaseEntry, "entry")
-        self._expect(entry, cmd.expected_version)
+        self._expect(work, entry, cmd.expected_version)
         entry.void(
             reason=cmd.reason,
             sealed_reason=self._seal(entry.subject_id, {"reason_note": cmd.reason_note}),

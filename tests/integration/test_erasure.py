@@ -7,18 +7,21 @@ from __future__ import annotations
 import glob
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
 from sqlalchemy import select
 
-from domain.errors import BeneficiaryErasedError, ErasureNotDueError
+from domain.beneficiaries import Beneficiary
+from domain.errors import BeneficiaryErasedError, ErasureNotDueError, PersonalDataUnreadableError
 from domain.identifiers import make_amka
+from gateways.kafka.gateway import Gateway
 from infra.stores import PostgresStorage, SqliteStorage
-from infra.vault import SqlVault, lookup, name_index, subject_keys
+from infra.vault import SqlVault, erased_subjects, lookup, name_index, subject_keys
 from projections.queries import PROGRAMMES, esf_indicators, indicators
 from projections.replay import replay
+from projections.tables import people as people_view
 from services.casework import read_log
 from tests.conftest import StoreUnderTest, command, intake, service_url
 
@@ -193,3 +196,243 @@ def test_after_erasure_the_log_replays_the_figures_stand_and_nothing_of_the_key_
     assert found_in_files(store, clear, every_file=True) == []  # never stored in clear, anywhere
     again = store.kentra.erase(store.tenant.id, erased, reason="again", legal_ground=None, erased_by="c")
     assert again["already"] is True
+
+
+# ---------------------------------------------------------------- an erased person's open entries (issue 17)
+SPRING = (date(2024, 1, 1), date(2024, 12, 31))
+
+
+def spring_figures(conn: Any) -> list[Any]:
+    return [indicators(conn, *SPRING, None)] + [esf_indicators(conn, p, *SPRING, None) for p in PROGRAMMES]
+
+
+def live_spring_figures(store: StoreUnderTest) -> list[Any]:
+    views = store.kentra.views(store.tenant.id)
+    views.catch_up()
+    with views.engine.connect() as conn:
+        return spring_figures(conn)
+
+
+def open_entries_of(store: StoreUnderTest, who: UUID, other: UUID) -> dict[str, UUID]:
+    """A request (at an agency), a second request, a home visit with a follow-up due, a referral, a
+    session of theirs alone, and a meeting with someone else."""
+
+    def record(**fields: Any) -> UUID:
+        return store.casework.execute(command(structure="centre", occurred_on="2024-04-02", **fields)).entry_id
+
+    return {
+        "request": record(command="open_request", beneficiary_id=str(who), category="gmi", agency="opeka"),
+        "second_request": record(command="open_request", beneficiary_id=str(who), category="housing_benefit"),
+        "visit": record(
+            command="record_home_visit",
+            beneficiary_id=str(who),
+            purpose="living_conditions",
+            follow_up_due="2024-05-02",
+            findings="Χωρίς θέρμανση",
+        ),
+        "referral": record(command="send_referral", beneficiary_id=str(who), destination="opeka", notes="Επείγον"),
+        "session": record(command="record_activity", kind="counselling_session", beneficiary_ids=[str(who)]),
+        "meeting": record(
+            command="record_activity", kind="counselling_session", beneficiary_ids=[str(who), str(other)]
+        ),
+    }
+
+
+def steps_on(entries: dict[str, UUID], who: UUID) -> list[dict[str, Any]]:
+    """Every kind of step a caseworker can take on an existing entry of theirs."""
+    request, visit, referral = str(entries["request"]), str(entries["visit"]), str(entries["referral"])
+    day = {"occurred_on": "2024-05-10"}
+    note = {"notes": "Νέα σημείωση για την ίδια"}
+    return [
+        {"command": "record_agency_status", "request_id": request, "agency": "opeka", "reference": "ΟΠΕΚΑ/2024/1"}
+        | {"status": "submitted"}
+        | day,
+        {"command": "start_request_progress", "request_id": request} | day,
+        {"command": "resolve_request", "request_id": request} | day | note,
+        {"command": "close_request_unresolved", "request_id": request} | day | note,
+        {"command": "withdraw_request", "request_id": request} | day,
+        {"command": "complete_home_visit_follow_up", "visit_id": visit} | day | note,
+        {"command": "accept_referral", "referral_id": referral} | day,
+        {"command": "decline_referral", "referral_id": referral} | day | note,
+        {"command": "record_referral_outcome", "referral_id": referral, "outcome": "served"} | day | note,
+        {"command": "amend_entry", "entry_id": str(entries["second_request"]), "reason": "typing_error"}
+        | {"changes": {"category": "gmi"}, "reason_note": "Λάθος κατηγορία"},
+        {"command": "amend_entry", "entry_id": str(entries["session"]), "reason": "typing_error"}
+        | {"changes": {"participants": 2}},
+        {"command": "void_entry", "entry_id": str(entries["visit"]), "reason": "duplicate_entry"},
+        {"command": "void_entry", "entry_id": str(entries["session"]), "reason": "duplicate_entry"},
+        {"command": "amend_entry", "entry_id": str(who), "reason": "new_information", "changes": {}}
+        | {"special": {"disability": "no", "minority": "no", "other_disadvantage": "no"}},
+        {"command": "void_entry", "entry_id": str(who), "reason": "duplicate_entry", "reason_note": "Διπλή"},
+    ]
+
+
+def keys_of(store: StoreUnderTest, who: UUID) -> list[Any]:
+    vault = store.casework.vault
+    assert isinstance(vault, SqlVault)
+    with vault._engine.connect() as conn:  # the test reads whether a key was made
+        return list(conn.execute(select(subject_keys.c.subject_id).where(subject_keys.c.subject_id == who)).all())
+
+
+def test_every_step_on_an_erased_persons_entries_is_refused_and_nothing_is_recorded(store: StoreUnderTest) -> None:
+    who, other = person(store, 40, disability="yes"), person(store, 41, minority="yes")
+    entries = open_entries_of(store, who, other)
+    before = live_spring_figures(store)
+    store.kentra.erase(store.tenant.id, who, reason="asked", legal_ground="GDPR Art. 17(1)(a)", erased_by="coord")
+    head = store.casework.recorder.max_notification_id()
+
+    steps = steps_on(entries, who)
+    for step in steps:
+        with pytest.raises(BeneficiaryErasedError, match=str(who)):
+            store.casework.execute(command(**step))
+    refused = store.casework.execute_many([command(**step) for step in steps])  # a batch, as an import sends
+    assert all(isinstance(result, BeneficiaryErasedError) for result in refused)
+    fresh = store.fresh_casework()  # another process, whose cache never held her key
+    for step in steps:
+        with pytest.raises(BeneficiaryErasedError):
+            fresh.execute(command(**step))
+
+    assert store.casework.recorder.max_notification_id() == head  # nothing half-written
+    assert keys_of(store, who) == []  # and no new key for her
+    assert store.casework.describe(who, reveal=True)["state"]["sealed"] == "[erased]"
+    for entry in entries.values():
+        store.casework.describe(entry, reveal=True)
+        store.casework.history(entry, reveal=True)
+    assert live_spring_figures(store) == before
+    store.kentra.views(store.tenant.id).rebuild()
+    assert live_spring_figures(store) == before
+    replayed = replay(store.casework, store.casework.vault, date(2030, 1, 1))
+    with replayed.now.connect() as conn:
+        assert spring_figures(conn) == before
+    replayed.close()
+    # A meeting with someone else is sealed under its own key: it stays correctable.
+    meeting = command(command="amend_entry", entry_id=str(entries["meeting"]), reason="typing_error")
+    assert store.casework.execute(meeting.model_copy(update={"changes": {"participants": 3}})).version == 2
+
+
+def test_the_vault_never_makes_a_key_for_a_subject_it_erased(store: StoreUnderTest) -> None:
+    vault = store.casework.vault
+    assert isinstance(vault, SqlVault)
+    her, him, them = person(store, 42), uuid4(), uuid4()
+    store.kentra.erase(store.tenant.id, her, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    with pytest.raises(BeneficiaryErasedError):
+        vault.seal(her, {"notes": "after"})
+    with vault.batch():
+        vault.preload_subjects([her])
+        with pytest.raises(BeneficiaryErasedError):
+            vault.seal(her, {"notes": "in a batch"})
+    vault.seal(him, {"notes": "a subject of its own"})
+    vault.forget(him)
+    with pytest.raises(BeneficiaryErasedError):
+        store.fresh_casework().vault.seal(him, {"notes": "from another process"})
+
+    # Erased between a batch's first look (no key, not erased) and its write: the write is refused.
+    def batch_erased_meanwhile() -> None:
+        with vault.batch():
+            vault.preload_subjects([them])
+            store.fresh_casework().vault.forget(them)
+            vault.seal(them, {"notes": "in a batch that began before the erasure"})
+
+    with pytest.raises(BeneficiaryErasedError):
+        batch_erased_meanwhile()
+    assert keys_of(store, her) == keys_of(store, him) == keys_of(store, them) == []
+    with vault._engine.connect() as conn:  # the tombstone: the subject's id and nothing else
+        assert [c.name for c in erased_subjects.columns] == ["subject_id"]
+        assert set(conn.execute(select(erased_subjects.c.subject_id)).scalars()) >= {her, him, them}
+
+
+def test_the_tenants_role_cannot_remove_a_tombstone_on_postgresql(store: StoreUnderTest) -> None:
+    storage = store.kentra.storage(store.tenant.id)
+    if not isinstance(storage, PostgresStorage):
+        pytest.skip("grants are PostgreSQL's; the SQLite vault file is the process's own")
+    who = person(store, 43)
+    store.kentra.erase(store.tenant.id, who, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    table = f'"{storage.schema}".vault_erased_subjects'
+    with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)
+        for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET subject_id = gen_random_uuid()"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+class Captured:
+    """A gateway sink that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, tenant_id: str, envelopes: list[dict[str, Any]]) -> None:
+        self.sent.extend(envelopes)
+
+
+def test_a_forged_deleted_or_corrupt_sealed_value_reads_as_erased_and_nothing_stops(store: StoreUnderTest) -> None:
+    forged, deleted, intact = person(store, 50), person(store, 51), person(store, 52, disability="yes")
+    requests = {
+        who: store.casework.execute(
+            command(
+                command="open_request",
+                beneficiary_id=str(who),
+                category="gmi",
+                structure="centre",
+                occurred_on="2024-04-02",
+                notes="Σημείωση",
+            )
+        ).entry_id
+        for who in (forged, deleted, intact)
+    }
+    corrupt = Beneficiary(  # a value no key opens, whatever the store holds: altered after sealing
+        id=uuid4(),
+        occurred_on=date(2024, 4, 3),
+        structure="centre",
+        recorded_by="m.georgiou",
+        profile=store.casework.entry(intact).profile,  # type: ignore[attr-defined]
+        sealed=f"s1.{uuid4().hex}.bm90IGEgc2VhbGVkIHZhbHVl",
+    )
+    malformed = Beneficiary(
+        id=uuid4(),
+        occurred_on=date(2024, 4, 3),
+        structure="centre",
+        recorded_by="m.georgiou",
+        profile=corrupt.profile,
+        sealed="not a sealed value at all",
+    )
+    store.casework.save(corrupt, malformed)
+    vault = store.casework.vault
+    assert isinstance(vault, SqlVault)
+    with vault._engine.begin() as conn:  # what someone with the tenant's role could do to its vault
+        wrapped = conn.execute(select(subject_keys.c.wrapped_key).where(subject_keys.c.subject_id == intact))
+        conn.execute(
+            subject_keys.update().where(subject_keys.c.subject_id == forged).values(wrapped_key=wrapped.scalar_one())
+        )
+        conn.execute(subject_keys.delete().where(subject_keys.c.subject_id == deleted))
+    for who in (forged, deleted, corrupt.id, malformed.id):
+        for process in (store.casework, store.fresh_casework()):  # with and without the key cached
+            if process is store.casework:
+                vault._cache.clear()
+            assert process.describe(who, reveal=True)["state"]["sealed"] == "[erased]"
+            process.history(who, reveal=True)
+    assert store.casework.describe(intact, reveal=True)["state"]["sealed"]["special"]["disability"] == "yes"
+
+    views = store.kentra.views(store.tenant.id)
+    assert views.rebuild() > 0
+    replayed = replay(store.casework, store.casework.vault, date(2030, 1, 1))
+    with replayed.now.connect() as conn, views.engine.connect() as live:
+        assert spring_figures(conn) == spring_figures(live)
+        assert indicators(live, *SPRING, None)["requests"]["total"] == 3
+        answers = dict(live.execute(select(people_view.c.beneficiary_id, people_view.c.disability)).all())
+        assert (answers[intact], answers[forged], answers[deleted], answers[corrupt.id]) == ("yes", None, None, None)
+    replayed.close()
+    captured = Captured()
+    assert Gateway(store.kentra, captured).catch_up(store.tenant.id) == store.casework.recorder.max_notification_id()
+    registered = [e["body"] for e in captured.sent if e["event_type"] == "Beneficiary.Registered"]
+    assert sum(body["special"] is None for body in registered) == 4  # the four unreadable ones, as if erased
+
+    # A step that seals nothing goes on; one that would seal under a damaged key is refused, cleanly.
+    step = command(command="start_request_progress", request_id=str(requests[forged]), occurred_on="2024-05-01")
+    assert store.casework.execute(step).version == 2
+    with pytest.raises(PersonalDataUnreadableError):
+        store.casework.execute(
+            command(
+                command="resolve_request", request_id=str(requests[forged]), occurred_on="2024-05-02", notes="Έγινε"
+            )
+        )
