@@ -153,6 +153,7 @@ class Kentra:
         existed = storage.is_provisioned()
         storage.provision(self.keys(tenant))
         self._provisioned.add(tenant_id)
+        self.audit_chain(tenant_id).extend()  # an upgraded store's keyed chain is built now, from position 1
         return not existed
 
     def casework(self, tenant_id: str) -> Casework:

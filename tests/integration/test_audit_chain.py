@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from alembic import command as alembic_command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from domain.identifiers import make_amka
 from gateways.kafka.checkpoints import publish_checkpoints, read_published
 from gateways.kafka.gateway import KafkaSink
+from infra.migrations.runner import alembic_config
 from infra.stores import PostgresStorage, SqliteStorage
 from projections.audit import Checkpoint, genesis, link, unsealed_state
 from projections.tables import audit_chain, audit_checkpoints
@@ -360,3 +362,33 @@ def test_two_followers_extending_the_chain_at_once_chain_each_event_once(store: 
 
 def test_the_chain_starts_from_the_genesis_of_the_tenant(store: StoreUnderTest) -> None:
     assert store.kentra.audit_chain(store.tenant.id).hash_at(0) == genesis(store.tenant.id)
+
+
+def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(store: StoreUnderTest) -> None:
+    history(store)
+    storage = store.kentra.storage(store.tenant.id)
+    # Back to how stores were: migration 0004, the application role allowed to insert audit rows.
+    config = alembic_config()
+    if isinstance(storage, PostgresStorage):
+        owner = create_engine(storage.owner_url.set(drivername="postgresql+psycopg"))
+        schema: str | None = storage.schema
+    else:
+        assert isinstance(storage, SqliteStorage)
+        owner, schema = storage.views_engine()[0], None
+    with owner.begin() as connection:
+        config.attributes["connection"], config.attributes["schema"] = connection, schema
+        alembic_command.downgrade(config, "0004")
+    if isinstance(storage, PostgresStorage):
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f'GRANT INSERT ON "{storage.schema}".audit_checkpoints TO "{storage.role}"')
+        owner.dispose()
+    store.kentra.provision(store.tenant.id)  # what `kentra tenants sync` does
+    chain = store.kentra.audit_chain(store.tenant.id)
+    verdict = chain.verify()  # the keyed chain is derived: built again from position 1
+    assert (verdict.ok, verdict.chained, verdict.pending) == (True, 16, 0)
+    if isinstance(storage, PostgresStorage):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), psycopg.connect(storage.tenant_url()) as conn:
+            conn.execute(
+                f"INSERT INTO {storage.schema}.audit_checkpoints (position, hash, signed_at, public_key, signature)"
+                " VALUES (1, 'x', 'x', 'x', 'x')"
+            )
