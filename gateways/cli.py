@@ -478,12 +478,43 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs).
+
+    A chain follower runs beside it: every second each tenant's audit chain is extended over what
+    was recorded (through the chain role, not the API's) and a checkpoint signed when one is due.
+    """
     with platform() as kentra:
         configure_logging(kentra.settings.log_level)
         kentra.provision_platform()
-        # log_config=None keeps our JSON logging; uvicorn's access log would write raw query strings.
-        uvicorn.run(create_app(kentra), host=host, port=port, log_config=None, access_log=False)
+        stopping = threading.Event()
+        every = timedelta(seconds=kentra.settings.checkpoint_interval_seconds)
+        follower = threading.Thread(
+            target=_follow_chains, args=(kentra, stopping, every), name="kentra-chain-follower", daemon=True
+        )
+        follower.start()
+        try:
+            # log_config=None keeps our JSON logging; uvicorn's access log would write raw query strings.
+            uvicorn.run(create_app(kentra), host=host, port=port, log_config=None, access_log=False)
+        finally:
+            stopping.set()
+            follower.join(timeout=10)
+
+
+CHAIN_FOLLOW_SECONDS = 1.0
+
+
+def _follow_chains(kentra: Kentra, stopping: threading.Event, every: timedelta) -> None:
+    """Keep every tenant's audit chain within a second of its log until ``stopping`` is set."""
+    while not stopping.is_set():
+        for tid in _tenants(kentra, None):
+            try:
+                chain = kentra.audit_chain(tid)
+                chain.extend()
+                if chain.checkpoint_due(every):
+                    chain.checkpoint()
+            except Exception as error:  # a store away for a moment: try again next round
+                worker_log.warning("audit chain of %s not extended (%s); retrying", tid, type(error).__name__)
+        stopping.wait(CHAIN_FOLLOW_SECONDS)
 
 
 def _tenants(kentra: Kentra, tenant: list[str] | None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import partial
+from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy import Engine, create_engine
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
+from infra.event_seal import seal_env
 from infra.migrations.runner import upgrade_views
 from infra.settings import Settings, SettingsError, previous_master_key_bytes, token_secret
 from infra.stores import (
@@ -25,6 +27,7 @@ from infra.stores import (
 )
 from infra.tenant_registry import load_registry
 from infra.tokens import OidcVerifier, TokenIssuer
+from infra.witness import FileWitness
 from projections.audit import AuditChain
 from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
@@ -150,6 +153,7 @@ class Kentra:
         existed = storage.is_provisioned()
         storage.provision(self.keys(tenant))
         self._provisioned.add(tenant_id)
+        self.audit_chain(tenant_id).extend()  # an upgraded store's keyed chain is built now, from position 1
         return not existed
 
     def casework(self, tenant_id: str) -> Casework:
@@ -158,10 +162,11 @@ class Kentra:
             storage = self.storage(tenant_id)
             if not self.is_provisioned(tenant_id):
                 raise TenantNotProvisionedError(tenant_id)
+            keys = self.keys(tenant)
             self._casework[tenant_id] = Casework(
                 tenant=tenant,
-                vault=storage.vault(self.keys(tenant)),
-                env=storage.casework_env(),
+                vault=storage.vault(keys),
+                env={**storage.casework_env(), **seal_env(keys.event_seal_key())},
                 today=self.today,
                 served_on=partial(self._served_days, tenant_id),
             )
@@ -188,11 +193,29 @@ class Kentra:
         self.storage(tenant_id).compact_vault()
         return result
 
+    @property
+    def witness_dir(self) -> Path:
+        return self.settings.audit_witness_dir or self.settings.data_dir / "witness"
+
     def audit_chain(self, tenant_id: str) -> AuditChain:
-        """The tenant's audit chain, kept in the tenant's own store beside its views."""
-        engine, schema = self.storage(tenant_id).views_engine()
+        """The tenant's audit chain, in its own store, written through the chain role (PostgreSQL) with
+        the chain key; its heads and checkpoints witnessed in a file outside the database."""
+        storage = self.storage(tenant_id)
+        engine, schema = storage.chain_engine()
         tenant = self.registry.tenant(tenant_id)
-        return AuditChain(self.casework(tenant_id), engine, schema, tenant_id, self.keys(tenant).signing_key())
+        keys = self.keys(tenant)
+        casework = self.casework(tenant_id)
+        return AuditChain(
+            casework,
+            engine,
+            schema,
+            tenant_id,
+            keys.signing_key(),
+            chain_key=keys.chain_key(),
+            seal_key=keys.event_seal_key(),
+            witness=FileWitness(self.witness_dir, tenant_id),
+            subjects_with_keys=storage.vault(keys).subjects_with_keys,
+        )
 
     def rollup_schema(self, tenant_id: str) -> str:
         return "rollup_" + self.registry.tenant(tenant_id).storage_name.removeprefix("tenant_")

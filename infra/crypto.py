@@ -49,6 +49,7 @@ class TenantKeys:
     signing_seed: bytes
     kek_version: int = 1
     previous_kek: bytes | None = None  # during a rotation: the key that wrapped what is not re-wrapped yet
+    chain_password: str = ""  # PostgreSQL: the tenant's chain-writer role (audit tables), never the API's
 
     @classmethod
     def derive(
@@ -69,6 +70,7 @@ class TenantKeys:
             signing_seed=_derive(master_key, f"kentra/{tenant_id}/checkpoint-signing/v1"),
             kek_version=kek_version,
             previous_kek=previous,
+            chain_password=_derive(master_key, f"kentra/{tenant_id}/chain-role/v1").hex(),
         )
 
     def secrets(self) -> dict[str, bytes]:
@@ -117,6 +119,14 @@ class TenantKeys:
     def signing_key(self) -> Ed25519PrivateKey:
         """The tenant's checkpoint-signing key (Ed25519); its public half is what auditors hold."""
         return Ed25519PrivateKey.from_private_bytes(self.signing_seed)
+
+    def chain_key(self) -> bytes:
+        """The HMAC key of the tenant's audit chain (from the rotation-stable signing seed; in no database)."""
+        return _derive(self.signing_seed, f"kentra/{self.tenant_id}/audit-chain/v2")
+
+    def event_seal_key(self) -> bytes:
+        """The HMAC key that seals each event Kentra writes, so a row inserted by anyone else is told apart."""
+        return _derive(self.signing_seed, f"kentra/{self.tenant_id}/event-seal/v1")
 
     def pseudonym(self, identifier: UUID) -> UUID:
         """A keyed hash of an id: stable for the region, meaningless without the municipality's key."""

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     max_import_bytes: int = Field(default=200_000_000, ge=10_000)
     checkpoint_interval_seconds: int = Field(default=3600, ge=1)
+    audit_witness_dir: Path | None = None  # default: <data dir>/witness
     # Requests using the database at once in one API process: no more than a tenant's connection pool
     # holds (2 + 4 overflow), so a request never waits on one pool while holding the other's last
     # connection. Others wait their turn in the event loop.

@@ -5,6 +5,9 @@
   tables. Provisioning runs as the owner role; the application role gets SELECT, INSERT and
   UPDATE on the events table (UPDATE only because the library's LOCK TABLE needs it: see
   shared/notes/postgres-immutability.md) and triggers refuse every UPDATE, DELETE and TRUNCATE.
+  The audit tables are written by a second login role per tenant, the chain role
+  (``kentra_c_<id>``): INSERT there (and setting a checkpoint's ``published_at``), nothing else
+  anywhere; the application role may only read them. Triggers make them append-only.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ class TenantStorage(ABC):
     @abstractmethod
     def views_engine(self) -> tuple[Engine, str | None]:
         """Where the tenant's read models live: an engine and, on PostgreSQL, the schema."""
+
+    def chain_engine(self) -> tuple[Engine, str | None]:
+        """Where the audit chain is written from. SQLite has no roles: the views' file (the chain key
+        and the witness protect it there)."""
+        return self.views_engine()
 
     @abstractmethod
     def provision(self, keys: TenantKeys) -> None:
@@ -156,8 +164,11 @@ class PostgresStorage(TenantStorage):
         self.schema = tenant.storage_name
         self.role = "kentra_t_" + self.schema.removeprefix("tenant_")
         self.url = make_url(url).set(username=self.role, password=keys.database_password)
+        self.chain_role = "kentra_c_" + self.schema.removeprefix("tenant_")
+        self.chain_url = make_url(url).set(username=self.chain_role, password=keys.chain_password)
         self.owner_url = make_url(owner_url)
         self._engine: Engine | None = None
+        self._chain_engine: Engine | None = None
 
     def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
         url = self.owner_url if create_table else self.url
@@ -191,6 +202,14 @@ class PostgresStorage(TenantStorage):
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._tenant_engine(), keys, schema=self.schema)
 
+    def chain_engine(self) -> tuple[Engine, str | None]:
+        """The chain role's connections: the only ones that may write the audit tables."""
+        if self._chain_engine is None:
+            self._chain_engine = create_engine(
+                self.chain_url.set(drivername="postgresql+psycopg"), pool_size=1, max_overflow=2, pool_pre_ping=True
+            )
+        return self._chain_engine, self.schema
+
     def views_engine(self) -> tuple[Engine, str | None]:
         return self._tenant_engine(), self.schema
 
@@ -210,9 +229,12 @@ class PostgresStorage(TenantStorage):
         role = sql.Identifier(self.role)
         with self._owner_connect() as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.role,)).fetchone()
-            verb = "ALTER" if exists else "CREATE"
-            conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(keys.database_password)))
+            for name, password in ((self.role, keys.database_password), (self.chain_role, keys.chain_password)):
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+                verb = "ALTER" if exists else "CREATE"
+                conn.execute(
+                    sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), sql.Literal(password))
+                )
         self._create_events_table()
         owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"))
         try:
@@ -244,6 +266,7 @@ class PostgresStorage(TenantStorage):
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
             conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
             conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role))
+            audit_tables = ("audit_chain_keyed", "audit_checkpoints")
             mutable = [
                 sql.Identifier(self.schema, name)
                 for name in (
@@ -251,7 +274,7 @@ class PostgresStorage(TenantStorage):
                     "vault_lookup",
                     "vault_name_index",
                     "vault_tenant_secrets",
-                    *views_metadata.tables,
+                    *(t for t in views_metadata.tables if t not in audit_tables),
                 )
             ]
             conn.execute(
@@ -261,17 +284,55 @@ class PostgresStorage(TenantStorage):
             erased = sql.Identifier(self.schema, "vault_erased_subjects")
             conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(erased, role))
             conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(erased, role))
-            # The audit tables only grow: the application may add hashes and checkpoints and mark a
-            # checkpoint published, never change or remove one.
-            chain, checkpoints = (
-                sql.Identifier(self.schema, "audit_chain"),
-                sql.Identifier(self.schema, "audit_checkpoints"),
-            )
-            conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {}, {} FROM {}").format(chain, checkpoints, role))
-            conn.execute(sql.SQL("GRANT UPDATE (published_at) ON {} TO {}").format(checkpoints, role))
+            self._grant_audit_tables(conn, schema, role)
             # Read-only, so a process can tell whether its views' schema is current.
             conn.execute(
                 sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(self.schema, "view_migrations"), role)
+            )
+
+    def _grant_audit_tables(self, conn: psycopg.Connection[Any], schema: sql.Identifier, role: sql.Identifier) -> None:
+        """Only the chain role writes the audit tables, and only by appending; the application reads them.
+
+        Stores provisioned before had given the application role INSERT there: revoked here, so
+        ``kentra tenants sync`` upgrades them.
+        """
+        chain_role = sql.Identifier(self.chain_role)
+        chain, checkpoints = (
+            sql.Identifier(self.schema, "audit_chain_keyed"),
+            sql.Identifier(self.schema, "audit_checkpoints"),
+        )
+        both = sql.SQL("{}, {}").format(chain, checkpoints)
+        conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(both, role))
+        conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(both, role))
+        conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(schema, chain_role))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, chain_role))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(both, chain_role))
+        conn.execute(sql.SQL("GRANT UPDATE (published_at) ON {} TO {}").format(checkpoints, chain_role))
+        sequence = conn.execute(
+            "SELECT pg_get_serial_sequence(%s, 'id')", (f"{self.schema}.audit_checkpoints",)
+        ).fetchone()
+        if sequence and sequence[0]:
+            conn.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence[0]), role))
+            conn.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(sequence[0]), chain_role))
+        # Append-only even for the chain role: as on the events table, only the owner could drop these.
+        conn.execute(
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
+                "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
+            ).format(chain, schema)
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER refuse_update BEFORE UPDATE OF position, hash, signed_at, public_key, "
+                "signature OR DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
+            ).format(checkpoints, schema)
+        )
+        for table in (chain, checkpoints):
+            conn.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
+                ).format(table, schema)
             )
 
     def compact_vault(self) -> None:
@@ -281,8 +342,9 @@ class PostgresStorage(TenantStorage):
                 conn.execute(sql.SQL("VACUUM FULL {}").format(sql.Identifier(self.schema, table)))
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        for engine in (self._engine, self._chain_engine):
+            if engine is not None:
+                engine.dispose()
 
 
 def _provision_schema(

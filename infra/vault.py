@@ -436,6 +436,11 @@ class SqlVault:
             self._cache.clear()
         return done
 
+    def subjects_with_keys(self) -> set[UUID]:
+        """Every subject that has a key (``audit verify``: a key gone without an erasure is reported)."""
+        with self._engine.connect() as conn:
+            return {UUID(str(row[0])) for row in conn.execute(select(subject_keys.c.subject_id))}
+
     def forget(self, subject_id: UUID) -> int:
         """Erasure: the subject's key and every blind index of theirs go, and their id is kept as erased
         (so no key is made for them again), in one transaction."""

@@ -1,32 +1,42 @@
-"""Tamper evidence: a hash chain over each event's stored bytes, signed checkpoints, verification.
+"""Tamper evidence: sealed events, a keyed hash chain, signed and witnessed checkpoints, verification.
 
-Hash of position p = SHA-256(hash of the previous position, p, originator id, version, topic, the
-stored state bytes). The chain is extended by a follower (like the views), so changing, deleting,
-reordering or inserting a row of the log after it was chained breaks the chain at that position.
-
-A checkpoint is the chain's head (position, hash) signed with the tenant's Ed25519 key, which is
-derived from the master key and never stored in the database. Someone who rewrites the log *and*
-recomputes the chain still cannot sign, so the log no longer agrees with the earlier checkpoints;
-copies published to ``kentra.checkpoints.v1`` survive the deletion of the stored ones.
+- **Seal.** Every event Kentra writes carries, after its stored state, an HMAC-SHA256 over its
+  originator, version, topic and state under the tenant's seal key (``infra/event_seal.py``). The key
+  derives from the master key and is in no database, so a row inserted by anyone else (the tenant's
+  own database role included) has no valid seal.
+- **Chain.** Hash of position p = SHA-256(hash of p-1, p, originator id, version, topic, the stored
+  state bytes): public, what checkpoints sign and exports carry. Beside it, MAC of p =
+  HMAC-SHA256(chain key; MAC of p-1, p, hash of p): only the holder of the chain key (derived from
+  the master key) can extend or recompute it. The chain is written by a follower through the chain
+  role (on PostgreSQL a login role of its own; the API's role may only read the chain).
+- **Checkpoints.** The head (position, hash) signed with the tenant's Ed25519 key, stored, published
+  to ``kentra.checkpoints.v1`` and written to the witness outside the tenant's database; every time
+  the follower moves the chain it also witnesses the signed head, so a tail cut off the log (with
+  its chain rows) is still noticed.
+- **Erasures.** A subject whose key is gone from the vault must have an ``Erased`` event.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.beneficiaries import Beneficiary
 from projections.tables import audit_chain, audit_checkpoints
 
 BATCH = 2000
@@ -49,6 +59,63 @@ def link(previous: str, stored: Any) -> str:
     # Tampered rows may hold any type (SQLite turns a BLOB into TEXT on concatenation): hash what is there.
     digest.update(bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode())
     return digest.hexdigest()
+
+
+def _uuid_bytes(originator: Any) -> bytes:
+    return originator.bytes if isinstance(originator, UUID) else UUID(str(originator)).bytes
+
+
+def mac_genesis(key: bytes, tenant_id: str) -> str:
+    return hmac.new(key, f"kentra-audit-chain-v2:{tenant_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def mac_link(key: bytes, previous: str, position: int, hash_: str) -> str:
+    """The keyed chain at ``position``: over the previous MAC, the position and the public hash there."""
+    message = bytes.fromhex(previous) + int(position).to_bytes(8, "big") + bytes.fromhex(hash_)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+# The seal follows the stored state: a byte JSON never holds unescaped, a version, then the HMAC in hex
+# (text, so the state stays valid UTF-8 as SQLite may be made to read it).
+SEAL_MARK = b"\x1ekseal1:"
+SEAL_BYTES = len(SEAL_MARK) + 64
+
+
+def _seal_tag(key: bytes, originator: Any, version: int, topic: str, body: bytes) -> bytes:
+    digest = hmac.new(key, digestmod=hashlib.sha256)
+    digest.update(_uuid_bytes(originator))
+    digest.update(int(version).to_bytes(8, "big"))
+    digest.update(topic.encode() + b"\0")
+    digest.update(body)
+    return digest.digest()
+
+
+def seal_state(key: bytes, originator: Any, version: int, topic: str, body: bytes) -> bytes:
+    """The state as Kentra stores it: the mapper's bytes, then the seal."""
+    return body + SEAL_MARK + _seal_tag(key, originator, version, topic, body).hex().encode()
+
+
+def unsealed_state(state: bytes) -> bytes:
+    """The mapper's bytes, without the seal if there is one (rows from before seals have none)."""
+    return state[:-SEAL_BYTES] if len(state) >= SEAL_BYTES and state[-SEAL_BYTES:-64] == SEAL_MARK else state
+
+
+def seal_verdict(key: bytes, stored: Any) -> str:
+    """``sealed`` (written by Kentra, unchanged), ``unsealed`` (no seal at all) or ``broken``."""
+    state = stored.state
+    state = bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode()
+    if len(state) < SEAL_BYTES or state[-SEAL_BYTES:-64] != SEAL_MARK:
+        return "unsealed"
+    body, tag = state[:-SEAL_BYTES], state[-64:]
+    try:
+        expected = _seal_tag(key, stored.originator_id, stored.originator_version, stored.topic, body)
+    except ValueError:  # an originator id that is not a UUID: not something Kentra wrote
+        return "broken"
+    return "sealed" if hmac.compare_digest(tag, expected.hex().encode()) else "broken"
+
+
+SEALED_SUBJECT = re.compile(rb"s1\.([0-9a-f]{32})\.")
+ERASED_TOPIC = f"{get_topic(Beneficiary)}.Erased"  # the event class is made by the @event decorator
 
 
 def public_key_hex(key: Ed25519PrivateKey) -> str:
@@ -107,22 +174,38 @@ class Checkpoint:
         return True
 
 
+class Witness(Protocol):
+    """A copy of the tenant's signed heads and checkpoints kept outside its database (append-only)."""
+
+    def record(self, kind: str, checkpoint: Checkpoint) -> None: ...
+
+    def read(self) -> list[tuple[str, Checkpoint]]: ...
+
+
 @dataclass(frozen=True)
 class Verdict:
+    """``kind`` names what broke: altered, deleted, reordered, forged, rechained, truncated,
+    silent-erasure, checkpoint-deleted or checkpoint-forged."""
+
     ok: bool
     chained: int
     head: str
     position: int = 0
     first_broken: int | None = None
     problem: str | None = None
+    kind: str | None = None
     pending: int = 0
     checkpoints: int = 0
+    witnessed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
 
 
 class AuditChain:
+    """One tenant's chain. ``engine`` is the chain role's (it writes the chain and checkpoints); the
+    log is read through ``app``. ``subjects_with_keys`` lists the vault's subjects, for erasures."""
+
     def __init__(
         self,
         app: Application[UUID],
@@ -130,19 +213,32 @@ class AuditChain:
         schema: str | None,
         tenant_id: str,
         signing_key: Ed25519PrivateKey,
+        *,
+        chain_key: bytes,
+        seal_key: bytes,
+        witness: Witness | None = None,
+        subjects_with_keys: Callable[[], set[UUID]] | None = None,
     ) -> None:
         self.app = app
         self.signing_key = signing_key
         self.public_key = public_key_hex(signing_key)
         self.engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
         self.tenant_id = tenant_id
+        self.chain_key = chain_key
+        self.seal_key = seal_key
+        self.witness = witness
+        self.subjects_with_keys = subjects_with_keys
 
-    def _head(self) -> tuple[int, str]:
+    def _head(self) -> tuple[int, str, str]:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(audit_chain.c.position, audit_chain.c.hash).order_by(audit_chain.c.position.desc()).limit(1)
+                select(audit_chain.c.position, audit_chain.c.hash, audit_chain.c.mac)
+                .order_by(audit_chain.c.position.desc())
+                .limit(1)
             ).first()
-        return (0, genesis(self.tenant_id)) if row is None else (int(row[0]), str(row[1]))
+        if row is None:
+            return 0, genesis(self.tenant_id), mac_genesis(self.chain_key, self.tenant_id)
+        return int(row[0]), str(row[1]), str(row[2])
 
     def _notifications(self, after: int) -> Iterator[Any]:
         while True:
@@ -169,28 +265,41 @@ class AuditChain:
         return self._notifications(0)
 
     def extend(self) -> int:
-        """Chain the events recorded since the chain's head; returns how many were added."""
-        position, previous = self._head()
+        """Chain the events recorded since the chain's head; returns how many were added.
+
+        Each time the chain moves, its signed head goes to the witness (a cut tail is then noticed).
+        """
+        position, previous, mac = self._head()
         rows = []
         for n in self._notifications(position):
             previous = link(previous, n)
-            rows.append({"position": n.id, "hash": previous})
+            mac = mac_link(self.chain_key, mac, n.id, previous)
+            rows.append({"position": n.id, "hash": previous, "mac": mac})
+        added = 0
         for start in range(0, len(rows), BATCH):
             try:
                 with self.engine.begin() as conn:
                     conn.execute(insert(audit_chain), rows[start : start + BATCH])
             except IntegrityError:  # another follower chained these meanwhile, to the same hashes
-                return start
-        return len(rows)
+                break
+            added = min(start + BATCH, len(rows))
+        if added and self.witness is not None:
+            last = rows[added - 1]
+            self.witness.record(
+                "head", Checkpoint.sign(self.tenant_id, last["position"], last["hash"], self.signing_key)
+            )
+        return added
 
     def checkpoint(self) -> Checkpoint:
         """Chain what is recorded, then sign and store the head (on demand, or when one is due)."""
         self.extend()
-        position, head = self._head()
+        position, head, _ = self._head()
         checkpoint = Checkpoint.sign(self.tenant_id, position, head, self.signing_key)
         row = {k: v for k, v in checkpoint.as_dict().items() if k != "tenant"}
         with self.engine.begin() as conn:
             conn.execute(insert(audit_checkpoints).values(**row))
+        if self.witness is not None:
+            self.witness.record("checkpoint", checkpoint)
         return checkpoint
 
     def checkpoints(self, *, unpublished: bool = False) -> list[Checkpoint]:
@@ -217,59 +326,94 @@ class AuditChain:
     def checkpoint_due(self, every: timedelta, now: datetime | None = None) -> bool:
         """The head moved since the last checkpoint, and that one is older than ``every`` (or there is none)."""
         stored = self.checkpoints()
-        position, _ = self._head()
+        position = self._head()[0]
         if not stored:
             return position > 0
         last = stored[-1]
         return position > last.position and (now or datetime.now(UTC)) - datetime.fromisoformat(last.signed_at) >= every
 
     def verify(self, published: Iterable[Checkpoint] = ()) -> Verdict:
-        """Recompute the chain from the log as stored now; name the first position that breaks it.
+        """Recompute both chains and every seal from the log as stored now; name the first thing broken.
 
-        Every checkpoint, stored or published, must carry the tenant's signature and match the hash
-        recomputed at its position; a published checkpoint must also still be in the store.
+        Every checkpoint, stored, published or witnessed, must carry the tenant's signature and match
+        the hash recomputed at its position; a published or witnessed checkpoint must still be in the
+        store; the last witnessed head must still be reached; every key missing from the vault must
+        have an erasure in the log.
         """
         with self.engine.connect() as conn:
             chain = conn.execute(
-                select(audit_chain.c.position, audit_chain.c.hash).order_by(audit_chain.c.position)
+                select(audit_chain.c.position, audit_chain.c.hash, audit_chain.c.mac).order_by(audit_chain.c.position)
             ).all()
         stored = self.checkpoints()
+        witnessed = self.witness.read() if self.witness is not None else []
         try:
-            due = self._checkpoints_to_meet(stored, published)
-            head, pending = self._walk(chain, due)
+            due = self._checkpoints_to_meet(stored, published, witnessed)
+            head, pending, subjects, erased = self._walk(chain, due)
+            self._erasures_recorded(subjects, erased)
         except _BrokenError as broken:
-            return Verdict(False, len(chain), broken.head, first_broken=broken.position, problem=broken.problem)
+            return Verdict(
+                False,
+                len(chain),
+                broken.head,
+                first_broken=broken.position,
+                problem=broken.problem,
+                kind=broken.kind,
+                witnessed=len(witnessed),
+            )
         return Verdict(
-            True, len(chain), head, position=chain[-1][0] if chain else 0, pending=pending, checkpoints=len(stored)
+            True,
+            len(chain),
+            head,
+            position=chain[-1][0] if chain else 0,
+            pending=pending,
+            checkpoints=len(stored),
+            witnessed=len(witnessed),
         )
 
+    def _genuine(self, checkpoint: Checkpoint) -> bool:
+        return checkpoint.tenant == self.tenant_id and checkpoint.signature_ok(self.public_key)
+
     def _checkpoints_to_meet(
-        self, stored: list[Checkpoint], published: Iterable[Checkpoint]
+        self, stored: list[Checkpoint], published: Iterable[Checkpoint], witnessed: list[tuple[str, Checkpoint]]
     ) -> dict[int, list[Checkpoint]]:
-        """The stored checkpoints by position, once each is known to be genuine and none was deleted."""
+        """The checkpoints by position, once each is known to be genuine and none was deleted."""
         signatures = {c.signature for c in stored}
+        start = genesis(self.tenant_id)
         # Only what this tenant signed counts: a stranger's message on the topic proves nothing.
-        for checkpoint in published:
-            genuine = checkpoint.tenant == self.tenant_id and checkpoint.signature_ok(self.public_key)
-            if genuine and checkpoint.signature not in signatures:
+        copies = [*published, *(c for kind, c in witnessed if kind == "checkpoint")]
+        for checkpoint in copies:
+            if checkpoint.signature not in signatures and self._genuine(checkpoint):
                 raise _BrokenError(
                     checkpoint.position,
-                    f"the checkpoint published at {checkpoint.signed_at} is missing from the store (deleted)",
-                    genesis(self.tenant_id),
+                    f"the checkpoint signed at {checkpoint.signed_at} is missing from the store (deleted)",
+                    start,
+                    "checkpoint-deleted",
                 )
         due: dict[int, list[Checkpoint]] = {}
         for checkpoint in stored:
-            if checkpoint.tenant != self.tenant_id or not checkpoint.signature_ok(self.public_key):
+            if not self._genuine(checkpoint):
                 raise _BrokenError(
                     checkpoint.position,
                     f"the checkpoint of {checkpoint.signed_at} is not signed by this tenant's key",
-                    genesis(self.tenant_id),
+                    start,
+                    "checkpoint-forged",
                 )
             due.setdefault(checkpoint.position, []).append(checkpoint)
+        # The furthest head the follower witnessed: the log and the chain must still reach it.
+        heads = sorted((c for kind, c in witnessed if kind == "head"), key=lambda c: c.position, reverse=True)
+        last = next((c for c in heads if self._genuine(c)), None)
+        if last is not None:
+            due.setdefault(last.position, []).append(last)
         return due
 
-    def _walk(self, chain: Sequence[Any], due: dict[int, list[Checkpoint]]) -> tuple[str, int]:
-        """Recompute each chained position from the log; returns the head and how many wait to be chained."""
+    def _walk(
+        self, chain: Sequence[Any], due: dict[int, list[Checkpoint]]
+    ) -> tuple[str, int, dict[UUID, int], set[UUID]]:
+        """Recompute each position from the log; returns the head, how many wait to be chained, the
+        subjects whose sealed values the log holds (with the first position of each) and the erased."""
+        subjects: dict[UUID, int] = {}
+        erased: set[UUID] = set()
+        sealed_seen = False
 
         def meet(position: int, computed: str) -> None:
             for checkpoint in due.pop(position, []):
@@ -278,34 +422,108 @@ class AuditChain:
                         position,
                         f"the log no longer agrees with the checkpoint signed at {checkpoint.signed_at}",
                         computed,
+                        "altered",
                     )
+
+        def look_at(event: Any, previous: str, verdict: str) -> str:
+            """The event's seal, and what it says about subjects and erasures."""
+            nonlocal sealed_seen
+            if verdict == "sealed":
+                sealed_seen = True
+            elif verdict == "unsealed" and sealed_seen:
+                raise _BrokenError(
+                    event.id, "a row Kentra did not write (no seal): forged or inserted", previous, "forged"
+                )
+            state = event.state
+            raw = bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode()
+            for match in SEALED_SUBJECT.finditer(raw):
+                subjects.setdefault(UUID(hex=match.group(1).decode()), event.id)
+            if event.topic == ERASED_TOPIC:
+                erased.add(UUID(str(event.originator_id)))
+            return verdict
 
         events = self._notifications(0)
         previous = genesis(self.tenant_id)
+        mac = mac_genesis(self.chain_key, self.tenant_id)
         meet(0, previous)
         current = next(events, None)
-        for position, stored_hash in chain:
+        for position, stored_hash, stored_mac in chain:
             if current is not None and current.id < position:
-                raise _BrokenError(current.id, "a row that was never chained (inserted)", previous)
+                raise _BrokenError(current.id, "a row that was never chained (inserted)", previous, "forged")
             if current is None or current.id != position:
-                raise _BrokenError(position, "the event is missing (deleted or moved)", previous)
-            computed = link(previous, current)
-            if computed != stored_hash:
-                raise _BrokenError(position, "the stored event differs from what was chained", previous)
+                raise _BrokenError(position, "the event is missing (deleted or moved)", previous, "deleted")
+            seal = seal_verdict(self.seal_key, current)
+            computed, computed_mac = self._recompute(
+                current, previous, mac, (stored_hash, stored_mac), seal=seal, sealed_seen=sealed_seen
+            )
+            if look_at(current, previous, seal) == "broken":
+                raise _BrokenError(position, "the stored event differs from what Kentra sealed", previous, "altered")
             meet(position, computed)
-            previous = stored_hash
+            previous, mac = computed, computed_mac
+            current = next(events, None)
+        pending = 0
+        while current is not None:  # recorded, not chained yet: the seals still say who wrote them
+            if look_at(current, previous, seal_verdict(self.seal_key, current)) == "broken":
+                raise _BrokenError(current.id, "the stored event differs from what Kentra sealed", previous, "altered")
+            pending += 1
             current = next(events, None)
         if due:
             lost = min(due)
             raise _BrokenError(
                 lost,
-                f"a checkpoint covers position {lost}, which the chain no longer reaches (events removed)",
+                f"position {lost} was signed or witnessed, but the chain no longer reaches it (the tail was removed)",
                 previous,
+                "truncated",
             )
-        return previous, 0 if current is None else 1 + sum(1 for _ in events)
+        return previous, pending, subjects, erased
+
+    def _recompute(
+        self, event: Any, previous: str, mac: str, stored: tuple[str, str], *, seal: str, sealed_seen: bool
+    ) -> tuple[str, str]:
+        """Both chains at the event's position, which must equal the stored row; names what differs."""
+        position, (stored_hash, stored_mac) = event.id, stored
+        computed = link(previous, event)
+        if computed != stored_hash:
+            if seal == "sealed":
+                raise _BrokenError(
+                    position, "a genuine event, but not the one chained here (reordered)", previous, "reordered"
+                )
+            raise _BrokenError(position, "the stored event differs from what was chained", previous, "altered")
+        computed_mac = mac_link(self.chain_key, mac, position, computed)
+        if not hmac.compare_digest(computed_mac, str(stored_mac)):
+            if seal == "unsealed" and sealed_seen:
+                raise _BrokenError(
+                    position,
+                    "a row Kentra did not write, with a chain row it did not write (forged)",
+                    previous,
+                    "forged",
+                )
+            raise _BrokenError(
+                position,
+                "the chain was recomputed without the chain key (rows changed and re-chained)",
+                previous,
+                "rechained",
+            )
+        return computed, computed_mac
+
+    def _erasures_recorded(self, subjects: dict[UUID, int], erased: set[UUID]) -> None:
+        """A subject's key may be missing from the vault only if the log says they were erased."""
+        if self.subjects_with_keys is None:
+            return
+        present = self.subjects_with_keys()
+        silent = {s: p for s, p in subjects.items() if s not in present and s not in erased}
+        if silent:
+            position = min(silent.values())
+            raise _BrokenError(
+                position,
+                f"{len(silent)} subject key(s) missing from the vault without an erasure in the log "
+                f"(first sealed at position {position}): a silent erasure",
+                genesis(self.tenant_id),
+                "silent-erasure",
+            )
 
 
 class _BrokenError(Exception):
-    def __init__(self, position: int, problem: str, head: str) -> None:
+    def __init__(self, position: int, problem: str, head: str, kind: str) -> None:
         super().__init__(problem)
-        self.position, self.problem, self.head = position, problem, head
+        self.position, self.problem, self.head, self.kind = position, problem, head, kind

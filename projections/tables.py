@@ -82,12 +82,15 @@ rollup_events = Table(
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
 
-# Tenant stores: the audit chain over the log's stored bytes (services/audit.py).
+# Tenant stores: the audit chain over the log's stored bytes (projections/audit.py). ``hash`` is the
+# public SHA-256 chain (what checkpoints sign and exports carry); ``mac`` the keyed HMAC-SHA256 chain,
+# which no one without the tenant's chain key can extend. Written only by the chain role.
 audit_chain = Table(
-    "audit_chain",
+    "audit_chain_keyed",
     metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),
 )
 
 # Tenant stores: the chain's head, signed now and then; published to kentra.checkpoints.v1 by the gateway.

@@ -1,29 +1,42 @@
-"""Tamper evidence: rows changed, deleted, reordered or inserted behind the application's back are found."""
+"""Tamper evidence: every kind of change behind the application's back is reported by `audit verify`.
+
+Each attack is made as the attacker could: with the tenant's own PostgreSQL role (its real
+credentials) where that role is enough, else as a superuser with the triggers bypassed, or as
+whoever holds the SQLite files with the triggers dropped. None of them holds the master key.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from alembic import command as alembic_command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, insert, update
+from sqlalchemy import create_engine, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from domain.identifiers import make_amka
+from gateways.kafka.checkpoints import publish_checkpoints, read_published
+from gateways.kafka.gateway import KafkaSink
+from infra.migrations.runner import alembic_config
 from infra.stores import PostgresStorage, SqliteStorage
-from projections.audit import Checkpoint
+from projections.audit import Checkpoint, genesis, link, unsealed_state
 from projections.tables import audit_chain, audit_checkpoints
 from tests.conftest import StoreUnderTest, command, intake, service_url
 
-Tamper = Callable[[StoreUnderTest, str], None]
 
-
-def history(store: StoreUnderTest) -> None:
-    for n in range(4):
+def history(store: StoreUnderTest, start: int = 0, people: int = 4) -> list[str]:
+    """Each person: an intake (2 events: the person, the command record) and a request (2 more)."""
+    ids = []
+    for n in range(start, start + people):
         person = store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), n))).entry_id
+        ids.append(str(person))
         store.casework.execute(
             command(
                 command="open_request",
@@ -33,114 +46,245 @@ def history(store: StoreUnderTest) -> None:
                 occurred_on="2024-05-02",
             )
         )
-    assert store.kentra.audit_chain(store.tenant.id).extend() == 16
+    store.kentra.audit_chain(store.tenant.id).extend()
+    return ids
 
 
-def raw(store: StoreUnderTest, statements: list[str]) -> None:
-    """Run SQL as someone who can get around the triggers: a superuser, or whoever holds the file."""
+def raw(store: StoreUnderTest, statements: list[str], *, audit: bool = False) -> None:
+    """SQL as someone who can get around the triggers: a superuser, or whoever holds the files.
+
+    ``{table}`` is the events table, ``{id}`` its position column, ``{chain}`` and ``{checkpoints}``
+    the audit tables."""
     storage = store.kentra.storage(store.tenant.id)
     if isinstance(storage, SqliteStorage):
         with sqlite3.connect(storage.events_file) as conn:
-            conn.execute("DROP TRIGGER IF EXISTS stored_events_refuse_update")
-            conn.execute("DROP TRIGGER IF EXISTS stored_events_refuse_delete")
+            conn.execute("ATTACH DATABASE ? AS views", (str(storage.views_file),))
+            for trigger in (
+                "main.stored_events_refuse_update",
+                "main.stored_events_refuse_delete",
+                "views.audit_chain_keyed_refuse_update",
+                "views.audit_chain_keyed_refuse_delete",
+                "views.audit_checkpoints_refuse_delete",
+            ):
+                conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
             for statement in statements:
-                conn.execute(statement.format(table="stored_events", id="rowid"))
+                conn.execute(
+                    statement.format(
+                        table="stored_events",
+                        id="rowid",
+                        chain="views.audit_chain_keyed",
+                        checkpoints="views.audit_checkpoints",
+                    )
+                )
         return
     assert isinstance(storage, PostgresStorage)
     with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL"), autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")  # what a superuser can do: skip the triggers
         for statement in statements:
-            conn.execute(statement.format(table=f"{storage.schema}.casework_events", id="notification_id"))
+            conn.execute(
+                statement.format(
+                    table=f"{storage.schema}.casework_events",
+                    id="notification_id",
+                    chain=f"{storage.schema}.audit_chain_keyed",
+                    checkpoints=f"{storage.schema}.audit_checkpoints",
+                )
+            )
 
 
-CHANGE = ["UPDATE {table} SET state = state || 'x' WHERE {id} = 7"]
-DELETE = ["DELETE FROM {table} WHERE {id} = 7"]
-REORDER = [
-    "UPDATE {table} SET {id} = 1000 WHERE {id} = 7",
-    "UPDATE {table} SET {id} = 7 WHERE {id} = 8",
-    "UPDATE {table} SET {id} = 8 WHERE {id} = 1000",
-]
-INSERT = [
-    "UPDATE {table} SET {id} = {id} + 100000 WHERE {id} >= 7",
-    "UPDATE {table} SET {id} = {id} - 99999 WHERE {id} >= 100000",
-    "INSERT INTO {table} ({id}, originator_id, originator_version, topic, state) "
-    "SELECT 7, originator_id, originator_version + 50, topic, state FROM {table} WHERE {id} = 3",
-]
+def replaced(store: StoreUnderTest, old: str, new: str) -> str:
+    """SQL for the stored state with ``old`` replaced by ``new`` (bytes on PostgreSQL)."""
+    if store.kind == "sqlite":
+        return f"replace(state, '{old}', '{new}')"
+    return f"convert_to(replace(convert_from(state, 'UTF8'), '{old}', '{new}'), 'UTF8')"
+
+
+def verdict_of(store: StoreUnderTest, published: list[Checkpoint] | None = None) -> tuple[str | None, int | None]:
+    verdict = store.kentra.audit_chain(store.tenant.id).verify(published or [])
+    assert verdict.ok == (verdict.kind is None), verdict
+    return verdict.kind, verdict.first_broken
+
+
+def rechain_without_the_key(store: StoreUnderTest, after: int) -> None:
+    """Recompute the public chain from ``after`` on, as anyone can; the MACs they can only guess."""
+    chain = store.kentra.audit_chain(store.tenant.id)
+    previous = chain.hash_at(after)
+    assert previous is not None
+    rows = []
+    for stored in chain.stored_events():
+        if stored.id > after:
+            previous = link(previous, stored)
+            guess = hmac.new(b"a guessed key", previous.encode(), hashlib.sha256).hexdigest()
+            rows.append(f"INSERT INTO {{chain}} (position, hash, mac) VALUES ({stored.id}, '{previous}', '{guess}')")
+    raw(store, [f"DELETE FROM {{chain}} WHERE position > {after}", *rows])
 
 
 def test_an_untouched_log_verifies(store: StoreUnderTest) -> None:
     history(store)
     verdict = store.kentra.audit_chain(store.tenant.id).verify()
     assert (verdict.ok, verdict.chained, verdict.pending) == (True, 16, 0)
+    assert verdict.witnessed == 1  # the follower witnessed the head it reached
     store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 99)))
     assert store.kentra.audit_chain(store.tenant.id).verify().pending == 2  # recorded, not yet chained
 
 
-@pytest.mark.parametrize(
-    ("statements", "problem"),
-    [(CHANGE, "differs"), (DELETE, "missing"), (REORDER, "differs"), (INSERT, "differs")],
-    ids=["changed", "deleted", "reordered", "inserted"],
-)
-def test_tampering_is_found_at_its_position(store: StoreUnderTest, statements: list[str], problem: str) -> None:
+def test_an_altered_event_is_reported(store: StoreUnderTest) -> None:
     history(store)
-    raw(store, statements)
-    verdict = store.kentra.audit_chain(store.tenant.id).verify()
-    assert not verdict.ok
-    assert verdict.first_broken == 7
-    assert problem in (verdict.problem or "")
+    raw(store, ["UPDATE {table} SET state = state || 'x' WHERE {id} = 7"])
+    assert verdict_of(store) == ("altered", 7)
 
 
-def raw_audit(store: StoreUnderTest, statement: str) -> None:
-    """SQL on the audit tables as someone who can get around their protection."""
+def test_a_change_to_a_row_not_yet_chained_is_reported(store: StoreUnderTest) -> None:
+    history(store)
+    store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 50)))  # 17 and 18, not chained
+    raw(store, ["UPDATE {table} SET state = " + replaced(store, "centre", "roma-branch") + " WHERE {id} = 17"])
+    assert verdict_of(store) == ("altered", 17)
+
+
+def test_a_deleted_event_is_reported(store: StoreUnderTest) -> None:
+    history(store)
+    raw(store, ["DELETE FROM {table} WHERE {id} = 7"])
+    assert verdict_of(store) == ("deleted", 7)
+
+
+def test_reordered_events_are_reported(store: StoreUnderTest) -> None:
+    history(store)
+    raw(
+        store,
+        [
+            "UPDATE {table} SET {id} = 1000 WHERE {id} = 7",
+            "UPDATE {table} SET {id} = 7 WHERE {id} = 8",
+            "UPDATE {table} SET {id} = 8 WHERE {id} = 1000",
+        ],
+    )
+    assert verdict_of(store) == ("reordered", 7)
+
+
+def forged_state(store: StoreUnderTest, position: int) -> bytes:
+    """A realistic event: a genuine one's JSON, without the seal only Kentra can make."""
+    stored = next(e for e in store.kentra.audit_chain(store.tenant.id).stored_events() if e.id == position)
+    return unsealed_state(bytes(stored.state)).replace(b"gmi", b"housing")
+
+
+def test_an_event_appended_with_its_chain_row_by_the_tenants_own_role_is_refused_or_reported(
+    store: StoreUnderTest,
+) -> None:
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    state, topic = forged_state(store, 3), next(e.topic for e in chain.stored_events() if e.id == 3)
+    head = chain.hash_at(16)
+    assert head is not None
     storage = store.kentra.storage(store.tenant.id)
-    if isinstance(storage, SqliteStorage):
-        with sqlite3.connect(storage.views_file) as conn:
-            for table in ("audit_chain", "audit_checkpoints"):
-                conn.execute(f"DROP TRIGGER IF EXISTS {table}_refuse_delete")
-            conn.execute(statement.format(schema="main"))
+    if isinstance(storage, PostgresStorage):
+        # The tenant's own role, with its real password: it may insert events (the library needs
+        # to), but not chain rows, so the forged row and its chain row together are refused...
+        with psycopg.connect(storage.tenant_url()) as conn:
+            forged = conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, 1, %s, %s) RETURNING notification_id",
+                (uuid4(), topic, state),
+            ).fetchone()
+            assert forged is not None
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(
+                    f"INSERT INTO {storage.schema}.audit_chain_keyed (position, hash, mac) VALUES (%s, %s, %s)",
+                    (forged[0], "0" * 64, "0" * 64),
+                )
+        # ...and the forged row alone, committed, is reported before and after the follower chains it.
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            row = conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, 1, %s, %s) RETURNING notification_id",
+                (uuid4(), topic, state),
+            ).fetchone()
+            assert row is not None
+        position = int(row[0])
+        assert verdict_of(store) == ("forged", position)
+        chain.extend()
+        assert verdict_of(store) == ("forged", position)
         return
-    assert isinstance(storage, PostgresStorage)
-    with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL"), autocommit=True) as conn:
-        conn.execute(statement.format(schema=storage.schema))
+    # SQLite: whoever holds the files writes both rows, with the public hash right and a guessed MAC.
+    assert isinstance(storage, SqliteStorage)
+    originator = uuid4()
+    forged_hash = link(
+        head, SimpleNamespace(id=17, originator_id=originator, originator_version=1, topic=topic, state=state)
+    )
+    with sqlite3.connect(storage.events_file) as conn:
+        conn.execute(
+            "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state)"
+            " VALUES (17, ?, 1, ?, ?)",
+            (str(originator), topic, state),
+        )
+    with sqlite3.connect(storage.views_file) as conn:
+        conn.execute("INSERT INTO audit_chain_keyed VALUES (17, ?, ?)", (forged_hash, "0" * 64))
+    assert verdict_of(store) == ("forged", 17)
 
 
-def rechain(store: StoreUnderTest) -> None:
-    """What someone with database rights (but without the master key) can do after rewriting rows."""
-    raw_audit(store, "DELETE FROM {schema}.audit_chain")
+def test_a_tail_cut_after_the_last_checkpoint_with_its_chain_rows_is_reported(store: StoreUnderTest) -> None:
+    history(store)
+    store.kentra.audit_chain(store.tenant.id).checkpoint()  # signs position 16
+    history(store, start=10, people=2)  # 17..24, chained (and the head witnessed), not signed in the store
+    raw(store, ["DELETE FROM {table} WHERE {id} > 16", "DELETE FROM {chain} WHERE position > 16"])
+    assert verdict_of(store) == ("truncated", 24)
+
+
+@pytest.mark.parametrize("where", ["before", "after"], ids=["before-the-checkpoint", "after-the-checkpoint"])
+def test_an_altered_event_re_chained_is_reported(store: StoreUnderTest, where: str) -> None:
+    history(store)
+    store.kentra.audit_chain(store.tenant.id).checkpoint()  # signs position 16
+    history(store, start=10, people=2)
+    position = 7 if where == "before" else 20
+    change = replaced(store, "gmi", "housing")
+    raw(store, [f"UPDATE {{table}} SET state = {change} WHERE {{id}} = {position}"])
+    rechain_without_the_key(store, position - 1)
+    assert verdict_of(store) == ("rechained", position)
+
+
+def test_a_key_deleted_from_the_vault_without_an_erasure_is_reported(store: StoreUnderTest) -> None:
+    people = history(store)
+    store.kentra.erase(store.tenant.id, UUID(people[0]), reason="test", legal_ground="court order", erased_by="dpo")
     store.kentra.audit_chain(store.tenant.id).extend()
+    assert verdict_of(store) == (None, None)  # an erasure in the log: the key may be gone
+    storage = store.kentra.storage(store.tenant.id)
+    silent = "DELETE FROM {vault} WHERE subject_id = '{subject}'"
+    if isinstance(storage, PostgresStorage):  # the tenant's own role may delete keys: erasure needs it
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(silent.format(vault=f"{storage.schema}.vault_subject_keys", subject=people[2]))
+    else:
+        assert isinstance(storage, SqliteStorage)
+        engine = create_engine(f"sqlite:///{storage.vault_file}")
+        with engine.begin() as conn:
+            stored = conn.exec_driver_sql("SELECT subject_id FROM vault_subject_keys").scalars().all()
+            subject = next(s for s in stored if str(s).replace("-", "") == people[2].replace("-", ""))
+            conn.exec_driver_sql("DELETE FROM vault_subject_keys WHERE subject_id = ?", (subject,))
+        engine.dispose()
+    kind, position = verdict_of(store)
+    assert kind == "silent-erasure"
+    assert position == 9  # the person's own first event: the intake of the third person
 
 
-def test_a_rewritten_log_with_a_recomputed_chain_disagrees_with_the_signed_checkpoint(
-    store: StoreUnderTest,
-) -> None:
+def test_deleted_checkpoints_are_reported_against_the_witness(store: StoreUnderTest) -> None:
+    history(store)
+    signed = store.kentra.audit_chain(store.tenant.id).checkpoint()
+    raw(store, ["DELETE FROM {checkpoints}"])
+    assert verdict_of(store) == ("checkpoint-deleted", signed.position)
+
+
+def test_deleted_checkpoints_are_reported_against_the_copies_on_the_topic(store: StoreUnderTest) -> None:
+    servers = service_url("KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    topic = f"test.checkpoints.{uuid4().hex[:8]}"
     history(store)
     chain = store.kentra.audit_chain(store.tenant.id)
-    checkpoint = chain.checkpoint()
-    assert (checkpoint.position, chain.verify().checkpoints) == (16, 1)
-    raw(store, CHANGE)
-    rechain(store)
-    verdict = chain.verify()
-    assert not verdict.ok
-    assert verdict.first_broken == 16
-    assert f"checkpoint signed at {checkpoint.signed_at}" in (verdict.problem or "")
-
-
-def test_removing_events_after_a_checkpoint_is_found_and_a_deleted_checkpoint_is_found_by_its_published_copy(
-    store: StoreUnderTest,
-) -> None:
-    history(store)
-    chain = store.kentra.audit_chain(store.tenant.id)
-    published = chain.checkpoint()
-    raw(store, ["DELETE FROM {table} WHERE {id} > 12"])
-    rechain(store)
-    verdict = chain.verify()
-    assert (verdict.ok, verdict.first_broken) == (False, 16)
-    assert "no longer reaches" in (verdict.problem or "")
-    raw_audit(store, "DELETE FROM {schema}.audit_checkpoints")
-    assert chain.verify().ok  # nothing in the store contradicts the rewritten log any more...
-    verdict = chain.verify([published])  # ...but the copy on the topic does
-    assert not verdict.ok
-    assert "missing from the store" in (verdict.problem or "")
+    signed = chain.checkpoint()
+    sink = KafkaSink(servers, topic=topic)
+    try:
+        assert publish_checkpoints(chain, sink) == 1
+    finally:
+        sink.close()
+    raw(store, ["DELETE FROM {checkpoints}"])
+    (store.kentra.witness_dir / f"{store.tenant.id}.jsonl").unlink()  # the attacker reached the witness too
+    assert verdict_of(store) == (None, None)  # nothing left in reach contradicts the store...
+    published = read_published(servers, store.tenant.id, topic=topic)
+    assert verdict_of(store, published) == ("checkpoint-deleted", signed.position)  # ...but the topic does
 
 
 def test_a_checkpoint_not_signed_by_the_tenant_is_refused_and_a_strangers_published_one_ignored(
@@ -153,9 +297,7 @@ def test_a_checkpoint_not_signed_by_the_tenant_is_refused_and_a_strangers_publis
     assert chain.verify([forged]).ok  # anyone may write to a topic: an unsigned claim proves nothing
     with chain.engine.begin() as conn:
         conn.execute(insert(audit_checkpoints).values(**{k: v for k, v in forged.as_dict().items() if k != "tenant"}))
-    verdict = chain.verify()
-    assert not verdict.ok
-    assert "not signed by this tenant's key" in (verdict.problem or "")
+    assert verdict_of(store) == ("checkpoint-forged", genuine.position)
 
 
 def test_a_checkpoint_is_due_only_when_the_chain_moved_and_the_last_one_is_old_enough(store: StoreUnderTest) -> None:
@@ -171,19 +313,34 @@ def test_a_checkpoint_is_due_only_when_the_chain_moved_and_the_last_one_is_old_e
     assert chain.checkpoint_due(timedelta(hours=1), now=datetime.now(UTC) + timedelta(hours=2))
 
 
-def test_the_application_cannot_change_or_delete_audit_rows(store: StoreUnderTest) -> None:
+def test_the_applications_role_cannot_write_the_audit_tables_and_the_chain_role_only_append(
+    store: StoreUnderTest,
+) -> None:
     history(store)
     chain = store.kentra.audit_chain(store.tenant.id)
     chain.checkpoint()
-    refused = "append-only" if store.kind == "sqlite" else "permission denied"
-    for statement in (
+    views, schema = store.kentra.storage(store.tenant.id).views_engine()
+    api = views.execution_options(schema_translate_map={None: schema}) if schema else views
+    row = {"position": 10_000, "hash": "0" * 64, "mac": "0" * 64}
+    if store.kind == "postgres":  # the role the API runs as may read the audit tables, nothing more
+        for statement in (
+            insert(audit_chain).values(**row),
+            insert(audit_checkpoints).values(position=1, hash="x", signed_at="x", public_key="x", signature="x"),
+            update(audit_checkpoints).values(published_at=datetime.now(UTC)),
+        ):
+            with pytest.raises(DBAPIError, match="permission denied"), api.begin() as conn:
+                conn.execute(statement)
+        with api.connect() as conn:
+            assert len(conn.execute(select(audit_chain)).all()) == 16
+    refused = "append-only" if store.kind == "sqlite" else "immutable|permission denied"
+    for change in (
         delete(audit_chain),
         update(audit_chain).values(hash="x"),
         update(audit_checkpoints).values(hash="x"),
         delete(audit_checkpoints),
     ):
         with pytest.raises(DBAPIError, match=refused), chain.engine.begin() as conn:
-            conn.execute(statement)
+            conn.execute(change)
     chain.mark_published(chain.checkpoints())  # the one change allowed
     assert chain.checkpoints(unpublished=True) == []
     assert chain.verify().ok
@@ -195,10 +352,43 @@ def test_two_followers_extending_the_chain_at_once_chain_each_event_once(store: 
         store.casework.execute(intake(personal__amka=make_amka(date(1971, 1, 1), n)))
     first = store.kentra.audit_chain(store.tenant.id)
     second = store.kentra.audit_chain(store.tenant.id)
-    behind = second._head  # the second one read the head before the first one moved it
-    head = behind()
+    head = second._head()  # the second one read the head before the first one moved it
     second._head = lambda: head  # type: ignore[method-assign]
     assert first.extend() == 10
     assert second.extend() == 0  # its inserts collide: nothing is chained twice, and it does not fail
     verdict = first.verify()
     assert (verdict.ok, verdict.chained) == (True, 26)
+
+
+def test_the_chain_starts_from_the_genesis_of_the_tenant(store: StoreUnderTest) -> None:
+    assert store.kentra.audit_chain(store.tenant.id).hash_at(0) == genesis(store.tenant.id)
+
+
+def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(store: StoreUnderTest) -> None:
+    history(store)
+    storage = store.kentra.storage(store.tenant.id)
+    # Back to how stores were: migration 0004, the application role allowed to insert audit rows.
+    config = alembic_config()
+    if isinstance(storage, PostgresStorage):
+        owner = create_engine(storage.owner_url.set(drivername="postgresql+psycopg"))
+        schema: str | None = storage.schema
+    else:
+        assert isinstance(storage, SqliteStorage)
+        owner, schema = storage.views_engine()[0], None
+    with owner.begin() as connection:
+        config.attributes["connection"], config.attributes["schema"] = connection, schema
+        alembic_command.downgrade(config, "0004")
+    if isinstance(storage, PostgresStorage):
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f'GRANT INSERT ON "{storage.schema}".audit_checkpoints TO "{storage.role}"')
+        owner.dispose()
+    store.kentra.provision(store.tenant.id)  # what `kentra tenants sync` does
+    chain = store.kentra.audit_chain(store.tenant.id)
+    verdict = chain.verify()  # the keyed chain is derived: built again from position 1
+    assert (verdict.ok, verdict.chained, verdict.pending) == (True, 16, 0)
+    if isinstance(storage, PostgresStorage):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), psycopg.connect(storage.tenant_url()) as conn:
+            conn.execute(
+                f"INSERT INTO {storage.schema}.audit_checkpoints (position, hash, signed_at, public_key, signature)"
+                " VALUES (1, 'x', 'x', 'x', 'x')"
+            )

@@ -257,9 +257,10 @@ def test_checkpoints_go_to_the_topic_and_verify_finds_a_deleted_one_there(env: d
         conn.execute("DROP TRIGGER stored_events_refuse_delete")
         conn.execute("DELETE FROM stored_events WHERE rowid > ?", (signed["position"] - 10,))
     with sqlite3.connect(data / "views.sqlite") as conn:  # ...and the evidence the store kept of them
-        for table in ("audit_chain", "audit_checkpoints"):
+        for table in ("audit_chain_keyed", "audit_checkpoints"):
             conn.execute(f"DROP TRIGGER {table}_refuse_delete")
             conn.execute(f"DELETE FROM {table}")
+    (Path(env["KENTRA_DATA_DIR"]) / "witness" / "tyrnavos.jsonl").unlink()  # ...and the local witness
     assert run(env, "audit", "chain", "--tenant", "tyrnavos")[0] == 0
     assert run(env, "audit", "verify", "--tenant", "tyrnavos")[0] == 0  # the store alone is consistent again
     code, _, err = run(kafka, "audit", "verify", "--tenant", "tyrnavos")
