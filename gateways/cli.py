@@ -51,7 +51,7 @@ from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
 from gateways.observability import Check, Heartbeat, Metrics, configure_logging, database_check, serve_health
 from gateways.reports import to_csv, to_xlsx
 from gateways.subject_access import subject_access, to_pdf
-from infra.accounts import UserExistsError
+from infra.accounts import UserExistsError, WeakPasswordError, check_password
 from infra.backup import BackupError, backup, restore
 from infra.bootstrap import Kentra, TenantNotProvisionedError, bootstrap
 from infra.settings import Settings, SettingsError
@@ -422,8 +422,10 @@ def users_add(
     if not password_stdin:
         fail("give --password-stdin and the password on standard input")
     password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 12:
-        fail("the password must have at least 12 characters")
+    try:
+        check_password(password, name)
+    except WeakPasswordError as error:
+        fail(str(error))
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
         fail("user names are lower-case letters, digits, '.', '_' and '-' (at most 64)")
     with platform() as kentra:
@@ -443,6 +445,25 @@ def users_add(
         except UserExistsError as error:
             fail(str(error))
         out.print(f"added {name} ({role.value})")
+
+
+@users_app.command("password")
+def users_password(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+) -> None:
+    """Set a user's password (from standard input). Every session of the user ends at once."""
+    if not password_stdin:
+        fail("give --password-stdin and the new password on standard input")
+    password = sys.stdin.readline().rstrip("\n")
+    with platform() as kentra:
+        try:
+            changed = kentra.accounts.set_password(name, password)
+        except WeakPasswordError as error:
+            fail(str(error))
+        if not changed:
+            fail(f"no user {name!r}")
+        out.print(f"new password for {name}; their sessions have ended")
 
 
 @users_app.command("list")
@@ -466,7 +487,7 @@ def users_list() -> None:
 
 @users_app.command("disable")
 def users_disable(name: str) -> None:
-    """Disable a user: their tokens stop working at once."""
+    """Disable a user: their tokens stop working at once, and their sessions end."""
     with platform() as kentra:
         if not kentra.accounts.set_active(name, False):
             fail(f"no user {name!r}")
@@ -477,8 +498,15 @@ def users_disable(name: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve /metrics here, apart from the API [default: KENTRA_METRICS_PORT]"),
+    ] = None,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="Address of the metrics port [default: KENTRA_METRICS_HOST, 127.0.0.1]")
+    ] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs).
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs); /metrics only on --metrics-port.
 
     A chain follower runs beside it: every second each tenant's audit chain is extended over what
     was recorded (through the chain role, not the API's) and a checkpoint signed when one is due.
@@ -486,6 +514,12 @@ def serve(
     with platform() as kentra:
         configure_logging(kentra.settings.log_level)
         kentra.provision_platform()
+        api = create_app(kentra)
+        metrics_port = metrics_port or kentra.settings.metrics_port
+        if metrics_port:
+            where = metrics_host or kentra.settings.metrics_host
+            serve_health(metrics_port, api.state.metrics, {}, {"database": database_check(kentra)}, host=where)
+            worker_log.info("metrics on %s:%d", where, metrics_port)
         stopping = threading.Event()
         every = timedelta(seconds=kentra.settings.checkpoint_interval_seconds)
         follower = threading.Thread(
@@ -494,7 +528,7 @@ def serve(
         follower.start()
         try:
             # log_config=None keeps our JSON logging; uvicorn's access log would write raw query strings.
-            uvicorn.run(create_app(kentra), host=host, port=port, log_config=None, access_log=False)
+            uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
         finally:
             stopping.set()
             follower.join(timeout=10)

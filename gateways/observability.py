@@ -3,9 +3,11 @@
 - Logs are JSON lines on standard error with a request id. They carry only method, route
   *template*, status and timings: no query strings, no bodies, no raw paths. A query such as
   ``?amka=`` or ``?name=`` carries personal data, so it is never logged.
-- Metrics are Prometheus text at ``/metrics``. Per tenant: log position, projection lag, gateway
-  lag and unchained events, read from the stores at scrape time. HTTP requests and latency by
-  route, and Kafka delivery errors, are counted in the process.
+- Metrics are Prometheus text at ``/metrics``, never on the API's public port: a worker serves them
+  on ``--health-port``, the API on ``kentra serve --metrics-port`` (loopback by default). Per
+  tenant: log position, projection lag, gateway lag and unchained events, read from the stores at
+  scrape time. HTTP requests and latency by route, and Kafka delivery errors, are counted in the
+  process.
 - ``/health/live`` says the process is looping; ``/health/ready`` says its database (and, for the
   gateway and the roll-up, its broker) answers. The API serves these itself; a worker serves them
   on ``--health-port``.
@@ -228,8 +230,18 @@ class _Quiet(WSGIRequestHandler):
         """Probes every few seconds would flood the log."""
 
 
-def serve_health(port: int, metrics: Metrics, live: dict[str, Check], ready: dict[str, Check]) -> WSGIServer:
-    """``/health/live``, ``/health/ready`` and ``/metrics`` on ``port``, in a daemon thread."""
+def serve_health(
+    port: int,
+    metrics: Metrics,
+    live: dict[str, Check],
+    ready: dict[str, Check],
+    host: str = "0.0.0.0",  # noqa: S104 - a worker's probes come from outside
+) -> WSGIServer:
+    """``/health/live``, ``/health/ready`` and ``/metrics`` on ``host:port``, in a daemon thread.
+
+    A worker has no other port; the API (``kentra serve --metrics-port``) serves its metrics here,
+    apart from its public port, bound to loopback unless told otherwise.
+    """
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -243,6 +255,6 @@ def serve_health(port: int, metrics: Metrics, live: dict[str, Check], ready: dic
         start_response("404 Not Found", [("Content-Type", "application/json")])
         return iter([b'{"error": "not found"}'])
 
-    server = make_server("0.0.0.0", port, app, handler_class=_Quiet)  # noqa: S104 - probes come from outside
+    server = make_server(host, port, app, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     return server

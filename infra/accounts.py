@@ -1,13 +1,32 @@
-"""Users of Kentra (platform-wide, not per tenant): SQL rows with argon2id password hashes."""
+"""Users of Kentra (platform-wide, not per tenant): SQL rows with argon2id password hashes, and their
+signed-in sessions (a token names its session, so signing out or a new password ends it at once)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Column, DateTime, Engine, MetaData, String, Table, insert, inspect, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from services.access import Principal, Role
 
@@ -25,6 +44,41 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+sessions = Table(
+    "kentra_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" against an online attack and more
+_SCORED_LENGTH = 72  # zxcvbn refuses longer input; the first 72 characters bound the strength from below
+
+
+class WeakPasswordError(ValueError):
+    """A password too short or too easy to guess; ``reason`` is "short" or "guessable"."""
+
+    def __init__(self, reason: Literal["short", "guessable"]) -> None:
+        self.reason = reason
+        super().__init__(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
+            if reason == "short"
+            else "the password is too easy to guess (a common word or pattern): use several uncommon words"
+        )
+
+
+def check_password(password: str, username: str = "") -> None:
+    """Refuse a password shorter than 12 characters or that zxcvbn scores below 3 (user name counted)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError("short")
+    inputs = [username, *username.replace("_", ".").replace("-", ".").split(".")] if username else []
+    if zxcvbn(password[:_SCORED_LENGTH], user_inputs=inputs)["score"] < MIN_PASSWORD_SCORE:
+        raise WeakPasswordError("guessable")
 
 
 class UserExistsError(Exception):
@@ -52,6 +106,7 @@ class SqlAccounts:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN personal_data BOOLEAN NOT NULL DEFAULT FALSE"))
 
     def add(self, principal: Principal, password: str) -> None:
+        check_password(password, principal.username)
         row = {
             "username": principal.username,
             "password_hash": self._hasher.hash(password),
@@ -70,15 +125,52 @@ class SqlAccounts:
             raise UserExistsError(principal.username) from None
 
     def set_password(self, username: str, password: str) -> bool:
+        """A new password; every session of the user ends (a token copied before stops working)."""
+        check_password(password, username)
         with self._engine.begin() as conn:
             changed = conn.execute(
                 update(users).where(users.c.username == username).values(password_hash=self._hasher.hash(password))
             ).rowcount
+            self._revoke(conn, sessions.c.username == username)
         return bool(changed == 1)
 
     def set_active(self, username: str, active: bool) -> bool:
         with self._engine.begin() as conn:
+            if not active:
+                self._revoke(conn, sessions.c.username == username)
             return conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount == 1
+
+    # ------------------------------------------------------------------------------------ sessions
+    def open_session(self, username: str, ttl_seconds: int) -> str:
+        """A new session of the user: its id, random, goes into the token (never the other way)."""
+        now = datetime.now(UTC)
+        session = secrets.token_urlsafe(24)
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(sessions).values(
+                    id=session, username=username, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds)
+                )
+            )
+        return session
+
+    def session_principal(self, session: str, username: str) -> Principal | None:
+        """The user's current rights, if the session is theirs and open and the user active."""
+        with self._engine.connect() as conn:
+            open_ = conn.execute(
+                select(sessions.c.id).where(
+                    sessions.c.id == session, sessions.c.username == username, sessions.c.revoked_at.is_(None)
+                )
+            ).first()
+        return self.principal(username) if open_ is not None else None
+
+    def revoke_session(self, session: str) -> None:
+        with self._engine.begin() as conn:
+            self._revoke(conn, sessions.c.id == session)
+
+    @staticmethod
+    def _revoke(conn: Connection, which: ColumnElement[bool]) -> None:
+        ended = update(sessions).where(which, sessions.c.revoked_at.is_(None))
+        conn.execute(ended.values(revoked_at=datetime.now(UTC)))
 
     def principal(self, username: str) -> Principal | None:
         """The active user's current rights (so a token of a disabled user stops working)."""

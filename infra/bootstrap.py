@@ -16,6 +16,7 @@ from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
 from infra.event_seal import seal_env
 from infra.migrations.runner import upgrade_views
+from infra.sessions import Sessions
 from infra.settings import Settings, SettingsError, previous_master_key_bytes, token_secret
 from infra.stores import (
     PLATFORM_SCHEMA,
@@ -26,6 +27,7 @@ from infra.stores import (
     provision_rollup_schema,
 )
 from infra.tenant_registry import load_registry
+from infra.throttle import SignInThrottle
 from infra.tokens import OidcVerifier, TokenIssuer
 from infra.witness import FileWitness
 from projections.audit import AuditChain
@@ -59,8 +61,17 @@ class Kentra:
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
+        self.sessions = Sessions(self.tokens, lambda: self.accounts)
+        self.sign_in_throttle = SignInThrottle(
+            settings.sign_in_limit_per_account, settings.sign_in_limit_per_client, settings.rate_limit_storage
+        )
         self.oidc = (
-            OidcVerifier(settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience)
+            OidcVerifier(
+                settings.oidc_issuer,
+                settings.oidc_jwks_url,
+                settings.oidc_audience,
+                settings.oidc_max_token_lifetime_seconds,
+            )
             if settings.oidc_issuer and settings.oidc_jwks_url
             else None
         )

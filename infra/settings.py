@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_jwks_url: str | None = None
     oidc_audience: str = "kentra"
+    # An external issuer's token living longer than this (exp - iat) is refused, whatever it claims.
+    oidc_max_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # Failed sign-ins allowed per account and per client address in a moving window (`limits` notation);
+    # the next attempt is answered 429 with Retry-After. Storage is per process unless shared (redis://...).
+    sign_in_limit_per_account: str = "5/15 minutes"
+    sign_in_limit_per_client: str = "30/15 minutes"
+    rate_limit_storage: str = "memory://"
+    # `kentra serve` serves /metrics here, never on the API's port; loopback unless the host is set.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     max_import_bytes: int = Field(default=200_000_000, ge=10_000)
     checkpoint_interval_seconds: int = Field(default=3600, ge=1)
@@ -75,6 +86,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("sign_in_limit_per_account", "sign_in_limit_per_client")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate such as '5/15 minutes': {value!r}") from None
+        return value
 
     @classmethod
     def load(cls) -> Settings:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateways.http import audit, imports, privacy, problems, regions, reporting
@@ -17,6 +23,7 @@ from gateways.http.routes import router
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
 from gateways.web import pages, session
+from gateways.web.session import CsrfError
 from infra.bootstrap import Kentra
 
 DESCRIPTION = """Casework of the Community Centres (Κέντρα Κοινότητας), per municipality.
@@ -68,6 +75,57 @@ class BodyTooLargeError(Exception):
     pass
 
 
+# No script at all, styles only from /static, images from here or data: (the charts), forms only to
+# this site, never in a frame. The API's JSON answers carry it too: it costs nothing there.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SWAGGER = "https://cdn.jsdelivr.net"  # where FastAPI's /docs loads Swagger UI from
+
+
+class SecurityHeaders:
+    """ASGI middleware: CSP, nosniff, a referrer policy, and no-store on everything but /static.
+
+    Pages and API answers carry personal data; no shared or browser cache may keep them. A route
+    that set its own Content-Security-Policy (the interactive docs) keeps it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def _with_own_policy(page: HTMLResponse) -> HTMLResponse:
+    """Swagger UI's page with a CSP that allows exactly its inline scripts (by hash) and its CDN."""
+    scripts = re.findall(rb"<script>(.*?)</script>", page.body, re.DOTALL)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in scripts)
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src {SWAGGER} {hashes}; style-src {SWAGGER}; img-src 'self' data: {SWAGGER}; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return page
+
+
+REDIRECT = "/docs/oauth2-redirect"
 TOKEN_EXAMPLE = {"username": "m.georgiou", "password": "a long passphrase of hers", "grant_type": "password"}
 
 
@@ -78,7 +136,9 @@ def create_app(kentra: Kentra) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = kentra.settings.http_threads
         yield
 
-    app = FastAPI(title="Kentra", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Kentra", version="1", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.kentra = kentra
     problems.install(app)
     app.include_router(router)
@@ -94,6 +154,7 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)
     app.state.metrics = metrics
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Observe, metrics=metrics)  # outermost: it sees every response, 413s included
     ready = {"database": database_check(kentra)}
 
@@ -106,9 +167,21 @@ def create_app(kentra: Kentra) -> FastAPI:
         ok, body = answer(ready)
         return Response(body, status_code=200 if ok else 503, media_type="application/json")
 
-    @app.get("/metrics", include_in_schema=False)
-    def get_metrics() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    # /metrics is not served here, on the public port: `kentra serve --metrics-port` serves it apart.
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return _with_own_policy(
+            get_swagger_ui_html(openapi_url="/openapi.json", title="Kentra", oauth2_redirect_url=REDIRECT)
+        )
+
+    @app.get(REDIRECT, include_in_schema=False)
+    def docs_redirect() -> HTMLResponse:
+        return _with_own_policy(get_swagger_ui_oauth2_redirect_html())
+
+    @app.exception_handler(CsrfError)
+    async def csrf_refused(request: Request, _: CsrfError) -> Response:
+        return session.message(request, 403, "csrf_refused")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -40,13 +40,16 @@ def current_principal(kentra: KentraDep, token: Annotated[str | None, Depends(oa
             return check_principal(external, kentra.registry)
         except DomainError:
             raise InvalidTokenError("the token's role claims do not fit a Kentra role") from None
-    principal = kentra.accounts.principal(kentra.tokens.subject(token))
-    if principal is None:
-        raise InvalidTokenError("unknown or disabled user")
-    return principal
+    return kentra.sessions.principal(token)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+BearerToken = Annotated[str | None, Depends(oauth2)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server saw it (behind a proxy: as uvicorn's --proxy-headers made it)."""
+    return request.client.host if request.client else "unknown"
 
 
 def casework_reader(tenant: str, kentra: KentraDep, user: CurrentUser) -> Casework:

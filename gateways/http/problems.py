@@ -24,6 +24,7 @@ from domain.errors import (
     UnknownTenantError,
 )
 from infra.bootstrap import TenantNotProvisionedError
+from infra.throttle import SignInThrottledError
 from infra.tokens import InvalidTokenError
 from services.access import AccessDeniedError
 
@@ -41,7 +42,9 @@ RETRY_AFTER_SECONDS = 2
 log = logging.getLogger("kentra.http")
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str | None = None, *, retry_after: int | None = None, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -49,6 +52,8 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 503:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -83,6 +88,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidTokenError)
     async def invalid_token(_: Request, __: InvalidTokenError) -> JSONResponse:
         return problem(401, "Unauthorized", "a valid bearer token is needed")
+
+    @app.exception_handler(SignInThrottledError)
+    async def throttled(_: Request, error: SignInThrottledError) -> JSONResponse:
+        return problem(
+            429, "Too many sign-in attempts", f"try again in {error.retry_after} s", retry_after=error.retry_after
+        )
 
     @app.exception_handler(TenantNotProvisionedError)
     async def not_provisioned(_: Request, error: TenantNotProvisionedError) -> JSONResponse:

@@ -7,14 +7,22 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.security import OAuth2PasswordRequestForm
 
 from domain.catalogue import ActivityKind, Agency, HomeVisitPurpose, RequestCategory
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError, InvalidValueError
-from gateways.http.deps import CaseworkReader, CaseworkWriter, CommandIdDep, CurrentUser, KentraDep
+from gateways.http.deps import (
+    BearerToken,
+    CaseworkReader,
+    CaseworkWriter,
+    CommandIdDep,
+    CurrentUser,
+    KentraDep,
+    client_address,
+)
 from gateways.http.schemas import (
     BeneficiaryMatch,
     EntryPublic,
@@ -36,12 +44,34 @@ router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 401, 403, 
 TENANT = "/tenants/{tenant}"
 
 
-@router.post("/auth/token", tags=["auth"], summary="Sign in (OAuth2 password flow)")
-def token(kentra: KentraDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    summary="Sign in (OAuth2 password flow)",
+    responses=problem_responses(429),
+    description="Failed attempts are counted per account and per client; past the limit the answer is 429 "
+    "with `Retry-After` (seconds), even for the right password, until the window moves on.",
+)
+def token(kentra: KentraDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    client = client_address(request)
+    kentra.sign_in_throttle.check(form.username, client)
     principal = kentra.accounts.authenticate(form.username, form.password)
     if principal is None:
+        kentra.sign_in_throttle.failed(form.username, client)
         raise InvalidTokenError("wrong user name or password")
-    return Token(access_token=kentra.tokens.issue(principal), expires_in=kentra.tokens.ttl_seconds)
+    return Token(access_token=kentra.sessions.open(principal), expires_in=kentra.tokens.ttl_seconds)
+
+
+@router.post(
+    "/auth/logout",
+    tags=["auth"],
+    summary="Sign out: the token's session ends on the server",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def logout(kentra: KentraDep, _: CurrentUser, bearer: BearerToken) -> Response:
+    if bearer:  # an external issuer's token has no Kentra session; its lifetime is capped instead
+        kentra.sessions.close(bearer)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/tenants", tags=["tenants"], summary="The tenants the caller may see")

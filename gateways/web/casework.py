@@ -4,7 +4,8 @@ home visits and activities through forms.
 Each form carries a command id made when it was drawn, so sending it twice (a double click, the
 browser's "send again") records it once. A failed form is drawn again with what was typed and the
 reasons beside each field; nothing is recorded until every check passes. Posting needs the session
-cookie, which is SameSite=Strict: another site cannot post a form in a user's name.
+cookie (SameSite=Strict) and the form's CSRF token of that session (``session.csrf_protect``): another
+site cannot post a form in a user's name.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 
@@ -25,13 +26,13 @@ from domain.profile import PersonalDetails
 from gateways.http.routes import record, visible_entry
 from gateways.web.forms import Field, Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
-from gateways.web.session import kentra_of, lang_of, message, render, tenant_name, user_of
+from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
 from projections.queries import page
 from services import commands as c
 from services.access import AccessDeniedError, Principal, Role, may_record_casework, sees_structure
 from services.casework import Casework
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 ISCED = [(str(level), f"isced_{level}") for level in range(9)]
 NOTES = Field("notes", "notes", "textarea")

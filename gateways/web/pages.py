@@ -8,25 +8,39 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from domain.catalogue import RequestCategory
 from domain.errors import DomainError
 from gateways import reports
 from gateways.http.audit import AuditScope, audit_scope, auditor, get_chain, get_drilldown, get_replayed_indicators
+from gateways.http.deps import client_address
 from gateways.http.regions import analyst_of, regional_indicators
 from gateways.http.reporting import get_caseload, period, scope
 from gateways.web import charts
 from gateways.web.labels import LABELS
-from gateways.web.session import LANG, SESSION, kentra_of, lang_of, message, render, tenant_name, user_of
+from gateways.web.session import (
+    LANG,
+    PRESESSION,
+    SESSION,
+    csrf_protect,
+    kentra_of,
+    lang_of,
+    message,
+    render,
+    tenant_name,
+    user_of,
+)
+from infra.accounts import WeakPasswordError
+from infra.throttle import SignInThrottledError
 from projections.queries import indicators
 from services.access import AccessDeniedError, Principal, may_read_casework, visible_tenants
 from services.casework import Casework
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/")
@@ -39,35 +53,111 @@ def front(request: Request) -> Response:
 
 @router.post("/login")
 def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]) -> Response:
-    kentra = kentra_of(request)
+    kentra, t = kentra_of(request), LABELS[lang_of(request)]
+    client = client_address(request)
+    try:
+        kentra.sign_in_throttle.check(username, client)
+    except SignInThrottledError as error:
+        return _throttled(request, "login.html", error)
     principal = kentra.accounts.authenticate(username, password)
     if principal is None:
-        return render(request, "login.html", 401, error=LABELS[lang_of(request)]["bad_login"])
+        kentra.sign_in_throttle.failed(username, client)
+        return render(request, "login.html", 401, error=t["bad_login"])
     response = RedirectResponse("/home", status_code=303)
+    _start_session(request, response, principal)
+    response.delete_cookie(PRESESSION)  # a form drawn before sign-in is not valid after it
+    return response
+
+
+def _throttled(request: Request, page: str, error: SignInThrottledError) -> Response:
+    """429 with Retry-After, and in words how many minutes to wait (rounded up)."""
+    minutes = max(1, -(-error.retry_after // 60))
+    response = render(request, page, 429, error=LABELS[lang_of(request)]["too_many_logins"].format(minutes=minutes))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _start_session(request: Request, response: Response, principal: Principal) -> None:
+    kentra = kentra_of(request)
     response.set_cookie(
         SESSION,
-        kentra.tokens.issue(principal),
+        kentra.sessions.open(principal),
         max_age=kentra.tokens.ttl_seconds,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    """Sign out: the session ends on the server, so a copy of the cookie stops working too."""
+    token = request.cookies.get(SESSION)
+    if token:
+        kentra_of(request).sessions.close(token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION)
     return response
 
 
+@router.get("/password")
+def password_form(request: Request) -> Response:
+    if user_of(request) is None:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "password.html")
+
+
+@router.post("/password")
+def change_password(
+    request: Request,
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    repeated: Annotated[str, Form()],
+) -> Response:
+    """A user's own new password: checked for strength; every other session of hers ends."""
+    user = user_of(request)
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    kentra, t = kentra_of(request), LABELS[lang_of(request)]
+    client = client_address(request)
+    try:
+        kentra.sign_in_throttle.check(user.username, client)
+    except SignInThrottledError as error:
+        return _throttled(request, "password.html", error)
+    if kentra.accounts.authenticate(user.username, current) is None:
+        kentra.sign_in_throttle.failed(user.username, client)
+        return render(request, "password.html", 422, error=t["err_current_password"])
+    if new != repeated:
+        return render(request, "password.html", 422, error=t["err_password_repeat"])
+    try:
+        kentra.accounts.set_password(user.username, new)
+    except WeakPasswordError as error:
+        return render(request, "password.html", 422, error=t[f"err_password_{error.reason}"])
+    response = RedirectResponse("/home", status_code=303)
+    _start_session(request, response, user)  # the old session ended with the old password
+    return response
+
+
 @router.get("/lang/{code}")
 def language(request: Request, code: str) -> Response:
-    back = urlparse(request.headers.get("referer", "/")).path or "/"  # a path only: never another site
-    response = RedirectResponse(back if back.startswith("/") else "/", status_code=303)
+    response = RedirectResponse(own_path(request.headers.get("referer", "/")), status_code=303)
     response.set_cookie(LANG, "en" if code == "en" else "el", max_age=365 * 86400, samesite="lax")
     return response
+
+
+def own_path(referer: str) -> str:
+    """Where to go back to: the path (and query) of the page the user came from, never another site.
+
+    Only a plain absolute path is kept: not ``//host`` (another site, scheme-relative), not a
+    backslash (browsers read ``/\\host`` as ``//host``), nor any control character or space,
+    which browsers drop before reading the URL.
+    """
+    parts = urlsplit(referer)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    unsafe = any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in path)
+    if unsafe or not path.startswith("/") or path.startswith("//"):
+        return "/"
+    return path
 
 
 @router.get("/home")

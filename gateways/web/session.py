@@ -1,7 +1,18 @@
-"""What every page needs: the platform, the signed-in user, the language, and rendering a template."""
+"""What every page needs: the platform, the signed-in user, the language, a form's CSRF token, and
+rendering a template.
+
+Every form posted to the pages carries ``csrf_token``: an HMAC, with the server's token secret, of
+the session it was drawn in (or, before sign-in, of a random HttpOnly cookie of the browser). A post
+without the token of the caller's own session is refused (403) before the route runs, and so is any
+post that the browser itself calls cross-site or same-site (``Sec-Fetch-Site``). A token rather than
+an Origin check alone: behind a TLS-terminating proxy the server does not know its public origin,
+and old browsers send neither header; SameSite=Strict cookies are the third, independent layer.
+"""
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +27,13 @@ from services.access import Principal
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
-SESSION, LANG = "kentra_session", "kentra_lang"
+SESSION, LANG, PRESESSION = "kentra_session", "kentra_lang", "kentra_presession"
+CSRF_FIELD = "csrf_token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class CsrfError(Exception):
+    """A posted form without the token of the caller's own session, or sent from another site."""
 
 
 def kentra_of(request: Request) -> Kentra:
@@ -29,14 +46,51 @@ def lang_of(request: Request) -> str:
 
 
 def user_of(request: Request) -> Principal | None:
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
+    """The signed-in user, read once per request (the session and the user's rights from the store)."""
+    if "user" not in request.state._state:
+        token = request.cookies.get(SESSION)
+        try:
+            request.state.user = kentra_of(request).sessions.principal(token) if token else None
+        except InvalidTokenError:
+            request.state.user = None
+    user: Principal | None = request.state.user
+    return user
+
+
+def _csrf_binding(request: Request) -> str:
+    """What a form's token is bound to: the session if one is open, else the browser's pre-session cookie."""
     kentra = kentra_of(request)
-    try:
-        return kentra.accounts.principal(kentra.tokens.subject(token))
-    except InvalidTokenError:
-        return None
+    token = request.cookies.get(SESSION)
+    if token and user_of(request) is not None:
+        return "session:" + kentra.sessions.session_id(token)
+    browser = request.cookies.get(PRESESSION) or getattr(request.state, "presession", None)
+    if not browser:
+        browser = request.state.presession = secrets.token_urlsafe(24)
+    return "browser:" + browser
+
+
+def csrf_token(request: Request) -> str:
+    return kentra_of(request).tokens.form_token(_csrf_binding(request))
+
+
+async def csrf_protect(request: Request) -> None:
+    """A dependency of every page router: an unsafe request must come from this site with its token."""
+    if request.method not in UNSAFE:
+        return
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise CsrfError
+    given = (await request.form()).get(CSRF_FIELD)
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), csrf_token(request).encode()):
+        raise CsrfError
+
+
+def keep_presession(request: Request, response: Response) -> None:
+    """Set the pre-session cookie a form token was just bound to, if the browser had none."""
+    made = getattr(request.state, "presession", None)
+    if made and not request.cookies.get(PRESESSION):
+        response.set_cookie(
+            PRESESSION, made, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
+        )
 
 
 def tenant_name(request: Request, tenant: str) -> str:
@@ -46,9 +100,10 @@ def tenant_name(request: Request, tenant: str) -> str:
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     lang = lang_of(request)
-    return templates.TemplateResponse(
-        request, name, {"lang": lang, "t": LABELS[lang], "user": user_of(request), **context}, status_code=status
-    )
+    shared = {"lang": lang, "t": LABELS[lang], "user": user_of(request), "csrf": csrf_token(request)}
+    response = templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+    keep_presession(request, response)
+    return response
 
 
 def message(request: Request, status: int, key: str) -> Response:

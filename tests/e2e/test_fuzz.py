@@ -76,10 +76,10 @@ def test_every_operation_survives_generated_input(tmp_path: Path) -> None:
     kentra.provision("sofades")
     kentra.accounts.add(Principal("fuzz.coord", Role.COORDINATOR, frozenset({"sofades"})), "a long test password")
     kentra.accounts.add(Principal("fuzz.auditor", Role.AUDITOR, frozenset({"sofades"})), "a long test password")
-    coordinator = {"Authorization": "Bearer " + kentra.tokens.issue(Principal("fuzz.coord", Role.COORDINATOR))}
-    auditor = {"Authorization": "Bearer " + kentra.tokens.issue(Principal("fuzz.auditor", Role.AUDITOR))}
+    coordinator = {"Authorization": "Bearer " + kentra.sessions.open(Principal("fuzz.coord", Role.COORDINATOR))}
+    auditor = {"Authorization": "Bearer " + kentra.sessions.open(Principal("fuzz.auditor", Role.AUDITOR))}
     kentra.accounts.add(Principal("fuzz.analyst", Role.REGIONAL_ANALYST, region="thessaly"), "a long test password")
-    analyst = {"Authorization": "Bearer " + kentra.tokens.issue(Principal("fuzz.analyst", Role.REGIONAL_ANALYST))}
+    analyst = {"Authorization": "Bearer " + kentra.sessions.open(Principal("fuzz.analyst", Role.REGIONAL_ANALYST))}
     app = create_app(kentra)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     real = seeded_entries(kentra.casework("sofades"))

@@ -103,6 +103,9 @@ def test_a_token_of_the_trusted_issuer_maps_its_claims_to_a_role_and_tenant(clie
         {"kentra_role": "superuser"},
         {"kentra_tenants": ["volos"]},
         {"kentra_role": "caseworker"},  # a caseworker without a structure is no complete scope
+        {"exp": datetime.now(UTC) + timedelta(days=30)},  # longer than the server's cap, whatever the issuer says
+        {"iat": None},  # no issue time: its lifetime cannot be bounded
+        {"iat": datetime.now(UTC) + timedelta(hours=1), "exp": datetime.now(UTC) + timedelta(hours=1, minutes=5)},
     ],
 )
 def test_a_token_that_does_not_fit_is_refused(client: TestClient, bad: dict[str, Any]) -> None:

@@ -28,11 +28,22 @@ def free_port() -> int:
 
 
 def test_kentra_serve_answers_on_the_port_it_was_given(tmp_path: Path) -> None:
-    port = free_port()
+    port, metrics = free_port(), free_port()
     env = {**os.environ, "KENTRA_DATA_DIR": str(tmp_path), "KENTRA_MASTER_KEY": TEST_MASTER_KEY}
     env.pop("KENTRA_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gateways.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "gateways.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--metrics-port",
+            str(metrics),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -50,6 +61,9 @@ def test_kentra_serve_answers_on_the_port_it_was_given(tmp_path: Path) -> None:
         unauthorised = httpx.get(f"http://127.0.0.1:{port}/api/v1/tenants", timeout=5)
         assert unauthorised.status_code == 401
         assert unauthorised.headers["content-type"] == "application/problem+json"
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404  # not on the public port
+        scraped = httpx.get(f"http://127.0.0.1:{metrics}/metrics", timeout=5)
+        assert 'kentra_http_requests_total{method="GET",route="/api/v1/tenants",status="401"} 1.0' in scraped.text
     finally:
         server.terminate()
         server.wait(timeout=10)

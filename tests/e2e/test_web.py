@@ -3,13 +3,25 @@ municipality dashboard with charts drawn on the server, downloads, and the same 
 
 from __future__ import annotations
 
+import base64
+import re
+
 from services.casework import read_log
 from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_indicators_api import open_request, register
 
 
+def csrf(api: Api, path: str = "/home") -> str:
+    """The CSRF token a page drew into its forms (the session's, or the browser's before sign-in)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', api.client.get(path).text)
+    assert found, f"{path} has a form with its CSRF token"
+    return found.group(1)
+
+
 def sign_in(api: Api, user: str) -> None:
-    response = api.client.post("/login", data={"username": user, "password": PASSWORD}, follow_redirects=False)
+    response = api.client.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf_token": csrf(api, "/")}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/home"
     cookie = response.headers["set-cookie"]
@@ -17,12 +29,18 @@ def sign_in(api: Api, user: str) -> None:
     assert "SameSite=strict" in cookie
 
 
+def sign_out(api: Api) -> None:
+    assert api.client.post("/logout", data={"csrf_token": csrf(api)}, follow_redirects=False).status_code == 303
+
+
 def test_the_front_page_is_a_greek_sign_in_page_and_a_wrong_password_is_said_plainly(api: Api) -> None:
     page = api.client.get("/")
     assert page.status_code == 200
     assert '<html lang="el">' in page.text
     assert '<label for="username">Όνομα χρήστη</label>' in page.text
-    wrong = api.client.post("/login", data={"username": "coord.sof", "password": "not it at all"})
+    wrong = api.client.post(
+        "/login", data={"username": "coord.sof", "password": "not it at all", "csrf_token": csrf(api, "/")}
+    )
     assert wrong.status_code == 401
     assert "Λάθος όνομα χρήστη ή κωδικός." in wrong.text
     english = api.client.get("/lang/en", headers={"referer": "http://testserver/"}, follow_redirects=True)
@@ -43,7 +61,12 @@ def test_the_dashboard_shows_the_figures_in_charts_and_tables_and_downloads_them
     page = api.client.get("/t/sofades/dashboard", params={"from": "2024-05-01", "to": "2024-05-31"})
     assert page.status_code == 200
     assert "Μοναδικοί ωφελούμενοι ανά μήνα, κατά φύλο" in page.text
-    assert page.text.count('<svg role="img"') == 3  # drawn on the server: no script, nothing fetched
+    charts = re.findall(
+        r'<img class="chart" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)">', page.text
+    )
+    assert len(charts) == 3  # drawn on the server: no script, nothing fetched
+    assert all(base64.b64decode(svg).startswith(b"<svg") for svg, _ in charts)
+    assert charts[0][1] == "Μοναδικοί ωφελούμενοι ανά μήνα, κατά φύλο"
     assert "<script" not in page.text
     assert '<th scope="row">2024-05</th><td>1</td><td>0</td>' in page.text
     assert '<th scope="row">Επίδομα Στέγασης</th><td>1</td>' in page.text
@@ -62,7 +85,7 @@ def test_pages_keep_the_apis_rights(api: Api) -> None:
     assert refused.status_code == 403
     assert "Δεν έχετε πρόσβαση" in refused.text
     assert "/t/karditsa/dashboard" in api.client.get("/home").text
-    api.client.post("/logout")
+    sign_out(api)
     assert api.client.get("/home", follow_redirects=False).status_code == 303
     assert api.client.get("/static/kentra.css").status_code == 200
 

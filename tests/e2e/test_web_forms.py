@@ -11,7 +11,7 @@ from domain.access_log import PersonalDataAccess
 from domain.identifiers import make_amka
 from services.casework import read_log
 from tests.e2e.conftest import Api
-from tests.e2e.test_web import sign_in
+from tests.e2e.test_web import csrf, sign_in, sign_out
 
 AMKA = make_amka(date(1985, 7, 9), 77)
 PERSON = {
@@ -50,7 +50,7 @@ def form(api: Api, path: str, **params: str) -> str:
 
 
 def post(api: Api, path: str, fields: dict[str, Any]) -> Any:
-    return api.client.post(path, data=fields, follow_redirects=False)
+    return api.client.post(path, data={"csrf_token": csrf(api), **fields}, follow_redirects=False)
 
 
 def intake(api: Api, **fields: str) -> Any:
@@ -154,7 +154,7 @@ def test_a_likely_duplicate_is_shown_before_registering_and_needs_confirmation(a
 def test_a_match_in_a_structure_she_cannot_see_is_mentioned_without_naming_anyone(api: Api) -> None:
     sign_in(api, "cw.sof.centre")
     registered(intake(api))
-    api.client.post("/logout")
+    sign_out(api)
     sign_in(api, "cw.sof.roma")
     assert "Δεν βρέθηκε κανείς." in api.client.get("/t/sofades/people", params={"name": "Σταματοπούλου"}).text
     warned = intake(api, **{"personal.amka": "", "structure": "roma-branch"})
@@ -229,13 +229,13 @@ def test_a_caseworker_records_a_request_referral_visit_and_activity_and_sees_the
 def test_only_the_tenants_caseworkers_and_coordinators_reach_the_forms(api: Api) -> None:
     sign_in(api, "cw.sof.centre")
     person = registered(intake(api))
-    api.client.post("/logout")
+    sign_out(api)
     assert api.client.get("/t/sofades/people", follow_redirects=False).headers["location"] == "/"
     for user in ("auditor.sof", "analyst.thessaly", "coord.kar"):
         sign_in(api, user)
         assert api.client.get("/t/sofades/people").status_code == 403
         assert post(api, "/t/sofades/record/activity", {"kind": "networking_meeting"}).status_code == 403
-        api.client.post("/logout")
+        sign_out(api)
     sign_in(api, "cw.sof.roma")
     assert api.client.get(f"/t/sofades/people/{person}").status_code == 404  # another structure's person
     refused = post(
@@ -245,7 +245,7 @@ def test_only_the_tenants_caseworkers_and_coordinators_reach_the_forms(api: Api)
     )
     assert refused.status_code in (403, 422)
     assert "Ελένη" not in refused.text
-    api.client.post("/logout")
+    sign_out(api)
     sign_in(api, "coord.sof")
     coordinator = api.client.get("/t/sofades/record/activity").text
     assert '<select id="f-structure" name="structure"' in coordinator  # a coordinator chooses the structure

@@ -366,3 +366,19 @@ def test_the_demo_users_sign_in_with_the_password_printed_for_them_and_a_new_run
         assert all(kentra.accounts.authenticate(name, password) for name, password in second.items())
     finally:
         kentra.close()
+
+
+@pytest.mark.parametrize("weak", ["password1234", "aaaaaaaaaaaa"])
+def test_users_add_and_password_refuse_a_guessable_password_and_say_why(env: dict[str, str], weak: str) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    add = ("users", "add", "coord.weak", "--role", "coordinator", "--tenant", "sofades", "--password-stdin")
+    code, _, err = run(env, *add, stdin=weak + "\n")
+    assert code == 2
+    assert "too easy to guess" in err
+    assert json.loads(run(env, "users", "list")[1]) == []
+    assert run(env, *add, stdin="a long test password\n")[0] == 0
+    code, _, err = run(env, "users", "password", "coord.weak", "--password-stdin", stdin=weak + "\n")
+    assert code == 2
+    assert "too easy to guess" in err
+    code, out, _ = run(env, "users", "password", "coord.weak", "--password-stdin", stdin="thistle harbour quietly\n")
+    assert code == 0, out
