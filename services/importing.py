@@ -169,6 +169,10 @@ class ImportFileError(DomainError):
     """The file as a whole cannot be read as this kind (unknown kind, missing columns)."""
 
 
+class ImportTooLargeError(ImportFileError):
+    """The file is over a limit (unpacked size, rows, columns, shared strings): none of it is read."""
+
+
 def _norm(header: str) -> str:
     return re.sub(r"\s+", " ", header.strip().lower())
 

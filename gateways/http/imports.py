@@ -15,12 +15,13 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from domain.errors import DomainError, EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
-from gateways.importing import Report, checksum, kind_of, rows
+from gateways.importing import Limits, Report, check_file, checksum, kind_of, rows
 from infra.bootstrap import Kentra
 from services.access import may_manage_personal_data
 from services.casework import Casework
@@ -49,11 +50,12 @@ def _jobs(request: Request) -> dict[str, dict[str, Any]]:
 
 
 def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath, kind: str | None) -> None:
+    limits = Limits.of(kentra.settings)
     report = Report(path.parent / "report.csv")
     report.file = job["file"]
     job.update(status="running", started_at=datetime.now(UTC).isoformat())
     try:
-        layout = LAYOUTS[kind] if kind else kind_of(path)
+        layout = LAYOUTS[kind] if kind else kind_of(path, limits)
         job["kind"] = layout.kind
         importer = Importer(casework, on_problem=report.add)
 
@@ -62,7 +64,7 @@ def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath
 
         summary = importer.run(
             layout,
-            rows(path, layout),
+            rows(path, layout, limits),
             source=job["file"],
             checksum=checksum(path),
             dry_run=job["dry_run"],
@@ -102,6 +104,12 @@ async def post_import(
     with path.open("wb") as handle:
         while chunk := await file.read(CHUNK):
             handle.write(chunk)
+    try:  # a file over a limit (a zip bomb, endless rows) is refused here, before a job exists
+        await run_in_threadpool(check_file, path, Limits.of(kentra.settings))
+    except DomainError:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+        raise
     job = {
         "id": job_id,
         "tenant": tenant,

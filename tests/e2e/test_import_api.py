@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import Api
 from tests.integration.test_import import BENEFICIARIES
+from tests.integration.test_import_limits import with_shared_strings
 
 IMPORTS = "/api/v1/tenants/sofades/imports"
 
@@ -64,3 +66,16 @@ def test_only_the_coordinator_imports_and_bad_uploads_are_refused(api: Api) -> N
     failed = finished(api, upload(api, "coord.sof", b"just,some,columns\n1,2,3\n").json()["id"])
     assert failed["status"] == "failed"
     assert "cannot tell the kind" in failed["error"]
+
+
+def test_an_upload_that_unpacks_past_the_limits_is_refused_with_a_problem_and_starts_no_job(
+    api: Api, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "people.xlsx"
+    with_shared_strings(bomb, BENEFICIARIES, 54 * 1024 * 1024)
+    jobs = dict(api.client.app.state.import_jobs)  # type: ignore[attr-defined]
+    refused = upload(api, "coord.sof", bomb.read_bytes(), name="people.xlsx")
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "nothing was imported" in refused.json()["detail"]
+    assert api.client.app.state.import_jobs == jobs  # type: ignore[attr-defined]
