@@ -26,6 +26,7 @@ from xml.sax.handler import ContentHandler
 from defusedxml.sax import make_parser
 from openpyxl import Workbook, load_workbook
 
+from gateways.reports import inert
 from infra.backup import file_sha256
 from infra.settings import Settings
 from services.importing import LAYOUTS, ImportFileError, ImportTooLargeError, Layout, Problem, match_headers
@@ -295,8 +296,20 @@ def template(kind: str, fmt: str, lang: str = "el") -> bytes:
     return out.getvalue()
 
 
+AMKA_LIKE = re.compile(r"(?<!\d)\d{8}(\d{3})(?!\d)")
+
+
+def without_amka(text: str) -> str:
+    """Any eleven digits in a row (an ΑΜΚΑ, or what looks like one) kept only by their last three."""
+    return AMKA_LIKE.sub(lambda found: "•" * 8 + found[1], text)
+
+
 class Report:
-    """The rejected rows, as CSV with Greek and English reasons, written as they are found."""
+    """The rejected rows, as CSV with Greek and English reasons, written as they are found.
+
+    A report holds what staff typed into a spreadsheet: no value in it becomes a live formula, and
+    no ΑΜΚΑ is kept in clear (its last three digits say which row is meant).
+    """
 
     HEADER = ("αρχείο / file", "γραμμή / line", "πεδίο / field", "αιτία", "reason")
 
@@ -309,7 +322,8 @@ class Report:
         self.count = 0
 
     def add(self, problem: Problem) -> None:
-        self._writer.writerow((self.file, problem.line, problem.field, problem.el, problem.en))
+        cells = (self.file, problem.line, problem.field, problem.el, problem.en)
+        self._writer.writerow([inert(without_amka(c)) if isinstance(c, str) else c for c in cells])
         self.count += 1
 
     def close(self) -> None:

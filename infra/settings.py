@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(default=200_000_000, ge=10_000)
     max_import_unpacked_bytes: int = Field(default=256_000_000, ge=100_000)
     max_import_rows: int = Field(default=1_000_000, ge=1)
+    import_report_retention_hours: int = Field(default=72, ge=1)
     checkpoint_interval_seconds: int = Field(default=3600, ge=1)
     # Requests using the database at once in one API process: no more than a tenant's connection pool
     # holds (2 + 4 overflow), so a request never waits on one pool while holding the other's last

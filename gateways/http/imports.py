@@ -8,7 +8,9 @@ again finishes it and records nothing twice.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -47,6 +49,16 @@ Coordinator = Annotated[Casework, Depends(coordinator)]
 def _jobs(request: Request) -> dict[str, dict[str, Any]]:
     jobs: dict[str, dict[str, Any]] = request.app.state.import_jobs
     return jobs
+
+
+def expire_reports(kentra: Kentra, jobs: dict[str, dict[str, Any]]) -> None:
+    """Delete every job folder (its report holds what staff typed) older than the retention setting."""
+    root = kentra.settings.data_dir / "imports"
+    oldest = time.time() - kentra.settings.import_report_retention_hours * 3600
+    for folder in root.glob("*") if root.is_dir() else ():
+        if folder.is_dir() and folder.stat().st_mtime < oldest:
+            shutil.rmtree(folder, ignore_errors=True)
+            jobs.pop(folder.name, None)
 
 
 def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath, kind: str | None) -> None:
@@ -97,6 +109,7 @@ async def post_import(
     name = re.sub(r"[^\w.\-]", "_", FilePath(file.filename or "upload").name)[:100]
     if not name.lower().endswith((".csv", ".xlsx")):
         raise InvalidValueError("only .csv and .xlsx files are imported", field="file")
+    expire_reports(kentra, _jobs(request))
     job_id = uuid4().hex
     folder = kentra.settings.data_dir / "imports" / job_id
     folder.mkdir(parents=True, mode=0o700)
@@ -138,7 +151,10 @@ def _job(request: Request, tenant: str, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/{job_id}", summary="An import's status and counts")
-def get_import(request: Request, casework: Coordinator, tenant: str, job_id: JobId) -> dict[str, Any]:
+def get_import(
+    request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId
+) -> dict[str, Any]:
+    expire_reports(kentra, _jobs(request))
     return dict(_job(request, tenant, job_id))
 
 
@@ -151,6 +167,7 @@ def get_import(request: Request, casework: Coordinator, tenant: str, job_id: Job
 def get_import_report(
     request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId
 ) -> FileResponse:
+    expire_reports(kentra, _jobs(request))
     job = _job(request, tenant, job_id)
     report = kentra.settings.data_dir / "imports" / job["id"] / "report.csv"
     if not report.exists():
