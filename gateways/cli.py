@@ -42,7 +42,7 @@ from typer.core import TyperGroup
 
 from domain.errors import DomainError
 from gateways.http.app import create_app
-from gateways.importing import Report, checksum, kind_of
+from gateways.importing import Limits, Report, check_file, checksum, kind_of
 from gateways.importing import rows as import_rows
 from gateways.importing import template as import_template_bytes
 from gateways.kafka.checkpoints import publish_checkpoints, read_published
@@ -938,9 +938,12 @@ def import_run(
             fail(f"no such file: {path}")
     with platform() as kentra:
         casework = kentra.casework(kentra.registry.tenant(tenant).id)
+        limits = Limits.of(kentra.settings)
         try:
+            for path in files:  # every file within the limits before a row of any is recorded
+                check_file(path, limits)
             plan = sorted(
-                ((LAYOUTS[kind] if kind else kind_of(path), path) for path in files),
+                ((LAYOUTS[kind] if kind else kind_of(path, limits), path) for path in files),
                 key=lambda pair: ORDER.index(pair[0].kind),
             )
         except DomainError as error:
@@ -956,7 +959,7 @@ def import_run(
                     task = progress.add_task(f"{path.name} ({layout.el})", total=None)
                     summary = importer.run(
                         layout,
-                        import_rows(path, layout),
+                        import_rows(path, layout, limits),
                         source=path.name,
                         checksum=checksum(path),
                         dry_run=dry_run,

@@ -53,11 +53,18 @@ def indicator_rows(doc: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def inert(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def to_csv(doc: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADINGS)
-    writer.writerows(indicator_rows(doc))
+    writer.writerows([inert(v) for v in row] for row in indicator_rows(doc))
     return buffer.getvalue()
 
 
@@ -66,7 +73,7 @@ def to_xlsx(doc: dict[str, Any], title: str) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Δείκτες"
-    sheet.append([title])
+    sheet.append([inert(title)])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([f"Περίοδος {doc['from']} – {doc['to']}" + (f", δομή {doc['structure']}" if doc["structure"] else "")])
     sheet.append([])
@@ -74,7 +81,7 @@ def to_xlsx(doc: dict[str, Any], title: str) -> bytes:
     for cell in sheet[4]:
         cell.font = Font(bold=True)
     for row in indicator_rows(doc):
-        sheet.append(row)
+        sheet.append([inert(v) for v in row])  # openpyxl writes a text starting with "=" as a formula
     for column, width in zip("ABCDEFGH", (42, 34, 22, 11, 11, 12, 10, 10), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     max_import_bytes: int = Field(default=200_000_000, ge=10_000)
+    max_import_unpacked_bytes: int = Field(default=256_000_000, ge=100_000)
+    max_import_rows: int = Field(default=1_000_000, ge=1)
+    import_report_retention_hours: int = Field(default=72, ge=1)
     checkpoint_interval_seconds: int = Field(default=3600, ge=1)
     audit_witness_dir: Path | None = None  # default: <data dir>/witness
     # Requests using the database at once in one API process: no more than a tenant's connection pool

@@ -165,8 +165,18 @@ LAYOUTS: dict[str, Layout] = {
 ORDER = tuple(LAYOUTS)  # people first, so that the other kinds find them by ΑΜΚΑ
 
 
+def masked_amka(amka: str) -> str:
+    """An ΑΜΚΑ as a report may show it: its last three digits, enough for staff to find the row."""
+    kept = amka.strip()[-3:]
+    return "•" * 8 + kept
+
+
 class ImportFileError(DomainError):
     """The file as a whole cannot be read as this kind (unknown kind, missing columns)."""
+
+
+class ImportTooLargeError(ImportFileError):
+    """The file is over a limit (unpacked size, rows, columns, shared strings): none of it is read."""
 
 
 def _norm(header: str) -> str:
@@ -295,11 +305,17 @@ class Importer:
             try:
                 person = self._person(amka, dry_run)
             except InvalidValueError as error:
-                problems.append(Problem(line, column, f"μη έγκυρο ΑΜΚΑ {amka}", f"{amka}: {error.message}"))
+                shown = masked_amka(amka)
+                problems.append(Problem(line, column, f"μη έγκυρο ΑΜΚΑ {shown}", f"{shown}: {error.message}"))
                 return str(PLACEHOLDER)
             if person is None:
                 problems.append(
-                    Problem(line, column, f"δεν βρέθηκε ωφελούμενος με ΑΜΚΑ {amka}", f"no one with ΑΜΚΑ {amka}")
+                    Problem(
+                        line,
+                        column,
+                        f"δεν βρέθηκε ωφελούμενος με ΑΜΚΑ {masked_amka(amka)}",
+                        f"no one with ΑΜΚΑ {masked_amka(amka)}",
+                    )
                 )
             # A person the run itself registers has no id yet: a placeholder lets the rest be checked.
             return str(person) if isinstance(person, UUID) else str(PLACEHOLDER)

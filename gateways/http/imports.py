@@ -8,19 +8,22 @@ again finishes it and records nothing twice.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from domain.errors import DomainError, EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
-from gateways.importing import Report, checksum, kind_of, rows
+from gateways.importing import Limits, Report, check_file, checksum, kind_of, rows
 from infra.bootstrap import Kentra
 from services.access import may_manage_personal_data
 from services.casework import Casework
@@ -48,12 +51,23 @@ def _jobs(request: Request) -> dict[str, dict[str, Any]]:
     return jobs
 
 
+def expire_reports(kentra: Kentra, jobs: dict[str, dict[str, Any]]) -> None:
+    """Delete every job folder (its report holds what staff typed) older than the retention setting."""
+    root = kentra.settings.data_dir / "imports"
+    oldest = time.time() - kentra.settings.import_report_retention_hours * 3600
+    for folder in root.glob("*") if root.is_dir() else ():
+        if folder.is_dir() and folder.stat().st_mtime < oldest:
+            shutil.rmtree(folder, ignore_errors=True)
+            jobs.pop(folder.name, None)
+
+
 def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath, kind: str | None) -> None:
+    limits = Limits.of(kentra.settings)
     report = Report(path.parent / "report.csv")
     report.file = job["file"]
     job.update(status="running", started_at=datetime.now(UTC).isoformat())
     try:
-        layout = LAYOUTS[kind] if kind else kind_of(path)
+        layout = LAYOUTS[kind] if kind else kind_of(path, limits)
         job["kind"] = layout.kind
         importer = Importer(casework, on_problem=report.add)
 
@@ -62,7 +76,7 @@ def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath
 
         summary = importer.run(
             layout,
-            rows(path, layout),
+            rows(path, layout, limits),
             source=job["file"],
             checksum=checksum(path),
             dry_run=job["dry_run"],
@@ -95,6 +109,7 @@ async def post_import(
     name = re.sub(r"[^\w.\-]", "_", FilePath(file.filename or "upload").name)[:100]
     if not name.lower().endswith((".csv", ".xlsx")):
         raise InvalidValueError("only .csv and .xlsx files are imported", field="file")
+    expire_reports(kentra, _jobs(request))
     job_id = uuid4().hex
     folder = kentra.settings.data_dir / "imports" / job_id
     folder.mkdir(parents=True, mode=0o700)
@@ -102,6 +117,12 @@ async def post_import(
     with path.open("wb") as handle:
         while chunk := await file.read(CHUNK):
             handle.write(chunk)
+    try:  # a file over a limit (a zip bomb, endless rows) is refused here, before a job exists
+        await run_in_threadpool(check_file, path, Limits.of(kentra.settings))
+    except DomainError:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+        raise
     job = {
         "id": job_id,
         "tenant": tenant,
@@ -130,7 +151,10 @@ def _job(request: Request, tenant: str, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/{job_id}", summary="An import's status and counts")
-def get_import(request: Request, casework: Coordinator, tenant: str, job_id: JobId) -> dict[str, Any]:
+def get_import(
+    request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId
+) -> dict[str, Any]:
+    expire_reports(kentra, _jobs(request))
     return dict(_job(request, tenant, job_id))
 
 
@@ -143,6 +167,7 @@ def get_import(request: Request, casework: Coordinator, tenant: str, job_id: Job
 def get_import_report(
     request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId
 ) -> FileResponse:
+    expire_reports(kentra, _jobs(request))
     job = _job(request, tenant, job_id)
     report = kentra.settings.data_dir / "imports" / job["id"] / "report.csv"
     if not report.exists():

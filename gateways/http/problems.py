@@ -27,6 +27,7 @@ from infra.bootstrap import TenantNotProvisionedError
 from infra.throttle import SignInThrottledError
 from infra.tokens import InvalidTokenError
 from services.access import AccessDeniedError
+from services.importing import ImportTooLargeError
 
 PROBLEM = "application/problem+json"
 # The database went away (restarted, failed over, network): the request may be sent again as it was.
@@ -60,6 +61,8 @@ def problem(
 def status_of(error: DomainError) -> tuple[int, str]:
     if isinstance(error, AccessDeniedError):
         return 403, "Forbidden"
+    if isinstance(error, ImportTooLargeError):
+        return 413, "Content too large"
     if isinstance(error, (EntryNotFoundError, UnknownTenantError)):
         return 404, "Not found"
     if isinstance(error, InvalidValueError):

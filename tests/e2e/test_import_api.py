@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import Api
-from tests.integration.test_import import BENEFICIARIES
+from tests.integration.test_import import BENEFICIARIES, REQUESTS
+from tests.integration.test_import_limits import with_shared_strings
 
 IMPORTS = "/api/v1/tenants/sofades/imports"
 
@@ -64,3 +67,36 @@ def test_only_the_coordinator_imports_and_bad_uploads_are_refused(api: Api) -> N
     failed = finished(api, upload(api, "coord.sof", b"just,some,columns\n1,2,3\n").json()["id"])
     assert failed["status"] == "failed"
     assert "cannot tell the kind" in failed["error"]
+
+
+def test_an_upload_that_unpacks_past_the_limits_is_refused_with_a_problem_and_starts_no_job(
+    api: Api, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "people.xlsx"
+    with_shared_strings(bomb, BENEFICIARIES, 54 * 1024 * 1024)
+    jobs = dict(api.client.app.state.import_jobs)  # type: ignore[attr-defined]
+    refused = upload(api, "coord.sof", bomb.read_bytes(), name="people.xlsx")
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "nothing was imported" in refused.json()["detail"]
+    assert api.client.app.state.import_jobs == jobs  # type: ignore[attr-defined]
+
+
+def test_an_import_report_masks_amka_and_is_deleted_after_the_retention_time(api: Api) -> None:
+    unknown = REQUESTS[1][1]  # nobody holds it in this tenant yet
+    job = upload(
+        api, "coord.sof", as_csv([REQUESTS[0], ["R-1", unknown, "gmi", "centre", "2019-04-01"]]), name="-r.csv"
+    )
+    done = finished(api, job.json()["id"])
+    assert done["summary"]["rejected"] == 1, done
+    report = api.client.get(f"{IMPORTS}/{done['id']}/report", headers=api.headers("coord.sof"))
+    text = report.content.decode("utf-8-sig")
+    assert unknown not in text
+    assert unknown[-3:] in text
+    assert "'-r.csv" in text  # the file's name is shown as text, not run as a formula
+    folder = api.kentra.settings.data_dir / "imports" / done["id"]
+    old = time.time() - (api.kentra.settings.import_report_retention_hours + 1) * 3600
+    os.utime(folder, (old, old))
+    gone = api.client.get(f"{IMPORTS}/{done['id']}/report", headers=api.headers("coord.sof"))
+    assert gone.status_code == 404
+    assert not folder.exists()
