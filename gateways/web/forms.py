@@ -141,7 +141,7 @@ def refused(exc: errors.DomainError, sections: Sequence[Section], t: Mapping[str
         (errors.DateInFutureError, "err_future"),
         (errors.DateOrderError, "err_date_order"),
         (errors.UnknownStructureError, "err_choice"),
-        (errors.BeneficiaryErasedError, "err_gone"),
+        (errors.BeneficiaryErasedError, "err_erased"),
         (errors.EntryVoidedError, "err_gone"),
         (errors.InvalidTransitionError, "err_not_now"),
         (errors.EntryNotFoundError, "err_not_found"),

@@ -289,6 +289,10 @@ _FORMS: dict[str, tuple[str, str]] = {
         "The date is before the date it follows (such as the birth or the intake).",
     ),
     "err_gone": ("Η καταχώριση έχει ακυρωθεί ή διαγραφεί.", "The entry was voided or erased."),
+    "err_erased": (
+        "Τα προσωπικά δεδομένα αυτού του ωφελούμενου έχουν διαγραφεί: δεν καταχωρίζεται τίποτα άλλο γι' αυτόν.",
+        "This person's personal data were erased: nothing more is recorded about them.",
+    ),
     "err_not_now": (
         "Η ενέργεια δεν επιτρέπεται στην τρέχουσα κατάσταση.",
         "This step is not allowed in the current state.",
