@@ -69,9 +69,11 @@ def mac_genesis(key: bytes, tenant_id: str) -> str:
     return hmac.new(key, f"kentra-audit-chain-v2:{tenant_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def mac_link(key: bytes, previous: str, position: int, hash_: str) -> str:
-    """The keyed chain at ``position``: over the previous MAC, the position and the public hash there."""
-    message = bytes.fromhex(previous) + int(position).to_bytes(8, "big") + bytes.fromhex(hash_)
+def mac_link(key: bytes, previous: str, position: int, hash_: str, legacy: bool) -> str:
+    """The keyed chain at ``position``: over the previous MAC, the position, the public hash there and
+    whether the event was accepted without a seal (from before seals existed)."""
+    flag = b"\x01" if legacy else b"\x00"
+    message = bytes.fromhex(previous) + int(position).to_bytes(8, "big") + bytes.fromhex(hash_) + flag
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -268,15 +270,20 @@ class AuditChain:
         """Chain the events recorded since the chain's head; returns how many were added.
 
         Each time the chain moves, its signed head goes to the witness (a cut tail is then noticed).
+        Only the first build (``kentra tenants sync`` on an upgraded store) may accept events without
+        a seal, those before the first sealed one, as legacy; it is written in one transaction.
         """
         position, previous, mac = self._head()
+        first_build = legacy_open = position == 0
         rows = []
         for n in self._notifications(position):
+            unsealed = seal_verdict(self.seal_key, n) == "unsealed"
+            legacy_open = legacy_open and unsealed
             previous = link(previous, n)
-            mac = mac_link(self.chain_key, mac, n.id, previous)
-            rows.append({"position": n.id, "hash": previous, "mac": mac})
+            mac = mac_link(self.chain_key, mac, n.id, previous, legacy_open)
+            rows.append({"position": n.id, "hash": previous, "mac": mac, "legacy": legacy_open})
         added = 0
-        for start in range(0, len(rows), BATCH):
+        for start in range(0, len(rows), max(len(rows), 1) if first_build else BATCH):
             try:
                 with self.engine.begin() as conn:
                     conn.execute(insert(audit_chain), rows[start : start + BATCH])
@@ -342,7 +349,9 @@ class AuditChain:
         """
         with self.engine.connect() as conn:
             chain = conn.execute(
-                select(audit_chain.c.position, audit_chain.c.hash, audit_chain.c.mac).order_by(audit_chain.c.position)
+                select(audit_chain.c.position, audit_chain.c.hash, audit_chain.c.mac, audit_chain.c.legacy).order_by(
+                    audit_chain.c.position
+                )
             ).all()
         stored = self.checkpoints()
         witnessed = self.witness.read() if self.witness is not None else []
@@ -447,15 +456,19 @@ class AuditChain:
         mac = mac_genesis(self.chain_key, self.tenant_id)
         meet(0, previous)
         current = next(events, None)
-        for position, stored_hash, stored_mac in chain:
+        for position, stored_hash, stored_mac, legacy in chain:
             if current is not None and current.id < position:
                 raise _BrokenError(current.id, "a row that was never chained (inserted)", previous, "forged")
             if current is None or current.id != position:
                 raise _BrokenError(position, "the event is missing (deleted or moved)", previous, "deleted")
             seal = seal_verdict(self.seal_key, current)
             computed, computed_mac = self._recompute(
-                current, previous, mac, (stored_hash, stored_mac), seal=seal, sealed_seen=sealed_seen
+                current, previous, mac, (stored_hash, stored_mac, bool(legacy)), seal=seal, sealed_seen=sealed_seen
             )
+            if seal == "unsealed" and not legacy:
+                raise _BrokenError(
+                    position, "a row Kentra did not write (no seal), chained as if genuine: forged", previous, "forged"
+                )
             if look_at(current, previous, seal) == "broken":
                 raise _BrokenError(position, "the stored event differs from what Kentra sealed", previous, "altered")
             meet(position, computed)
@@ -463,7 +476,12 @@ class AuditChain:
             current = next(events, None)
         pending = 0
         while current is not None:  # recorded, not chained yet: the seals still say who wrote them
-            if look_at(current, previous, seal_verdict(self.seal_key, current)) == "broken":
+            seal = seal_verdict(self.seal_key, current)
+            if seal == "unsealed" and chain:  # after the first build, every event must be sealed
+                raise _BrokenError(
+                    current.id, "a row Kentra did not write (no seal): forged or inserted", previous, "forged"
+                )
+            if look_at(current, previous, seal) == "broken":
                 raise _BrokenError(current.id, "the stored event differs from what Kentra sealed", previous, "altered")
             pending += 1
             current = next(events, None)
@@ -478,10 +496,10 @@ class AuditChain:
         return previous, pending, subjects, erased
 
     def _recompute(
-        self, event: Any, previous: str, mac: str, stored: tuple[str, str], *, seal: str, sealed_seen: bool
+        self, event: Any, previous: str, mac: str, stored: tuple[str, str, bool], *, seal: str, sealed_seen: bool
     ) -> tuple[str, str]:
         """Both chains at the event's position, which must equal the stored row; names what differs."""
-        position, (stored_hash, stored_mac) = event.id, stored
+        position, (stored_hash, stored_mac, legacy) = event.id, stored
         computed = link(previous, event)
         if computed != stored_hash:
             if seal == "sealed":
@@ -489,7 +507,7 @@ class AuditChain:
                     position, "a genuine event, but not the one chained here (reordered)", previous, "reordered"
                 )
             raise _BrokenError(position, "the stored event differs from what was chained", previous, "altered")
-        computed_mac = mac_link(self.chain_key, mac, position, computed)
+        computed_mac = mac_link(self.chain_key, mac, position, computed, legacy)
         if not hmac.compare_digest(computed_mac, str(stored_mac)):
             if seal == "unsealed" and sealed_seen:
                 raise _BrokenError(

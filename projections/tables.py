@@ -91,6 +91,8 @@ audit_chain = Table(
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
     Column("mac", String(64), nullable=False),
+    # An event without a seal from before seals existed, chained when the keyed chain was first built.
+    Column("legacy", Boolean, nullable=False),
 )
 
 # Tenant stores: the chain's head, signed now and then; published to kentra.checkpoints.v1 by the gateway.

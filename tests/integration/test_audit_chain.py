@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from domain.identifiers import make_amka
 from gateways.kafka.checkpoints import publish_checkpoints, read_published
 from gateways.kafka.gateway import KafkaSink
+from infra.bootstrap import bootstrap
 from infra.migrations.runner import alembic_config
 from infra.stores import PostgresStorage, SqliteStorage
 from projections.audit import Checkpoint, genesis, link, unsealed_state
@@ -114,7 +115,10 @@ def rechain_without_the_key(store: StoreUnderTest, after: int) -> None:
         if stored.id > after:
             previous = link(previous, stored)
             guess = hmac.new(b"a guessed key", previous.encode(), hashlib.sha256).hexdigest()
-            rows.append(f"INSERT INTO {{chain}} (position, hash, mac) VALUES ({stored.id}, '{previous}', '{guess}')")
+            rows.append(
+                f"INSERT INTO {{chain}} (position, hash, mac, legacy)"
+                f" VALUES ({stored.id}, '{previous}', '{guess}', false)"
+            )
     raw(store, [f"DELETE FROM {{chain}} WHERE position > {after}", *rows])
 
 
@@ -215,7 +219,7 @@ def test_an_event_appended_with_its_chain_row_by_the_tenants_own_role_is_refused
             (str(originator), topic, state),
         )
     with sqlite3.connect(storage.views_file) as conn:
-        conn.execute("INSERT INTO audit_chain_keyed VALUES (17, ?, ?)", (forged_hash, "0" * 64))
+        conn.execute("INSERT INTO audit_chain_keyed VALUES (17, ?, ?, 0)", (forged_hash, "0" * 64))
     assert verdict_of(store) == ("forged", 17)
 
 
@@ -321,7 +325,7 @@ def test_the_applications_role_cannot_write_the_audit_tables_and_the_chain_role_
     chain.checkpoint()
     views, schema = store.kentra.storage(store.tenant.id).views_engine()
     api = views.execution_options(schema_translate_map={None: schema}) if schema else views
-    row = {"position": 10_000, "hash": "0" * 64, "mac": "0" * 64}
+    row = {"position": 10_000, "hash": "0" * 64, "mac": "0" * 64, "legacy": False}
     if store.kind == "postgres":  # the role the API runs as may read the audit tables, nothing more
         for statement in (
             insert(audit_chain).values(**row),
@@ -364,8 +368,39 @@ def test_the_chain_starts_from_the_genesis_of_the_tenant(store: StoreUnderTest) 
     assert store.kentra.audit_chain(store.tenant.id).hash_at(0) == genesis(store.tenant.id)
 
 
-def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(store: StoreUnderTest) -> None:
-    history(store)
+def forge_unsealed(store: StoreUnderTest, position: int) -> int:
+    """A row without a seal appended with the tenant's own role (PostgreSQL) or by the file's holder."""
+    stored = next(e for e in store.kentra.audit_chain(store.tenant.id).stored_events() if e.id == position)
+    state, topic = unsealed_state(bytes(stored.state)), stored.topic
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            row = conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, 1, %s, %s) RETURNING notification_id",
+                (uuid4(), topic, state),
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
+    assert isinstance(storage, SqliteStorage)
+    with sqlite3.connect(storage.events_file) as conn:
+        cursor = conn.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)",
+            (str(uuid4()), topic, state),
+        )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+
+def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(
+    store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as before:  # the code before seals: its events carry none
+        before.setattr("infra.bootstrap.seal_env", lambda key: {})
+        old = bootstrap(store.settings, registry=store.kentra.registry, today=store.clock)
+        history(StoreUnderTest(store.kind, old, store.tenant, store.clock, store.settings))
+        old.close()
+    (store.kentra.witness_dir / f"{store.tenant.id}.jsonl").unlink()  # the code before had no witness either
     storage = store.kentra.storage(store.tenant.id)
     # Back to how stores were: migration 0004, the application role allowed to insert audit rows.
     config = alembic_config()
@@ -384,7 +419,7 @@ def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(store
         owner.dispose()
     store.kentra.provision(store.tenant.id)  # what `kentra tenants sync` does
     chain = store.kentra.audit_chain(store.tenant.id)
-    verdict = chain.verify()  # the keyed chain is derived: built again from position 1
+    verdict = chain.verify()  # the keyed chain is derived: built again from position 1, old events as legacy
     assert (verdict.ok, verdict.chained, verdict.pending) == (True, 16, 0)
     if isinstance(storage, PostgresStorage):
         with pytest.raises(psycopg.errors.InsufficientPrivilege), psycopg.connect(storage.tenant_url()) as conn:
@@ -392,3 +427,8 @@ def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(store
                 f"INSERT INTO {storage.schema}.audit_checkpoints (position, hash, signed_at, public_key, signature)"
                 " VALUES (1, 'x', 'x', 'x', 'x')"
             )
+    # Once upgraded, a row without a seal is no longer taken for an old one, even before a sealed event.
+    forged = forge_unsealed(store, 3)
+    assert verdict_of(store) == ("forged", forged)
+    chain.extend()
+    assert verdict_of(store) == ("forged", forged)

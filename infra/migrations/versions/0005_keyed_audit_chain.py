@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("mac", sa.String(64), nullable=False),
+        sa.Column("legacy", sa.Boolean(), nullable=False),
     )
     op.drop_table("audit_chain")
     if op.get_context().dialect.name == "sqlite":
