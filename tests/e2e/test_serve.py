@@ -49,14 +49,15 @@ def test_kentra_serve_answers_on_the_port_it_was_given(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # generous: a loaded machine takes long to import the app
+        while True:
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
                 break
             except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail("kentra serve did not answer within 120 s")
                 time.sleep(0.1)
-        else:
-            pytest.fail("kentra serve did not answer within 10 s")
         assert response.json()["info"]["title"] == "Kentra"
         unauthorised = httpx.get(f"http://127.0.0.1:{port}/api/v1/tenants", timeout=5)
         assert unauthorised.status_code == 401
