@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -60,11 +61,36 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _Formatter(JsonFormatter):
+    """JSON lines whose tracebacks keep the frames and the exception types, never their messages.
+
+    A message may carry SQL parameters (SQLAlchemy, psycopg's DETAIL), the input pydantic refused,
+    or ids and names put there by any library: none of that may reach a log line.
+    """
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return withheld_traceback(ei[1]) if ei and ei[1] is not None else ""
+
+
+def withheld_traceback(error: BaseException) -> str:
+    """A traceback (the chain of causes included) with every exception's message left out."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    lines = ["Traceback (most recent call last):\n"]
+    for each in reversed(chain):
+        lines += traceback.format_tb(each.__traceback__)
+        lines.append(f"{type(each).__module__}.{type(each).__qualname__} (message withheld)\n")
+    return "".join(lines).rstrip("\n")
+
+
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stderr for every logger (uvicorn's included), each with the current request id."""
     handler = _Stderr()
     handler.setFormatter(
-        JsonFormatter(
+        _Formatter(
             "{asctime}{levelname}{name}{message}{request_id}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

@@ -8,6 +8,7 @@ itself recorded as a read of their personal data.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,11 @@ from domain.errors import EntryNotFoundError
 from infra.bootstrap import Kentra
 from projections.tables import case_index, contacts, people
 from services.casework import read_log
+
+# fontTools (under fpdf2) logs, at INFO and DEBUG, the glyphs each PDF's font subset keeps: the
+# letters of the person's name. Those loggers say only warnings, whatever the process's level.
+for _name in ("fontTools", "fpdf"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 FONT = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")  # Greek glyphs, shipped
 

@@ -80,7 +80,7 @@ class Kentra:
         if self._engine is None:
             assert self.settings.database_url is not None
             url = make_url(self.settings.database_url.get_secret_value()).set(drivername="postgresql+psycopg")
-            self._engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+            self._engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
         return self._engine
 
     @property
@@ -89,7 +89,9 @@ class Kentra:
         if self._accounts is None:
             if self.settings.embedded:
                 self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-                self._platform_engine = create_engine(f"sqlite:///{self.settings.data_dir / 'platform.sqlite'}")
+                self._platform_engine = create_engine(
+                    f"sqlite:///{self.settings.data_dir / 'platform.sqlite'}", hide_parameters=True
+                )
                 self._accounts = SqlAccounts(self._platform_engine)
                 self._accounts.create_tables()
             else:
@@ -237,7 +239,7 @@ class Kentra:
         if self.settings.embedded:
             path = self.settings.data_dir / "regions" / tenant.region / f"{tenant.id}.sqlite"
             path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(f"sqlite:///{path}")
+            engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
             try:
                 upgrade_views(engine)
             finally:
@@ -253,7 +255,7 @@ class Kentra:
                 path = self.settings.data_dir / "regions" / tenant.region / f"{tenant.id}.sqlite"
                 if not path.exists():
                     self.provision_rollup(tenant_id)
-                engine = create_engine(f"sqlite:///{path}")
+                engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
                 self._regional_engines.append(engine)
                 self._regional[tenant_id] = RegionalViews(tenant_id, engine, None)
             else:

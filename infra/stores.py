@@ -110,7 +110,7 @@ class SqliteStorage(TenantStorage):
 
     def _vault_engine(self) -> Engine:
         if self._engine is None:
-            self._engine = create_engine(f"sqlite:///{self.vault_file}")
+            self._engine = create_engine(f"sqlite:///{self.vault_file}", hide_parameters=True)
             event.listen(self._engine, "connect", _sqlite_pragmas)
         return self._engine
 
@@ -124,7 +124,7 @@ class SqliteStorage(TenantStorage):
 
     def views_engine(self) -> tuple[Engine, str | None]:
         if self._views is None:
-            self._views = create_engine(f"sqlite:///{self.views_file}")
+            self._views = create_engine(f"sqlite:///{self.views_file}", hide_parameters=True)
             event.listen(self._views, "connect", _sqlite_pragmas)
         return self._views, None
 
@@ -195,7 +195,11 @@ class PostgresStorage(TenantStorage):
     def _tenant_engine(self) -> Engine:
         if self._engine is None:
             self._engine = create_engine(
-                self.url.set(drivername="postgresql+psycopg"), pool_size=2, max_overflow=4, pool_pre_ping=True
+                self.url.set(drivername="postgresql+psycopg"),
+                pool_size=2,
+                max_overflow=4,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
         return self._engine
 
@@ -236,7 +240,7 @@ class PostgresStorage(TenantStorage):
                     sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), sql.Literal(password))
                 )
         self._create_events_table()
-        owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"))
+        owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"), hide_parameters=True)
         try:
             SqlVault(owner_engine, keys, schema=self.schema).create_tables()
             upgrade_views(owner_engine, self.schema)
@@ -355,7 +359,7 @@ def _provision_schema(
     conninfo = owner.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    engine = create_engine(owner.set(drivername="postgresql+psycopg"))
+    engine = create_engine(owner.set(drivername="postgresql+psycopg"), hide_parameters=True)
     try:
         create(engine)
     finally:

@@ -61,7 +61,9 @@ def end_of_day(day: date) -> datetime:
 
 
 def _memory_views() -> Engine:
-    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
+    )
     for table in (case_index, contacts, people, positions):
         table.create(engine)
     replay_metadata.create_all(engine)
@@ -114,7 +116,9 @@ def _batches(app: Application[UUID]) -> Iterator[Sequence[Any]]:
 
 def _copy(engine: Engine) -> Engine:
     """A second in-memory database with the same content (SQLite's online backup)."""
-    copy = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    copy = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
+    )
     source, target = engine.raw_connection(), copy.raw_connection()
     try:
         source.driver_connection.backup(target.driver_connection)  # type: ignore[union-attr]
