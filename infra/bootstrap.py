@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from functools import partial
@@ -58,6 +59,10 @@ class Kentra:
         self._regional: dict[str, RegionalViews] = {}
         self._provisioned: set[str] = set()
         self._regional_engines: list[Engine] = []
+        # Requests run in threads: the first reads of a Region must not see its store half-made (a
+        # file created but not yet migrated answered "no such table" to the others, a 500).
+        self._regional_lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
@@ -247,15 +252,24 @@ class Kentra:
             return
         provision_rollup_schema(self.settings.owner_url(), self.settings.database_url, self.rollup_schema(tenant_id))
 
+    def lock(self, name: str) -> threading.Lock:
+        """This process's one lock of that name: work that must not run twice at once in it."""
+        with self._regional_lock:
+            return self._locks.setdefault(name, threading.Lock())
+
     def regional(self, tenant_id: str) -> RegionalViews:
         """One municipality's figures as its Region holds them (built from the pseudonymised topic)."""
-        if tenant_id not in self._regional:
+        if tenant_id in self._regional:
+            return self._regional[tenant_id]
+        with self._regional_lock:
+            if tenant_id in self._regional:
+                return self._regional[tenant_id]
             tenant = self.registry.tenant(tenant_id)
             if self.settings.embedded:
                 path = self.settings.data_dir / "regions" / tenant.region / f"{tenant.id}.sqlite"
-                if not path.exists():
-                    self.provision_rollup(tenant_id)
+                path.parent.mkdir(parents=True, exist_ok=True)
                 engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
+                upgrade_views(engine)  # even if the file exists: another process may have only begun it
                 self._regional_engines.append(engine)
                 self._regional[tenant_id] = RegionalViews(tenant_id, engine, None)
             else:

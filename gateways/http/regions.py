@@ -41,7 +41,10 @@ def municipalities(kentra: Kentra, region: str) -> list[str]:
     if not kentra.settings.kafka_bootstrap_servers:
         gateway = Gateway(kentra, DirectSink(kentra))
         for tenant_id in tenant_ids:
-            gateway.catch_up(tenant_id)
+            # Requests run in threads: two deliveries of one tenant at once both found an event not
+            # yet applied and both applied it (a UNIQUE violation, a 500). One at a time, per tenant.
+            with kentra.lock(f"deliver:{tenant_id}"):
+                gateway.catch_up(tenant_id)
     return tenant_ids
 
 
