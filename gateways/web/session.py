@@ -30,6 +30,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 SESSION, LANG, PRESESSION = "kentra_session", "kentra_lang", "kentra_presession"
 CSRF_FIELD = "csrf_token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_UNREAD = object()  # request.state has no "user" yet
 
 
 class CsrfError(Exception):
@@ -47,13 +48,15 @@ def lang_of(request: Request) -> str:
 
 def user_of(request: Request) -> Principal | None:
     """The signed-in user, read once per request (the session and the user's rights from the store)."""
-    if "user" not in request.state._state:
-        token = request.cookies.get(SESSION)
-        try:
-            request.state.user = kentra_of(request).sessions.principal(token) if token else None
-        except InvalidTokenError:
-            request.state.user = None
-    user: Principal | None = request.state.user
+    known: Principal | object | None = getattr(request.state, "user", _UNREAD)
+    if known is None or isinstance(known, Principal):
+        return known
+    token = request.cookies.get(SESSION)
+    try:
+        user = kentra_of(request).sessions.principal(token) if token else None
+    except InvalidTokenError:
+        user = None
+    request.state.user = user
     return user
 
 
