@@ -795,17 +795,37 @@ class Casework(Application[UUID]):
         self.save(query)
         return query.id
 
-    def _open(self, value: Any, reveal: bool) -> Any:
+    def _about_an_erased_person(self, entry: CaseEntry) -> bool:
+        """Whether the entry's sealed data are an erased person's (asked of the log, not of the vault:
+        another process may still hold their key in its cache)."""
+        if isinstance(entry, Beneficiary):
+            return entry.erased
+        if entry.subject_id == entry.id:
+            return False
+        try:
+            person = self.entry(entry.subject_id)
+        except EntryNotFoundError:
+            return False
+        return isinstance(person, Beneficiary) and person.erased
+
+    def personal_data(self, entry: CaseEntry) -> dict[str, Any] | None:
+        """The entry's sealed data opened; None if it has none, they were erased, or they do not open."""
+        if not entry.sealed or self._about_an_erased_person(entry):
+            return None
+        return self.vault.unseal(entry.sealed)
+
+    def _open(self, value: Any, reveal: bool, erased: bool = False) -> Any:
         if not reveal or value is None:
             return "[sealed]" if value is not None else None
-        opened = self.vault.unseal(value)
+        opened = None if erased else self.vault.unseal(value)
         return "[erased]" if opened is None else opened
 
     def describe(self, entry_id: UUID, *, reveal: bool = False) -> dict[str, Any]:
         """The entry's current state as JSON-ready data; sealed data opened only if ``reveal``."""
         entry = self.entry(entry_id)
         state = {k: v for k, v in vars(entry).items() if not k.startswith("_")}
-        state["sealed"] = self._open(state.get("sealed"), reveal)
+        erased = reveal and self._about_an_erased_person(entry)
+        state["sealed"] = self._open(state.get("sealed"), reveal, erased)
         return {
             "id": str(entry.id),
             "kind": entry.KIND,
@@ -817,7 +837,7 @@ class Casework(Application[UUID]):
 
     def history(self, entry_id: UUID, *, reveal: bool = False) -> list[dict[str, Any]]:
         """Every event of the entry, oldest first, with when it was recorded."""
-        self.entry(entry_id)
+        erased = reveal and self._about_an_erased_person(self.entry(entry_id))
         rows = []
         for domain_event in cast("list[DomainEvent]", list(self.events.get(entry_id))):
             attributes = {
@@ -827,7 +847,7 @@ class Casework(Application[UUID]):
             }
             for name in list(attributes):
                 if name.startswith("sealed"):
-                    attributes[name] = self._open(attributes[name], reveal)
+                    attributes[name] = self._open(attributes[name], reveal, erased)
             rows.append(
                 {
                     "event": type(domain_event).__qualname__,

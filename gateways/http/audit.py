@@ -220,7 +220,7 @@ def _reveal(casework: Casework, user: Principal, people: list[str]) -> list[dict
             person_id, accessed_by=user.username, role=user.role.value, endpoint="GET /audit/drilldown"
         )
         entry = casework.entry(person_id)
-        opened = (casework.vault.unseal(entry.sealed) if entry.sealed else None) or {}
+        opened = casework.personal_data(entry) or {}
         personal = opened.get("personal", {})
         details.append(
             {

@@ -250,7 +250,7 @@ def search(
         entry = casework.entry(beneficiary_id)
         if not sees_structure(user, entry.structure):
             continue
-        person = ((casework.vault.unseal(entry.sealed) if entry.sealed else None) or {}).get("personal", {})
+        person = (casework.personal_data(entry) or {}).get("personal", {})
         reveal = user.role.value in ("caseworker", "coordinator")
         if reveal:
             casework.record_access(

@@ -172,7 +172,7 @@ def _person(desk: Desk, beneficiary_id: UUID) -> dict[str, Any]:
     entry = visible_entry(desk.casework, desk.user, beneficiary_id)
     if entry.KIND != "beneficiary" or entry.voided:
         raise EntryNotFoundError(beneficiary_id, "beneficiary")
-    opened = (desk.casework.vault.unseal(entry.sealed) if entry.sealed else None) or {}
+    opened = desk.casework.personal_data(entry) or {}
     names = {s.id: s.name_el for s in desk.casework.tenant.structures}
     return {
         "id": entry.id,

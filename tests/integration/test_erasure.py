@@ -436,3 +436,27 @@ def test_a_forged_deleted_or_corrupt_sealed_value_reads_as_erased_and_nothing_st
                 command="resolve_request", request_id=str(requests[forged]), occurred_on="2024-05-02", notes="Έγινε"
             )
         )
+
+
+def test_a_process_still_holding_an_erased_persons_key_shows_nothing_of_theirs(store: StoreUnderTest) -> None:
+    her = person(store, 60)
+    request = store.casework.execute(
+        command(
+            command="open_request",
+            beneficiary_id=str(her),
+            category="gmi",
+            structure="centre",
+            occurred_on="2024-04-02",
+            notes="Σημείωση",
+        )
+    ).entry_id
+    assert store.casework.describe(request, reveal=True)["state"]["sealed"] == {"notes": "Σημείωση"}  # key cached
+    other = store.fresh_casework()  # the coordinator's erasure runs in another process
+    other.erase(her, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    for entry in (her, request):
+        assert store.casework.describe(entry, reveal=True)["state"]["sealed"] == "[erased]"
+        history = store.casework.history(entry, reveal=True)
+        assert all(
+            v in ("[erased]", None) for e in history for k, v in e["attributes"].items() if k.startswith("sealed")
+        )
+    assert store.casework.personal_data(store.casework.entry(her)) is None
