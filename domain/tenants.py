@@ -91,6 +91,8 @@ class Structure(Record):
     address_el: Text | None = None
     staff: tuple[StaffPosition, ...] = ()
     hours: tuple[OpeningHours, ...] = ()
+    # When it opened (YYYY-MM or YYYY-MM-DD), if not when the municipality's centre did.
+    opened: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")] | None = None
 
 
 class ReportedFigure(Record):
@@ -147,6 +149,13 @@ class Tenant(Record):
         if self.opened is None:
             return None
         return date.fromisoformat(self.opened if len(self.opened) == 10 else self.opened + "-01")
+
+    def opened_on_for(self, structure_id: str) -> date | None:
+        """When a structure opened: its own date, else the centre's; None where the sources give neither."""
+        own = next((s.opened for s in self.structures if s.id == structure_id), None)
+        if own is not None:
+            return date.fromisoformat(own if len(own) == 10 else own + "-01")
+        return self.opened_on
 
     def structure(self, structure_id: str) -> Structure:
         for structure in self.structures:

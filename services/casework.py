@@ -331,6 +331,7 @@ class Casework(Application[UUID]):
         if earlier is not None:
             return self._replay(command, earlier)
         handler: Callable[[_Work, Any], CaseEntry] = getattr(self, f"_{command.command}")
+        self._after_opening(work, command)
         entry = handler(work, command)
         work.add(entry)
         work.records[record_id] = CommandRecord(
@@ -352,6 +353,30 @@ class Casework(Application[UUID]):
     # ------------------------------------------------------------------ helpers
     def _structure(self, structure: str | None, default: str) -> str:
         return self.tenant.structure(structure or default).id
+
+    def _after_opening(self, work: _Work, command: c.AnyCommand) -> None:
+        """Nothing is dated before the structure it is recorded in opened (tenants.toml; a month
+        alone means its first day). A step names no structure: its entry's, whose own date was
+        checked, and the step comes after it; the centre's opening is checked all the same."""
+        day: Any = getattr(command, "occurred_on", None)
+        structure: Any = getattr(command, "structure", None)
+        if isinstance(command, c.AmendEntry):
+            if not {"occurred_on", "structure"} & set(command.changes):
+                return
+            entry = work.get(command.entry_id, CaseEntry, "entry")
+            day = command.changes.get("occurred_on", entry.occurred_on)
+            structure = command.changes.get("structure") or entry.structure
+        if isinstance(day, str):
+            try:
+                day = date.fromisoformat(day)
+            except ValueError:
+                return  # refused by the command's own validation, with the field named
+        if not isinstance(day, date):
+            return
+        opened = self.tenant.opened_on_for(structure) if isinstance(structure, str) else self.tenant.opened_on
+        if opened is not None and day < opened:
+            where = f"the structure {structure!r}" if isinstance(structure, str) else "the centre"
+            raise DateOrderError(f"occurred_on {day} is before {where} opened ({opened})", field="occurred_on")
 
     def _not_future(self, day: date, field: str = "occurred_on") -> None:
         ensure_not_future(day, self.today(), field)

@@ -250,7 +250,8 @@ class DemoHistory:
 
     def _day(self, month: date, not_before: date | None = None) -> date:
         last = min(next_month(month) - timedelta(days=1), self.plan.end)
-        first = max(month, not_before or month)
+        # Never before the centre opened (its first month is only partly open): entries dated so are refused.
+        first = max(month, not_before or month, self.tenant.opened_on or month)
         return first + timedelta(days=self.rng.randint(0, max(0, (last - first).days)))
 
     def _later(self, day: date, low: int, high: int) -> date | None:
