@@ -31,6 +31,17 @@ class UnknownStructureError(InvalidValueError):
         super().__init__(f"tenant {tenant!r} has no structure {structure!r}", field="structure")
 
 
+class AmkaDateMismatchError(InvalidValueError):
+    """The ΑΜΚΑ's DDMMYY is not the birth date and the caller did not confirm that it is so."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the ΑΜΚΑ's first six digits (DDMMYY) are not the birth date; check both, and if the ΑΜΚΑ really "
+            "was issued so, send amka_date_mismatch_confirmed: true",
+            field="personal.amka",
+        )
+
+
 class DateInFutureError(InvalidValueError):
     def __init__(self, field: str) -> None:
         super().__init__(f"{field} is in the future", field=field)

@@ -41,6 +41,11 @@ def normalise_amka(raw: str) -> str:
     return amka
 
 
+def amka_matches_birth_date(amka: str, birth_date: date) -> bool:
+    """Whether an ΑΜΚΑ's first six digits are the birth date (DDMMYY); some were issued with another."""
+    return amka[:6] == f"{birth_date:%d%m%y}"
+
+
 def make_amka(birth_date: date, serial: int) -> str:
     """A well-formed ΑΜΚΑ for ``birth_date``; used by the demo history and tests only."""
     partial = f"{birth_date:%d%m%y}{serial % 10000:04d}"

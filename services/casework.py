@@ -21,6 +21,7 @@ from domain.activities import Activity, check_activity_shape
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry, ensure_not_future
 from domain.errors import (
+    AmkaDateMismatchError,
     BeneficiaryErasedError,
     CommandIdReusedError,
     ConcurrentChangeError,
@@ -33,7 +34,7 @@ from domain.errors import (
     InvalidValueError,
 )
 from domain.home_visits import HomeVisit
-from domain.identifiers import normalise_amka, normalise_name
+from domain.identifiers import amka_matches_birth_date, normalise_amka, normalise_name
 from domain.profile import (
     ParticipantProfile,
     PersonalDetails,
@@ -469,6 +470,9 @@ class Casework(Application[UUID]):
         age = age_on(birth, cmd.occurred_on)
         if age > 120:
             raise InvalidValueError("birth date gives an age over 120", field="personal.birth_date")
+        amka = cmd.personal.amka
+        if amka is not None and not cmd.amka_date_mismatch_confirmed and not amka_matches_birth_date(amka, birth):
+            raise AmkaDateMismatchError()
         profile = ParticipantProfile(age_at_entry=age, **cmd.profile.model_dump())
         beneficiary_id = entry_id_for(self.tenant.id, cmd.command_id)
         if cmd.personal.amka is not None:
@@ -649,6 +653,15 @@ class Casework(Application[UUID]):
             special = validated(SpecialCategoryAnswers, {**current["special"], **(cmd.special or {})}, "special")
             assert isinstance(personal, PersonalDetails)
             new_amka, old_amka = personal.amka, current["personal"].get("amka")
+            changed = cmd.personal is not None and {"amka", "birth_date"} & set(cmd.personal)
+            confirmed = cmd.amka_date_mismatch_confirmed
+            if (
+                changed
+                and new_amka is not None
+                and not confirmed
+                and not amka_matches_birth_date(new_amka, personal.birth_date)
+            ):
+                raise AmkaDateMismatchError()
             if new_amka is not None and new_amka != old_amka:
                 self._claim_amka(work, new_amka, entry.id)
             self._index_names(personal, entry.id)

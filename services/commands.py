@@ -105,6 +105,10 @@ class IntakeFields(Payload):
     occurred_on: date = Field(description="Date of the intake")
     personal: PersonalDetails
     profile: ProfileAnswers
+    amka_date_mismatch_confirmed: bool = Field(
+        default=False,
+        description="Staff checked that the ΑΜΚΑ's DDMMYY differs from the birth date (ΑΜΚΑ issued so exist)",
+    )
     special: SpecialCategoryAnswers
 
 
@@ -313,6 +317,10 @@ class AmendFields(Payload):
     reason_note: FreeText | None = None
     structure: StructureId | None = None
     expected_version: int | None = Field(default=None, ge=1)
+    amka_date_mismatch_confirmed: bool = Field(
+        default=False,
+        description="Staff checked that the ΑΜΚΑ's DDMMYY differs from the birth date (ΑΜΚΑ issued so exist)",
+    )
 
 
 class AmendEntry(Command, AmendFields):

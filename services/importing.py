@@ -102,6 +102,13 @@ LAYOUTS: dict[str, Layout] = {
                 _col("last_name", "Επώνυμο", "personal.last_name", example="Παπαδοπούλου"),
                 _col("birth_date", "Ημερομηνία γέννησης", "personal.birth_date", type="date", example="1979-03-04"),
                 _col("amka", "ΑΜΚΑ", "personal.amka", required=False, example="04037900422"),
+                _col(
+                    "amka_date_mismatch_confirmed",
+                    "ΑΜΚΑ με άλλη ημερομηνία (επιβεβαιωμένο)",
+                    required=False,
+                    type="bool",
+                    example="όχι",
+                ),
                 _col("phone", "Τηλέφωνο", "personal.phone", required=False, example="6912345678"),
                 _col("address", "Διεύθυνση", "personal.address", required=False, example="Καραϊσκάκη 14"),
                 *PROFILE,
@@ -219,6 +226,7 @@ GREEK = {
 DOMAIN_GREEK = {
     "DateInFutureError": "η ημερομηνία είναι στο μέλλον",
     "DateOrderError": "οι ημερομηνίες δεν είναι στη σωστή σειρά",
+    "AmkaDateMismatchError": "τα 6 πρώτα ψηφία του ΑΜΚΑ δεν είναι η ημερομηνία γέννησης· αν ισχύει, σημειώστε το",
     "EntryNotFoundError": "δεν βρέθηκε η καταχώριση",
     "EntryVoidedError": "η καταχώριση έχει ακυρωθεί",
     "BeneficiaryErasedError": "τα στοιχεία του ωφελούμενου έχουν διαγραφεί",

@@ -45,6 +45,7 @@ INTAKE = [
             Field("personal.last_name", "last_name", required=True, autocomplete="off"),
             Field("personal.birth_date", "birth_date", "date", required=True),
             Field("personal.amka", "amka", hint="amka_hint", autocomplete="off"),
+            Field("amka_date_mismatch_confirmed", "amka_date_mismatch_confirmed", "checkbox"),
             Field("personal.afm", "afm", autocomplete="off"),
             Field("personal.phone", "phone", autocomplete="off"),
             Field("personal.email", "email", autocomplete="off"),

@@ -138,6 +138,7 @@ def refused(exc: errors.DomainError, sections: Sequence[Section], t: Mapping[str
     """A domain refusal in words, beside the field it names."""
     key = "err_value"
     for kind, label in (
+        (errors.AmkaDateMismatchError, "err_amka_date"),
         (errors.DateInFutureError, "err_future"),
         (errors.DateOrderError, "err_date_order"),
         (errors.UnknownStructureError, "err_choice"),

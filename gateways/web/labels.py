@@ -212,6 +212,10 @@ _FORMS: dict[str, tuple[str, str]] = {
     "foreign_background": ("Αλλοδαπής καταγωγής", "Foreign background"),
     "third_country_national": ("Υπήκοος τρίτης χώρας", "Third-country national"),
     "homeless": ("Άστεγος/η ή σε στεγαστικό αποκλεισμό", "Homeless or in housing exclusion"),
+    "amka_date_mismatch_confirmed": (
+        "Ελέγχθηκε: το ΑΜΚΑ εκδόθηκε με άλλη ημερομηνία από την ημερομηνία γέννησης",
+        "Checked: the ΑΜΚΑ was issued with another date than the birth date",
+    ),
     "disability": ("Άτομο με αναπηρία", "Person with a disability"),
     "minority": ("Μέλος μειονότητας (και Ρομά)", "Minority (including Roma)"),
     "other_disadvantage": ("Άλλη μειονεκτική θέση", "Other disadvantage"),
@@ -283,6 +287,12 @@ _FORMS: dict[str, tuple[str, str]] = {
     "err_afm": ("Το ΑΦΜ δεν είναι έγκυρο (9 ψηφία με σωστό ψηφίο ελέγχου).", "The ΑΦΜ is not valid (9 digits)."),
     "err_email": ("Η διεύθυνση email δεν είναι έγκυρη.", "The email address is not valid."),
     "err_phone": ("Δώστε τηλέφωνο με 5 έως 20 ψηφία.", "Give a phone number of 5 to 20 digits."),
+    "err_amka_date": (
+        "Τα 6 πρώτα ψηφία του ΑΜΚΑ δεν είναι η ημερομηνία γέννησης. Ελέγξτε τα· αν το ΑΜΚΑ εκδόθηκε "
+        "πράγματι έτσι, σημειώστε το πεδίο επιβεβαίωσης.",
+        "The ΑΜΚΑ's first six digits are not the birth date. Check both; if the ΑΜΚΑ really was issued "
+        "so, tick the confirmation.",
+    ),
     "err_future": ("Η ημερομηνία δεν μπορεί να είναι στο μέλλον.", "The date cannot be in the future."),
     "err_date_order": (
         "Η ημερομηνία είναι πριν από την ημερομηνία που προηγείται (π.χ. γέννησης ή εισαγωγής).",

@@ -251,3 +251,15 @@ def test_only_the_tenants_caseworkers_and_coordinators_reach_the_forms(api: Api)
     assert '<select id="f-structure" name="structure"' in coordinator  # a coordinator chooses the structure
     theirs = api.client.get("/t/sofades/record/request", params={"beneficiary": person}).text
     assert '<option value="centre" selected>' in theirs  # by default the person's own
+
+
+def test_an_amka_with_another_date_than_the_birth_date_needs_the_intake_pages_confirmation(api: Api) -> None:
+    sign_in(api, "cw.sof.centre")
+    before = events(api)
+    other = {"personal.amka": make_amka(date(1986, 7, 9), 91)}
+    refused = intake(api, **other)
+    assert refused.status_code == 422
+    assert "Τα 6 πρώτα ψηφία του ΑΜΚΑ δεν είναι η ημερομηνία γέννησης" in refused.text
+    assert 'name="amka_date_mismatch_confirmed"' in refused.text
+    assert events(api) == before
+    registered(intake(api, **other, amka_date_mismatch_confirmed="on"))
