@@ -18,6 +18,21 @@ class PersonalDataAccess(Aggregate):
         self.endpoint = endpoint
 
 
+class PersonalDataSearch(Aggregate):
+    """A search of people by ΑΜΚΑ or name: who searched, how (``by``: "amka", "name" or
+    "likely_duplicate"), through which endpoint, and how many people were shown. Never the searched
+    value: the ΑΜΚΑ or name someone looked for is itself personal data. Each person shown is also
+    a ``PersonalDataAccess``; a search that finds nobody is this event alone."""
+
+    @event("Recorded")
+    def __init__(self, *, searched_by: str, role: str, endpoint: str, by: str, found: int) -> None:
+        self.searched_by = searched_by
+        self.role = role
+        self.endpoint = endpoint
+        self.by = by
+        self.found = found
+
+
 class AuditQuery(Aggregate):
     """An auditor's question to the tenant's history: who asked what, and when (the event's timestamp).
 

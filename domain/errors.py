@@ -52,11 +52,18 @@ class DateOrderError(InvalidValueError):
 
 
 class DuplicateBeneficiaryError(DomainError):
-    """The person is registered already; ``existing_id`` is their record."""
+    """The person is registered already; ``existing_id`` is their record, or None when withheld.
 
-    def __init__(self, existing_id: UUID) -> None:
-        super().__init__(f"a beneficiary with this ΑΜΚΑ is registered already: {existing_id}", field="amka")
+    The message never names the record: who holds an ΑΜΚΑ, and in which structure, is told only to
+    those who see every structure (``withheld`` makes the error for everyone else)."""
+
+    def __init__(self, existing_id: UUID | None) -> None:
+        told = "" if existing_id is not None else "; ask your coordinator"
+        super().__init__(f"this ΑΜΚΑ is already registered{told}", field="amka")
         self.existing_id = existing_id
+
+    def withheld(self) -> DuplicateBeneficiaryError:
+        return DuplicateBeneficiaryError(None)
 
 
 class InvalidTransitionError(DomainError):

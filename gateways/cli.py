@@ -89,6 +89,7 @@ err = Console(stderr=True)
 worker_log = logging.getLogger("kentra.worker")
 
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id, e.g. sofades")]
+ByOption = Annotated[str, typer.Option("--by", help="Who asks (recorded in the tenant's access log)")]
 DEMO_BATCH = 400
 
 
@@ -208,19 +209,36 @@ def show(
     tenant: TenantOption,
     entry_id: Annotated[UUID, typer.Argument(help="Id of a beneficiary, request, referral, visit or activity")],
     history: Annotated[bool, typer.Option("--history", help="Every event of the entry")] = False,
-    reveal: Annotated[bool, typer.Option("--reveal", help="Open sealed personal data")] = False,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Open sealed personal data (recorded as an access)")] = False,
+    by: ByOption = "cli",
 ) -> None:
     """Show an entry (JSON): its current state, or with --history every event."""
     with platform() as kentra:
         casework = kentra.casework(tenant)
-        emit(casework.history(entry_id, reveal=reveal) if history else casework.describe(entry_id, reveal=reveal))
+        shown = casework.history(entry_id, reveal=reveal) if history else casework.describe(entry_id, reveal=reveal)
+        entry = casework.entry(entry_id)
+        people = {entry.id} if entry.KIND == "beneficiary" else {getattr(entry, "beneficiary_id", None)}
+        people |= set(getattr(entry, "beneficiary_ids", None) or [])
+        for person in sorted(p for p in people if p is not None) if reveal else []:
+            casework.record_access(person, accessed_by=by, role="operator", endpoint="cli show --reveal")
+        emit(shown)
 
 
 @app.command()
-def find(tenant: TenantOption, amka: Annotated[str, typer.Option("--amka", help="ΑΜΚΑ, 11 digits")]) -> None:
-    """Find a registered beneficiary by ΑΜΚΑ (JSON: the id, or null)."""
+def find(
+    tenant: TenantOption,
+    amka: Annotated[str, typer.Option("--amka", help="ΑΜΚΑ, 11 digits")],
+    by: ByOption = "cli",
+) -> None:
+    """Find a registered beneficiary by ΑΜΚΑ (JSON: the id, or null). The search is recorded, never the ΑΜΚΑ."""
     with platform() as kentra:
-        found = kentra.casework(tenant).find_by_amka(amka)
+        casework = kentra.casework(tenant)
+        found = casework.find_by_amka(amka)
+        casework.record_search(
+            by="amka", found=int(found is not None), searched_by=by, role="operator", endpoint="cli find"
+        )
+        if found is not None:
+            casework.record_access(found, accessed_by=by, role="operator", endpoint="cli find")
         emit({"beneficiary_id": str(found) if found else None})
 
 

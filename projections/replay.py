@@ -104,7 +104,14 @@ class Replay:
 
 # Events that change no figure: command records, personal-data reads, audit queries. Skipped by topic,
 # before the (costly) decoding; more than half of a log is command records.
-INTERNAL = ("CommandRecord.", "PersonalDataAccess.", "AuditQuery.", "Beneficiary.LegalHoldPlaced", "ImportRun.")
+INTERNAL = (
+    "CommandRecord.",
+    "PersonalDataAccess.",
+    "PersonalDataSearch.",
+    "AuditQuery.",
+    "Beneficiary.LegalHoldPlaced",
+    "ImportRun.",
+)
 
 
 def _batches(app: Application[UUID]) -> Iterator[Sequence[Any]]:

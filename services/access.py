@@ -110,6 +110,27 @@ def sees_personal_data(principal: Principal, tenant_id: str) -> bool:
     )
 
 
+def structure_scope(principal: Principal) -> str | None:
+    """The one structure a caller's casework is confined to, or None for every structure of the tenant.
+
+    A caseworker works for one structure (the centre, or the Roma branch); that someone is served by
+    the Roma branch is ethnic origin (GDPR Art. 9), so she learns nothing of the other structure."""
+    return principal.structure if principal.role == Role.CASEWORKER else None
+
+
 def sees_structure(principal: Principal, structure: str) -> bool:
     """Caseworkers see their own structure's entries only; the others see the whole tenant."""
-    return principal.role != Role.CASEWORKER or principal.structure == structure
+    scope = structure_scope(principal)
+    return scope is None or scope == structure
+
+
+def sees_every_structure(principal: Principal, tenant_id: str) -> bool:
+    """Who may be told who holds an ΑΜΚΑ or a name anywhere in the tenant: staff of every structure."""
+    return sees_personal_data(principal, tenant_id) and structure_scope(principal) is None
+
+
+def may_search_people(principal: Principal, tenant_id: str) -> None:
+    """A search by ΑΜΚΑ or name is a use of personal data (even finding nobody says something about a
+    person): only for those who see personal data. An auditor without clearance reads pseudonymised."""
+    if not sees_personal_data(principal, tenant_id):
+        raise AccessDeniedError("this account may not search people by ΑΜΚΑ or name")

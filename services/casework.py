@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from domain.access_log import AuditQuery, PersonalDataAccess
+from domain.access_log import AuditQuery, PersonalDataAccess, PersonalDataSearch
 from domain.activities import Activity, check_activity_shape
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry, ensure_not_future
@@ -773,6 +773,10 @@ class Casework(Application[UUID]):
         self.save(
             PersonalDataAccess(beneficiary_id=beneficiary_id, accessed_by=accessed_by, role=role, endpoint=endpoint)
         )
+
+    def record_search(self, *, by: str, found: int, searched_by: str, role: str, endpoint: str) -> None:
+        """Log a search of people (by ΑΜΚΑ, name...) as an event of the tenant's log, never what was searched."""
+        self.save(PersonalDataSearch(searched_by=searched_by, role=role, endpoint=endpoint, by=by, found=found))
 
     # ------------------------------------------------------------------ personal-data lifecycle
     def _beneficiary(self, beneficiary_id: UUID) -> Beneficiary:

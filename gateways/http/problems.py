@@ -78,7 +78,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         status, title = status_of(error)
-        existing = str(error.existing_id) if isinstance(error, DuplicateBeneficiaryError) else None
+        # The holder's id only if the route left it in: it withholds it from callers not told who holds an ΑΜΚΑ.
+        held = error.existing_id if isinstance(error, DuplicateBeneficiaryError) else None
+        existing = str(held) if held is not None else None
         return problem(
             status, title, error.message, field=error.field, error=type(error).__name__, existing_id=existing
         )

@@ -13,7 +13,7 @@ from gateways.http.schemas import problem_responses
 from gateways.reports import download
 from infra.bootstrap import Kentra
 from projections.queries import caseload, esf_indicators, indicators
-from services.access import Principal, Role
+from services.access import Principal, structure_scope
 
 router = APIRouter(
     prefix="/api/v1/tenants/{tenant}",
@@ -30,7 +30,8 @@ def scope(kentra: Kentra, tenant: str, user: Principal, structure: str | None) -
     """A caseworker sees her own structure's figures; others the tenant's, or one structure's."""
     if structure is not None:
         kentra.registry.tenant(tenant).structure(structure)
-    return user.structure if user.role == Role.CASEWORKER else structure
+    own = structure_scope(user)
+    return own if own is not None else structure
 
 
 def period(start: date, end: date) -> None:

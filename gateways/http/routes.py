@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from domain.catalogue import ActivityKind, Agency, HomeVisitPurpose, RequestCategory
 from domain.entries import CaseEntry
-from domain.errors import EntryNotFoundError, InvalidValueError
+from domain.errors import DuplicateBeneficiaryError, EntryNotFoundError, InvalidValueError
 from gateways.http.deps import (
     BearerToken,
     CaseworkReader,
@@ -37,7 +37,17 @@ from infra.bootstrap import Kentra
 from infra.tokens import InvalidTokenError
 from projections.queries import page
 from services import commands as c
-from services.access import AccessDeniedError, Principal, Role, may_record_casework, sees_structure, visible_tenants
+from services.access import (
+    AccessDeniedError,
+    Principal,
+    may_record_casework,
+    may_search_people,
+    sees_every_structure,
+    sees_personal_data,
+    sees_structure,
+    structure_scope,
+    visible_tenants,
+)
 from services.casework import Casework
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 500, 503))
@@ -116,7 +126,13 @@ def record(
         "command_id": key,
         "recorded_by": user.username,
     }
-    outcome = casework.execute(c.COMMAND_ADAPTER.validate_python(document))
+    try:
+        outcome = casework.execute(c.COMMAND_ADAPTER.validate_python(document))
+    except DuplicateBeneficiaryError as taken:
+        if sees_every_structure(user, casework.tenant.id):
+            raise
+        # The same answer whichever structure holds the ΑΜΚΑ: no id, no structure (docs/design.md).
+        raise taken.withheld() from None
     response.status_code = status.HTTP_200_OK if outcome.replayed else status.HTTP_201_CREATED
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -133,7 +149,7 @@ def entry_public(casework: Casework, user: Principal, entry_id: UUID, kind: str,
     entry = visible_entry(casework, user, entry_id)
     if kind != entry.KIND:
         raise EntryNotFoundError(entry_id, kind)
-    reveal = user.role.value in ("caseworker", "coordinator")  # auditors see history pseudonymised
+    reveal = sees_personal_data(user, casework.tenant.id)  # auditors without clearance: pseudonymised
     if reveal:
         subject = getattr(entry, "beneficiary_id", None) or (entry.id if kind == "beneficiary" else None)
         if subject is not None:
@@ -186,10 +202,10 @@ def list_entries(
     kentra: Kentra, casework: Casework, user: Principal, kind: str, subtype: str | None, query: ListQuery
 ) -> Page:
     structure = query.structure
-    if user.role == Role.CASEWORKER:
-        if structure not in (None, user.structure):
+    if (own := structure_scope(user)) is not None:
+        if structure not in (None, own):
             raise AccessDeniedError(f"no access to structure {structure!r}")
-        structure = user.structure
+        structure = own
     views = kentra.views(casework.tenant.id)
     views.catch_up()  # read your own writes: the views follow the log before answering
     with views.engine.connect() as conn:
@@ -240,29 +256,33 @@ def search(
 ) -> list[BeneficiaryMatch]:
     if (amka is None) == (name is None):
         raise InvalidValueError("give exactly one of amka or name", field="amka")
+    may_search_people(user, casework.tenant.id)
     if amka is not None:
         found = casework.find_by_amka(amka)
         candidates = [found] if found else []
     else:
         candidates = casework.search_by_name(name or "", limit=limit)
+    shown = [(b, entry) for b in candidates if sees_structure(user, (entry := casework.entry(b)).structure)]
+    casework.record_search(
+        by="amka" if amka is not None else "name",
+        found=len(shown),
+        searched_by=user.username,
+        role=user.role.value,
+        endpoint="GET /beneficiaries",
+    )
     matches = []
-    for beneficiary_id in candidates:
-        entry = casework.entry(beneficiary_id)
-        if not sees_structure(user, entry.structure):
-            continue
+    for beneficiary_id, entry in shown:
         person = (casework.personal_data(entry) or {}).get("personal", {})
-        reveal = user.role.value in ("caseworker", "coordinator")
-        if reveal:
-            casework.record_access(
-                beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint="GET /beneficiaries"
-            )
+        casework.record_access(
+            beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint="GET /beneficiaries"
+        )
         matches.append(
             BeneficiaryMatch(
                 id=beneficiary_id,
                 structure=entry.structure,
                 registered_on=entry.occurred_on.isoformat(),
-                first_name=person.get("first_name") if reveal else None,
-                last_name=person.get("last_name") if reveal else None,
+                first_name=person.get("first_name"),
+                last_name=person.get("last_name"),
             )
         )
     return matches

@@ -19,7 +19,14 @@ TOPIC = "kentra.events.v1"
 SCHEMA_VERSION = 1
 Pseudonym = Callable[[UUID], UUID]
 Unseal = Callable[[str], dict[str, Any] | None]
-INTERNAL = ("CommandRecord.", "PersonalDataAccess.", "AuditQuery.", "Beneficiary.LegalHoldPlaced", "ImportRun.")
+INTERNAL = (
+    "CommandRecord.",
+    "PersonalDataAccess.",
+    "PersonalDataSearch.",
+    "AuditQuery.",
+    "Beneficiary.LegalHoldPlaced",
+    "ImportRun.",
+)
 PUBLISHED_CHANGES = (
     "category",
     "destination",

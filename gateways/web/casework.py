@@ -29,7 +29,14 @@ from gateways.web.labels import LABELS
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
 from projections.queries import page
 from services import commands as c
-from services.access import AccessDeniedError, Principal, Role, may_record_casework, sees_structure
+from services.access import (
+    AccessDeniedError,
+    Principal,
+    may_record_casework,
+    may_search_people,
+    sees_structure,
+    structure_scope,
+)
 from services.casework import Casework
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -153,7 +160,7 @@ def _staff(request: Request, tenant: str) -> Desk | Response:
 
 
 def _structure_field(user: Principal, casework: Casework) -> Field:
-    if user.role == Role.CASEWORKER:
+    if structure_scope(user) is not None:
         return Field("structure", "structure", "hidden")
     return Field(
         "structure",
@@ -184,6 +191,19 @@ def _person(desk: Desk, beneficiary_id: UUID) -> dict[str, Any]:
     }
 
 
+def _visible(desk: Desk, people: list[UUID]) -> list[UUID]:
+    """The people found whom the caller may see: the others are left out without a trace."""
+    return [b for b in people if sees_structure(desk.user, desk.casework.entry(b).structure)]
+
+
+def _searched(desk: Desk, by: str, shown: list[UUID], endpoint: str) -> None:
+    """Log the search itself (how, and how many were shown; never what was searched for)."""
+    user = desk.user
+    desk.casework.record_search(
+        by=by, found=len(shown), searched_by=user.username, role=user.role.value, endpoint=endpoint
+    )
+
+
 def _seen(desk: Desk, people: list[UUID], endpoint: str) -> list[dict[str, Any]]:
     """The people shown on a page, each look recorded in the tenant's log as over the API."""
     shown = [_person(desk, b) for b in people]  # first: a person the caller may not see is not logged
@@ -211,8 +231,8 @@ def _draw(desk: Desk, sections: list[Section], filled: Filled, key: str, status:
 def _read(desk: Desk, sections: list[Section], form: Mapping[str, Any]) -> tuple[dict[str, Any], Filled, str]:
     """The body a posted form describes, the form to draw again if need be, and its command id."""
     body, shown = read(sections, form)
-    if desk.user.role == Role.CASEWORKER:  # a caseworker records for her own structure only
-        body["structure"] = shown["structure"] = desk.user.structure or ""
+    if (own := structure_scope(desk.user)) is not None:  # a caseworker records for her own structure only
+        body["structure"] = shown["structure"] = own
     return body, Filled(values=shown), str(form.get("command_id") or f"web-{uuid4()}")
 
 
@@ -233,11 +253,15 @@ def find_people(request: Request, tenant: str) -> Response:
         return render(request, "people.html", **context)
     casework = desk.casework
     try:
+        may_search_people(desk.user, tenant)
         ids = ([hit] if (hit := casework.find_by_amka(amka)) else []) if amka else casework.search_by_name(name)
+    except AccessDeniedError:
+        return message(request, 403, "not_allowed")
     except InvalidValueError as exc:
         asked = [Section(None, [Field("amka", "amka"), Field("name", "name_search")])]
         return render(request, "people.html", 422, error=refused(exc, asked, desk.t), **context)
-    visible = [b for b in ids if sees_structure(desk.user, casework.entry(b).structure)]
+    visible = _visible(desk, ids)
+    _searched(desk, "amka" if amka else "name", visible, f"GET /t/{tenant}/people")
     found = _seen(desk, visible, f"GET /t/{tenant}/people")
     new = f"/t/{tenant}/intake?" + urlencode({"amka": amka} if amka else {"name": name})
     return render(request, "people.html", found=found, searched=True, new=new, **context)
@@ -272,12 +296,13 @@ def intake_form(request: Request, tenant: str) -> Response:
     )
 
 
-def likely_duplicates(desk: Desk, personal: PersonalDetails) -> tuple[list[UUID], int]:
+def likely_duplicates(desk: Desk, personal: PersonalDetails, endpoint: str) -> list[UUID]:
     """People already registered who are probably this one (same surname, and same first name or birth
-    date): those the caller may see, and how many more are in structures she may not see."""
-    matches = desk.casework.likely_duplicates(personal)
-    visible = [b for b in matches if sees_structure(desk.user, desk.casework.entry(b).structure)]
-    return visible, len(matches) - len(visible)
+    date) whom the caller may see. A match in a structure she may not see is not hinted at, not even
+    counted: that someone is served by the Roma branch is itself special-category data."""
+    visible = _visible(desk, desk.casework.likely_duplicates(personal))
+    _searched(desk, "likely_duplicate", visible, endpoint)
+    return visible
 
 
 @router.post("/t/{tenant}/intake")
@@ -293,23 +318,27 @@ async def intake(request: Request, tenant: str) -> Response:
     try:
         payload = c.IntakeFields.model_validate(body)
         if form.get("confirmed_new") != "yes":
-            visible, elsewhere = likely_duplicates(desk, payload.personal)
-            if visible or elsewhere:
-                people = _seen(desk, visible, f"POST /t/{tenant}/intake")
-                return _draw(desk, sections, filled, key, 409, duplicates=people, elsewhere=elsewhere, **again)
+            endpoint = f"POST /t/{tenant}/intake"
+            if visible := likely_duplicates(desk, payload.personal, endpoint):
+                people = _seen(desk, visible, endpoint)
+                return _draw(desk, sections, filled, key, 409, duplicates=people, **again)
         beneficiary_id = record(desk.casework, desk.user, payload, "register_beneficiary", key, Response()).entry_id
     except ValidationError as exc:
         filled.errors = invalid(exc, sections, desk.t)
     except DuplicateBeneficiaryError as exc:
-        filled.errors = {"personal.amka": desk.t["err_amka_taken"]}
-        if sees_structure(desk.user, desk.casework.entry(exc.existing_id).structure):
+        # record() left the holder's id in only for those told who holds an ΑΜΚΑ (a coordinator);
+        # a caseworker reads the same words whichever structure holds it.
+        told = exc.existing_id is not None
+        filled.errors = {"personal.amka": desk.t["err_amka_taken" if told else "err_amka_taken_ask"]}
+        again["taken"] = True
+        if told:
             again["existing"] = exc.existing_id
     except AccessDeniedError:
         return message(request, 403, "not_allowed")
     except DomainError as exc:
         filled.errors = refused(exc, sections, desk.t)
     if filled.errors:
-        return _draw(desk, sections, filled, key, 409 if "existing" in again else 422, **again)
+        return _draw(desk, sections, filled, key, 409 if again.pop("taken", False) else 422, **again)
     return RedirectResponse(f"/t/{tenant}/people/{beneficiary_id}?recorded=intake", status_code=303)
 
 
@@ -333,7 +362,8 @@ def person_page(request: Request, tenant: str, beneficiary_id: UUID) -> Response
             rows, _ = page(
                 conn,
                 kind=kind,
-                filters={"beneficiary_id": beneficiary_id},
+                # Her own structure's entries only: a person served by both lists the other's nowhere.
+                filters={"beneficiary_id": beneficiary_id, "structure": structure_scope(desk.user)},
                 occurred_from=None,
                 occurred_to=None,
                 limit=200,

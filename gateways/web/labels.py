@@ -265,10 +265,6 @@ _FORMS: dict[str, tuple[str, str]] = {
         "Someone with the same surname and the same first name or birth date is registered. "
         "Check whether it is this person.",
     ),
-    "duplicate_elsewhere": (
-        "Πιθανή αντιστοιχία σε άλλη δομή, που δεν βλέπετε: ρωτήστε τον/την συντονιστή/τρια.",
-        "A possible match in another structure, which you cannot see: ask your coordinator.",
-    ),
     "confirm_new_person": ("Επιβεβαιώνω ότι είναι άλλο πρόσωπο", "I confirm this is a different person"),
     "open_existing": ("Άνοιγμα της υπάρχουσας καρτέλας", "Open the existing record"),
     "fix_errors": ("Διορθώστε τα παρακάτω και στείλτε ξανά:", "Please correct the following and send again:"),
@@ -314,6 +310,10 @@ _FORMS: dict[str, tuple[str, str]] = {
         "This form was already sent with other values; open it again.",
     ),
     "err_amka_taken": ("Υπάρχει ήδη ωφελούμενος με αυτό το ΑΜΚΑ.", "A person with this ΑΜΚΑ is registered already."),
+    "err_amka_taken_ask": (
+        "Αυτό το ΑΜΚΑ είναι ήδη καταχωρισμένο· απευθυνθείτε στον/στη συντονιστή/τρια.",
+        "This ΑΜΚΑ is already registered; ask your coordinator.",
+    ),
 }
 for _key, (_el, _en) in _FORMS.items():
     LABELS["el"][_key], LABELS["en"][_key] = _el, _en

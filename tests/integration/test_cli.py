@@ -13,12 +13,14 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from domain.access_log import PersonalDataAccess, PersonalDataSearch
 from domain.identifiers import make_amka
 from gateways.cli import app, demo_users
 from infra.accounts import SqlAccounts
 from infra.bootstrap import bootstrap
 from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from services.access import Principal, Role
+from services.casework import read_log
 from tests.conftest import TEST_MASTER_KEY, intake, service_url
 
 
@@ -382,3 +384,41 @@ def test_users_add_and_password_refuse_a_guessable_password_and_say_why(env: dic
     assert "too easy to guess" in err
     code, out, _ = run(env, "users", "password", "coord.weak", "--password-stdin", stdin="thistle harbour quietly\n")
     assert code == 0, out
+
+
+def test_an_operators_find_and_reveal_are_in_the_access_log_without_the_amka(env: dict[str, str]) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    amka = make_amka(date(1977, 7, 7), 7171)
+    document = intake("cli-logged-0001", personal__amka=amka)
+    out = run(env, "record", "--tenant", "sofades", stdin=document.model_dump_json())[1]
+    person = json.loads(out)["results"][0]["entry_id"]
+    nobody = make_amka(date(1961, 1, 1), 6161)
+    assert json.loads(run(env, "find", "--tenant", "sofades", "--amka", amka, "--by", "op.maria")[1]) == {
+        "beneficiary_id": person
+    }
+    assert json.loads(run(env, "find", "--tenant", "sofades", "--amka", nobody, "--by", "op.maria")[1]) == {
+        "beneficiary_id": None
+    }
+    assert run(env, "show", "--tenant", "sofades", person, "--reveal", "--by", "op.maria")[0] == 0
+    assert run(env, "show", "--tenant", "sofades", person)[0] == 0  # sealed: nothing read, nothing logged
+    settings = Settings(data_dir=Path(env["KENTRA_DATA_DIR"]), master_key=SecretStr(TEST_MASTER_KEY))
+    kentra = bootstrap(settings)
+    try:
+        log = list(read_log(kentra.casework("sofades")))
+        recorder = kentra.casework("sofades").recorder
+        states = [n.state for n in recorder.select_notifications(start=None, limit=10_000)]
+    finally:
+        kentra.close()
+    found = [
+        (e.searched_by, e.role, e.by, e.found)
+        for e in log
+        if type(e).__qualname__ == f"{PersonalDataSearch.__name__}.Recorded"
+    ]
+    assert found == [("op.maria", "operator", "amka", 1), ("op.maria", "operator", "amka", 0)]
+    read = [
+        (e.accessed_by, e.endpoint, str(e.beneficiary_id))
+        for e in log
+        if type(e).__qualname__ == f"{PersonalDataAccess.__name__}.Recorded"
+    ]
+    assert read == [("op.maria", "cli find", person), ("op.maria", "cli show --reveal", person)]
+    assert not any(nobody.encode() in state for state in states)

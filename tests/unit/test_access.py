@@ -13,7 +13,11 @@ from services.access import (
     Role,
     check_principal,
     may_audit,
+    may_search_people,
+    sees_every_structure,
     sees_personal_data,
+    sees_structure,
+    structure_scope,
 )
 
 REGISTRY = load_registry(DEFAULT_TENANTS_FILE)
@@ -48,3 +52,20 @@ def test_audit_is_for_the_tenants_own_auditors() -> None:
     ):
         with pytest.raises(AccessDeniedError):
             may_audit(principal, "karditsa")
+
+
+def test_only_those_who_see_personal_data_search_and_only_coordinators_are_told_who_holds_an_amka() -> None:
+    centre = Principal("w", Role.CASEWORKER, SOFADES, structure="centre")
+    coordinator = Principal("c", Role.COORDINATOR, SOFADES)
+    cleared = Principal("a", Role.AUDITOR, SOFADES, personal_data=True)
+    for principal in (centre, coordinator, cleared):
+        may_search_people(principal, "sofades")
+    for principal in (Principal("a", Role.AUDITOR, SOFADES), Principal("admin", Role.ADMIN), coordinator):
+        with pytest.raises(AccessDeniedError):
+            may_search_people(principal, "karditsa" if principal is coordinator else "sofades")
+    assert sees_every_structure(coordinator, "sofades")
+    assert not sees_every_structure(centre, "sofades")
+    assert not sees_every_structure(coordinator, "karditsa")
+    assert (structure_scope(centre), structure_scope(coordinator)) == ("centre", None)
+    assert sees_structure(centre, "centre")
+    assert not sees_structure(centre, "roma-branch")
