@@ -344,7 +344,7 @@ def fresh_api(template: Path) -> Iterator[Api]:
         kentra = bootstrap(settings_for(Path(data)), today=Clock())
         api = Api(kentra, TestClient(create_app(kentra), raise_server_exceptions=False))
         for name in ("coord.sof", "auditor.sof", "analyst.thessaly"):
-            api.tokens[name] = kentra.tokens.issue(USERS[name])  # signing in is tested elsewhere
+            api.tokens[name] = kentra.sessions.open(USERS[name])  # signing in is tested elsewhere
         try:
             with api.client:
                 yield api
