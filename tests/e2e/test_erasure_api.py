@@ -37,7 +37,7 @@ from services.importing import LAYOUTS, Importer, Problem
 from tests.conftest import TEST_MASTER_KEY, Clock
 from tests.e2e.conftest import PASSWORD, USERS, Api, intake_body
 from tests.e2e.test_web import sign_in
-from tests.e2e.test_web_forms import form
+from tests.e2e.test_web_forms import form, post
 
 TENANT = "/api/v1/tenants/sofades"
 YEAR = (date(2024, 1, 1), date(2024, 12, 31))
@@ -245,11 +245,10 @@ def test_the_pages_show_an_erased_person_and_refuse_a_new_entry_for_them_in_gree
     page = api.client.get(f"/t/sofades/people/{her}")
     assert page.status_code == 200
     key = form(api, "/t/sofades/record/request", beneficiary=her)
-    refused = api.client.post(
+    refused = post(
+        api,
         "/t/sofades/record/request",
-        data={"command_id": key, "beneficiary_id": her, "structure": "centre", "occurred_on": ENTRY_DAY}
-        | {"category": "gmi"},
-        follow_redirects=False,
+        {"command_id": key, "beneficiary_id": her, "structure": "centre", "occurred_on": ENTRY_DAY, "category": "gmi"},
     )
     assert refused.status_code == 422
     assert "Τα προσωπικά δεδομένα αυτού του ωφελούμενου έχουν διαγραφεί" in refused.text
