@@ -432,3 +432,34 @@ def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(
     assert verdict_of(store) == ("forged", forged)
     chain.extend()
     assert verdict_of(store) == ("forged", forged)
+
+
+def test_an_event_inserted_at_a_position_before_the_log_by_the_tenants_own_role_is_reported(
+    store: StoreUnderTest,
+) -> None:
+    """Positions are only numbers the role may choose: a row at 0 or below is still a row the
+    application folds (it reads an aggregate by its id, not by position), so verify must see it."""
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    stored = next(e for e in chain.stored_events() if e.id == 3)  # a request's first event
+    state = unsealed_state(bytes(stored.state)).replace(b"gmi", b"housing")
+    originator = uuid4()
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events"
+                " (notification_id, originator_id, originator_version, topic, state) VALUES (0, %s, 1, %s, %s)",
+                (originator, stored.topic, state),
+            )
+    else:
+        assert isinstance(storage, SqliteStorage)
+        with sqlite3.connect(storage.events_file) as conn:
+            conn.execute(
+                "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state)"
+                " VALUES (0, ?, 1, ?, ?)",
+                (originator.hex, stored.topic, state),
+            )
+    assert store.fresh_casework().repository.get(originator).id == originator  # the application reads it
+    kind, _ = verdict_of(store)
+    assert kind == "forged"
