@@ -463,3 +463,32 @@ def test_an_event_inserted_at_a_position_before_the_log_by_the_tenants_own_role_
     assert store.fresh_casework().repository.get(originator).id == originator  # the application reads it
     kind, _ = verdict_of(store)
     assert kind == "forged"
+
+
+def test_a_key_replaced_in_the_vault_without_an_erasure_is_reported(store: StoreUnderTest) -> None:
+    """The tenant's role may update keys; one that no longer opens erases its subject as surely as a delete."""
+    people = history(store)
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(
+                f"UPDATE {storage.schema}.vault_subject_keys SET wrapped_key ="
+                f" (SELECT wrapped_key FROM {storage.schema}.vault_subject_keys WHERE subject_id = %s)"
+                " WHERE subject_id = %s",
+                (UUID(people[1]), UUID(people[2])),
+            )
+    else:
+        assert isinstance(storage, SqliteStorage)
+        engine = create_engine(f"sqlite:///{storage.vault_file}")
+        with engine.begin() as conn:
+            stored = conn.exec_driver_sql("SELECT subject_id FROM vault_subject_keys").scalars().all()
+            by_hex = {str(s).replace("-", ""): s for s in stored}
+            donor, victim = (by_hex[p.replace("-", "")] for p in (people[1], people[2]))
+            conn.exec_driver_sql(
+                "UPDATE vault_subject_keys SET wrapped_key ="
+                " (SELECT wrapped_key FROM vault_subject_keys WHERE subject_id = ?) WHERE subject_id = ?",
+                (donor, victim),
+            )
+        engine.dispose()
+    kind, _ = verdict_of(store)
+    assert kind == "silent-erasure"  # nobody erased them, but their data no longer open
