@@ -492,3 +492,19 @@ def test_a_key_replaced_in_the_vault_without_an_erasure_is_reported(store: Store
         engine.dispose()
     kind, _ = verdict_of(store)
     assert kind == "silent-erasure"  # nobody erased them, but their data no longer open
+
+
+def test_a_row_whose_originator_is_not_an_id_is_reported_not_a_crash(store: StoreUnderTest) -> None:
+    """Whoever holds the SQLite file may write any text where an id belongs: verify reports it, it does not raise."""
+    if store.kind != "sqlite":
+        pytest.skip("PostgreSQL's originator_id column is of type uuid: such a row cannot be written")
+    history(store)
+    storage = store.kentra.storage(store.tenant.id)
+    assert isinstance(storage, SqliteStorage)
+    with sqlite3.connect(storage.events_file) as conn:
+        conn.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)",
+            ("not-an-id", "domain.requests:CaseRequest.Opened", b"{}"),
+        )
+    kind, position = verdict_of(store)
+    assert (kind, position) == ("forged", 17)
