@@ -508,3 +508,29 @@ def test_a_row_whose_originator_is_not_an_id_is_reported_not_a_crash(store: Stor
         )
     kind, position = verdict_of(store)
     assert (kind, position) == ("forged", 17)
+
+
+def test_an_event_forged_into_a_new_tenants_empty_log_is_not_chained_as_legacy(store: StoreUnderTest) -> None:
+    """A tenant provisioned today has no events from before seals: the first build of its chain may
+    not take a row without a seal, inserted before its first genuine event, for a legacy one."""
+    originator = uuid4()
+    state = b'{"category":"housing","structure":"centre"}'
+    topic = "domain.requests:CaseRequest.Opened"
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state)"
+                " VALUES (%s, 1, %s, %s)",
+                (originator, topic, state),
+            )
+    else:
+        assert isinstance(storage, SqliteStorage)
+        with sqlite3.connect(storage.events_file) as conn:
+            conn.execute(
+                "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)",
+                (originator.hex, topic, state),
+            )
+    assert verdict_of(store)[0] == "forged"  # before the follower chains it...
+    history(store)  # genuine work follows; the follower chains the log from position 1
+    assert verdict_of(store)[0] == "forged"  # ...and after
