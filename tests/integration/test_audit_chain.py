@@ -534,3 +534,38 @@ def test_an_event_forged_into_a_new_tenants_empty_log_is_not_chained_as_legacy(s
     assert verdict_of(store)[0] == "forged"  # before the follower chains it...
     history(store)  # genuine work follows; the follower chains the log from position 1
     assert verdict_of(store)[0] == "forged"  # ...and after
+
+
+def insert_with_version(store: StoreUnderTest, version: int, state: bytes) -> int:
+    """A row at any version the column takes, as the tenant's role (PostgreSQL) or the file's holder writes it."""
+    storage = store.kentra.storage(store.tenant.id)
+    topic = "domain.requests:CaseRequest.Opened"
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            row = conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state)"
+                " VALUES (%s, %s, %s, %s) RETURNING notification_id",
+                (uuid4(), version, topic, state),
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
+    assert isinstance(storage, SqliteStorage)
+    with sqlite3.connect(storage.events_file) as conn:
+        cursor = conn.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
+            (uuid4().hex, version, topic, state),
+        )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+
+def test_a_row_at_a_negative_version_is_reported_and_does_not_stop_the_chain(store: StoreUnderTest) -> None:
+    history(store)
+    fake_seal = b"\x1ekseal1:" + b"0" * 64  # looks sealed, so its seal is checked
+    position = insert_with_version(store, -1, b'{"category":"housing"}' + fake_seal)
+    kind, first = verdict_of(store)  # verify reports it, it does not raise
+    assert (kind in ("altered", "forged"), first) == (True, position)
+    store.kentra.audit_chain(store.tenant.id).extend()  # the follower goes on past it...
+    store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 60)))
+    store.kentra.audit_chain(store.tenant.id).extend()
+    assert store.kentra.audit_chain(store.tenant.id).head_position() == position + 2  # ...to what came after
