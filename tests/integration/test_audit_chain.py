@@ -569,3 +569,14 @@ def test_a_row_at_a_negative_version_is_reported_and_does_not_stop_the_chain(sto
     store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 60)))
     store.kentra.audit_chain(store.tenant.id).extend()
     assert store.kentra.audit_chain(store.tenant.id).head_position() == position + 2  # ...to what came after
+
+
+def test_a_forged_row_the_views_cannot_read_does_not_take_the_tenants_views_down(store: StoreUnderTest) -> None:
+    """One INSERT by the tenant's role is reported by verify; the lists and figures go on past it."""
+    history(store)
+    position = insert_with_version(store, 1, b"not what Kentra writes")
+    assert verdict_of(store) == ("forged", position)
+    store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 61)))  # genuine work after it
+    views = store.kentra.views(store.tenant.id)
+    views.rebuild()  # as `kentra projections rebuild` does
+    assert views.position() == position + 2
