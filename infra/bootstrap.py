@@ -171,7 +171,9 @@ class Kentra:
         existed = storage.is_provisioned()
         storage.provision(self.keys(tenant))
         self._provisioned.add(tenant_id)
-        self.audit_chain(tenant_id).extend()  # an upgraded store's keyed chain is built now, from position 1
+        chain = self.audit_chain(tenant_id)
+        chain.mark_if_new()  # a store with an empty log has no events from before seals: none is ever legacy
+        chain.extend()  # an upgraded store's keyed chain is built now, from position 1
         return not existed
 
     def casework(self, tenant_id: str) -> Casework:

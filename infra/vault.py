@@ -437,9 +437,24 @@ class SqlVault:
         return done
 
     def subjects_with_keys(self) -> set[UUID]:
-        """Every subject that has a key (``audit verify``: a key gone without an erasure is reported)."""
+        """Every subject whose stored key unwraps for that subject (``audit verify``: a key gone, or
+        replaced by another's or altered so it no longer opens, without an erasure is reported). The
+        subject's id is the wrap's associated data, so a key copied from another person does not unwrap."""
         with self._engine.connect() as conn:
-            return {UUID(str(row[0])) for row in conn.execute(select(subject_keys.c.subject_id))}
+            rows = conn.execute(select(subject_keys.c.subject_id, subject_keys.c.wrapped_key)).all()
+        opening = set()
+        unopenable = 0
+        for subject, wrapped in rows:
+            subject_id = UUID(str(subject))
+            try:
+                self._keys.unwrap(subject_id, bytes(wrapped))
+            except (InvalidTag, ValueError):
+                unopenable += 1
+                continue
+            opening.add(subject_id)
+        if unopenable:
+            log.warning("%d stored subject key(s) do not unwrap for their subject", unopenable)
+        return opening
 
     def forget(self, subject_id: UUID) -> int:
         """Erasure: the subject's key and every blind index of theirs go, and their id is kept as erased

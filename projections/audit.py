@@ -23,6 +23,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -37,7 +38,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.beneficiaries import Beneficiary
-from projections.tables import audit_chain, audit_checkpoints
+from projections.tables import audit_chain, audit_checkpoints, audit_store_marks
 
 BATCH = 2000
 
@@ -47,26 +48,58 @@ def genesis(tenant_id: str) -> str:
 
 
 def link(previous: str, stored: Any) -> str:
-    """The hash of one stored event (a notification: id, originator, version, topic, state bytes)."""
+    """The hash of one stored event (a notification: id, originator, version, topic, state bytes).
+
+    Total over whatever a row holds: a row no one but Kentra should write may carry any value in any
+    column (SQLite keeps what it is given), and must be hashed and reported, never raise."""
     digest = hashlib.sha256()
     digest.update(bytes.fromhex(previous))
-    digest.update(int(stored.id).to_bytes(8, "big"))
-    originator = stored.originator_id
-    digest.update(originator.bytes if isinstance(originator, UUID) else UUID(str(originator)).bytes)
-    digest.update(int(stored.originator_version).to_bytes(8, "big"))
-    digest.update(stored.topic.encode() + b"\0")
-    state = stored.state
+    digest.update(_int_bytes(stored.id))
+    digest.update(_uuid_bytes(stored.originator_id))
+    digest.update(_int_bytes(stored.originator_version))
+    digest.update(_text_bytes(stored.topic) + b"\0")
     # Tampered rows may hold any type (SQLite turns a BLOB into TEXT on concatenation): hash what is there.
-    digest.update(bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode())
+    digest.update(_text_bytes(stored.state))
     return digest.hexdigest()
 
 
+def _text_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+def _int_bytes(value: Any) -> bytes:
+    """Eight bytes, big-endian, signed: the same bytes as before for every position and version Kentra
+    writes (0 to 2**63 - 1), and any other integer a column holds (negative ones) hashes too. What is
+    not such an integer (text in a SQLite column) gets a digest of its text, so it still hashes."""
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value.to_bytes(8, "big", signed=True)
+    return hashlib.sha256(b"kentra-not-an-int64\0" + _text_bytes(value)).digest()[:8]
+
+
 def _uuid_bytes(originator: Any) -> bytes:
-    return originator.bytes if isinstance(originator, UUID) else UUID(str(originator)).bytes
+    """The id's 16 bytes; a value that is not a UUID (text in a SQLite column) gets a digest of its text."""
+    if isinstance(originator, UUID):
+        return originator.bytes
+    try:
+        return UUID(str(originator)).bytes
+    except ValueError:
+        return hashlib.sha256(b"kentra-not-a-uuid\0" + _text_bytes(originator)).digest()[:16]
 
 
 def mac_genesis(key: bytes, tenant_id: str) -> str:
     return hmac.new(key, f"kentra-audit-chain-v2:{tenant_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def mac_new_store(key: bytes, tenant_id: str) -> str:
+    """The no-legacy mark's MAC: only the chain key's holder can say a store has no events from before seals."""
+    return hmac.new(key, f"kentra-audit-chain-v2:{tenant_id}:no-legacy".encode(), hashlib.sha256).hexdigest()
+
+
+# The mark the chain's writer makes on a store provisioned with an empty log: it has no legacy events,
+# so every row without a seal in it is forged.
+NO_LEGACY = "no-legacy"
 
 
 def mac_link(key: bytes, previous: str, position: int, hash_: str, legacy: bool) -> str:
@@ -86,8 +119,8 @@ SEAL_BYTES = len(SEAL_MARK) + 64
 def _seal_tag(key: bytes, originator: Any, version: int, topic: str, body: bytes) -> bytes:
     digest = hmac.new(key, digestmod=hashlib.sha256)
     digest.update(_uuid_bytes(originator))
-    digest.update(int(version).to_bytes(8, "big"))
-    digest.update(topic.encode() + b"\0")
+    digest.update(_int_bytes(version))
+    digest.update(_text_bytes(topic) + b"\0")
     digest.update(body)
     return digest.digest()
 
@@ -109,10 +142,7 @@ def seal_verdict(key: bytes, stored: Any) -> str:
     if len(state) < SEAL_BYTES or state[-SEAL_BYTES:-64] != SEAL_MARK:
         return "unsealed"
     body, tag = state[:-SEAL_BYTES], state[-64:]
-    try:
-        expected = _seal_tag(key, stored.originator_id, stored.originator_version, stored.topic, body)
-    except ValueError:  # an originator id that is not a UUID: not something Kentra wrote
-        return "broken"
+    expected = _seal_tag(key, stored.originator_id, stored.originator_version, stored.topic, body)
     return "sealed" if hmac.compare_digest(tag, expected.hex().encode()) else "broken"
 
 
@@ -258,6 +288,34 @@ class AuditChain:
             row = conn.execute(select(audit_chain.c.hash).where(audit_chain.c.position == position)).first()
         return None if row is None else str(row[0])
 
+    def _marks(self) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            return [
+                (str(m), str(v)) for m, v in conn.execute(select(audit_store_marks.c.mark, audit_store_marks.c.mac))
+            ]
+
+    def is_new_store(self) -> bool:
+        """Whether the store carries the no-legacy mark (it was provisioned with an empty log)."""
+        return any(mark == NO_LEGACY for mark, _ in self._marks())
+
+    def mark_if_new(self) -> bool:
+        """At provisioning: a store whose log and chain are both empty is new, so it has no events from
+        before seals. Mark it (a MAC under the chain key in the store, a signed note to the witness), so
+        that no row without a seal is ever taken for a legacy one. True if marked now."""
+        if self.is_new_store() or self._head()[0] > 0 or self.app.recorder.select_notifications(start=None, limit=1):
+            return False
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(audit_store_marks).values(mark=NO_LEGACY, mac=mac_new_store(self.chain_key, self.tenant_id))
+                )
+        except IntegrityError:  # marked by another process meanwhile
+            return False
+        if self.witness is not None:
+            start = genesis(self.tenant_id)
+            self.witness.record("new-store", Checkpoint.sign(self.tenant_id, 0, start, self.signing_key))
+        return True
+
     def head_position(self) -> int:
         """The last position chained (0 before any)."""
         return self._head()[0]
@@ -271,10 +329,12 @@ class AuditChain:
 
         Each time the chain moves, its signed head goes to the witness (a cut tail is then noticed).
         Only the first build (``kentra tenants sync`` on an upgraded store) may accept events without
-        a seal, those before the first sealed one, as legacy; it is written in one transaction.
+        a seal, those before the first sealed one, as legacy; it is written in one transaction. A store
+        marked new (``mark_if_new``) accepts none.
         """
         position, previous, mac = self._head()
-        first_build = legacy_open = position == 0
+        first_build = position == 0
+        legacy_open = first_build and not self.is_new_store()  # a store marked new has no legacy
         rows = []
         for n in self._notifications(position):
             unsealed = seal_verdict(self.seal_key, n) == "unsealed"
@@ -344,8 +404,8 @@ class AuditChain:
 
         Every checkpoint, stored, published or witnessed, must carry the tenant's signature and match
         the hash recomputed at its position; a published or witnessed checkpoint must still be in the
-        store; the last witnessed head must still be reached; every key missing from the vault must
-        have an erasure in the log.
+        store; the last witnessed head must still be reached; every key missing from the vault (or not
+        unwrapping for its subject) must have an erasure in the log; no row may sit below position 1.
         """
         with self.engine.connect() as conn:
             chain = conn.execute(
@@ -357,7 +417,9 @@ class AuditChain:
         witnessed = self.witness.read() if self.witness is not None else []
         try:
             due = self._checkpoints_to_meet(stored, published, witnessed)
-            head, pending, subjects, erased = self._walk(chain, due)
+            self._nothing_before_the_log()
+            new_store = self._new_store_mark(witnessed)
+            head, pending, subjects, erased = self._walk(chain, due, new_store=new_store)
             self._erasures_recorded(subjects, erased)
         except _BrokenError as broken:
             return Verdict(
@@ -367,7 +429,7 @@ class AuditChain:
                 first_broken=broken.position,
                 problem=broken.problem,
                 kind=broken.kind,
-                witnessed=len(witnessed),
+                witnessed=_signed_heads(witnessed),
             )
         return Verdict(
             True,
@@ -376,8 +438,40 @@ class AuditChain:
             position=chain[-1][0] if chain else 0,
             pending=pending,
             checkpoints=len(stored),
-            witnessed=len(witnessed),
+            witnessed=_signed_heads(witnessed),
         )
+
+    def _nothing_before_the_log(self) -> None:
+        """Positions are numbers a writer may choose: a row at 0 or below is never chained, yet the
+        application reads it (by its aggregate's id), so its presence alone is reported."""
+        below = self.app.recorder.select_notifications(start=None, limit=BATCH, stop=0)
+        if below:
+            raise _BrokenError(
+                below[0].id,
+                f"{len(below)}{'+' if len(below) == BATCH else ''} row(s) at positions below the log's first"
+                " (inserted, never chained): forged",
+                genesis(self.tenant_id),
+                "forged",
+            )
+
+    def _new_store_mark(self, witnessed: list[tuple[str, Checkpoint]]) -> bool:
+        """Whether the store was marked new; the mark must be the chain key's, and must still be there if
+        the witness saw it made."""
+        start = genesis(self.tenant_id)
+        marks = self._marks()
+        for mark, mac in marks:
+            if mark != NO_LEGACY or not hmac.compare_digest(mac, mac_new_store(self.chain_key, self.tenant_id)):
+                raise _BrokenError(0, "a mark on the store that Kentra did not write (forged)", start, "forged")
+        if marks:
+            return True
+        if any(kind == "new-store" and self._genuine(c) for kind, c in witnessed):
+            raise _BrokenError(
+                0,
+                "the store was provisioned new, but the mark saying it has no legacy events is gone (deleted)",
+                start,
+                "deleted",
+            )
+        return False
 
     def _genuine(self, checkpoint: Checkpoint) -> bool:
         return checkpoint.tenant == self.tenant_id and checkpoint.signature_ok(self.public_key)
@@ -416,10 +510,11 @@ class AuditChain:
         return due
 
     def _walk(
-        self, chain: Sequence[Any], due: dict[int, list[Checkpoint]]
+        self, chain: Sequence[Any], due: dict[int, list[Checkpoint]], *, new_store: bool
     ) -> tuple[str, int, dict[UUID, int], set[UUID]]:
         """Recompute each position from the log; returns the head, how many wait to be chained, the
-        subjects whose sealed values the log holds (with the first position of each) and the erased."""
+        subjects whose sealed values the log holds (with the first position of each) and the erased.
+        On a store marked new no row may lack a seal."""
         subjects: dict[UUID, int] = {}
         erased: set[UUID] = set()
         sealed_seen = False
@@ -439,16 +534,11 @@ class AuditChain:
             nonlocal sealed_seen
             if verdict == "sealed":
                 sealed_seen = True
-            elif verdict == "unsealed" and sealed_seen:
+            elif verdict == "unsealed" and (sealed_seen or new_store):
                 raise _BrokenError(
                     event.id, "a row Kentra did not write (no seal): forged or inserted", previous, "forged"
                 )
-            state = event.state
-            raw = bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode()
-            for match in SEALED_SUBJECT.finditer(raw):
-                subjects.setdefault(UUID(hex=match.group(1).decode()), event.id)
-            if event.topic == ERASED_TOPIC:
-                erased.add(UUID(str(event.originator_id)))
+            _note_subjects(event, subjects, erased)
             return verdict
 
         events = self._notifications(0)
@@ -465,7 +555,7 @@ class AuditChain:
             computed, computed_mac = self._recompute(
                 current, previous, mac, (stored_hash, stored_mac, bool(legacy)), seal=seal, sealed_seen=sealed_seen
             )
-            if seal == "unsealed" and not legacy:
+            if seal == "unsealed" and (new_store or not legacy):
                 raise _BrokenError(
                     position, "a row Kentra did not write (no seal), chained as if genuine: forged", previous, "forged"
                 )
@@ -477,7 +567,7 @@ class AuditChain:
         pending = 0
         while current is not None:  # recorded, not chained yet: the seals still say who wrote them
             seal = seal_verdict(self.seal_key, current)
-            if seal == "unsealed" and chain:  # after the first build, every event must be sealed
+            if seal == "unsealed" and (chain or new_store):  # after the first build, every event must be sealed
                 raise _BrokenError(
                     current.id, "a row Kentra did not write (no seal): forged or inserted", previous, "forged"
                 )
@@ -525,7 +615,8 @@ class AuditChain:
         return computed, computed_mac
 
     def _erasures_recorded(self, subjects: dict[UUID, int], erased: set[UUID]) -> None:
-        """A subject's key may be missing from the vault only if the log says they were erased."""
+        """A subject's key may be missing from the vault, or fail to unwrap for them (replaced, altered),
+        only if the log says they were erased."""
         if self.subjects_with_keys is None:
             return
         present = self.subjects_with_keys()
@@ -534,11 +625,29 @@ class AuditChain:
             position = min(silent.values())
             raise _BrokenError(
                 position,
-                f"{len(silent)} subject key(s) missing from the vault without an erasure in the log "
+                f"{len(silent)} subject key(s) missing from the vault, or not opening for their subject,"
+                " without an erasure in the log "
                 f"(first sealed at position {position}): a silent erasure",
                 genesis(self.tenant_id),
                 "silent-erasure",
             )
+
+
+def _signed_heads(witnessed: list[tuple[str, Checkpoint]]) -> int:
+    """How many heads and checkpoints the witness holds (its note that the store began new aside)."""
+    return sum(1 for kind, _ in witnessed if kind in ("head", "checkpoint"))
+
+
+def _note_subjects(event: Any, subjects: dict[UUID, int], erased: set[UUID]) -> None:
+    """The subjects whose sealed values the event holds (with the first position of each), and whom it erases."""
+    state = event.state
+    raw = bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode()
+    for match in SEALED_SUBJECT.finditer(raw):
+        subjects.setdefault(UUID(hex=match.group(1).decode()), event.id)
+    if event.topic == ERASED_TOPIC:
+        # An originator that is not an id is not an erasure Kentra recorded (and its seal is broken).
+        with suppress(ValueError):
+            erased.add(UUID(str(event.originator_id)))
 
 
 class _BrokenError(Exception):

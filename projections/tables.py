@@ -95,6 +95,15 @@ audit_chain = Table(
     Column("legacy", Boolean, nullable=False),
 )
 
+# Tenant stores: marks the chain's writer makes on the store; ``no-legacy`` (its MAC under the chain key)
+# on a store provisioned with an empty log, where no row without a seal is from before seals.
+audit_store_marks = Table(
+    "audit_store_marks",
+    metadata,
+    Column("mark", String(32), primary_key=True),
+    Column("mac", String(64), nullable=False),
+)
+
 # Tenant stores: the chain's head, signed now and then; published to kentra.checkpoints.v1 by the gateway.
 audit_checkpoints = Table(
     "audit_checkpoints",

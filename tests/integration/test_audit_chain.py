@@ -432,3 +432,151 @@ def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(
     assert verdict_of(store) == ("forged", forged)
     chain.extend()
     assert verdict_of(store) == ("forged", forged)
+
+
+def test_an_event_inserted_at_a_position_before_the_log_by_the_tenants_own_role_is_reported(
+    store: StoreUnderTest,
+) -> None:
+    """Positions are only numbers the role may choose: a row at 0 or below is still a row the
+    application folds (it reads an aggregate by its id, not by position), so verify must see it."""
+    history(store)
+    chain = store.kentra.audit_chain(store.tenant.id)
+    stored = next(e for e in chain.stored_events() if e.id == 3)  # a request's first event
+    state = unsealed_state(bytes(stored.state)).replace(b"gmi", b"housing")
+    originator = uuid4()
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events"
+                " (notification_id, originator_id, originator_version, topic, state) VALUES (0, %s, 1, %s, %s)",
+                (originator, stored.topic, state),
+            )
+    else:
+        assert isinstance(storage, SqliteStorage)
+        with sqlite3.connect(storage.events_file) as conn:
+            conn.execute(
+                "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state)"
+                " VALUES (0, ?, 1, ?, ?)",
+                (originator.hex, stored.topic, state),
+            )
+    assert store.fresh_casework().repository.get(originator).id == originator  # the application reads it
+    kind, _ = verdict_of(store)
+    assert kind == "forged"
+
+
+def test_a_key_replaced_in_the_vault_without_an_erasure_is_reported(store: StoreUnderTest) -> None:
+    """The tenant's role may update keys; one that no longer opens erases its subject as surely as a delete."""
+    people = history(store)
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(
+                f"UPDATE {storage.schema}.vault_subject_keys SET wrapped_key ="
+                f" (SELECT wrapped_key FROM {storage.schema}.vault_subject_keys WHERE subject_id = %s)"
+                " WHERE subject_id = %s",
+                (UUID(people[1]), UUID(people[2])),
+            )
+    else:
+        assert isinstance(storage, SqliteStorage)
+        engine = create_engine(f"sqlite:///{storage.vault_file}")
+        with engine.begin() as conn:
+            stored = conn.exec_driver_sql("SELECT subject_id FROM vault_subject_keys").scalars().all()
+            by_hex = {str(s).replace("-", ""): s for s in stored}
+            donor, victim = (by_hex[p.replace("-", "")] for p in (people[1], people[2]))
+            conn.exec_driver_sql(
+                "UPDATE vault_subject_keys SET wrapped_key ="
+                " (SELECT wrapped_key FROM vault_subject_keys WHERE subject_id = ?) WHERE subject_id = ?",
+                (donor, victim),
+            )
+        engine.dispose()
+    kind, _ = verdict_of(store)
+    assert kind == "silent-erasure"  # nobody erased them, but their data no longer open
+
+
+def test_a_row_whose_originator_is_not_an_id_is_reported_not_a_crash(store: StoreUnderTest) -> None:
+    """Whoever holds the SQLite file may write any text where an id belongs: verify reports it, it does not raise."""
+    if store.kind != "sqlite":
+        pytest.skip("PostgreSQL's originator_id column is of type uuid: such a row cannot be written")
+    history(store)
+    storage = store.kentra.storage(store.tenant.id)
+    assert isinstance(storage, SqliteStorage)
+    with sqlite3.connect(storage.events_file) as conn:
+        conn.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)",
+            ("not-an-id", "domain.requests:CaseRequest.Opened", b"{}"),
+        )
+    kind, position = verdict_of(store)
+    assert (kind, position) == ("forged", 17)
+
+
+def test_an_event_forged_into_a_new_tenants_empty_log_is_not_chained_as_legacy(store: StoreUnderTest) -> None:
+    """A tenant provisioned today has no events from before seals: the first build of its chain may
+    not take a row without a seal, inserted before its first genuine event, for a legacy one."""
+    originator = uuid4()
+    state = b'{"category":"housing","structure":"centre"}'
+    topic = "domain.requests:CaseRequest.Opened"
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state)"
+                " VALUES (%s, 1, %s, %s)",
+                (originator, topic, state),
+            )
+    else:
+        assert isinstance(storage, SqliteStorage)
+        with sqlite3.connect(storage.events_file) as conn:
+            conn.execute(
+                "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)",
+                (originator.hex, topic, state),
+            )
+    assert verdict_of(store)[0] == "forged"  # before the follower chains it...
+    history(store)  # genuine work follows; the follower chains the log from position 1
+    assert verdict_of(store)[0] == "forged"  # ...and after
+
+
+def insert_with_version(store: StoreUnderTest, version: int, state: bytes) -> int:
+    """A row at any version the column takes, as the tenant's role (PostgreSQL) or the file's holder writes it."""
+    storage = store.kentra.storage(store.tenant.id)
+    topic = "domain.requests:CaseRequest.Opened"
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+            row = conn.execute(
+                f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state)"
+                " VALUES (%s, %s, %s, %s) RETURNING notification_id",
+                (uuid4(), version, topic, state),
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
+    assert isinstance(storage, SqliteStorage)
+    with sqlite3.connect(storage.events_file) as conn:
+        cursor = conn.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
+            (uuid4().hex, version, topic, state),
+        )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+
+def test_a_row_at_a_negative_version_is_reported_and_does_not_stop_the_chain(store: StoreUnderTest) -> None:
+    history(store)
+    fake_seal = b"\x1ekseal1:" + b"0" * 64  # looks sealed, so its seal is checked
+    position = insert_with_version(store, -1, b'{"category":"housing"}' + fake_seal)
+    kind, first = verdict_of(store)  # verify reports it, it does not raise
+    assert (kind in ("altered", "forged"), first) == (True, position)
+    store.kentra.audit_chain(store.tenant.id).extend()  # the follower goes on past it...
+    store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 60)))
+    store.kentra.audit_chain(store.tenant.id).extend()
+    assert store.kentra.audit_chain(store.tenant.id).head_position() == position + 2  # ...to what came after
+
+
+def test_a_forged_row_the_views_cannot_read_does_not_take_the_tenants_views_down(store: StoreUnderTest) -> None:
+    """One INSERT by the tenant's role is reported by verify; the lists and figures go on past it."""
+    history(store)
+    position = insert_with_version(store, 1, b"not what Kentra writes")
+    assert verdict_of(store) == ("forged", position)
+    store.casework.execute(intake(personal__amka=make_amka(date(1970, 1, 1), 61)))  # genuine work after it
+    views = store.kentra.views(store.tenant.id)
+    views.rebuild()  # as `kentra projections rebuild` does
+    assert views.position() == position + 2
