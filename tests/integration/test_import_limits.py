@@ -171,3 +171,15 @@ def test_the_cli_refuses_an_over_limit_file_among_others_and_records_none_of_the
     assert code == 2
     assert f"requests.csv: it has more than {len(BENEFICIARIES)} rows; nothing was imported" in err
     assert head(env) == before
+
+
+def test_a_csv_line_of_millions_of_empty_columns_is_refused_in_flat_memory(tmp_path: Path) -> None:
+    """A 2 MB line of commas is two million columns: refused before the reader holds them all."""
+    path = tmp_path / "people.csv"
+    path.write_text(",".join(BENEFICIARIES[0]) + "\n" + "," * 2_000_000 + "\n", encoding="utf-8")
+    for read in (lambda: check_file(path), lambda: list(rows(path, LAYOUTS["beneficiaries"]))):
+        peak, failure = peak_of(read)
+        assert isinstance(failure, ImportTooLargeError), failure
+        assert "columns" in failure.message
+        assert peak < 4 * 1024 * 1024, peak
+
