@@ -183,3 +183,10 @@ def test_a_csv_line_of_millions_of_empty_columns_is_refused_in_flat_memory(tmp_p
         assert "columns" in failure.message
         assert peak < 4 * 1024 * 1024, peak
 
+
+def test_a_csv_line_longer_than_a_field_may_be_is_refused_as_too_large_not_as_not_utf8(tmp_path: Path) -> None:
+    """A valid UTF-8 CSV with one enormous cell: the error says what is wrong with it."""
+    path = tmp_path / "people.csv"
+    path.write_text(",".join(BENEFICIARIES[0]) + "\n" + "x" * 1_000_000 + "\n", encoding="utf-8")
+    with pytest.raises(ImportTooLargeError):
+        check_file(path)
