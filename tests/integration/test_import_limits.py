@@ -190,3 +190,22 @@ def test_a_csv_line_longer_than_a_field_may_be_is_refused_as_too_large_not_as_no
     path.write_text(",".join(BENEFICIARIES[0]) + "\n" + "x" * 1_000_000 + "\n", encoding="utf-8")
     with pytest.raises(ImportTooLargeError):
         check_file(path)
+
+
+def test_a_cell_of_many_inline_text_runs_is_refused_before_a_reader_gathers_it(tmp_path: Path) -> None:
+    """No text node is long, but one cell's runs add up to 10 MB (a cell holds at most 32,767
+    characters): the reader would join them into one value in memory."""
+    source = zipfile.ZipFile(io.BytesIO(workbook(BENEFICIARIES[:2])))
+    run = b"<r><t>" + b"x" * 50_000 + b"</t></r>"
+    cell = b'<c r="A3" t="inlineStr"><is>' + run * 200 + b"</is></c>"
+    path = tmp_path / "people.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                content = content.replace(b"</sheetData>", b'<row r="3">' + cell + b"</row></sheetData>")
+            bomb.writestr(info, content)
+    for read in (lambda: check_file(path), lambda: list(rows(path, LAYOUTS["beneficiaries"]))):
+        peak, failure = peak_of(read)
+        assert isinstance(failure, ImportTooLargeError), failure
+        assert peak < 8 * 1024 * 1024, peak
