@@ -103,10 +103,13 @@ class _Parts(ContentHandler):
         self.path, self.limits = path, limits
         self.types: dict[str, str] = {}
         self.strings = self.rows = self.cells = self.text = 0
+        self.cell: int | None = None  # characters of the cell (<c>) or shared string (<si>) being read
 
     def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - the SAX interface's name
         tag = name.rpartition(":")[2]
         self.text = 0
+        if tag in ("c", "si"):
+            self.cell = 0
         if tag == "Override":
             self.types.setdefault(attrs.get("PartName", "").lstrip("/"), attrs.get("ContentType", ""))
         elif tag == "si":
@@ -126,12 +129,19 @@ class _Parts(ContentHandler):
 
     def endElement(self, name: str) -> None:  # noqa: N802 - the SAX interface's name
         self.text = 0
+        if name.rpartition(":")[2] in ("c", "si"):
+            self.cell = None
 
     def characters(self, content: str) -> None:
         # Readers gather the text between two tags whole; a cell holds at most 32,767 characters.
         self.text += len(content)
         if self.text > self.limits.text:
             raise _too_large(self.path, f"a text in it is longer than {self.limits.text:,} characters")
+        # ...and join a cell's text runs (<r><t>…</t></r>, many of them, each short) into one value.
+        if self.cell is not None:
+            self.cell += len(content)
+            if self.cell > self.limits.text:
+                raise _too_large(self.path, f"a cell in it holds more than {self.limits.text:,} characters")
 
 
 def _scan(counted: _Counted, handler: _Parts | None) -> None:
