@@ -209,3 +209,32 @@ def test_a_cell_of_many_inline_text_runs_is_refused_before_a_reader_gathers_it(t
         peak, failure = peak_of(read)
         assert isinstance(failure, ImportTooLargeError), failure
         assert peak < 8 * 1024 * 1024, peak
+
+
+def test_a_csv_cell_over_the_field_limit_is_refused_naming_the_limit_by_the_cli(tmp_path: Path) -> None:
+    env = {"KENTRA_DATA_DIR": str(tmp_path / "data"), "KENTRA_MASTER_KEY": TEST_MASTER_KEY, "COLUMNS": "200"}
+    assert run(env, "tenants", "sync")[0] == 0
+    before = head(env)
+    long_note = [*BENEFICIARIES[1][:-1], "x" * (csv.field_size_limit() + 1)]
+    people = write_csv(tmp_path / "people.csv", [BENEFICIARIES[0], long_note])
+    code, _, err = run(env, "import", "--tenant", "sofades", str(people))
+    assert code == 2
+    limit = f"{csv.field_size_limit():,}"
+    assert f"people.csv: a cell in it is longer than {limit} characters; nothing was imported" in err
+    assert "UTF-8" not in err
+    assert head(env) == before
+
+
+def test_a_quoted_csv_cell_over_several_lines_and_full_of_commas_is_still_read(tmp_path: Path) -> None:
+    """The row bounds count a quoted cell's lines as one row, and its commas are not columns."""
+    path = tmp_path / "people.csv"
+    note = "first line\r\n" + "," * 300 + "\nlast line"
+    person = list(BENEFICIARIES[1])
+    person[BENEFICIARIES[0].index("Περιοχή κατοικίας")] = note
+    write_csv(path, [BENEFICIARIES[0], person])
+    check_file(path)
+    (_, row), *_ = rows(path, LAYOUTS["beneficiaries"])
+    assert note in row.values()
+    # ...and the lines of a row are counted together against the row's length.
+    with pytest.raises(ImportTooLargeError, match="a row in it is longer than 200 characters"):
+        check_file(path, Limits(line=200))
