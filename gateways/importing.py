@@ -50,7 +50,8 @@ class Limits:
     columns: int = 256
     in_memory_bytes: int = 16_000_000  # every part but the worksheets (shared strings, styles…), unpacked
     shared_strings: int = 250_000
-    text: int = 100_000  # characters between two tags
+    text: int = 100_000  # characters between two tags, and of one cell (all its text runs together)
+    line: int = 1_000_000  # characters of one CSV row (a quoted cell's line breaks included)
     members: int = 1_000
 
     @classmethod
@@ -103,10 +104,13 @@ class _Parts(ContentHandler):
         self.path, self.limits = path, limits
         self.types: dict[str, str] = {}
         self.strings = self.rows = self.cells = self.text = 0
+        self.cell: int | None = None  # characters of the cell (<c>) or shared string (<si>) being read
 
     def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - the SAX interface's name
         tag = name.rpartition(":")[2]
         self.text = 0
+        if tag in ("c", "si"):
+            self.cell = 0
         if tag == "Override":
             self.types.setdefault(attrs.get("PartName", "").lstrip("/"), attrs.get("ContentType", ""))
         elif tag == "si":
@@ -126,12 +130,19 @@ class _Parts(ContentHandler):
 
     def endElement(self, name: str) -> None:  # noqa: N802 - the SAX interface's name
         self.text = 0
+        if name.rpartition(":")[2] in ("c", "si"):
+            self.cell = None
 
     def characters(self, content: str) -> None:
         # Readers gather the text between two tags whole; a cell holds at most 32,767 characters.
         self.text += len(content)
         if self.text > self.limits.text:
             raise _too_large(self.path, f"a text in it is longer than {self.limits.text:,} characters")
+        # ...and join a cell's text runs (<r><t>…</t></r>, many of them, each short) into one value.
+        if self.cell is not None:
+            self.cell += len(content)
+            if self.cell > self.limits.text:
+                raise _too_large(self.path, f"a cell in it holds more than {self.limits.text:,} characters")
 
 
 def _scan(counted: _Counted, handler: _Parts | None) -> None:
@@ -240,10 +251,47 @@ def _raw_rows(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[list[str]
     if path.suffix.lower() != ".csv":
         raise ImportFileError(f"{path.name}: only .csv and .xlsx files are read", field="file")
     with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = _Lines(handle, path, limits)
         try:
-            yield from _bounded(path, csv.reader(handle), limits)
-        except (csv.Error, UnicodeDecodeError):
+            for row in _bounded(path, csv.reader(lines), limits):
+                lines.row = 0  # the reader has taken exactly this row's lines: the next row starts
+                yield row
+        except csv.Error as error:
+            if "field limit" in str(error):  # a cell longer than csv's field_size_limit
+                limit = csv.field_size_limit()
+                raise _too_large(path, f"a cell in it is longer than {limit:,} characters") from None
             raise ImportFileError(f"{path.name} is not a UTF-8 CSV file", field="file") from None
+        except UnicodeDecodeError:
+            raise ImportFileError(f"{path.name} is not a UTF-8 CSV file", field="file") from None
+
+
+class _Lines:
+    """A CSV file's lines for csv.reader, refusing a row too long before the reader parses it.
+
+    csv.reader builds a whole row before its columns can be counted: a 2 MB line of commas is two
+    million cells (about 20 MB). So no line is read past what the row may still hold, the lines of
+    one row (a quoted cell may span several) are counted together, and a one-line
+    row without quotes is refused by its separators alone, before it is parsed.
+    """
+
+    def __init__(self, handle: IO[str], path: Path, limits: Limits) -> None:
+        self.handle, self.path, self.limits = handle, path, limits
+        self.row = 0  # characters of the row being read, so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(self.limits.line + 1 - self.row)  # never more than the row may hold, plus one
+        if not line:
+            raise StopIteration
+        first, self.row = self.row == 0, self.row + len(line)
+        # A row's first line without quotes is the whole row, and each comma in it ends a cell.
+        if first and '"' not in line and line.count(",") >= self.limits.columns:
+            raise _too_large(self.path, f"it has more than {self.limits.columns:,} columns")
+        if self.row > self.limits.line:
+            raise _too_large(self.path, f"a row in it is longer than {self.limits.line:,} characters")
+        return line
 
 
 def kind_of(path: Path, limits: Limits = DEFAULT_LIMITS) -> Layout:

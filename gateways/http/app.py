@@ -88,7 +88,10 @@ class SecurityHeaders:
     """ASGI middleware: CSP, nosniff, a referrer policy, and no-store on everything but /static.
 
     Pages and API answers carry personal data; no shared or browser cache may keep them. A route
-    that set its own Content-Security-Policy (the interactive docs) keeps it.
+    that set its own Content-Security-Policy (the interactive docs) keeps it. An unexpected error
+    is answered here, with the same headers, by the problem the app's handler gives: Starlette's
+    ServerErrorMiddleware, which would answer it otherwise, sits outside every middleware (the error
+    goes on to it, so it is still logged as before, and it sends nothing once an answer has started).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -99,9 +102,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = str(scope.get("path", "")).startswith("/static/")
+        started = False
 
         async def sending(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", PAGE_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -111,7 +117,12 @@ class SecurityHeaders:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if not started:
+                await problems.internal_error()(scope, receive, sending)
+            raise
 
 
 def _with_own_policy(page: HTMLResponse) -> HTMLResponse:

@@ -58,6 +58,10 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def internal_error() -> JSONResponse:
+    return problem(500, "Internal error", "the error was logged; nothing was recorded by this request")
+
+
 def status_of(error: DomainError) -> tuple[int, str]:
     if isinstance(error, AccessDeniedError):
         return 403, "Forbidden"
@@ -126,4 +130,4 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         # Only the type and route: the message of an unexpected error may carry personal data.
         log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
-        return problem(500, "Internal error", "the error was logged; nothing was recorded by this request")
+        return internal_error()

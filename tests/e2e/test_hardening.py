@@ -249,3 +249,21 @@ def test_a_kentra_token_that_claims_a_longer_life_than_the_server_allows_is_refu
 
 def test_metrics_are_not_served_on_the_apis_port(api: Api) -> None:
     assert api.client.get("/metrics").status_code == 404
+
+
+def test_an_internal_error_answer_carries_the_same_security_headers_and_no_store(
+    strict: tuple[Kentra, TestClient],
+) -> None:
+    """A 500 may carry what the failed request was about: it is not cached nor framed either."""
+    _, client = strict
+    app: Any = client.app
+
+    def broken() -> None:
+        raise RuntimeError("a fault deep in a request")
+
+    app.add_api_route("/api/v1/broken-for-the-test", broken, methods=["GET"])
+    answer = client.get("/api/v1/broken-for-the-test")
+    assert answer.status_code == 500
+    assert answer.headers.get("cache-control") == "no-store"
+    assert "frame-ancestors 'none'" in answer.headers.get("content-security-policy", "")
+    assert answer.headers.get("x-content-type-options") == "nosniff"

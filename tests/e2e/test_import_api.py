@@ -100,3 +100,13 @@ def test_an_import_report_masks_amka_and_is_deleted_after_the_retention_time(api
     gone = api.client.get(f"{IMPORTS}/{done['id']}/report", headers=api.headers("coord.sof"))
     assert gone.status_code == 404
     assert not folder.exists()
+
+
+def test_an_upload_with_a_csv_cell_over_the_field_limit_is_refused_as_too_large(api: Api) -> None:
+    long_note = [*BENEFICIARIES[1][:-1], "x" * (csv.field_size_limit() + 1)]
+    jobs = dict(api.client.app.state.import_jobs)  # type: ignore[attr-defined]
+    refused = upload(api, "coord.sof", as_csv([BENEFICIARIES[0], long_note]))
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert f"a cell in it is longer than {csv.field_size_limit():,} characters" in refused.json()["detail"]
+    assert api.client.app.state.import_jobs == jobs  # type: ignore[attr-defined]

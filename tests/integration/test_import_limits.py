@@ -171,3 +171,70 @@ def test_the_cli_refuses_an_over_limit_file_among_others_and_records_none_of_the
     assert code == 2
     assert f"requests.csv: it has more than {len(BENEFICIARIES)} rows; nothing was imported" in err
     assert head(env) == before
+
+
+def test_a_csv_line_of_millions_of_empty_columns_is_refused_in_flat_memory(tmp_path: Path) -> None:
+    """A 2 MB line of commas is two million columns: refused before the reader holds them all."""
+    path = tmp_path / "people.csv"
+    path.write_text(",".join(BENEFICIARIES[0]) + "\n" + "," * 2_000_000 + "\n", encoding="utf-8")
+    for read in (lambda: check_file(path), lambda: list(rows(path, LAYOUTS["beneficiaries"]))):
+        peak, failure = peak_of(read)
+        assert isinstance(failure, ImportTooLargeError), failure
+        assert "columns" in failure.message
+        assert peak < 4 * 1024 * 1024, peak
+
+
+def test_a_csv_line_longer_than_a_field_may_be_is_refused_as_too_large_not_as_not_utf8(tmp_path: Path) -> None:
+    """A valid UTF-8 CSV with one enormous cell: the error says what is wrong with it."""
+    path = tmp_path / "people.csv"
+    path.write_text(",".join(BENEFICIARIES[0]) + "\n" + "x" * 1_000_000 + "\n", encoding="utf-8")
+    with pytest.raises(ImportTooLargeError):
+        check_file(path)
+
+
+def test_a_cell_of_many_inline_text_runs_is_refused_before_a_reader_gathers_it(tmp_path: Path) -> None:
+    """No text node is long, but one cell's runs add up to 10 MB (a cell holds at most 32,767
+    characters): the reader would join them into one value in memory."""
+    source = zipfile.ZipFile(io.BytesIO(workbook(BENEFICIARIES[:2])))
+    run = b"<r><t>" + b"x" * 50_000 + b"</t></r>"
+    cell = b'<c r="A3" t="inlineStr"><is>' + run * 200 + b"</is></c>"
+    path = tmp_path / "people.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                content = content.replace(b"</sheetData>", b'<row r="3">' + cell + b"</row></sheetData>")
+            bomb.writestr(info, content)
+    for read in (lambda: check_file(path), lambda: list(rows(path, LAYOUTS["beneficiaries"]))):
+        peak, failure = peak_of(read)
+        assert isinstance(failure, ImportTooLargeError), failure
+        assert peak < 8 * 1024 * 1024, peak
+
+
+def test_a_csv_cell_over_the_field_limit_is_refused_naming_the_limit_by_the_cli(tmp_path: Path) -> None:
+    env = {"KENTRA_DATA_DIR": str(tmp_path / "data"), "KENTRA_MASTER_KEY": TEST_MASTER_KEY, "COLUMNS": "200"}
+    assert run(env, "tenants", "sync")[0] == 0
+    before = head(env)
+    long_note = [*BENEFICIARIES[1][:-1], "x" * (csv.field_size_limit() + 1)]
+    people = write_csv(tmp_path / "people.csv", [BENEFICIARIES[0], long_note])
+    code, _, err = run(env, "import", "--tenant", "sofades", str(people))
+    assert code == 2
+    limit = f"{csv.field_size_limit():,}"
+    assert f"people.csv: a cell in it is longer than {limit} characters; nothing was imported" in err
+    assert "UTF-8" not in err
+    assert head(env) == before
+
+
+def test_a_quoted_csv_cell_over_several_lines_and_full_of_commas_is_still_read(tmp_path: Path) -> None:
+    """The row bounds count a quoted cell's lines as one row, and its commas are not columns."""
+    path = tmp_path / "people.csv"
+    note = "first line\r\n" + "," * 300 + "\nlast line"
+    person = list(BENEFICIARIES[1])
+    person[BENEFICIARIES[0].index("Περιοχή κατοικίας")] = note
+    write_csv(path, [BENEFICIARIES[0], person])
+    check_file(path)
+    (_, row), *_ = rows(path, LAYOUTS["beneficiaries"])
+    assert note in row.values()
+    # ...and the lines of a row are counted together against the row's length.
+    with pytest.raises(ImportTooLargeError, match="a row in it is longer than 200 characters"):
+        check_file(path, Limits(line=200))
