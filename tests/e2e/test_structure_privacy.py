@@ -322,6 +322,9 @@ ROUTES: dict[tuple[str, str], Calls] = {
                     "personal.last_name": p.last_name,
                     "personal.birth_date": p.birth_date,
                     "personal.amka": amka,
+                    # The ghost asks with an ΑΜΚΑ of another birth date: confirmed on both, so only the
+                    # ΑΜΚΑ's holder can make the answers differ.
+                    "amka_date_mismatch_confirmed": "on",
                 }
             },
         )
@@ -348,6 +351,9 @@ NOT_ABOUT_PEOPLE = {
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/logout"),  # the caller's own session
+    ("GET", "/password"),  # the caller's own password
+    ("POST", "/password"),
     ("GET", "/"),
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -569,7 +575,12 @@ def test_an_amka_held_in_the_other_structure_is_refused_as_any_taken_amka_withou
     changed = api.post(
         "cw.sof.centre",
         "/corrections",
-        {"entry_id": walk.centre.id, "reason": "typing_error", "personal": {"amka": walk.roma.amka}},
+        {
+            "entry_id": walk.centre.id,
+            "reason": "typing_error",
+            "personal": {"amka": walk.roma.amka},
+            "amka_date_mismatch_confirmed": True,  # her ΑΜΚΑ bears another birth date: only the holder may speak
+        },
     )
     assert (changed.status_code, changed.json().get("existing_id")) == (409, None)
     assert walk.roma.id not in changed.text
