@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
+from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, Unseal, apply, preload_batch
 from projections.tables import case_index, contacts, people, positions
 
@@ -187,11 +188,11 @@ def replay(
     try:
         for batch in _batches(app):
             head = batch[-1].id
-            events = [
-                (stored.id, app.mapper.to_domain_event(stored))
-                for stored in batch
-                if not stored.topic.rpartition(":")[2].startswith(INTERNAL)
-            ]
+            events, _ = decodable(
+                lambda stored: (stored.id, app.mapper.to_domain_event(stored)),
+                (stored for stored in batch if not stored.topic.rpartition(":")[2].startswith(INTERNAL)),
+                reader="replay",
+            )
             preload_batch(sealed, (e for _, e in events))
             for position, event in events:
                 recorded_at: datetime = getattr(event, "timestamp")  # noqa: B009 - every Kentra event has one

@@ -6,26 +6,18 @@ counts twice or skips; a second follower racing on the same batch rolls back and
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import MapperDeserialisationError
-from eventsourcing.utils import TopicError
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, apply, folds, preload_batch
 from projections.tables import case_index, contacts, people, positions
-
-log = logging.getLogger("kentra.projections")
-
-# What decoding a row no one but Kentra should have written may raise: state that is not JSON (the
-# mapper's error), a topic that names no class, an id that is not one.
-UNDECODABLE = (MapperDeserialisationError, TopicError, ValueError, TypeError, KeyError, AttributeError, ImportError)
 
 VIEW = "casework_views"
 BATCH = 5000  # log events folded per transaction: larger amortises the commit, the lock and the key fetch
@@ -117,15 +109,8 @@ class CaseworkViews:
         """The events these rows hold; a row that does not decode (not something Kentra wrote: ``audit
         verify`` reports it as forged) is skipped and counted, so one bad row never takes the views down.
         The log line names no id and no value (the library's error message carries the originator id)."""
-        events, skipped = [], 0
-        for notification in notifications:
-            try:
-                events.append(self.app.mapper.to_domain_event(notification))
-            except UNDECODABLE:
-                skipped += 1
-        if skipped:
-            self.skipped += skipped
-            log.warning("%d event(s) of the log do not decode and were not folded (see `kentra audit verify`)", skipped)
+        events, skipped = decodable(self.app.mapper.to_domain_event, notifications, reader="views")
+        self.skipped += skipped
         return events
 
     def _locked_position(self, conn: Connection) -> int:

@@ -45,6 +45,7 @@ from domain.referrals import Referral
 from domain.requests import CaseRequest
 from domain.retention import ErasureDate, earliest_erasure
 from domain.tenants import Tenant
+from domain.undecodable import decodable
 from services import commands as c
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
 from services.ports import PersonalDataVault, ServiceDays
@@ -906,12 +907,11 @@ STATISTICS_SUBJECT = UUID("5e7a7150-0000-4000-8000-000000000001")
 
 
 def read_log(app: Application[UUID], *, batch: int = 1000) -> Iterable[Any]:
-    """Every domain event of an application's log, in recording order."""
+    """Every domain event of an application's log, in recording order; a row that does not decode is skipped."""
     start: int | None = None
     while True:
         notifications = app.recorder.select_notifications(start=start, limit=batch, inclusive_of_start=False)
         if not notifications:
             return
-        for notification in notifications:
-            yield app.mapper.to_domain_event(notification)
+        yield from decodable(app.mapper.to_domain_event, notifications, reader="read_log")[0]
         start = notifications[-1].id

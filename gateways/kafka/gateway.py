@@ -10,6 +10,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import insert, select, update
 
+from domain.undecodable import decodable
 from gateways.kafka.envelope import TOPIC, envelope
 from infra.bootstrap import Kentra
 from projections.tables import positions
@@ -92,14 +93,11 @@ class Gateway:
         if not notifications:
             return 0
         envelopes = []
-        for notification in notifications:
-            item = envelope(
-                tenant,
-                notification.id,
-                casework.mapper.to_domain_event(notification),
-                keys.pseudonym,
-                casework.vault.unseal,
-            )
+        decoded, _ = decodable(
+            lambda n: (n.id, casework.mapper.to_domain_event(n)), notifications, reader="kafka gateway"
+        )
+        for position, event in decoded:
+            item = envelope(tenant, position, event, keys.pseudonym, casework.vault.unseal)
             if item is not None:
                 envelopes.append(item)
         self.sink.send(tenant_id, envelopes)  # raises unless acknowledged: the position stays

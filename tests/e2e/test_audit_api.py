@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain.identifiers import make_amka
+from infra.stores import SqliteStorage
 from projections.audit_export import ExportInvalidError, verify_lines
 from projections.cells import flatten
 from services.access import Principal, Role
@@ -170,3 +172,24 @@ def test_the_export_over_the_api_verifies_offline_with_the_published_key(api: Ap
     altered = response.text.replace('"version": 1', '"version": 2', 1).splitlines()
     with pytest.raises(ExportInvalidError, match="altered"):
         verify_lines(altered, chain["public_key"])
+
+
+def test_the_auditors_replay_and_drilldown_answer_past_a_forged_row_that_does_not_decode(api: Api) -> None:
+    """The tenant's file holder inserts a row that is not JSON: the replay over the API skips it, no 500."""
+    person = register(api, "female", "centre", 1)
+    open_request(api, person, "centre")
+    cell = "requests/category:gmi/total"
+    before = audit(api, "auditor.sof", "/drilldown", cell=cell, **MAY).json()["value"]
+    storage = api.kentra.storage("sofades")
+    assert isinstance(storage, SqliteStorage)
+    with sqlite3.connect(storage.events_file) as conn:
+        conn.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)",
+            (uuid4().hex, "domain.requests:CaseRequest.Opened", b"not what Kentra writes"),
+        )
+    open_request(api, person, "centre")  # genuine work after the forged row
+    replayed = audit(api, "auditor.sof", "/indicators", **MAY)
+    assert replayed.status_code == 200, replayed.text
+    found = audit(api, "auditor.sof", "/drilldown", cell=cell, **MAY)
+    assert found.status_code == 200, found.text
+    assert found.json()["value"] == before + 1
