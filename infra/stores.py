@@ -269,18 +269,7 @@ class PostgresStorage(TenantStorage):
                     "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
                 ).format(schema)
             )
-            conn.execute(
-                sql.SQL(
-                    "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
-                    "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
-                ).format(table, schema)
-            )
-            conn.execute(
-                sql.SQL(
-                    "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
-                ).format(table, schema)
-            )
+            _refuse_changes(conn, table, schema)
             conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
             conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
@@ -335,31 +324,16 @@ class PostgresStorage(TenantStorage):
             conn.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence[0]), role))
             conn.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(sequence[0]), chain_role))
         # Append-only even for the chain role: as on the events table, only the owner could drop these.
-        conn.execute(
-            sql.SQL(
-                "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
-                "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
-            ).format(chain, schema)
+        _refuse_changes(conn, chain, schema)
+        _refuse_changes(conn, marks, schema)
+        # A checkpoint may only be marked published: every other column is fixed once written.
+        _refuse_changes(
+            conn,
+            checkpoints,
+            schema,
+            trigger="refuse_update",
+            refused="UPDATE OF position, hash, signed_at, public_key, signature OR DELETE",
         )
-        conn.execute(
-            sql.SQL(
-                "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON {} "
-                "FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
-            ).format(marks, schema)
-        )
-        conn.execute(
-            sql.SQL(
-                "CREATE OR REPLACE TRIGGER refuse_update BEFORE UPDATE OF position, hash, signed_at, public_key, "
-                "signature OR DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
-            ).format(checkpoints, schema)
-        )
-        for table in (chain, checkpoints, marks):
-            conn.execute(
-                sql.SQL(
-                    "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
-                ).format(table, schema)
-            )
 
     def compact_vault(self) -> None:
         """VACUUM FULL rewrites the vault tables into new files, without the deleted keys' dead tuples."""
@@ -371,6 +345,29 @@ class PostgresStorage(TenantStorage):
         for engine in (self._engine, self._chain_engine):
             if engine is not None:
                 engine.dispose()
+
+
+def _refuse_changes(
+    conn: psycopg.Connection[Any],
+    table: sql.Identifier,
+    schema: sql.Identifier,
+    *,
+    trigger: str = "refuse_update_delete",
+    refused: str = "UPDATE OR DELETE",
+) -> None:
+    """Make a table append-only for every role but its owner: row triggers refuse ``refused`` and a
+    statement trigger refuses TRUNCATE, all through the schema's ``refuse_change()``."""
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER {} BEFORE " + refused + " ON {} FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
+        ).format(sql.Identifier(trigger), table, schema)
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
+        ).format(table, schema)
+    )
 
 
 def _provision_schema(
