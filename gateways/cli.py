@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from functools import partial, reduce
+from functools import partial
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -41,6 +41,7 @@ from sqlalchemy import select
 from typer.core import TyperGroup
 
 from domain.errors import DomainError
+from domain.periods import parse_period
 from gateways.http.app import create_app
 from gateways.importing import Limits, Report, check_file, checksum, kind_of
 from gateways.importing import rows as import_rows
@@ -64,7 +65,7 @@ from services.access import Principal, Role, check_principal
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
 from services.demo import DemoHistory, next_month, summarise
-from services.disclosure import add, suppress
+from services.disclosure import HIDDEN
 from services.importing import LAYOUTS, ORDER, Importer
 
 app = typer.Typer(
@@ -284,37 +285,40 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
 
 
 def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
-    """What each Region sees for 2022: pseudonymised, consolidated, small cells suppressed."""
+    """What each Region sees for 2022: pseudonymised, consolidated, disclosure-controlled (χ: hidden)."""
+    from gateways.http.regions import regional_answer  # noqa: PLC0415 - only the demo needs the web stack
+
     if kentra.settings.kafka_bootstrap_servers:
         return  # with Kafka the figures arrive through `kentra rollup run`
     for region in kentra.registry.regions:
-        members = [t.id for t in kentra.registry.tenants_of(region.id) if t.id in tenant_ids]
-        if not members:
+        if not any(t.id in tenant_ids for t in kentra.registry.tenants_of(region.id)):
             continue
+        answer = regional_answer(kentra, region.id, parse_period("2022"))
         table = Table(
             "δήμος",
-            "μοναδικοί ωφελούμενοι (Γ/Α)",
+            "ωφελούμενοι (Γ/Α)",
             "αιτήματα",
             "παραπομπές",
-            title=f"{region.name_el}, έτος 2022: όπως τα βλέπει η Περιφέρεια (— : κρυφό κελί)",
+            title=f"{region.name_el}, έτος 2022: όπως τα βλέπει η Περιφέρεια ({HIDDEN}: κρυφό κελί)",
         )
-        docs = []
-        for tid in members:
-            with kentra.regional(tid).engine.connect() as conn:
-                docs.append(
-                    (kentra.registry.tenant(tid).name_el, indicators(conn, date(2022, 1, 1), date(2022, 12, 31), None))
-                )
-        docs.append(("Σύνολο Περιφέρειας", reduce(add, [doc for _, doc in docs])))
-        for name, doc in docs:
-            served = suppress(doc["beneficiaries_served"]["period"])
-            cells = ["—" if served[g] is None else str(served[g]) for g in ("female", "male")]  # —: suppressed
+        rows = [(m["name_el"], m["indicators"]) for m in answer["municipalities"]]
+        rows.append(("Σύνολο Περιφέρειας", answer["consolidated"]))
+        for name, doc in rows:
+            served = doc["beneficiaries_served"]
             table.add_row(
                 name,
-                f"{served['total']} ({cells[0]}/{cells[1]})",
-                str(doc["requests"]["total"]),
-                str(doc["referrals"]["total"]),
+                f"{_cell(served['total'])} ({_cell(served['female'])}/{_cell(served['male'])})",
+                _cell(doc["requests"]["total"]),
+                _cell(doc["referrals"]["total"]),
             )
+        distinct = answer["consolidated"].get("people_served_region_wide")
+        if distinct is not None:
+            table.caption = f"μοναδικά άτομα σε όλη την Περιφέρεια: {_cell(distinct['distinct'])}"
         out.print(table)
+
+
+def _cell(value: int | None) -> str:
+    return HIDDEN if value is None else str(value)
 
 
 def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None:

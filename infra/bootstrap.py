@@ -35,6 +35,7 @@ from projections.audit import AuditChain
 from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
 from services.casework import Casework, athens_today
+from services.regions import RegionalFigures
 
 
 class TenantNotProvisionedError(Exception):
@@ -63,6 +64,7 @@ class Kentra:
         # file created but not yet migrated answered "no such table" to the others, a 500).
         self._regional_lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+        self.regional_figures = RegionalFigures()  # each Region's protected years, while unchanged
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)

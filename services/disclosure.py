@@ -1,30 +1,285 @@
-"""Small-cell suppression for figures that leave the municipality (regional dashboards)."""
+"""Disclosure control for figures that leave the municipality (the regional dashboards).
+
+A published answer is a *linked table*: cells (counts of people or of their entries) and the
+relations an attacker knows hold between them:
+- an **additive** relation: a total equals the sum of its parts (genders to their total, categories
+  to the requests, municipalities to the region's consolidated row, months to their quarter...);
+- a **distinct** relation: a count of distinct people over a union of groups lies between the
+  largest group and the sum of the groups (people served in a quarter and in each of its months).
+
+``protect`` chooses the cells to hide. Primary cells are the counts of 1 to ``THRESHOLD - 1``.
+Secondary cells are added until the **attacker problem** of the ESSnet handbook on statistical
+disclosure control (Hundepool et al., ch. 4 and 5: the bounds a user derives by linear programming
+from what is shown, the relations and non-negativity) leaves every hidden cell an interval of at
+least ``PROTECTION`` people. ``audit`` is that attacker problem, solved with HiGHS; ``protect`` calls
+it after every choice, so what it returns has passed the audit. The choice of secondary cells is a
+greedy heuristic (the smallest shown cell next to a cell that fails, see ``_candidate``); it may hide
+more than an optimal pattern, never less than the audit needs. Zeros are shown: an empty cell is
+about no one, and hiding it would not widen any interval enough on its own.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-THRESHOLD = 5
+import highspy
+import numpy as np  # highspy's own dependency: its typed calls take arrays
+
+THRESHOLD = 5  # a cell of 1 to 4 people is hidden (the frequency rule)
+PROTECTION = 5  # no hidden cell may be narrowed to an interval of fewer than 5 people
+HIDDEN = "χ"  # the one symbol for a hidden cell, wherever a person reads the figures
 GENDER_CELLS = ("female", "male", "non_binary", "unknown")
+_EPS = 1e-6
+
+Cell = tuple[Any, ...]
+_first = threading.Lock()
+_banner_done = False
 
 
-def suppress(figures: Any) -> Any:
-    """Hide breakdown cells of 1-4 people, and one more cell where a single hidden one could be derived."""
-    if isinstance(figures, list):
-        return [suppress(item) for item in figures]
-    if not isinstance(figures, dict):
-        return figures
-    result = {key: suppress(value) for key, value in figures.items()}
-    if all(cell in figures and isinstance(figures[cell], int) for cell in GENDER_CELLS):
-        hidden = [c for c in GENDER_CELLS if 0 < figures[c] < THRESHOLD]
-        if len(hidden) == 1:  # the total minus the others would give it away: hide the next smallest too
-            others = sorted((figures[c], c) for c in GENDER_CELLS if c not in hidden and figures[c] > 0)
-            hidden += [others[0][1]] if others else []
-        for cell in hidden:
-            result[cell] = None
-        if hidden:
-            result["suppressed"] = sorted(hidden)
+def _solver() -> highspy.Highs:
+    """A silent HiGHS. Its first instance in a process prints a banner on the C level's standard output,
+    before any option can be set: that one is made with file descriptor 1 on /dev/null."""
+    global _banner_done  # noqa: PLW0603 - once per process
+    with _first:
+        if not _banner_done:
+            sys.stdout.flush()
+            saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+            _banner_done = True
+        else:
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total`` = sum(parts) when additive; max(parts) <= ``total`` <= sum(parts) when distinct."""
+
+    total: Cell
+    parts: tuple[Cell, ...]
+    distinct: bool = False
+
+
+@dataclass
+class LinkedTable:
+    """Cells with their true values and the relations between them."""
+
+    values: dict[Cell, int] = field(default_factory=dict)
+    relations: list[Relation] = field(default_factory=list)
+
+    def add(self, total: Cell, parts: Iterable[Cell], *, distinct: bool = False) -> None:
+        parts = tuple(p for p in parts if p in self.values)
+        if total in self.values and parts:
+            self.relations.append(Relation(total, parts, distinct))
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+def audit(
+    shown: Mapping[Cell, int | None],
+    relations: Iterable[Relation],
+    cells: Iterable[Cell] | None = None,
+    *,
+    whole: bool = False,
+) -> dict[Cell, Interval]:
+    """For every hidden cell (``None``), the interval an attacker derives from what is shown.
+
+    The attacker knows every relation and that counts are whole and not negative: each bound is the
+    optimum of a linear programme (HiGHS), rounded inwards to a whole number. An unbounded cell gets
+    ``math.inf`` as its upper bound. ``cells`` limits the answer to some of the hidden cells.
+    ``whole`` solves the integer programme instead, the exact bounds of an attacker who also uses
+    that counts are whole (slower; its bounds can be narrower than the linear ones rounded inwards).
+    """
+    hidden = sorted((c for c, v in shown.items() if v is None), key=repr)
+    if not hidden:
+        return {}
+    index = {c: i for i, c in enumerate(hidden)}
+    rows: list[tuple[float, float, dict[int, float]]] = []
+    for r in relations:
+        if not any(c in index for c in (r.total, *r.parts)):
+            continue
+        if r.distinct:  # total - part >= 0 for each part; sum(parts) - total >= 0
+            for part in r.parts:
+                rows.append(_row({r.total: 1.0, part: -1.0}, shown, index, low=0.0, high=math.inf))
+        coefficients: dict[Cell, float] = defaultdict(float)
+        for part in r.parts:
+            coefficients[part] += 1.0
+        coefficients[r.total] -= 1.0
+        rows.append(_row(coefficients, shown, index, low=0.0, high=math.inf if r.distinct else 0.0))
+    asked = hidden if cells is None else sorted(set(cells) & set(index), key=repr)
+    return _bounds(hidden, rows, [index[c] for c in asked], whole=whole)
+
+
+def _row(
+    coefficients: Mapping[Cell, float],
+    shown: Mapping[Cell, int | None],
+    index: Mapping[Cell, int],
+    *,
+    low: float,
+    high: float,
+) -> tuple[float, float, dict[int, float]]:
+    """low <= sum(coefficient * cell) <= high, with shown cells moved to the bounds."""
+    constant = sum(k * (shown[c] or 0) for c, k in coefficients.items() if c not in index)
+    variables = {index[c]: k for c, k in coefficients.items() if c in index and k != 0.0}
+    return low - constant, high - constant, variables
+
+
+def _bounds(
+    hidden: list[Cell], rows: list[tuple[float, float, dict[int, float]]], asked: list[int], *, whole: bool
+) -> dict[Cell, Interval]:
+    h = _solver()
+    inf = highspy.kHighsInf
+    n = len(hidden)
+    h.addVars(n, [0.0] * n, [inf] * n)
+    if whole:
+        integer = np.full(n, int(highspy.HighsVarType.kInteger), dtype=np.uint8)
+        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integer)
+    for low, high, variables in rows:
+        if not variables:
+            continue
+        h.addRow(
+            -inf if low == -math.inf else low,
+            inf if high == math.inf else high,
+            len(variables),
+            list(variables),
+            list(variables.values()),
+        )
+    result: dict[Cell, Interval] = {}
+    previous = None
+    for i in asked:
+        cell = hidden[i]
+        if previous is not None:
+            h.changeColCost(previous, 0.0)
+        h.changeColCost(i, 1.0)
+        previous = i
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        low = _solve(h)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        high = _solve(h)
+        result[cell] = Interval(math.ceil(low - _EPS), high if high == math.inf else math.floor(high + _EPS))
     return result
+
+
+def _solve(h: highspy.Highs) -> float:
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return float(h.getInfo().objective_function_value)
+    if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return math.inf
+    raise RuntimeError(f"the disclosure audit's programme ended as {h.modelStatusToString(status)}")
+
+
+def primary(values: Mapping[Cell, int]) -> set[Cell]:
+    return {c for c, v in values.items() if 0 < v < THRESHOLD}
+
+
+def protect(table: LinkedTable) -> set[Cell]:
+    """The cells to hide so that every hidden cell keeps an interval of at least ``PROTECTION``."""
+    hidden = primary(table.values)
+    by_cell: dict[Cell, list[Relation]] = defaultdict(list)
+    for r in table.relations:
+        for c in (r.total, *r.parts):
+            by_cell[c].append(r)
+    for component in _components(table, hidden, by_cell):
+        hidden |= _protect_component(table, component, hidden & component, by_cell)
+    return hidden
+
+
+def _components(table: LinkedTable, hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]]) -> list[set[Cell]]:
+    """The groups of cells linked by relations that hold a primary cell (the rest needs nothing)."""
+    seen: set[Cell] = set()
+    groups = []
+    for start in sorted(hidden, key=repr):
+        if start in seen:
+            continue
+        group, todo = {start}, [start]
+        while todo:
+            for r in by_cell.get(todo.pop(), []):
+                for c in (r.total, *r.parts):
+                    if c not in group:
+                        group.add(c)
+                        todo.append(c)
+        seen |= group
+        groups.append(group)
+    return groups
+
+
+def _protect_component(
+    table: LinkedTable, component: set[Cell], hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]]
+) -> set[Cell]:
+    relations = list({id(r): r for c in component for r in by_cell.get(c, [])}.values())
+    hidden = set(hidden)
+    pending = set(hidden)
+    while pending:
+        shown = {c: (None if c in hidden else table.values[c]) for c in component}
+        intervals = audit(shown, relations, pending)
+        failing = sorted(
+            (c for c in pending if intervals[c].width < PROTECTION), key=lambda c: (table.values[c], repr(c))
+        )
+        added: set[Cell] = set()
+        for cell in failing:
+            choice = _candidate(table, cell, hidden | added, by_cell)
+            if choice is not None:
+                added.add(choice)
+        if not added:
+            break  # nothing shown is left next to the failing cells: they are unbounded by now
+        hidden |= added
+        # Hiding more only widens intervals: a cell that passed keeps passing.
+        pending = set(failing) | added
+    return hidden
+
+
+def _candidate(
+    table: LinkedTable, cell: Cell, hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]]
+) -> Cell | None:
+    """The smallest shown, non-zero cell in a relation with ``cell`` (or with the hidden cells it is tied to).
+
+    Relations with the fewest hidden cells come first: they are the ones that pin ``cell`` down.
+    """
+    seen, frontier = {cell}, [cell]
+    while frontier:
+        options: list[tuple[int, int, str, Cell]] = []
+        for c in frontier:
+            for r in by_cell.get(c, []):
+                cells = (r.total, *r.parts)
+                unknown = sum(1 for x in cells if x in hidden)
+                options += [
+                    (unknown, table.values[x], repr(x), x) for x in cells if x not in hidden and table.values[x] > 0
+                ]
+        if options:
+            return min(options)[3]
+        frontier = [
+            x
+            for c in frontier
+            for r in by_cell.get(c, [])
+            for x in (r.total, *r.parts)
+            if x in hidden and x not in seen
+        ]
+        seen.update(frontier)
+    return None
 
 
 def add(left: Any, right: Any) -> Any:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import reduce
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from domain.errors import InvalidValueError
+from domain.periods import EXAMPLES, Period, parse_period, period_of
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
 from gateways.kafka.gateway import DirectSink, Gateway
 from infra.bootstrap import Kentra
 from projections.queries import indicators
 from services.access import AccessDeniedError, Role
-from services.disclosure import add, suppress
+from services.regions import Municipality
 
 router = APIRouter(
     prefix="/api/v1/regions/{region}", tags=["regions"], responses=problem_responses(401, 403, 404, 422, 500)
@@ -48,31 +48,42 @@ def municipalities(kentra: Kentra, region: str) -> list[str]:
     return tenant_ids
 
 
-@router.get("/indicators", summary="Per municipality and consolidated; cells of 1-4 people suppressed")
+def regional_answer(kentra: Kentra, region: str, period: Period) -> dict[str, Any]:
+    """The region's answer for a fixed period: one consolidation for the API, the pages and the demo."""
+    tenant_ids = municipalities(kentra, region)
+
+    def figures(tenant_id: str, start: date, end: date) -> dict[str, Any]:
+        with kentra.regional(tenant_id).engine.connect() as conn:
+            return indicators(conn, start, end, None)
+
+    members = [Municipality(t, kentra.registry.tenant(t).name_el) for t in tenant_ids]
+    version = tuple(kentra.regional(t).position() for t in tenant_ids)
+    return kentra.regional_figures.answer(region, members, period, figures, version=version)
+
+
+def requested_period(period: str | None, start: date | None, end: date | None) -> Period:
+    """A fixed period, by its code or by the exact dates it spans."""
+    if period is not None:
+        return parse_period(period)
+    if start is None or end is None:
+        raise InvalidValueError(f"give a reporting period, e.g. period={EXAMPLES.split(',')[0]}", field="period")
+    if end < start:
+        raise InvalidValueError("'to' is before 'from'", field="to")
+    return period_of(start, end)
+
+
+@router.get("/indicators", summary="A fixed period's figures per municipality and consolidated, disclosure-controlled")
 def regional_indicators(
     kentra: KentraDep,
     user: CurrentUser,
     region: Region,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    period: Annotated[str | None, Query(description=f"a year, half-year, quarter or month: {EXAMPLES}")] = None,
+    start: Annotated[
+        date | None, Query(alias="from", description="with 'to': the exact span of a fixed period")
+    ] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
-    if end < start:
-        raise InvalidValueError("'to' is before 'from'", field="to")
-    docs = []
-    for tenant_id in municipalities(kentra, region):
-        with kentra.regional(tenant_id).engine.connect() as conn:
-            docs.append((tenant_id, indicators(conn, start, end, None)))
-    consolidated = reduce(add, [doc for _, doc in docs]) if docs else None
-    return {
-        "region": region,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "municipalities": [
-            {"tenant": tid, "name_el": kentra.registry.tenant(tid).name_el, "indicators": suppress(doc)}
-            for tid, doc in docs
-        ],
-        "consolidated": suppress(consolidated),
-    }
+    return regional_answer(kentra, region, requested_period(period, start, end))
 
 
 @router.get("/lag", summary="Seconds from recording in a municipality to effect in the regional figures")

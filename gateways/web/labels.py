@@ -82,8 +82,16 @@ LABELS: dict[str, dict[str, str]] = {
         "consolidated": "Σύνολο Περιφέρειας",
         "municipality": "Δήμος",
         "requests": "Αιτήματα",
-        "suppressed": "<5",
-        "suppressed_note": "Κελιά με 1 έως 4 άτομα δεν εμφανίζονται (και όσα θα τα αποκάλυπταν).",
+        "suppressed": "χ",
+        "suppressed_note": (
+            "χ: κρυφό κελί. Κρύβονται τα κελιά με 1 έως 4 άτομα και όσα θα επέτρεπαν να υπολογιστούν, "
+            "σε αυτή και σε κάθε άλλη περίοδο του έτους."
+        ),
+        "reporting_period": "Περίοδος αναφοράς",
+        "reporting_period_hint": "Έτος, εξάμηνο, τρίμηνο ή μήνας, π.χ. 2022, 2022-H1, 2022-Q3, 2022-07.",
+        "people_region_wide": "Μοναδικά άτομα σε όλη την Περιφέρεια",
+        "people_served": "Ωφελούμενοι της περιόδου, κατά φύλο",
+        "referrals": "Παραπομπές",
     },
     "en": {
         "title": "Kentra · Community Centres",
@@ -164,8 +172,16 @@ LABELS: dict[str, dict[str, str]] = {
         "consolidated": "Region total",
         "municipality": "Municipality",
         "requests": "Requests",
-        "suppressed": "<5",
-        "suppressed_note": "Cells of 1 to 4 people are not shown (nor those that would reveal them).",
+        "suppressed": "χ",
+        "suppressed_note": (
+            "χ: hidden cell. Cells of 1 to 4 people are hidden, and every cell that would let them be worked out, "
+            "in this and every other period of the year."
+        ),
+        "reporting_period": "Reporting period",
+        "reporting_period_hint": "A year, half-year, quarter or month, e.g. 2022, 2022-H1, 2022-Q3, 2022-07.",
+        "people_region_wide": "Distinct people across the region",
+        "people_served": "Beneficiaries of the period, by gender",
+        "referrals": "Referrals",
     },
 }
 

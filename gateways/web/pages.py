@@ -15,10 +15,11 @@ from fastapi.responses import RedirectResponse
 
 from domain.catalogue import RequestCategory
 from domain.errors import DomainError
+from domain.periods import parse_period, year_periods
 from gateways import reports
 from gateways.http.audit import AuditScope, audit_scope, auditor, get_chain, get_drilldown, get_replayed_indicators
 from gateways.http.deps import client_address
-from gateways.http.regions import analyst_of, regional_indicators
+from gateways.http.regions import analyst_of, regional_answer
 from gateways.http.reporting import get_caseload, period, scope
 from gateways.web import charts
 from gateways.web.labels import LABELS
@@ -264,13 +265,19 @@ def region_dashboard(request: Request, region: str) -> Response:
     except DomainError:
         return message(request, 404, "not_built")
     named = kentra.registry.region(region)
-    context: dict[str, Any] = {"region_name": named.name_el if lang == "el" else named.name_en}
+    today = kentra.today()
+    code = request.query_params.get("period") or str(today.year)
+    context: dict[str, Any] = {
+        "region_name": named.name_el if lang == "el" else named.name_en,
+        "period": code,
+        "periods": [p.code for y in (today.year - 1, today.year) for p in year_periods(y)],
+    }
     try:
-        first, last = _period(request.query_params.get("from"), request.query_params.get("to"))
-    except (ValueError, DomainError):
-        return render(request, "region.html", 422, error=LABELS[lang]["bad_period"], **context)
-    doc = regional_indicators(kentra, user, region, first, last)
-    return render(request, "region.html", doc=doc, start=first.isoformat(), end=last.isoformat(), **context)
+        chosen = parse_period(code)
+    except DomainError:
+        return render(request, "region.html", 422, error=LABELS[lang]["reporting_period_hint"], **context)
+    doc = regional_answer(kentra, region, chosen)
+    return render(request, "region.html", doc=doc, **context)
 
 
 def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Response:

@@ -25,8 +25,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,7 @@ from pydantic import ValidationError
 
 from gateways.cli import app
 from services.commands import COMMAND_ADAPTER
+from tests.integration.demo import checkout_like, failure, run, scratch_env
 
 REPO = Path(__file__).parents[2]
 PAGES = [REPO / "README.md", REPO / "DEVELOPERS.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -154,55 +153,6 @@ def parse_error(args: list[str]) -> str | None:
             format_message = getattr(error, "format_message", None)
             return str(format_message()) if callable(format_message) else repr(error)
     return None
-
-
-def scratch_env(data_dir: Path, workdir: Path, pycache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KENTRA_")}
-    # Bytecode goes to a directory of the session, never into the tree: each `kentra` starts 3x faster.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    env["KENTRA_DATA_DIR"] = str(data_dir)
-    env["COLUMNS"] = "200"
-    env["PATH"] = f"{workdir / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def checkout_like(workdir: Path) -> Path:
-    workdir.mkdir()
-    for entry in REPO.iterdir():
-        if entry.name not in {".git", ".venv", "var", "test-artefacts"}:
-            (workdir / entry.name).symlink_to(entry)
-    (workdir / ".venv").symlink_to(Path(sys.prefix))
-    return workdir
-
-
-def run(text: str, *, cwd: Path, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-o", "pipefail", "-c", text],
-        cwd=cwd,
-        env=env,
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=900,  # a guard against a command that never ends, not a measure
-        check=False,
-    )
-
-
-def failure(where: str, result: subprocess.CompletedProcess[str], why: str) -> str:
-    tail = "\n".join(part for part in (result.stderr.strip()[-1000:], result.stdout.strip()[-1000:]) if part)
-    return f"{where}\n    {why}\n    " + tail.replace("\n", "\n    ")
-
-
-@pytest.fixture(scope="session")
-def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The demo's data directory, built once (what `scripts/demo --no-serve` does after its set-up)."""
-    root = tmp_path_factory.mktemp("docs-demo")
-    pycache = root / "pycache"
-    env = scratch_env(root / "data", checkout_like(root / "checkout"), pycache)
-    result = run("kentra demo --no-serve", cwd=root / "checkout", env=env)
-    assert result.returncode == 0, failure("kentra demo --no-serve", result, f"exit {result.returncode}")
-    return root / "data", pycache
 
 
 RUNNABLE_PAGES = [

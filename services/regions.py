@@ -1,0 +1,295 @@
+"""What a Region reads: its municipalities' figures for a fixed period, consolidated, disclosure-controlled.
+
+The one regional consolidation (the API, the pages and ``kentra demo`` all call it). Every answer
+for a period is cut from one protected table: every fixed period of its year (the year, halves,
+quarters and months), each municipality and the consolidated row, every breakdown, with the
+relations between them. So any set of answers an analyst collects for a year is a part of a table
+that passed the audit as a whole (docs/regions.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.periods import Period, year_periods
+from services.disclosure import GENDER_CELLS, PROTECTION, THRESHOLD, Cell, LinkedTable, protect
+
+Figures = Callable[[str, date, date], dict[str, Any]]
+"""A municipality's indicators for a span, from its regional store (projections.queries.indicators)."""
+Links = Callable[[str, date, date], set[str]]
+"""The region-wide linkage pseudonyms of the people a municipality served in a span."""
+
+CONSOLIDATED = "*"
+GENDER_TOTAL = (*GENDER_CELLS, "total")
+# measure -> the breakdowns (lists of {key, total}) that each add up to the measure's total
+REFERRAL_BREAKDOWNS = ("by_structure", "by_destination", "by_outcome")
+METHOD = {
+    "name": "cell suppression, audited by linear programming (ESSnet handbook on SDC, ch. 4-5)",
+    "primary": f"cells of 1 to {THRESHOLD - 1}",
+    "protection_interval": PROTECTION,
+    "periods": "fixed: years, half-years, quarters, months; protected together per year",
+}
+
+
+@dataclass(frozen=True)
+class Municipality:
+    tenant: str
+    name_el: str
+
+
+def _items(rows: Iterable[dict[str, Any]], key: str) -> dict[str, int]:
+    return {str(row[key]): int(row["total"]) for row in rows}
+
+
+def detailed(period: Period) -> bool:
+    """Breakdowns by category, structure, destination, outcome and purpose: half-years and years only.
+
+    A small municipality's monthly breakdown cells are almost all under the threshold: published per
+    month and quarter they would nearly all be hidden, and their hiding would spread to the rest.
+    """
+    return len(period.children()) == 2 or (period.end.month - period.start.month) == 11
+
+
+def cells_of(doc: dict[str, Any], *, detail: bool = True) -> dict[Cell, int]:
+    """One municipality's figures for one period as flat cells: (measure, *breakdown) -> count."""
+    cells: dict[Cell, int] = {}
+    for measure, source in (("served", doc["beneficiaries_served"]["period"]), ("new", doc["new_beneficiaries"])):
+        cells |= {(measure, g): int(source[g]) for g in GENDER_TOTAL}
+    requests = doc["requests"]
+    cells[("requests", "total")] = int(requests["total"])
+    cells |= {("requests", "by_category", k): v for k, v in _items(requests["by_category"], "category").items()}
+    for row in requests["by_structure_and_gender"]:
+        cells |= {("requests", "by_structure", str(row["structure"]), g): int(row[g]) for g in GENDER_TOTAL}
+    referrals = doc["referrals"]
+    cells[("referrals", "total")] = int(referrals["total"])
+    if not detail:
+        return {k: v for k, v in cells.items() if _summary(k)}
+    for name in REFERRAL_BREAKDOWNS:
+        cells |= {("referrals", name, k): v for k, v in _items(referrals[name], "key").items()}
+    purposes = _items(doc["activities"]["home_visits_by_purpose"], "key")
+    cells |= {("home_visits", "by_purpose", k): v for k, v in purposes.items()}
+    return cells
+
+
+def _summary(key: Cell) -> bool:
+    """People by gender and the totals of requests and referrals: the cells of every period."""
+    return key[0] in ("served", "new") or key[1] == "total"
+
+
+def _belongs(key: Cell, period: Period) -> bool:
+    """Whether a period carries this kind of cell (months and quarters carry no breakdowns)."""
+    return _summary(key) or detailed(period)
+
+
+def _relations_within(table: LinkedTable, prefix: Cell, keys: set[Cell]) -> None:
+    """The sums inside one row (a municipality or the consolidated row, one period)."""
+
+    def at(*key: Any) -> Cell:
+        return (*prefix, *key)
+
+    for measure in ("served", "new"):
+        table.add(at(measure, "total"), [at(measure, g) for g in GENDER_CELLS])
+    table.add(at("requests", "total"), [at(*k) for k in keys if k[:2] == ("requests", "by_category")])
+    structures = sorted({k[2] for k in keys if k[:2] == ("requests", "by_structure")})
+    table.add(at("requests", "total"), [at("requests", "by_structure", s, "total") for s in structures])
+    for s in structures:
+        table.add(
+            at("requests", "by_structure", s, "total"), [at("requests", "by_structure", s, g) for g in GENDER_CELLS]
+        )
+    for name in REFERRAL_BREAKDOWNS:
+        table.add(at("referrals", "total"), [at(*k) for k in keys if k[:2] == ("referrals", name)])
+
+
+def build_table(
+    municipalities: list[str],
+    docs: dict[tuple[str, str], dict[Cell, int]],
+    periods: list[Period],
+    distinct: dict[str, int] | None,
+) -> LinkedTable:
+    """The year's linked table: cells keyed (period code, tenant or "*", measure, *breakdown)."""
+    table = LinkedTable()
+    keys_of = {t: set().union(*(docs[(p.code, t)] for p in periods)) for t in municipalities}
+    every_key: set[Cell] = set().union(*keys_of.values()) if keys_of else set()
+    for p in periods:
+        for t in municipalities:
+            row = docs[(p.code, t)]
+            table.values |= {(p.code, t, *k): row.get(k, 0) for k in keys_of[t] if _belongs(k, p)}
+        for k in every_key:
+            if not _belongs(k, p):
+                continue
+            table.values[(p.code, CONSOLIDATED, *k)] = sum(docs[(p.code, t)].get(k, 0) for t in municipalities)
+        if distinct is not None:
+            table.values[(p.code, CONSOLIDATED, "distinct")] = distinct[p.code]
+    for p in periods:
+        for t in municipalities:
+            _relations_within(table, (p.code, t), keys_of[t])
+        _relations_within(table, (p.code, CONSOLIDATED), every_key)
+        for k in every_key:  # the consolidated row is the sum of the municipalities (the ESF sum)
+            table.add((p.code, CONSOLIDATED, *k), [(p.code, t, *k) for t in municipalities])
+        # the region-wide distinct count: at least the largest municipality, at most their sum
+        table.add(
+            (p.code, CONSOLIDATED, "distinct"), [(p.code, t, "served", "total") for t in municipalities], distinct=True
+        )
+        children = p.children()
+        if not children:
+            continue
+        for t in [*municipalities, CONSOLIDATED]:
+            for k in keys_of.get(t, every_key):
+                # people count once per period: a period's people lie between its largest part and the sum
+                table.add((p.code, t, *k), [(c.code, t, *k) for c in children], distinct=k[0] == "served")
+        table.add(
+            (p.code, CONSOLIDATED, "distinct"), [(c.code, CONSOLIDATED, "distinct") for c in children], distinct=True
+        )
+    return table
+
+
+def _shown(table: LinkedTable, hidden: set[Cell], cell: Cell) -> int | None:
+    return None if cell in hidden else table.values.get(cell, 0)
+
+
+def _block(values: dict[str, int | None]) -> dict[str, Any]:
+    hidden = sorted(k for k, v in values.items() if v is None)
+    return {**values, "suppressed": hidden} if hidden else dict(values)
+
+
+def _items_shown(
+    table: LinkedTable, hidden: set[Cell], prefix: Cell, field: str, keys: list[str]
+) -> list[dict[str, Any]]:
+    return [_block({"total": _shown(table, hidden, (*prefix, k))}) | {field: k} for k in keys]
+
+
+def render(table: LinkedTable, hidden: set[Cell], code: str, who: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """One row of an answer, in the shape of the municipality's own indicators; hidden cells are ``null``."""
+    keys = {c[2:] for c in table.values if c[:2] == (code, who)}
+
+    def shown(*key: Any) -> int | None:
+        return _shown(table, hidden, (code, who, *key))
+
+    def listed(*prefix: str) -> list[str]:
+        return sorted({k[len(prefix)] for k in keys if k[: len(prefix)] == prefix})
+
+    at = (code, who)
+    return {
+        "beneficiaries_served": _block({g: shown("served", g) for g in GENDER_TOTAL}),
+        "new_beneficiaries": _block({g: shown("new", g) for g in GENDER_TOTAL}),
+        "requests": _block({"total": shown("requests", "total")})
+        | {
+            "by_category": _items_shown(
+                table, hidden, (*at, "requests", "by_category"), "category", listed("requests", "by_category")
+            ),
+            "by_structure_and_gender": [
+                {"structure": s, **_block({g: shown("requests", "by_structure", s, g) for g in GENDER_TOTAL})}
+                for s in listed("requests", "by_structure")
+            ],
+        },
+        "referrals": _block({"total": shown("referrals", "total")})
+        | {
+            name: _items_shown(table, hidden, (*at, "referrals", name), "key", listed("referrals", name))
+            for name in REFERRAL_BREAKDOWNS
+        },
+        "home_visits_by_purpose": _items_shown(
+            table, hidden, (*at, "home_visits", "by_purpose"), "key", listed("home_visits", "by_purpose")
+        ),
+        # meetings and events of the centre: about no one, shown as they are
+        "activities": {k: doc["activities"][k] for k in ("networking_meetings", "community_events", "by_kind")},
+    }
+
+
+@dataclass(frozen=True)
+class ProtectedYear:
+    table: LinkedTable
+    hidden: frozenset[Cell]
+    docs: dict[tuple[str, str], dict[str, Any]]
+    distinct: bool
+
+
+class RegionalFigures:
+    """A Region's answers, one protected table per year, kept while the figures behind it are unchanged."""
+
+    def __init__(self, *, keep: int = 32) -> None:
+        self._years: OrderedDict[Hashable, ProtectedYear] = OrderedDict()
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    def answer(
+        self,
+        region: str,
+        municipalities: list[Municipality],
+        period: Period,
+        figures: Figures,
+        *,
+        links: Links | None = None,
+        version: Hashable = None,
+    ) -> dict[str, Any]:
+        """The region's answer for one fixed period. ``version`` names the state of the figures (a cache key)."""
+        tenants = [m.tenant for m in municipalities]
+        year = self._year(region, tenants, period.year, figures, links, version)
+        answer: dict[str, Any] = {
+            "region": region,
+            "period": period.code,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "disclosure_control": METHOD,
+            "municipalities": [
+                {
+                    "tenant": m.tenant,
+                    "name_el": m.name_el,
+                    "indicators": render(
+                        year.table, set(year.hidden), period.code, m.tenant, year.docs[(period.code, m.tenant)]
+                    ),
+                }
+                for m in municipalities
+            ],
+            "consolidated": None,
+        }
+        if municipalities:
+            consolidated = render(
+                year.table, set(year.hidden), period.code, CONSOLIDATED, _activities(year.docs, period, tenants)
+            )
+            if year.distinct:
+                distinct = _shown(year.table, set(year.hidden), (period.code, CONSOLIDATED, "distinct"))
+                consolidated["people_served_region_wide"] = _block({"distinct": distinct})
+            answer["consolidated"] = consolidated
+        return answer
+
+    def _year(  # noqa: PLR0917 - the answer's parts, passed on
+        self, region: str, tenants: list[str], year: int, figures: Figures, links: Links | None, version: Hashable
+    ) -> ProtectedYear:
+        key = (region, tuple(tenants), year, links is not None, version)
+        with self._lock:
+            if version is not None and key in self._years:
+                self._years.move_to_end(key)
+                return self._years[key]
+        periods = year_periods(year)
+        docs = {(p.code, t): figures(t, p.start, p.end) for p in periods for t in tenants}
+        distinct = None
+        if links is not None:
+            distinct = {p.code: len(set().union(*(links(t, p.start, p.end) for t in tenants))) for p in periods}
+        cells = {(p.code, t): cells_of(docs[(p.code, t)], detail=detailed(p)) for p in periods for t in tenants}
+        table = build_table(tenants, cells, periods, distinct)
+        protected = ProtectedYear(table, frozenset(protect(table)), docs, distinct is not None)
+        with self._lock:
+            self._years[key] = protected
+            while len(self._years) > self._keep:
+                self._years.popitem(last=False)
+        return protected
+
+
+def _activities(docs: dict[tuple[str, str], dict[str, Any]], period: Period, tenants: list[str]) -> dict[str, Any]:
+    rows = [docs[(period.code, t)]["activities"] for t in tenants]
+    kinds: dict[str, int] = {}
+    for row in rows:
+        for item in row["by_kind"]:
+            kinds[item["key"]] = kinds.get(item["key"], 0) + int(item["total"])
+    return {
+        "activities": {
+            "networking_meetings": sum(int(r["networking_meetings"]) for r in rows),
+            "community_events": sum(int(r["community_events"]) for r in rows),
+            "by_kind": [{"key": k, "total": v} for k, v in sorted(kinds.items())],
+        }
+    }
