@@ -88,6 +88,8 @@ class Gateway:
         casework = self.kentra.casework(tenant_id)
         tenant = self.kentra.registry.tenant(tenant_id)
         keys = self.kentra.keys(tenant)
+        region_link = self.kentra.region_link(tenant)
+        link = region_link.link if region_link else None
         start = self.position(tenant_id)
         notifications = casework.recorder.select_notifications(start=start, limit=self.batch, inclusive_of_start=False)
         if not notifications:
@@ -97,7 +99,7 @@ class Gateway:
             lambda n: (n.id, casework.mapper.to_domain_event(n)), notifications, reader="kafka gateway"
         )
         for position, event in decoded:
-            item = envelope(tenant, position, event, keys.pseudonym, casework.vault.unseal)
+            item = envelope(tenant, position, event, keys.pseudonym, casework.vault.unseal, link=link)
             if item is not None:
                 envelopes.append(item)
         self.sink.send(tenant_id, envelopes)  # raises unless acknowledged: the position stays
