@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 
@@ -107,7 +110,7 @@ def region_registry(real: TenantRegistry) -> tuple[TenantRegistry, list[str]]:
 
 def make_region(kind: str, tmp_path: Path, real: TenantRegistry, regions_with_keys: tuple[str, ...]) -> Region:
     keys = tmp_path / "region-links"
-    keys.mkdir()
+    keys.mkdir(parents=True)
     for region in regions_with_keys:
         write_key(keys, region)
     settings = make_settings(kind, tmp_path).model_copy(update={"region_link_keys": keys})
@@ -243,3 +246,40 @@ def test_links_under_two_keys_are_refused_when_counted(region: Region) -> None:
     with pytest.raises(MixedLinkKeysError) as refused:
         distinct_people(union)
     assert len(refused.value.kids) == 2
+
+
+# Who a municipality registers: ΑΜΚΑ serials from a small pool (unique within it), people without one,
+# and which of them are then voided (their contacts count for nothing).
+MUNICIPALITY = st.tuples(
+    st.sets(st.integers(0, 5), max_size=5), st.integers(0, 2), st.sets(st.integers(0, 6), max_size=2)
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sofades=MUNICIPALITY, karditsa=MUNICIPALITY)
+def test_the_distinct_count_is_the_number_of_distinct_people_served(
+    sofades: tuple[set[int], int, set[int]], karditsa: tuple[set[int], int, set[int]], real_registry: TenantRegistry
+) -> None:
+    region = make_region("sqlite", Path(tempfile.mkdtemp(prefix="kentra-links-")), real_registry, ("thessaly",))
+    try:
+        people: set[object] = set()  # the expected distinct people: an ΑΜΚΑ, or a person of no ΑΜΚΑ
+        served: list[object] = []  # the same, once per municipality that served them
+        for tenant_id, (serials, without, voided) in ((region.sofades, sofades), (region.karditsa, karditsa)):
+            casework = region.kentra.casework(tenant_id)
+            registered: list[tuple[int | None, UUID]] = [
+                (serial, region.register(tenant_id, amka(serial))) for serial in sorted(serials)
+            ]
+            registered += [(None, region.register(tenant_id, None)) for _ in range(without)]
+            for index, (serial, person) in enumerate(registered):
+                if index in voided:
+                    casework.execute(command(command="void_entry", entry_id=str(person), reason="duplicate_entry"))
+                else:
+                    served.append(serial if serial is not None else person)
+                    people.add(served[-1])
+        region.deliver(region.sofades, region.karditsa)
+        union = region.links(region.sofades) | region.links(region.karditsa)
+        assert distinct_people(union) == len(people)
+        assert region.served_total(region.sofades) + region.served_total(region.karditsa) == len(served)
+    finally:
+        region.kentra.close()
