@@ -179,6 +179,21 @@ def test_correcting_an_amka_replaces_the_persons_link(region: Region) -> None:
     assert len(region.stored_links(region.karditsa)) == 1
 
 
+def test_removing_a_wrongly_entered_amka_removes_the_link(region: Region) -> None:
+    region.register(region.sofades, amka(1))
+    wrong = region.register(region.karditsa, amka(1))  # someone else's ΑΜΚΑ, typed by mistake
+    region.deliver(region.sofades, region.karditsa)
+    assert distinct_people(region.links(region.sofades) | region.links(region.karditsa)) == 1
+
+    region.kentra.casework(region.karditsa).execute(
+        command(command="amend_entry", entry_id=str(wrong), reason="typing_error", personal={"amka": None})
+    )
+    region.deliver(region.karditsa)
+
+    assert region.stored_links(region.karditsa) == {}
+    assert distinct_people(region.links(region.sofades) | region.links(region.karditsa)) == 2
+
+
 def test_a_link_is_a_keyed_hash_the_same_within_a_region_and_different_between_regions(region: Region) -> None:
     value = amka(1)
     people = {tenant_id: region.register(tenant_id, value) for tenant_id in (region.sofades, region.karditsa)}
