@@ -106,6 +106,18 @@ class Gateway:
         self._advance(tenant_id, start, notifications[-1].id)
         return len(notifications)
 
+    def replay(self, tenant_id: str) -> int:
+        """Publish the tenant's log again from the start on the next run; returns the position forgotten.
+
+        For a Region's roll-up emptied to be rebuilt (a new linkage key changes every link): a store
+        that was not emptied takes nothing from the replay, as each envelope is applied once.
+        """
+        forgotten = self.position(tenant_id)
+        if forgotten:
+            with self.kentra.views(tenant_id).engine.begin() as conn:
+                conn.execute(update(positions).where(positions.c.view == POSITION).values(position=0))
+        return forgotten
+
     def catch_up(self, tenant_id: str) -> int:
         done = 0
         while published := self.publish(tenant_id):
