@@ -767,6 +767,21 @@ def gateway_run(
             disconnect()
 
 
+@gateway_app.command("replay")
+def gateway_replay(
+    tenant: Annotated[list[str], typer.Option("--tenant", "-t", help="The tenant(s) whose log to publish again")],
+) -> None:
+    """Publish these tenants' logs again from the start, on the gateway's next run.
+
+    After a new linkage key of their Region (docs/regions.md): once the Region's roll-up of each was
+    emptied, the replay rebuilds it with every link under the new key.
+    """
+    with platform() as kentra:
+        gateway = Gateway(kentra, DirectSink(kentra))
+        for tid in tenant:
+            out.print(f"{tid}: published again from the start on the next run (was at {gateway.replay(tid)})")
+
+
 ONCE_GIVE_UP_IDLE_POLLS = 60  # `rollup run --once` with nothing assigned for a minute: stop anyway
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -14,11 +15,17 @@ from sqlalchemy.engine import make_url
 
 from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
-from infra.crypto import TenantKeys
+from infra.crypto import RegionLink, TenantKeys
 from infra.event_seal import seal_env
 from infra.migrations.runner import upgrade_views
 from infra.sessions import Sessions
-from infra.settings import Settings, SettingsError, previous_master_key_bytes, token_secret
+from infra.settings import (
+    Settings,
+    SettingsError,
+    previous_master_key_bytes,
+    region_link_key_bytes,
+    token_secret,
+)
 from infra.stores import (
     PLATFORM_SCHEMA,
     PostgresStorage,
@@ -37,6 +44,8 @@ from projections.runner import CaseworkViews
 from services.casework import Casework, athens_today
 from services.regions import RegionalFigures
 
+log = logging.getLogger("kentra.keys")
+
 
 class TenantNotProvisionedError(Exception):
     def __init__(self, tenant_id: str) -> None:
@@ -53,6 +62,7 @@ class Kentra:
         self._master_key = settings.master_key_bytes()
         self._previous_master_key = previous_master_key_bytes(settings)
         self._keys: dict[str, TenantKeys] = {}
+        self._region_links: dict[str, RegionLink | None] = {}
         self._engine: Engine | None = None
         self._storages: dict[str, TenantStorage] = {}
         self._casework: dict[str, Casework] = {}
@@ -123,6 +133,15 @@ class Kentra:
             stored = self.storage(tenant.id).vault(derived).stored_secrets() if self.is_provisioned(tenant.id) else None
             self._keys[tenant.id] = derived.with_secrets(stored) if stored else derived
         return self._keys[tenant.id]
+
+    def region_link(self, tenant: Tenant) -> RegionLink | None:
+        """The linkage key of the tenant's Region, shared by its municipalities; None if none is configured."""
+        if tenant.region not in self._region_links:
+            key = region_link_key_bytes(self.settings, tenant.region)
+            if key is None:
+                log.warning("region %s has no linkage key: its envelopes carry no link", tenant.region)
+            self._region_links[tenant.region] = None if key is None else RegionLink(tenant.region, key)
+        return self._region_links[tenant.region]
 
     def rotate_master_key(self, tenant_id: str, on_batch: Callable[[int], None] | None = None) -> int:
         """Re-wrap the tenant's subject keys and secrets under the current master key; no event changes.

@@ -133,6 +133,34 @@ class TenantKeys:
         return UUID(bytes=hmac.new(self.pseudonym_key, identifier.bytes, hashlib.sha256).digest()[:16])
 
 
+@dataclass(frozen=True)
+class RegionLink:
+    """A Region's linkage key, shared by its municipalities and never held by the Region's roll-up.
+
+    ``link(amka)`` is HMAC-SHA256 of the normalised ΑΜΚΑ under it: the same person gets the same link
+    in every municipality of the region, and no one without the key can test a guess. ``kid`` (the
+    first 8 hex of the key's SHA-256) names the key, so links made under two keys are told apart.
+    """
+
+    region: str
+    key: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.key) != 32:
+            raise ValueError("a region's linkage key must be 32 bytes")
+
+    @property
+    def kid(self) -> str:
+        return hashlib.sha256(self.key).hexdigest()[:8]
+
+    def link(self, amka: str) -> dict[str, str]:
+        """``{"kid", "value"}`` for a normalised ΑΜΚΑ, as the envelope carries it."""
+        return {"kid": self.kid, "value": hmac.new(self.key, amka.encode(), hashlib.sha256).hexdigest()}
+
+    def __repr__(self) -> str:  # the key must never reach a log or a traceback
+        return f"RegionLink(region={self.region!r}, kid={self.kid!r})"
+
+
 ROTATION_STABLE = ("blind_index_key", "fingerprint_key", "pseudonym_key", "signing_seed")
 
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     previous_master_key: SecretStr | None = None  # only while rotating: `kentra keys rotate`
     previous_master_key_file: Path | None = None
+    # A directory of ``<region>.key`` files (base64 of 32 bytes): each Region's linkage key, which its
+    # municipalities share and its roll-up never holds. Unset: made under the data dir in development
+    # on the embedded store; elsewhere no links are published (docs/regions.md).
+    region_link_keys: Path | None = None
     token_secret: SecretStr | None = None
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     oidc_issuer: str | None = None
@@ -84,6 +88,7 @@ class Settings(BaseSettings):
         "master_key_file",
         "previous_master_key",
         "previous_master_key_file",
+        "region_link_keys",
         mode="before",
     )
     @classmethod
@@ -162,12 +167,41 @@ class Settings(BaseSettings):
                 "no master key: set KENTRA_MASTER_KEY (base64 of 32 random bytes) or KENTRA_MASTER_KEY_FILE"
             )
         key_file = self.data_dir / "keys" / "master.key"
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+        _make_key_file(key_file)
         return _decode_key(key_file.read_text().strip(), str(key_file))
+
+
+def region_link_key_bytes(settings: Settings, region: str) -> bytes | None:
+    """A Region's 32-byte linkage key, or None if none is configured for it.
+
+    From ``KENTRA_REGION_LINK_KEYS/<region>.key``. Without that setting, development on the embedded
+    store makes one under ``<data dir>/keys/region-links`` on first use (as it does the master key).
+    """
+    directory = settings.region_link_keys
+    if directory is None:
+        if settings.environment != "development" or not settings.embedded:
+            return None
+        directory = settings.data_dir / "keys" / "region-links"
+        _make_key_file(directory / f"{region}.key")
+    elif not directory.is_dir():
+        raise SettingsError(f"KENTRA_REGION_LINK_KEYS names no directory: {directory}")
+    key_file = directory / f"{region}.key"
+    if not key_file.is_file():
+        return None
+    return _decode_key(key_file.read_text().strip(), f"KENTRA_REGION_LINK_KEYS/{region}.key")
+
+
+def _make_key_file(key_file: Path) -> None:
+    """32 random bytes, base64, in a new file only its owner reads; an existing file is kept."""
+    if key_file.exists():
+        return
+    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile: theirs is the key
+        return
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
 
 
 def previous_master_key_bytes(settings: Settings) -> bytes | None:

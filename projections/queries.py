@@ -7,13 +7,13 @@ A person counts once per month and once per period, however often they were serv
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, extract, func, literal, select
 
-from projections.tables import case_index, contacts, people
+from projections.tables import case_index, contacts, people, region_links
 
 GENDERS = ("female", "male", "non_binary", "unknown")
 Where = list[ColumnElement[bool]]
@@ -97,6 +97,53 @@ def _served(conn: Connection, start: date, end: date, structure: str | None) -> 
         "per_month": [{"month": m, **by_gender(per_month.get(m, []))} for m in months(start, end)],
         "period": by_gender([(g, int(n)) for g, n in period]),
     }
+
+
+LOCAL = "local:"  # a person without a link: counted as themselves (their pseudonym is this store's alone)
+
+
+class MixedLinkKeysError(Exception):
+    """Links made under different linkage keys: a Region's store not yet rebuilt after a rotation."""
+
+    def __init__(self, kids: Iterable[str]) -> None:
+        self.kids = sorted(kids)
+        super().__init__(
+            f"links under {len(self.kids)} linkage keys ({', '.join(self.kids)}): rebuild the Region's roll-up "
+            "from the gateways' replay so that every link is under the current key"
+        )
+
+
+def served_links(conn: Connection, start: date, end: date) -> set[str]:
+    """The people ``_served`` counts in [start, end] (a non-voided contact), each as their region-wide link.
+
+    A linked person is ``"<kid>:<link>"``, so the same person in two municipalities of a Region is one
+    element of the union of their sets; a person with no link (no ΑΜΚΑ, no key, erased) is
+    ``"local:<pseudonym>"`` and stays distinct. Count a union with ``distinct_people``.
+    """
+    joined = contacts.join(people, people.c.beneficiary_id == contacts.c.beneficiary_id).outerjoin(
+        region_links, region_links.c.beneficiary_id == contacts.c.beneficiary_id
+    )
+    rows = conn.execute(
+        select(contacts.c.beneficiary_id, region_links.c.kid, region_links.c.link)
+        .distinct()
+        .select_from(joined)
+        .where(
+            contacts.c.day >= start,
+            contacts.c.day <= end,
+            contacts.c.voided.is_(False),
+            people.c.voided.is_(False),
+        )
+    ).all()
+    return {f"{kid}:{link}" if link else f"{LOCAL}{person}" for person, kid, link in rows}
+
+
+def distinct_people(links: Iterable[str]) -> int:
+    """How many distinct people a union of ``served_links`` sets holds; refuses links under mixed keys."""
+    distinct = set(links)
+    kids = {item.split(":", 1)[0] for item in distinct if not item.startswith(LOCAL)}
+    if len(kids) > 1:
+        raise MixedLinkKeysError(kids)
+    return len(distinct)
 
 
 def _entries(kind: str, start: date, end: date, structure: str | None) -> Where:

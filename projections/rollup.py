@@ -4,6 +4,10 @@ The envelope's facts go through the very fold the municipality uses (projections
 municipality's regional figures are its own figures, computed from pseudonymised data. Each
 envelope is applied at most once (its event id is recorded in the same transaction), so replays
 and duplicates from the broker never count twice.
+
+Beside the views, the Region keeps each person's region-wide link (``region_links``), written in
+the same transaction: the link a registration carries, replaced by an amendment of the person's
+personal data, removed by an erasure.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from projections.fold import apply
-from projections.tables import rollup_events
+from projections.tables import region_links, rollup_events
 
 
 def _date(value: Any) -> date | None:
@@ -100,6 +104,7 @@ class RegionalViews:
         if conn.execute(seen).first() is not None:
             return False
         apply(conn, facts(envelope), _published_special, name=envelope["event_type"])
+        _apply_link(conn, envelope)
         return True
 
     def position(self) -> int:
@@ -125,6 +130,19 @@ class RegionalViews:
             "max_seconds": round(delays[-1], 3),
             "position": self.position(),
         }
+
+
+def _apply_link(conn: Connection, envelope: dict[str, Any]) -> None:
+    """A registration sets the person's link, an amendment that carries one replaces it, an erasure removes it."""
+    body, name = envelope["body"], envelope["event_type"]
+    if name == "Beneficiary.Registered" or (name == "CaseEntry.Amended" and "link" in body):
+        person = UUID(body["entry"])
+        conn.execute(delete(region_links).where(region_links.c.beneficiary_id == person))
+        link = body.get("link")
+        if link:
+            conn.execute(insert(region_links).values(beneficiary_id=person, kid=link["kid"], link=link["value"]))
+    elif name == "Beneficiary.Erased":
+        conn.execute(delete(region_links).where(region_links.c.beneficiary_id == UUID(body["entry"])))
 
 
 def _aware(moment: datetime) -> datetime:

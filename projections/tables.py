@@ -82,6 +82,17 @@ rollup_events = Table(
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
 
+# Regional stores only: each person's region-wide link (a keyed hash of the ΑΜΚΑ under the Region's
+# linkage key, which this store never holds) and the key's id, so that a Region counts distinct people
+# across its municipalities. No row: the person has no ΑΜΚΑ, the Region no key, or the person was erased.
+region_links = Table(
+    "region_links",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("kid", String(8), nullable=False),
+    Column("link", String(64), nullable=False),
+)
+
 # Tenant stores: the audit chain over the log's stored bytes (projections/audit.py). ``hash`` is the
 # public SHA-256 chain (what checkpoints sign and exports carry); ``mac`` the keyed HMAC-SHA256 chain,
 # which no one without the tenant's chain key can extend. Written only by the chain role.

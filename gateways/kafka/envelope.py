@@ -4,6 +4,10 @@ Ids of people and entries become keyed hashes under the municipality's own key. 
 number, contact, address, free text or staff name is published. Special-category answers are
 published only as the three ESF answers (yes/no/refused) that the regional ESF aggregates need.
 Command records and the access log are internal and are not published.
+
+A person's registration (and an amendment of their personal data) also carries their region-wide
+link: a keyed hash of the ΑΜΚΑ under the Region's linkage key, which the Region does not hold, so
+that the Region can count distinct people across its municipalities and learn no one's ΑΜΚΑ.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ TOPIC = "kentra.events.v1"
 SCHEMA_VERSION = 1
 Pseudonym = Callable[[UUID], UUID]
 Unseal = Callable[[str], dict[str, Any] | None]
+Link = Callable[[str], dict[str, str]]  # a normalised ΑΜΚΑ -> {"kid", "value"} (infra.crypto.RegionLink.link)
 INTERNAL = (
     "CommandRecord.",
     "PersonalDataAccess.",
@@ -52,7 +57,16 @@ def _special(unseal: Unseal, sealed: str | None) -> dict[str, str] | None:
     return {k: special[k] for k in ("disability", "minority", "other_disadvantage")} if special else None
 
 
-def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]:  # noqa: PLR0911, PLR0912 - one per type
+def _link(unseal: Unseal, sealed: str | None, link: Link | None) -> dict[str, str] | None:
+    """The person's link, or None: no linkage key, no ΑΜΚΑ, or personal data that do not open (erased)."""
+    opened = unseal(sealed) if sealed and link else None
+    amka = (opened.get("personal") or {}).get("amka") if opened else None
+    return link(amka) if link and amka else None
+
+
+def body_of(  # noqa: PLR0911, PLR0912 - one per type
+    name: str, e: Any, p: Pseudonym, unseal: Unseal, link: Link | None = None
+) -> dict[str, Any]:
     """The published facts of one casework event."""
     body: dict[str, Any] = {
         "entry": str(p(e.originator_id)),
@@ -60,7 +74,13 @@ def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]: 
         "occurred_on": _day(e.occurred_on),
     }
     if name == "Beneficiary.Registered":
-        return {**body, "person": body["entry"], "profile": dict(e.profile), "special": _special(unseal, e.sealed)}
+        return {
+            **body,
+            "person": body["entry"],
+            "profile": dict(e.profile),
+            "special": _special(unseal, e.sealed),
+            "link": _link(unseal, e.sealed, link),
+        }
     if name == "CaseRequest.Opened":
         return {**body, "person": str(p(e.beneficiary_id)), "category": e.category, "agency": e.agency}
     if name == "CaseRequest.Closed":
@@ -100,14 +120,22 @@ def body_of(name: str, e: Any, p: Pseudonym, unseal: Unseal) -> dict[str, Any]: 
         changes: dict[str, Any] = {k: _day(v) for k, v in e.changes.items() if k in PUBLISHED_CHANGES}
         if "beneficiary_ids" in changes:
             changes["beneficiary_ids"] = [str(p(UUID(str(b)))) for b in e.changes["beneficiary_ids"]]
-        return {**body, "changes": changes, "special": _special(unseal, e.sealed_changes), "reason": e.reason}
+        amended = {**body, "changes": changes, "special": _special(unseal, e.sealed_changes), "reason": e.reason}
+        if e.sealed_changes:  # a person's personal data were corrected, perhaps the ΑΜΚΑ: their link now
+            amended["link"] = _link(unseal, e.sealed_changes, link)
+        return amended
     if name == "CaseEntry.Voided":
         return {**body, "reason": e.reason}
     return body  # ProgressStarted, FollowUpCompleted: the step and its date are all there is
 
 
-def envelope(tenant: Tenant, position: int, e: Any, pseudonym: Pseudonym, unseal: Unseal) -> dict[str, Any] | None:
-    """The message for one event of a tenant's log, or None for internal records."""
+def envelope(
+    tenant: Tenant, position: int, e: Any, pseudonym: Pseudonym, unseal: Unseal, *, link: Link | None = None
+) -> dict[str, Any] | None:
+    """The message for one event of a tenant's log, or None for internal records.
+
+    ``link`` is the tenant's Region's linkage (None where the Region has no key: no link is published).
+    """
     name = type(e).__qualname__
     if name.startswith(INTERNAL):
         return None
@@ -122,5 +150,5 @@ def envelope(tenant: Tenant, position: int, e: Any, pseudonym: Pseudonym, unseal
         "position": position,
         "occurred_on": _day(e.occurred_on),
         "recorded_at": e.timestamp.isoformat(),
-        "body": body_of(name, e, pseudonym, unseal),
+        "body": body_of(name, e, pseudonym, unseal, link),
     }

@@ -88,6 +88,8 @@ class Gateway:
         casework = self.kentra.casework(tenant_id)
         tenant = self.kentra.registry.tenant(tenant_id)
         keys = self.kentra.keys(tenant)
+        region_link = self.kentra.region_link(tenant)
+        link = region_link.link if region_link else None
         start = self.position(tenant_id)
         notifications = casework.recorder.select_notifications(start=start, limit=self.batch, inclusive_of_start=False)
         if not notifications:
@@ -97,12 +99,24 @@ class Gateway:
             lambda n: (n.id, casework.mapper.to_domain_event(n)), notifications, reader="kafka gateway"
         )
         for position, event in decoded:
-            item = envelope(tenant, position, event, keys.pseudonym, casework.vault.unseal)
+            item = envelope(tenant, position, event, keys.pseudonym, casework.vault.unseal, link=link)
             if item is not None:
                 envelopes.append(item)
         self.sink.send(tenant_id, envelopes)  # raises unless acknowledged: the position stays
         self._advance(tenant_id, start, notifications[-1].id)
         return len(notifications)
+
+    def replay(self, tenant_id: str) -> int:
+        """Publish the tenant's log again from the start on the next run; returns the position forgotten.
+
+        For a Region's roll-up emptied to be rebuilt (a new linkage key changes every link): a store
+        that was not emptied takes nothing from the replay, as each envelope is applied once.
+        """
+        forgotten = self.position(tenant_id)
+        if forgotten:
+            with self.kentra.views(tenant_id).engine.begin() as conn:
+                conn.execute(update(positions).where(positions.c.view == POSITION).values(position=0))
+        return forgotten
 
     def catch_up(self, tenant_id: str) -> int:
         done = 0

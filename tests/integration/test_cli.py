@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -422,3 +424,30 @@ def test_an_operators_find_and_reveal_are_in_the_access_log_without_the_amka(env
     ]
     assert read == [("op.maria", "cli find", person), ("op.maria", "cli show --reveal", person)]
     assert not any(nobody.encode() in state for state in states)
+
+
+def test_after_a_new_linkage_key_a_replay_rebuilds_the_regions_links_under_it(env: dict[str, str]) -> None:
+    assert run(env, "tenants", "sync")[0] == 0
+    assert run(env, "record", "--tenant", "sofades", stdin=intake("cli-link-0001").model_dump_json())[0] == 0
+    assert run(env, "gateway", "run", "--once")[0] == 0
+    data = Path(env["KENTRA_DATA_DIR"])
+    store = data / "regions" / "thessaly" / "sofades.sqlite"
+
+    def kids() -> set[str]:
+        with sqlite3.connect(store) as conn:
+            return {row[0] for row in conn.execute("SELECT kid FROM region_links")}
+
+    before = kids()
+    assert len(before) == 1
+    key = data / "keys" / "region-links" / "thessaly.key"  # made for the development store
+    key.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")  # rotated
+    store.unlink()  # the Region empties its roll-up of Sofades
+    code, out, _ = run(env, "gateway", "replay", "--tenant", "sofades")
+    assert code == 0, out
+    assert run(env, "gateway", "run", "--once")[0] == 0
+    after = kids()
+    assert len(after) == 1
+    assert after != before
+    code, _, err = run(env, "gateway", "replay", "--tenant", "athens")
+    assert code != 0
+    assert "athens" in err

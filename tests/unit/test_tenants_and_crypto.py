@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import tomllib
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -12,8 +14,8 @@ from sqlalchemy import create_engine
 from domain.errors import UnknownStructureError, UnknownTenantError
 from domain.tenants import TenantRegistry
 from infra import vault as vault_module
-from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, unseal
-from infra.settings import DEFAULT_TENANTS_FILE, Settings, SettingsError, token_secret
+from infra.crypto import RegionLink, SealedDataError, TenantKeys, new_data_key, seal, unseal
+from infra.settings import DEFAULT_TENANTS_FILE, Settings, SettingsError, region_link_key_bytes, token_secret
 from infra.tenant_registry import RegistryFileError, load_registry
 from infra.vault import SqlVault
 
@@ -102,6 +104,40 @@ def test_development_on_the_embedded_store_makes_a_private_master_key_once(tmp_p
     first = settings.master_key_bytes()
     assert first == settings.master_key_bytes()
     assert (tmp_path / "keys" / "master.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_development_on_the_embedded_store_makes_a_private_linkage_key_per_region_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    thessaly = region_link_key_bytes(settings, "thessaly")
+    assert thessaly is not None
+    assert thessaly == region_link_key_bytes(settings, "thessaly") != region_link_key_bytes(settings, "attica")
+    assert (tmp_path / "keys" / "region-links" / "thessaly.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_elsewhere_a_region_gets_a_linkage_key_only_from_the_configured_directory(tmp_path: Path) -> None:
+    postgres = Settings(data_dir=tmp_path, database_url=SecretStr("postgresql://a:b@h/d"))
+    assert region_link_key_bytes(postgres, "thessaly") is None  # no links, and nothing made
+    assert not (tmp_path / "keys").exists()
+    keys = tmp_path / "links"
+    keys.mkdir()
+    (keys / "thessaly.key").write_text(base64.b64encode(bytes(range(32))).decode())
+    configured = postgres.model_copy(update={"region_link_keys": keys})
+    assert region_link_key_bytes(configured, "thessaly") == bytes(range(32))
+    assert region_link_key_bytes(configured, "central-macedonia") is None
+    with pytest.raises(SettingsError, match="KENTRA_REGION_LINK_KEYS names no directory"):
+        region_link_key_bytes(postgres.model_copy(update={"region_link_keys": tmp_path / "absent"}), "thessaly")
+
+
+def test_a_link_is_hmac_of_the_amka_under_the_regions_key_named_by_its_kid() -> None:
+    key = bytes(range(32))
+    link = RegionLink("thessaly", key)
+    made = link.link("17068700016")
+    assert made == {
+        "kid": hashlib.sha256(key).hexdigest()[:8],
+        "value": hmac.new(key, b"17068700016", hashlib.sha256).hexdigest(),
+    }
+    assert "17068700016" not in made["value"]
+    assert key.hex() not in repr(link)
 
 
 def test_outside_development_the_token_secret_must_be_long(tmp_path: Path) -> None:
