@@ -23,6 +23,8 @@ Figures = Callable[[str, date, date], dict[str, Any]]
 """A municipality's indicators for a span, from its regional store (projections.queries.indicators)."""
 Links = Callable[[str, date, date], set[str]]
 """The region-wide linkage pseudonyms of the people a municipality served in a span."""
+Distinct = Callable[[set[str]], int | None]
+"""How many people a union of linkage pseudonyms is; None when it cannot be told (mixed keys)."""
 
 CONSOLIDATED = "*"
 GENDER_TOTAL = (*GENDER_CELLS, "total")
@@ -224,11 +226,12 @@ class RegionalFigures:
         figures: Figures,
         *,
         links: Links | None = None,
+        distinct: Distinct = len,
         version: Hashable = None,
     ) -> dict[str, Any]:
         """The region's answer for one fixed period. ``version`` names the state of the figures (a cache key)."""
         tenants = [m.tenant for m in municipalities]
-        year = self._year(region, tenants, period.year, figures, links, version)
+        year = self._year(region, tenants, period.year, figures, (links, distinct), version)
         answer: dict[str, Any] = {
             "region": region,
             "period": period.code,
@@ -252,14 +255,21 @@ class RegionalFigures:
                 year.table, set(year.hidden), period.code, CONSOLIDATED, _activities(year.docs, period, tenants)
             )
             if year.distinct:
-                distinct = _shown(year.table, set(year.hidden), (period.code, CONSOLIDATED, "distinct"))
-                consolidated["people_served_region_wide"] = _block({"distinct": distinct})
+                people = _shown(year.table, set(year.hidden), (period.code, CONSOLIDATED, "distinct"))
+                consolidated["people_served_region_wide"] = _block({"distinct": people})
             answer["consolidated"] = consolidated
         return answer
 
     def _year(  # noqa: PLR0917 - the answer's parts, passed on
-        self, region: str, tenants: list[str], year: int, figures: Figures, links: Links | None, version: Hashable
+        self,
+        region: str,
+        tenants: list[str],
+        year: int,
+        figures: Figures,
+        linkage: tuple[Links | None, Distinct],
+        version: Hashable,
     ) -> ProtectedYear:
+        links, count = linkage
         key = (region, tuple(tenants), year, links is not None, version)
         with self._lock:
             if version is not None and key in self._years:
@@ -267,9 +277,12 @@ class RegionalFigures:
                 return self._years[key]
         periods = year_periods(year)
         docs = {(p.code, t): figures(t, p.start, p.end) for p in periods for t in tenants}
-        distinct = None
+        distinct: dict[str, int] | None = None
         if links is not None:
-            distinct = {p.code: len(set().union(*(links(t, p.start, p.end) for t in tenants))) for p in periods}
+            counted = {p.code: count(set().union(*(links(t, p.start, p.end) for t in tenants))) for p in periods}
+            # one period that cannot be counted (links under two keys): no distinct figure for the year
+            if all(n is not None for n in counted.values()):
+                distinct = {code: n for code, n in counted.items() if n is not None}
         cells = {(p.code, t): cells_of(docs[(p.code, t)], detail=detailed(p)) for p in periods for t in tenants}
         table = build_table(tenants, cells, periods, distinct)
         protected = ProtectedYear(table, frozenset(protect(table)), docs, distinct is not None)

@@ -13,7 +13,7 @@ from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
 from gateways.kafka.gateway import DirectSink, Gateway
 from infra.bootstrap import Kentra
-from projections.queries import indicators
+from projections.queries import MixedLinkKeysError, distinct_people, indicators, served_links
 from services.access import AccessDeniedError, Role
 from services.regions import Municipality
 
@@ -56,9 +56,21 @@ def regional_answer(kentra: Kentra, region: str, period: Period) -> dict[str, An
         with kentra.regional(tenant_id).engine.connect() as conn:
             return indicators(conn, start, end, None)
 
+    def links(tenant_id: str, start: date, end: date) -> set[str]:
+        with kentra.regional(tenant_id).engine.connect() as conn:
+            return served_links(conn, start, end)
+
+    def distinct(union: set[str]) -> int | None:
+        try:
+            return distinct_people(union)
+        except MixedLinkKeysError:
+            return None  # a Region's store half rebuilt after a new linkage key (docs/regions.md)
+
     members = [Municipality(t, kentra.registry.tenant(t).name_el) for t in tenant_ids]
     version = tuple(kentra.regional(t).position() for t in tenant_ids)
-    return kentra.regional_figures.answer(region, members, period, figures, version=version)
+    return kentra.regional_figures.answer(
+        region, members, period, figures, links=links, distinct=distinct, version=version
+    )
 
 
 def requested_period(period: str | None, start: date | None, end: date | None) -> Period:

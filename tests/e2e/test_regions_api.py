@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from domain.identifiers import make_amka
 from tests.e2e.conftest import Api, intake_body
+from tests.e2e.test_web import sign_in
 
 MAY = {"from": "2024-05-01", "to": "2024-05-31"}
 
@@ -44,3 +46,84 @@ def test_no_one_but_the_regions_analyst_reads_its_dashboard(api: Api) -> None:
         assert response.status_code == 403, user
         assert response.headers["content-type"] == "application/problem+json"
     assert regional(api, "analyst.cmac", "central-macedonia").status_code == 200
+
+
+def page_rows(html: str) -> list[list[str]]:
+    """The regional page's table: each row's cells, a hidden one as its symbol."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+        cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+        rows.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
+    return rows
+
+
+def api_rows(doc: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for figures in [*(m["indicators"] for m in doc["municipalities"]), doc["consolidated"]]:
+        served = figures["beneficiaries_served"]
+        values = [served[g] for g in ("female", "male", "non_binary", "unknown", "total")]
+        values += [figures["requests"]["total"], figures["referrals"]["total"]]
+        rows.append(["χ" if v is None else str(v) for v in values])
+    return rows
+
+
+def test_the_regional_page_and_the_api_hide_the_same_cells_with_the_same_symbol(api: Api) -> None:
+    genders = ["female"] * 7 + ["male"] * 6 + ["non_binary"]  # one non-binary person: hidden with what reveals it
+    for n, gender in enumerate(genders):
+        body = intake_body(profile__gender=gender, personal__amka=make_amka(date(1971, 2, 3), n))
+        assert api.post("coord.sof", "/beneficiaries", body).status_code == 201
+    for n in range(8):
+        body = intake_body(profile__gender="female", personal__amka=make_amka(date(1972, 2, 3), n))
+        response = api.client.post(
+            "/api/v1/tenants/karditsa/beneficiaries", json=body, headers=api.headers("coord.kar")
+        )
+        assert response.status_code == 201, response.text
+    sign_in(api, "analyst.thessaly")
+    for period in ("2024", "2024-H1", "2024-Q2", "2024-05"):
+        answer = api.client.get(
+            "/api/v1/regions/thessaly/indicators", params={"period": period}, headers=api.headers("analyst.thessaly")
+        )
+        assert answer.status_code == 200, answer.text
+        doc = answer.json()
+        page = api.client.get("/r/thessaly/dashboard", params={"period": period})
+        assert page.status_code == 200
+        assert page_rows(page.text) == api_rows(doc), period
+        assert "χ" in {cell for row in api_rows(doc) for cell in row}, period
+        sofades = doc["municipalities"][0]["indicators"]["beneficiaries_served"]
+        assert sofades["non_binary"] is None and "non_binary" in sofades["suppressed"]
+        assert "<5" not in answer.text and "&lt;5" not in page.text
+
+
+def test_a_region_reads_fixed_reporting_periods_only(api: Api) -> None:
+    headers = api.headers("analyst.thessaly")
+    url = "/api/v1/regions/thessaly/indicators"
+    for params in ({"from": "2024-05-02", "to": "2024-05-31"}, {"period": "2024-05-02"}, {"period": "2024-Q5"}, {}):
+        response = api.client.get(url, params=params, headers=headers)
+        assert response.status_code == 422, params
+        assert "2022-Q3" in response.text or "period" in response.text
+    same = [api.client.get(url, params=p, headers=headers).json() for p in ({"period": "2024-05"}, MAY)]
+    assert same[0] == same[1]  # the exact span of a fixed period names that period
+    assert same[0]["period"] == "2024-05"
+
+
+def test_a_person_served_in_two_municipalities_counts_once_region_wide_and_twice_in_the_esf_sum(api: Api) -> None:
+    def intake(tenant: str, user: str, amka: str) -> None:
+        body = intake_body(profile__gender="female", personal__amka=amka)
+        response = api.client.post(f"/api/v1/tenants/{tenant}/beneficiaries", json=body, headers=api.headers(user))
+        assert response.status_code == 201, response.text
+
+    shared = make_amka(date(1966, 6, 6), 0)
+    intake("sofades", "coord.sof", shared)
+    intake("karditsa", "coord.kar", shared)
+    for n in range(1, 7):
+        intake("sofades", "coord.sof", make_amka(date(1966, 6, 6), n))
+        intake("karditsa", "coord.kar", make_amka(date(1967, 7, 7), n))
+    response = api.client.get(
+        "/api/v1/regions/thessaly/indicators", params={"period": "2024-05"}, headers=api.headers("analyst.thessaly")
+    )
+    assert response.status_code == 200, response.text
+    consolidated = response.json()["consolidated"]
+    assert consolidated["beneficiaries_served"]["total"] == 14  # the ESF sum by operation: 7 + 7
+    assert consolidated["people_served_region_wide"] == {"distinct": 13}  # the shared person once
+    assert shared not in response.text
