@@ -36,6 +36,7 @@ from gateways.web.session import (
     user_of,
 )
 from infra.accounts import WeakPasswordError
+from infra.bootstrap import Kentra
 from infra.throttle import SignInThrottledError
 from projections.queries import indicators
 from services.access import AccessDeniedError, Principal, may_read_casework, visible_tenants
@@ -270,7 +271,7 @@ def region_dashboard(request: Request, region: str) -> Response:
     context: dict[str, Any] = {
         "region_name": named.name_el if lang == "el" else named.name_en,
         "period": code,
-        "periods": [p.code for y in (today.year - 1, today.year) for p in year_periods(y)],
+        "periods": _offered(kentra, region, today),
     }
     try:
         chosen = parse_period(code)
@@ -278,6 +279,13 @@ def region_dashboard(request: Request, region: str) -> Response:
         return render(request, "region.html", 422, error=LABELS[lang]["reporting_period_hint"], **context)
     doc = regional_answer(kentra, region, chosen)
     return render(request, "region.html", doc=doc, **context)
+
+
+def _offered(kentra: Kentra, region: str, today: date) -> list[str]:
+    """Every fixed period from the year the region's first centre opened (or last year) to this one."""
+    opened = [d.year for t in kentra.registry.tenants_of(region) if (d := t.opened_on) is not None]
+    first = min([*opened, today.year - 1])
+    return [p.code for year in range(today.year, first - 1, -1) for p in year_periods(year)]
 
 
 def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Response:
