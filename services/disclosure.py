@@ -4,6 +4,8 @@ A published answer is a *linked table*: cells (counts of people or of their entr
 relations an attacker knows hold between them:
 - an **additive** relation: a total equals the sum of its parts (genders to their total, categories
   to the requests, municipalities to the region's consolidated row, months to their quarter...);
+- a **bound**: a count is at least another (the people served in a period include those who came
+  in during it);
 - a **distinct** relation: a count of distinct people over a union of groups lies between the
   largest group and the sum of the groups (people served in a quarter and in each of its months).
 
@@ -67,11 +69,21 @@ def _solver() -> highspy.Highs:
 
 @dataclass(frozen=True)
 class Relation:
-    """``total`` = sum(parts) when additive; max(parts) <= ``total`` <= sum(parts) when distinct."""
+    """``total`` = sum(parts) when additive; max(parts) <= ``total`` <= sum(parts) when distinct;
+    max(parts) <= ``total`` when only ``at_least``."""
 
     total: Cell
     parts: tuple[Cell, ...]
     distinct: bool = False
+    at_least: bool = False
+
+    def holds(self, values: Mapping[Cell, int]) -> bool:
+        total, parts = values[self.total], [values[p] for p in self.parts]
+        if self.at_least:
+            return total >= max(parts)
+        if self.distinct:
+            return max(parts) <= total <= sum(parts)
+        return total == sum(parts)
 
 
 @dataclass
@@ -81,10 +93,14 @@ class LinkedTable:
     values: dict[Cell, int] = field(default_factory=dict)
     relations: list[Relation] = field(default_factory=list)
 
-    def add(self, total: Cell, parts: Iterable[Cell], *, distinct: bool = False) -> None:
+    def add(self, total: Cell, parts: Iterable[Cell], *, distinct: bool = False, at_least: bool = False) -> None:
         parts = tuple(p for p in parts if p in self.values)
         if total in self.values and parts:
-            self.relations.append(Relation(total, parts, distinct))
+            relation = Relation(total, parts, distinct, at_least)
+            # One that the true figures break (a correction in flight between two views) is no
+            # knowledge for anyone, and would make the attacker's programme infeasible: left out.
+            if relation.holds(self.values):
+                self.relations.append(relation)
 
 
 @dataclass(frozen=True)
@@ -120,10 +136,12 @@ def audit(
     for r in relations:
         if not any(c in index for c in (r.total, *r.parts)):
             continue
-        if r.distinct:  # total - part >= 0 for each part; sum(parts) - total >= 0
+        if r.distinct or r.at_least:  # total - part >= 0 for each part
             for part in r.parts:
                 rows.append(_row({r.total: 1.0, part: -1.0}, shown, index, low=0.0, high=math.inf))
-        coefficients: dict[Cell, float] = defaultdict(float)
+        if r.at_least:
+            continue
+        coefficients: dict[Cell, float] = defaultdict(float)  # sum(parts) - total = 0, or >= 0 if distinct
         for part in r.parts:
             coefficients[part] += 1.0
         coefficients[r.total] -= 1.0

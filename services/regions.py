@@ -96,6 +96,8 @@ def _relations_within(table: LinkedTable, prefix: Cell, keys: set[Cell]) -> None
 
     for measure in ("served", "new"):
         table.add(at(measure, "total"), [at(measure, g) for g in GENDER_CELLS])
+    for g in GENDER_TOTAL:  # an intake is a contact: whoever came in during a period was served in it
+        table.add(at("served", g), [at("new", g)], at_least=True)
     table.add(at("requests", "total"), [at(*k) for k in keys if k[:2] == ("requests", "by_category")])
     structures = sorted({k[2] for k in keys if k[:2] == ("requests", "by_structure")})
     table.add(at("requests", "total"), [at("requests", "by_structure", s, "total") for s in structures])

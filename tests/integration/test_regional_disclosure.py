@@ -3,8 +3,8 @@
 The attacker here is built from what the answers show and what docs/regions.md says holds between
 them, not from the code that chose the hidden cells: genders add up to their total, breakdowns to
 the measure's total, municipalities to the consolidated row, months to quarters to halves to the
-year (people served: between the largest part and the sum), and the region-wide distinct count lies
-between the largest municipality and their sum.
+year (people served: between the largest part and the sum), people served at least those who came
+in, and the region-wide distinct count lies between the largest municipality and their sum.
 """
 
 from __future__ import annotations
@@ -69,10 +69,10 @@ def relations(cells: dict[Cell, int | None], periods: list[Period], tenants: lis
     """What the attacker knows holds between the cells."""
     found: list[Relation] = []
 
-    def add(total: Cell, parts: list[Cell], *, distinct: bool = False) -> None:
+    def add(total: Cell, parts: list[Cell], *, distinct: bool = False, at_least: bool = False) -> None:
         present = tuple(p for p in parts if p in cells)
         if total in cells and present:
-            found.append(Relation(total, present, distinct))
+            found.append(Relation(total, present, distinct, at_least))
 
     def keys(at: Cell, *prefix: str) -> list[Cell]:
         n = len(at) + len(prefix)
@@ -84,6 +84,8 @@ def relations(cells: dict[Cell, int | None], periods: list[Period], tenants: lis
             at = (p.code, who)
             for measure in ("beneficiaries_served", "new_beneficiaries"):
                 add((*at, measure, "total"), [(*at, measure, g) for g in GENDERS])
+            for g in (*GENDERS, "total"):  # whoever came in during a period was served in it
+                add((*at, "beneficiaries_served", g), [(*at, "new_beneficiaries", g)], at_least=True)
             add((*at, "requests", "total"), keys(at, "requests", "by_category"))
             structures = sorted({c[4] for c in cells if c[:4] == (*at, "requests", "by_structure")})
             add((*at, "requests", "total"), [(*at, "requests", "by_structure", s, "total") for s in structures])
