@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench import gateway, history, http, queries, recording
+from bench import gateway, history, http, queries, recording, regions
 from bench.common import Result
 
 SCALES: dict[str, dict[str, Any]] = {
@@ -33,6 +33,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "queries": [10_000, 100_000, 1_000_000],
         "http": 20,
         "gateway": (3000, 400),
+        "regions": [3],
     },
     "full": {
         "recording": 5000,
@@ -40,6 +41,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "queries": [10_000, 100_000, 1_000_000, 10_000_000],
         "http": 50,
         "gateway": (20_000, 1200),
+        "regions": [3, 10],
     },
 }
 ROOT = Path(__file__).parents[1]
@@ -76,7 +78,7 @@ def _machine() -> dict[str, Any]:
 
 def main(
     scale: Annotated[str, typer.Option(help="quick (minutes) or full (the targets' sizes)")] = "quick",
-    only: Annotated[list[str] | None, typer.Option(help="recording, history, queries, http, gateway")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="recording, history, queries, http, gateway, regions")] = None,
     json_path: Annotated[Path, typer.Option("--json", help="Where to write the figures")] = ROOT
     / "var"
     / "bench"
@@ -91,6 +93,7 @@ def main(
         "queries": lambda: queries.run(sizes["queries"]),
         "http": lambda: http.run(per_client=sizes["http"]),
         "gateway": lambda: gateway.run(*sizes["gateway"]),
+        "regions": lambda: regions.run(sizes["regions"]),
     }
     unknown = sorted(set(only or []) - set(plan))
     if unknown:

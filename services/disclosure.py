@@ -119,6 +119,7 @@ def audit(
     cells: Iterable[Cell] | None = None,
     *,
     whole: bool = False,
+    enough: float | None = None,
 ) -> dict[Cell, Interval]:
     """For every hidden cell (``None``), the interval an attacker derives from what is shown.
 
@@ -127,6 +128,7 @@ def audit(
     ``math.inf`` as its upper bound. ``cells`` limits the answer to some of the hidden cells.
     ``whole`` solves the integer programme instead, the exact bounds of an attacker who also uses
     that counts are whole (slower; its bounds can be narrower than the linear ones rounded inwards).
+    ``enough`` stops at an upper bound ``enough`` above the lower one (see ``_bounds``).
     """
     hidden = sorted((c for c, v in shown.items() if v is None), key=repr)
     if not hidden:
@@ -147,7 +149,7 @@ def audit(
         coefficients[r.total] -= 1.0
         rows.append(_row(coefficients, shown, index, low=0.0, high=math.inf if r.distinct else 0.0))
     asked = hidden if cells is None else sorted(set(cells) & set(index), key=repr)
-    return _bounds(hidden, rows, [index[c] for c in asked], whole=whole)
+    return _bounds(hidden, rows, [index[c] for c in asked], whole=whole, enough=enough)
 
 
 def _row(
@@ -164,39 +166,91 @@ def _row(
     return low - constant, high - constant, variables
 
 
+Row = tuple[float, float, dict[int, float]]
+
+
 def _bounds(
-    hidden: list[Cell], rows: list[tuple[float, float, dict[int, float]]], asked: list[int], *, whole: bool
+    hidden: list[Cell], rows: list[Row], asked: list[int], *, whole: bool, enough: float | None
 ) -> dict[Cell, Interval]:
+    """Each asked cell's bounds, one programme per group of hidden cells that rows tie together.
+
+    A cell seen at 0 in any solution has 0 as its lower bound, so its minimum is not solved again.
+    With ``enough``, a cell seen at ``enough`` or more above its lower bound is wide enough: its upper
+    bound is then given as that value, a lower estimate (``protect`` needs no more).
+    """
+    group = list(range(len(hidden)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for _, _, variables in rows:
+        tied = list(variables)
+        for other in tied[1:]:
+            group[root(other)] = root(tied[0])
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for i in asked:
+        by_group[root(i)].append(i)
+    rows_of: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        if row[2]:
+            rows_of[root(next(iter(row[2])))].append(row)
+    result: dict[Cell, Interval] = {}
+    for g, wanted in by_group.items():
+        members = sorted(i for i in range(len(hidden)) if root(i) == g)
+        result |= _group_bounds(hidden, members, rows_of.get(g, []), wanted, whole=whole, enough=enough)
+    return result
+
+
+def _group_bounds(
+    hidden: list[Cell], members: list[int], rows: list[Row], wanted: list[int], *, whole: bool, enough: float | None
+) -> dict[Cell, Interval]:
+    local = {i: k for k, i in enumerate(members)}
+    n = len(members)
     h = _solver()
     inf = highspy.kHighsInf
-    n = len(hidden)
     h.addVars(n, [0.0] * n, [inf] * n)
     if whole:
         integer = np.full(n, int(highspy.HighsVarType.kInteger), dtype=np.uint8)
         h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integer)
     for low, high, variables in rows:
-        if not variables:
-            continue
         h.addRow(
             -inf if low == -math.inf else low,
             inf if high == math.inf else high,
             len(variables),
-            list(variables),
+            [local[v] for v in variables],
             list(variables.values()),
         )
+    at_zero: set[int] = set()
+    seen_high = [0.0] * n
+
+    def solve(sense: highspy.ObjSense) -> float:
+        h.changeObjectiveSense(sense)
+        value = _solve(h)
+        if value != math.inf:
+            solution = h.getSolution().col_value
+            at_zero.update(k for k in range(n) if solution[k] <= _EPS)
+            for k in range(n):
+                seen_high[k] = max(seen_high[k], solution[k])
+        return value
+
     result: dict[Cell, Interval] = {}
-    previous = None
-    for i in asked:
-        cell = hidden[i]
+    previous: int | None = None
+    for i in wanted:
+        k = local[i]
         if previous is not None:
             h.changeColCost(previous, 0.0)
-        h.changeColCost(i, 1.0)
-        previous = i
-        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-        low = _solve(h)
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        high = _solve(h)
-        result[cell] = Interval(math.ceil(low - _EPS), high if high == math.inf else math.floor(high + _EPS))
+        h.changeColCost(k, 1.0)
+        previous = k
+        low = 0.0 if k in at_zero else solve(highspy.ObjSense.kMinimize)
+        rounded_low = math.ceil(low - _EPS)
+        if enough is not None and seen_high[k] >= rounded_low + enough - _EPS:
+            high = seen_high[k]
+        else:
+            high = solve(highspy.ObjSense.kMaximize)
+        result[hidden[i]] = Interval(rounded_low, high if high == math.inf else math.floor(high + _EPS))
     return result
 
 
@@ -253,7 +307,7 @@ def _protect_component(
     pending = set(hidden)
     while pending:
         shown = {c: (None if c in hidden else table.values[c]) for c in component}
-        intervals = audit(shown, relations, pending)
+        intervals = audit(shown, relations, pending, enough=PROTECTION)
         failing = sorted(
             (c for c in pending if intervals[c].width < PROTECTION), key=lambda c: (table.values[c], repr(c))
         )
