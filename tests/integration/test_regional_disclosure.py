@@ -113,7 +113,7 @@ def subtract(cells: dict[Cell, int | None], known: list[Relation]) -> dict[Cell,
     while changed:
         changed = False
         for r in known:
-            if r.distinct:
+            if r.distinct or r.at_least:  # bounds, not sums
                 continue
             unknown = [c for c in (r.total, *r.parts) if c not in values]
             if len(unknown) != 1:
