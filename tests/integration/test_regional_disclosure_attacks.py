@@ -1,0 +1,107 @@
+"""A better-informed analyst attacks the demo's regional answers: what holds of every answer but the audit leaves out.
+
+The attacker of ``test_regional_disclosure`` knows the table's sums. This one also knows two facts
+that docs/regions.md and the platform's rules give away, written as extra relations with a hidden
+slack cell (``x = y + slack``, ``slack >= 0``):
+- zeros are always shown, so every hidden cell holds at least 1;
+- a registration is a contact on the intake day, so the new beneficiaries of a period, of each
+  gender, are among the people served in it.
+It also reads the activities every answer shows as they are.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from domain.periods import year_periods
+from gateways.http.regions import regional_answer
+from infra.bootstrap import Kentra, bootstrap
+from infra.settings import Settings
+from projections.queries import indicators
+from services.disclosure import PROTECTION, THRESHOLD, Cell, Relation, audit
+from tests.integration.test_regional_disclosure import GENDERS, answers, relations
+
+pytestmark = pytest.mark.slow
+# every year of the demo with hidden cells (the other attack test reads 2022 and 2024 only)
+YEARS = {"thessaly": (2021, 2022, 2024, 2025), "central-macedonia": (2021, 2022)}
+INDIVIDUAL_SESSIONS = ("counselling_session", "psychosocial_session")
+
+
+@pytest.fixture(scope="module")
+def demo(demo_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kentra]:
+    data = tmp_path_factory.mktemp("regional-attack-informed") / "data"
+    shutil.copytree(demo_data[0], data)
+    key = (data / "keys" / "master.key").read_bytes().strip()
+    kentra = bootstrap(Settings(data_dir=data, master_key=SecretStr(key.decode())))
+    yield kentra
+    kentra.close()
+
+
+def at_least(cells: dict[Cell, int | None], cell: Cell, floor: Cell, name: str) -> Relation:
+    """``cell >= floor``, as ``cell = floor + slack``; the slack is a hidden cell of its own."""
+    slack: Cell = ("slack", name, *cell)
+    cells[slack] = None
+    return Relation(cell, (floor, slack))
+
+
+def narrowed(cells: dict[Cell, int | None], known: list[Relation]) -> dict[Cell, tuple[float, float]]:
+    return {c: (i.low, i.high) for c, i in audit(cells, known).items() if c[0] != "slack" and i.width < PROTECTION}
+
+
+@pytest.mark.parametrize(("region", "year"), [(r, y) for r, years in YEARS.items() for y in years])
+def test_an_analyst_who_knows_that_zeros_are_shown_narrows_no_hidden_cell(demo: Kentra, region: str, year: int) -> None:
+    cells, tenants = answers(demo, region, year)
+    known = relations(cells, year_periods(year), tenants)
+    one: Cell = ("one",)
+    hidden = [c for c, v in cells.items() if v is None]
+    cells[one] = 1
+    known += [at_least(cells, c, one, "nonzero") for c in hidden]
+    assert narrowed(cells, known) == {}
+
+
+@pytest.mark.parametrize(("region", "year"), [(r, y) for r, years in YEARS.items() for y in years])
+def test_an_analyst_who_knows_that_new_beneficiaries_are_served_narrows_no_hidden_cell(
+    demo: Kentra, region: str, year: int
+) -> None:
+    cells, tenants = answers(demo, region, year)
+    known = relations(cells, year_periods(year), tenants)
+    for cell in [c for c in cells if len(c) == 4 and c[2] == "new_beneficiaries"]:
+        known.append(at_least(cells, (*cell[:2], "beneficiaries_served", cell[3]), cell, "new-is-served"))
+    assert narrowed(cells, known) == {}
+
+
+def test_no_regional_answer_shows_a_count_of_1_to_4_individual_sessions(demo: Kentra) -> None:
+    # counselling and psychosocial sessions name the people they served (domain/activities.py)
+    small = []
+    for region, years in YEARS.items():
+        for year in years:
+            for period in year_periods(year):
+                answer = regional_answer(demo, region, period)
+                rows = [(m["tenant"], m["indicators"]) for m in answer["municipalities"]]
+                rows.append(("*", answer["consolidated"]))
+                small += [
+                    (period.code, who, item["key"], item["total"])
+                    for who, row in rows
+                    for item in row["activities"]["by_kind"]
+                    if item["key"] in INDIVIDUAL_SESSIONS
+                    and item["total"] is not None
+                    and 0 < item["total"] < THRESHOLD
+                ]
+    assert small == []
+
+
+def test_the_new_beneficiaries_of_every_period_are_among_those_served_in_the_regional_stores(demo: Kentra) -> None:
+    # the fact the second attacker uses is true of the figures behind every answer (the attack is fair)
+    for region, years in YEARS.items():
+        for tenant in [t.id for t in demo.registry.tenants_of(region)]:
+            for period in [p for y in years for p in year_periods(y)]:
+                with demo.regional(tenant).engine.connect() as conn:
+                    figures = indicators(conn, period.start, period.end, None)
+                served = figures["beneficiaries_served"]["period"]
+                for g in (*GENDERS, "total"):
+                    assert figures["new_beneficiaries"][g] <= served[g], (tenant, period.code, g)
