@@ -1,0 +1,149 @@
+"""Attacks on the regional disclosure control with what an analyst knows beyond the table's sums.
+
+Each attacker here uses a fact that holds of every published answer but that the audit does not
+model, written as extra relations with a hidden slack cell (``x = y + slack`` with ``slack >= 0``
+says ``x >= y``), and asks the same linear programme for the hidden cells' intervals:
+- zeros are always shown (docs/regions.md, services/disclosure.py), so a hidden cell holds at least 1;
+- a registration is a contact on the intake day (projections/fold.py, ``CONTACT_KINDS``), so the new
+  beneficiaries of a period, of each gender, are among the people served in it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.periods import Period, parse_period, year_periods
+from services.disclosure import GENDER_CELLS, PROTECTION, THRESHOLD, Cell, LinkedTable, Relation, audit, protect
+from services.regions import Municipality, RegionalFigures, build_table
+
+INDIVIDUAL_SESSIONS = ("counselling_session", "psychosocial_session")
+
+
+def shown_after(table: LinkedTable, hidden: set[Cell]) -> dict[Cell, int | None]:
+    return {c: None if c in hidden else v for c, v in table.values.items()}
+
+
+def at_least(shown: dict[Cell, int | None], cell: Cell, floor: Cell | list[Cell], name: str) -> Relation:
+    """``cell >= sum(floor)``, as ``cell = floor + slack``; the slack is a hidden cell of its own."""
+    slack: Cell = ("slack", name, *cell)
+    shown[slack] = None
+    parts = floor if isinstance(floor, list) else [floor]
+    return Relation(cell, (*parts, slack))
+
+
+def narrowed(shown: dict[Cell, int | None], relations: list[Relation]) -> dict[Cell, tuple[float, float]]:
+    intervals = audit(shown, relations)
+    return {c: (i.low, i.high) for c, i in intervals.items() if c[0] != "slack" and i.width < PROTECTION}
+
+
+def test_a_hidden_cell_cannot_be_narrowed_by_knowing_that_zeros_are_shown() -> None:
+    # 6 requests: 2 of one category, 4 of another. Both are hidden; each alone is [0, 6] to the audit.
+    # But zeros are always shown, so a hidden cell is at least 1, and each is [1, 5]: 4 wide.
+    table = LinkedTable()
+    table.values = {("requests", "total"): 6, ("requests", "a"): 2, ("requests", "b"): 4}
+    table.add(("requests", "total"), [("requests", "a"), ("requests", "b")])
+    hidden = protect(table)
+    shown = shown_after(table, hidden)
+    one: Cell = ("one",)
+    shown[one] = 1
+    known = [*table.relations, *(at_least(shown, c, one, "nonzero") for c in hidden)]
+    assert narrowed(shown, known) == {}
+
+
+def _year_of_one_person(served: dict[str, int], new: dict[str, int]) -> LinkedTable:
+    """One municipality whose people were all served in January (and in no other month) of 2022."""
+    periods = year_periods(2022)
+
+    def row(period: Period) -> dict[Cell, int]:
+        on = int(period.start.month == 1)
+        cells: dict[Cell, int] = {("served", g): served[g] * on for g in GENDER_CELLS}
+        cells |= {("new", g): new[g] * on for g in GENDER_CELLS}
+        cells[("served", "total")] = sum(cells[("served", g)] for g in GENDER_CELLS)
+        cells[("new", "total")] = sum(cells[("new", g)] for g in GENDER_CELLS)
+        cells[("requests", "total")] = 0
+        cells[("referrals", "total")] = 0
+        return cells
+
+    return build_table(["tyrnavos"], {(p.code, "tyrnavos"): row(p) for p in periods}, periods, None)
+
+
+def test_a_hidden_cell_cannot_be_narrowed_by_the_new_beneficiaries_being_among_those_served() -> None:
+    # Every man served registered this year; the one non-binary person registered in an earlier year.
+    # Served: the total and the women are shown, so men + non-binary = 101; new men (100) are shown,
+    # and new men are among the men served: men >= 100, so the non-binary cell is [0, 1].
+    table = _year_of_one_person(
+        served={"female": 120, "male": 100, "non_binary": 1, "unknown": 0},
+        new={"female": 30, "male": 100, "non_binary": 0, "unknown": 0},
+    )
+    hidden = protect(table)
+    assert ("2022", "tyrnavos", "served", "non_binary") in hidden
+    shown = shown_after(table, hidden)
+    known = list(table.relations)
+    for cell in [c for c in table.values if c[2] == "new"]:
+        known.append(at_least(shown, (*cell[:2], "served", *cell[3:]), cell, "new-is-served"))
+    assert narrowed(shown, known) == {}
+
+
+def _indicators(sessions: dict[str, int], *, july: bool) -> dict[str, Any]:
+    """A municipality's indicators (projections.queries.indicators' shape): people and sessions in July only."""
+    people = {"female": 40 * july, "male": 35 * july, "non_binary": 0, "unknown": 0, "total": 75 * july}
+    sessions = {k: v for k, v in sessions.items() if july}
+    return {
+        "beneficiaries_served": {"period": dict(people)},
+        "new_beneficiaries": dict(people),
+        "requests": {"total": 0, "by_category": [], "by_structure_and_gender": []},
+        "referrals": {"total": 0, "by_structure": [], "by_destination": [], "by_outcome": []},
+        "activities": {
+            "networking_meetings": 0,
+            "community_events": 0,
+            "by_kind": [{"key": k, "total": v} for k, v in sorted(sessions.items())],
+            "home_visits_by_purpose": [],
+        },
+    }
+
+
+def test_a_regional_answer_shows_no_count_of_1_to_4_individual_sessions() -> None:
+    # A counselling or psychosocial session names the people it served (domain/activities.py): 2
+    # psychosocial sessions in a month are, like 2 requests, a figure about one or two people's health.
+    def figures(tenant: str, start: date, end: date) -> dict[str, Any]:
+        return _indicators({"psychosocial_session": 2, "counselling_session": 1}, july=start <= date(2022, 7, 1) <= end)
+
+    answer = RegionalFigures().answer(
+        "thessaly", [Municipality("tyrnavos", "Δήμος Τυρνάβου")], parse_period("2022-07"), figures
+    )
+    rows = [m["indicators"] for m in answer["municipalities"]] + [answer["consolidated"]]
+    small = [
+        (item["key"], item["total"])
+        for row in rows
+        for item in row["activities"]["by_kind"]
+        if item["key"] in INDIVIDUAL_SESSIONS and item["total"] is not None and 0 < item["total"] < THRESHOLD
+    ]
+    assert small == []
+
+
+def test_a_regional_answer_does_not_show_that_one_person_was_served_in_both_of_its_municipalities() -> None:
+    # Two municipalities of 30 people each in July; one person, linked, was served in both. The sum
+    # (60) and the distinct count (59) are both shown: their difference is that one person, and with
+    # two municipalities "in more than one" is "in this one and in that one" (docs/regions.md says
+    # the number is "tied to no municipality").
+    def people(tenant: str, start: date, end: date) -> set[str]:
+        if not start <= date(2022, 7, 1) <= end:
+            return set()
+        own = {f"local:{tenant}-{n}" for n in range(29)}
+        return own | {"kid:shared-person"}
+
+    def figures(tenant: str, start: date, end: date) -> dict[str, Any]:
+        july = start <= date(2022, 7, 1) <= end
+        doc = _indicators({}, july=july)
+        served = {"female": 15 * july, "male": 15 * july, "non_binary": 0, "unknown": 0, "total": 30 * july}
+        doc["beneficiaries_served"]["period"] = served
+        doc["new_beneficiaries"] = dict(served)
+        return doc
+
+    towns = [Municipality("sofades", "Δήμος Σοφάδων"), Municipality("karditsa", "Δήμος Καρδίτσας")]
+    answer = RegionalFigures().answer("thessaly", towns, parse_period("2022-07"), figures, links=people)
+    summed = answer["consolidated"]["beneficiaries_served"]["total"]
+    distinct = answer["consolidated"]["people_served_region_wide"]["distinct"]
+    shown_overlap = None if summed is None or distinct is None else summed - distinct
+    assert shown_overlap is None or not 0 < shown_overlap < THRESHOLD, (summed, distinct)
