@@ -15,6 +15,7 @@ from domain.errors import InvalidValueError
 
 _CODE = re.compile(r"^(?P<year>\d{4})(?:-(?:H(?P<half>[12])|Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 EXAMPLES = "2022, 2022-H1, 2022-Q3, 2022-07"
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True, order=True)
@@ -55,7 +56,7 @@ def _span(year: int, first_month: int, months: int) -> Period:
 def parse_period(code: str) -> Period:
     """A period from its code; anything else is refused with the codes that are accepted."""
     found = _CODE.match(code.strip())
-    if not found or not 2000 <= int(found["year"]) <= 2100:
+    if not found or not FIRST_YEAR <= int(found["year"]) <= LAST_YEAR:
         raise InvalidValueError(
             f"a reporting period is a year, half-year, quarter or month, e.g. {EXAMPLES}", field="period"
         )
@@ -71,6 +72,8 @@ def parse_period(code: str) -> Period:
 
 def period_of(start: date, end: date) -> Period:
     """The fixed period that spans exactly ``start`` to ``end``; any other span is refused."""
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        raise InvalidValueError(f"a reporting period lies in the years {FIRST_YEAR} to {LAST_YEAR}", field="period")
     for candidate in year_periods(start.year):
         if (candidate.start, candidate.end) == (start, end):
             return candidate

@@ -36,6 +36,7 @@ import numpy as np  # highspy's own dependency: its typed calls take arrays
 
 THRESHOLD = 5  # a cell of 1 to 4 people is hidden (the frequency rule)
 PROTECTION = 5  # no hidden cell may be narrowed to an interval of fewer than 5 people
+FLOOR = 1  # the least a hidden cell can be: zeros are never hidden, and the attacker knows it
 HIDDEN = "χ"  # the one symbol for a hidden cell, wherever a person reads the figures
 GENDER_CELLS = ("female", "male", "non_binary", "unknown")
 _EPS = 1e-6
@@ -123,7 +124,8 @@ def audit(
 ) -> dict[Cell, Interval]:
     """For every hidden cell (``None``), the interval an attacker derives from what is shown.
 
-    The attacker knows every relation and that counts are whole and not negative: each bound is the
+    The attacker knows every relation and that a hidden cell is at least ``FLOOR`` (zeros are always
+    shown): each bound is the
     optimum of a linear programme (HiGHS), rounded inwards to a whole number. An unbounded cell gets
     ``math.inf`` as its upper bound. ``cells`` limits the answer to some of the hidden cells.
     ``whole`` solves the integer programme instead, the exact bounds of an attacker who also uses
@@ -174,7 +176,7 @@ def _bounds(
 ) -> dict[Cell, Interval]:
     """Each asked cell's bounds, one programme per group of hidden cells that rows tie together.
 
-    A cell seen at 0 in any solution has 0 as its lower bound, so its minimum is not solved again.
+    A cell seen at ``FLOOR`` in any solution has it as its lower bound: its minimum is not solved again.
     With ``enough``, a cell seen at ``enough`` or more above its lower bound is wide enough: its upper
     bound is then given as that value, a lower estimate (``protect`` needs no more).
     """
@@ -211,7 +213,8 @@ def _group_bounds(
     n = len(members)
     h = _solver()
     inf = highspy.kHighsInf
-    h.addVars(n, [0.0] * n, [inf] * n)
+    # Zeros are always shown, so whoever reads the answer knows that every hidden cell is at least 1.
+    h.addVars(n, [float(FLOOR)] * n, [inf] * n)
     if whole:
         integer = np.full(n, int(highspy.HighsVarType.kInteger), dtype=np.uint8)
         h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integer)
@@ -231,7 +234,7 @@ def _group_bounds(
         value = _solve(h)
         if value != math.inf:
             solution = h.getSolution().col_value
-            at_zero.update(k for k in range(n) if solution[k] <= _EPS)
+            at_zero.update(k for k in range(n) if solution[k] <= FLOOR + _EPS)
             for k in range(n):
                 seen_high[k] = max(seen_high[k], solution[k])
         return value
@@ -244,7 +247,7 @@ def _group_bounds(
             h.changeColCost(previous, 0.0)
         h.changeColCost(k, 1.0)
         previous = k
-        low = 0.0 if k in at_zero else solve(highspy.ObjSense.kMinimize)
+        low = float(FLOOR) if k in at_zero else solve(highspy.ObjSense.kMinimize)
         rounded_low = math.ceil(low - _EPS)
         if enough is not None and seen_high[k] >= rounded_low + enough - _EPS:
             high = seen_high[k]
@@ -254,9 +257,28 @@ def _group_bounds(
     return result
 
 
+_ENDED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
+
+
 def _solve(h: highspy.Highs) -> float:
     h.run()
     status = h.getModelStatus()
+    if status not in _ENDED:
+        # The simplex can stall from the last basis (HiGHS says "Unknown"): again from scratch,
+        # then with the interior-point solver.
+        h.clearSolver()
+        h.run()
+        status = h.getModelStatus()
+        if status not in _ENDED:
+            h.setOptionValue("solver", "ipm")
+            h.clearSolver()
+            h.run()
+            h.setOptionValue("solver", "choose")
+            status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kOptimal:
         return float(h.getInfo().objective_function_value)
     if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
@@ -268,9 +290,14 @@ def primary(values: Mapping[Cell, int]) -> set[Cell]:
     return {c for c, v in values.items() if 0 < v < THRESHOLD}
 
 
-def protect(table: LinkedTable) -> set[Cell]:
-    """The cells to hide so that every hidden cell keeps an interval of at least ``PROTECTION``."""
-    hidden = primary(table.values)
+def protect(table: LinkedTable, before: Iterable[Cell] = ()) -> set[Cell]:
+    """The cells to hide so that every hidden cell keeps an interval of at least ``PROTECTION``.
+
+    ``before``: cells hidden in an earlier version of the same table. They stay hidden (unless now
+    zero), so that a reader who kept the earlier answers learns from the new ones nothing but what
+    changed: a cell shown now that was hidden before would give it back.
+    """
+    hidden = primary(table.values) | {c for c in before if table.values.get(c, 0) > 0}
     by_cell: dict[Cell, list[Relation]] = defaultdict(list)
     for r in table.relations:
         for c in (r.total, *r.parts):
@@ -302,7 +329,7 @@ def _components(table: LinkedTable, hidden: set[Cell], by_cell: Mapping[Cell, li
 def _protect_component(
     table: LinkedTable, component: set[Cell], hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]]
 ) -> set[Cell]:
-    relations = list({id(r): r for c in component for r in by_cell.get(c, [])}.values())
+    relations = [r for r in table.relations if r.total in component]  # in the table's order, not a set's
     hidden = set(hidden)
     pending = set(hidden)
     while pending:

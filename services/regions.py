@@ -30,6 +30,9 @@ CONSOLIDATED = "*"
 GENDER_TOTAL = (*GENDER_CELLS, "total")
 # measure -> the breakdowns (lists of {key, total}) that each add up to the measure's total
 REFERRAL_BREAKDOWNS = ("by_structure", "by_destination", "by_outcome")
+# the activities that are the centre's own work with agencies and the public: shown as they are.
+# Counselling and psychosocial sessions and volunteer registrations are about a person each.
+ABOUT_NO_ONE = ("networking_meeting", "agency_visit", "community_event")
 METHOD = {
     "name": "cell suppression, audited by linear programming (ESSnet handbook on SDC, ch. 4-5)",
     "primary": f"cells of 1 to {THRESHOLD - 1}",
@@ -75,6 +78,8 @@ def cells_of(doc: dict[str, Any], *, detail: bool = True) -> dict[Cell, int]:
         cells |= {("referrals", name, k): v for k, v in _items(referrals[name], "key").items()}
     purposes = _items(doc["activities"]["home_visits_by_purpose"], "key")
     cells |= {("home_visits", "by_purpose", k): v for k, v in purposes.items()}
+    kinds = _items(doc["activities"]["by_kind"], "key")
+    cells |= {("activities", "by_kind", k): v for k, v in kinds.items() if k not in ABOUT_NO_ONE}
     return cells
 
 
@@ -88,7 +93,7 @@ def _belongs(key: Cell, period: Period) -> bool:
     return _summary(key) or detailed(period)
 
 
-def _relations_within(table: LinkedTable, prefix: Cell, keys: set[Cell]) -> None:
+def _relations_within(table: LinkedTable, prefix: Cell, keys: list[Cell]) -> None:
     """The sums inside one row (a municipality or the consolidated row, one period)."""
 
     def at(*key: Any) -> Cell:
@@ -117,8 +122,9 @@ def build_table(
 ) -> LinkedTable:
     """The year's linked table: cells keyed (period code, tenant or "*", measure, *breakdown)."""
     table = LinkedTable()
-    keys_of = {t: set().union(*(docs[(p.code, t)] for p in periods)) for t in municipalities}
-    every_key: set[Cell] = set().union(*keys_of.values()) if keys_of else set()
+    # sorted, so that the programmes' rows come in one order whatever the process's hash seed
+    keys_of = {t: sorted(set().union(*(docs[(p.code, t)] for p in periods)), key=repr) for t in municipalities}
+    every_key = sorted(set().union(*keys_of.values()), key=repr) if keys_of else []
     for p in periods:
         for t in municipalities:
             row = docs[(p.code, t)]
@@ -129,6 +135,10 @@ def build_table(
             table.values[(p.code, CONSOLIDATED, *k)] = sum(docs[(p.code, t)].get(k, 0) for t in municipalities)
         if distinct is not None:
             table.values[(p.code, CONSOLIDATED, "distinct")] = distinct[p.code]
+            # never shown, but the ESF sum minus the distinct count gives it: the people served in
+            # more than one municipality (counted once for each extra one), protected like any cell
+            total = table.values[(p.code, CONSOLIDATED, "served", "total")]
+            table.values[(p.code, CONSOLIDATED, "overlap")] = total - distinct[p.code]
     for p in periods:
         for t in municipalities:
             _relations_within(table, (p.code, t), keys_of[t])
@@ -138,6 +148,9 @@ def build_table(
         # the region-wide distinct count: at least the largest municipality, at most their sum
         table.add(
             (p.code, CONSOLIDATED, "distinct"), [(p.code, t, "served", "total") for t in municipalities], distinct=True
+        )
+        table.add(
+            (p.code, CONSOLIDATED, "served", "total"), [(p.code, CONSOLIDATED, x) for x in ("distinct", "overlap")]
         )
         children = p.children()
         if not children:
@@ -199,8 +212,16 @@ def render(table: LinkedTable, hidden: set[Cell], code: str, who: str, doc: dict
         "home_visits_by_purpose": _items_shown(
             table, hidden, (*at, "home_visits", "by_purpose"), "key", listed("home_visits", "by_purpose")
         ),
-        # meetings and events of the centre: about no one, shown as they are
-        "activities": {k: doc["activities"][k] for k in ("networking_meetings", "community_events", "by_kind")},
+        "activities": {
+            # meetings and events of the centre: about no one, shown as they are
+            "networking_meetings": doc["activities"]["networking_meetings"],
+            "community_events": doc["activities"]["community_events"],
+            "by_kind": sorted(
+                [item for item in doc["activities"]["by_kind"] if item["key"] in ABOUT_NO_ONE]
+                + _items_shown(table, hidden, (*at, "activities", "by_kind"), "key", listed("activities", "by_kind")),
+                key=lambda item: str(item["key"]),
+            ),
+        },
     }
 
 
@@ -217,6 +238,8 @@ class RegionalFigures:
 
     def __init__(self, *, keep: int = 32) -> None:
         self._years: OrderedDict[Hashable, ProtectedYear] = OrderedDict()
+        # every cell ever hidden in a region's year, in this process: hidden once, hidden for good
+        self._hidden_before: dict[Hashable, frozenset[Cell]] = {}
         self._lock = threading.Lock()
         self._keep = keep
 
@@ -287,8 +310,13 @@ class RegionalFigures:
                 distinct = {code: n for code, n in counted.items() if n is not None}
         cells = {(p.code, t): cells_of(docs[(p.code, t)], detail=detailed(p)) for p in periods for t in tenants}
         table = build_table(tenants, cells, periods, distinct)
-        protected = ProtectedYear(table, frozenset(protect(table)), docs, distinct is not None)
+        lineage = key[:-1]  # the same year of the same region, any version of its figures
         with self._lock:
+            before = self._hidden_before.get(lineage, frozenset())
+        hidden = frozenset(protect(table, before))
+        protected = ProtectedYear(table, hidden, docs, distinct is not None)
+        with self._lock:
+            self._hidden_before[lineage] = self._hidden_before.get(lineage, frozenset()) | hidden
             self._years[key] = protected
             while len(self._years) > self._keep:
                 self._years.popitem(last=False)

@@ -50,10 +50,8 @@ def demo(demo_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
 
 
 def at_least(cells: dict[Cell, int | None], cell: Cell, floor: Cell, name: str) -> Relation:
-    """``cell >= floor``, as ``cell = floor + slack``; the slack is a hidden cell of its own."""
-    slack: Cell = ("slack", name, *cell)
-    cells[slack] = None
-    return Relation(cell, (floor, slack))
+    """``cell >= floor``: the audit's own bound (a slack cell would be a hidden cell, at least 1)."""
+    return Relation(cell, (floor,), at_least=True)
 
 
 def narrowed(cells: dict[Cell, int | None], known: list[Relation]) -> dict[Cell, tuple[float, float]]:
@@ -115,7 +113,7 @@ def test_the_new_beneficiaries_of_every_period_are_among_those_served_in_the_reg
 
 
 def tagged(tag: str, known: list[Relation]) -> list[Relation]:
-    return [Relation((tag, *r.total), tuple((tag, *p) for p in r.parts), r.distinct) for r in known]
+    return [Relation((tag, *r.total), tuple((tag, *p) for p in r.parts), r.distinct, r.at_least) for r in known]
 
 
 def test_one_new_record_in_one_municipality_gives_back_no_hidden_cell_of_the_others(

@@ -25,11 +25,10 @@ def shown_after(table: LinkedTable, hidden: set[Cell]) -> dict[Cell, int | None]
 
 
 def at_least(shown: dict[Cell, int | None], cell: Cell, floor: Cell | list[Cell], name: str) -> Relation:
-    """``cell >= sum(floor)``, as ``cell = floor + slack``; the slack is a hidden cell of its own."""
-    slack: Cell = ("slack", name, *cell)
-    shown[slack] = None
+    """``cell >= sum(floor)``: the audit's own bound (a slack cell would be a hidden cell, at least 1)."""
     parts = floor if isinstance(floor, list) else [floor]
-    return Relation(cell, (*parts, slack))
+    assert len(parts) == 1, "a bound by one cell"
+    return Relation(cell, tuple(parts), at_least=True)
 
 
 def narrowed(shown: dict[Cell, int | None], relations: list[Relation]) -> dict[Cell, tuple[float, float]]:
