@@ -16,6 +16,14 @@ from domain.errors import InvalidValueError
 _CODE = re.compile(r"^(?P<year>\d{4})(?:-(?:H(?P<half>[12])|Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 EXAMPLES = "2022, 2022-H1, 2022-Q3, 2022-07"
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+_MONTHS_EL = (
+    "Ιανουάριος", "Φεβρουάριος", "Μάρτιος", "Απρίλιος", "Μάιος", "Ιούνιος",
+    "Ιούλιος", "Αύγουστος", "Σεπτέμβριος", "Οκτώβριος", "Νοέμβριος", "Δεκέμβριος",
+)  # fmt: skip
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, order=True)
@@ -27,6 +35,18 @@ class Period:
     @property
     def year(self) -> int:
         return self.start.year
+
+    def label(self, lang: str = "el") -> str:
+        """How staff read it: «3ο τρίμηνο 2022», «Ιούλιος 2022»; in English "Q3 2022", "July 2022"."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+        n = (self.start.month - 1) // months + 1
+        if months == 12:
+            return str(self.year)
+        if lang != "el":
+            named = {6: f"H{n}", 3: f"Q{n}", 1: _MONTHS_EN[self.start.month - 1]}[months]
+            return f"{named} {self.year}"
+        named = {6: f"{n}ο εξάμηνο", 3: f"{n}ο τρίμηνο", 1: _MONTHS_EL[self.start.month - 1]}[months]
+        return f"{named} {self.year}"
 
     def children(self) -> tuple[Period, ...]:
         """The periods this one is the sum of: a year's halves, a half's quarters, a quarter's months."""

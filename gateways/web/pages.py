@@ -278,14 +278,14 @@ def region_dashboard(request: Request, region: str) -> Response:
     except DomainError:
         return render(request, "region.html", 422, error=LABELS[lang]["reporting_period_hint"], **context)
     doc = regional_answer(kentra, region, chosen)
-    return render(request, "region.html", doc=doc, **context)
+    return render(request, "region.html", doc=doc, period_label=chosen.label(lang), **context)
 
 
-def _offered(kentra: Kentra, region: str, today: date) -> list[str]:
+def _offered(kentra: Kentra, region: str, today: date) -> list[tuple[str, str]]:
     """Every fixed period from the year the region's first centre opened (or last year) to this one."""
     opened = [d.year for t in kentra.registry.tenants_of(region) if (d := t.opened_on) is not None]
     first = min([*opened, today.year - 1])
-    return [p.code for year in range(today.year, first - 1, -1) for p in year_periods(year)]
+    return [(p.code, p.label()) for year in range(today.year, first - 1, -1) for p in year_periods(year)]
 
 
 def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Response:
