@@ -57,7 +57,7 @@ def detailed(period: Period) -> bool:
     A small municipality's monthly breakdown cells are almost all under the threshold: published per
     month and quarter they would nearly all be hidden, and their hiding would spread to the rest.
     """
-    return len(period.children()) == 2 or (period.end.month - period.start.month) == 11
+    return len(period.children()) == 2  # a year is 2 halves, a half 2 quarters; a quarter 3 months
 
 
 def cells_of(doc: dict[str, Any], *, detail: bool = True) -> dict[Cell, int]:

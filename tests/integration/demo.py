@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from pydantic import SecretStr
+
+from infra.bootstrap import Kentra, bootstrap
+from infra.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,3 +52,10 @@ def run(text: str, *, cwd: Path, env: dict[str, str], stdin: str | None = None) 
 def failure(where: str, result: subprocess.CompletedProcess[str], why: str) -> str:
     tail = "\n".join(part for part in (result.stderr.strip()[-1000:], result.stdout.strip()[-1000:]) if part)
     return f"{where}\n    {why}\n    " + tail.replace("\n", "\n    ")
+
+
+def demo_platform(source: Path, target: Path) -> Kentra:
+    """A platform over a copy of the demo's data directory (the copy may be changed at will)."""
+    shutil.copytree(source, target)
+    key = (target / "keys" / "master.key").read_bytes().strip()
+    return bootstrap(Settings(data_dir=target, master_key=SecretStr(key.decode())))

@@ -9,19 +9,17 @@ in, and the region-wide distinct count lies between the largest municipality and
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from domain.periods import Period, year_periods
 from gateways.http.regions import regional_answer
-from infra.bootstrap import Kentra, bootstrap
-from infra.settings import Settings
+from infra.bootstrap import Kentra
 from services.disclosure import PROTECTION, THRESHOLD, Cell, Relation, audit
+from tests.integration.demo import demo_platform
 
 pytestmark = pytest.mark.slow
 GENDERS = ("female", "male", "non_binary", "unknown")
@@ -30,10 +28,7 @@ YEARS = {"thessaly": (2022, 2024), "central-macedonia": (2022,)}
 
 @pytest.fixture(scope="module")
 def demo(demo_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kentra]:
-    data = tmp_path_factory.mktemp("regional-attack") / "data"
-    shutil.copytree(demo_data[0], data)
-    key = (data / "keys" / "master.key").read_bytes().strip()
-    kentra = bootstrap(Settings(data_dir=data, master_key=SecretStr(key.decode())))
+    kentra = demo_platform(demo_data[0], tmp_path_factory.mktemp("regional-attack") / "data")
     yield kentra
     kentra.close()
 

@@ -20,17 +20,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from domain.identifiers import make_amka
 from domain.periods import year_periods
 from gateways.http.regions import regional_answer
-from infra.bootstrap import Kentra, bootstrap
-from infra.settings import Settings
+from infra.bootstrap import Kentra
 from projections.queries import indicators
 from services.disclosure import PROTECTION, THRESHOLD, Cell, Relation, audit
 from tests.conftest import intake
-from tests.integration.demo import REPO
+from tests.integration.demo import REPO, demo_platform
 from tests.integration.test_regional_disclosure import GENDERS, answers, relations
 
 pytestmark = pytest.mark.slow
@@ -41,10 +39,7 @@ INDIVIDUAL_SESSIONS = ("counselling_session", "psychosocial_session")
 
 @pytest.fixture(scope="module")
 def demo(demo_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kentra]:
-    data = tmp_path_factory.mktemp("regional-attack-informed") / "data"
-    shutil.copytree(demo_data[0], data)
-    key = (data / "keys" / "master.key").read_bytes().strip()
-    kentra = bootstrap(Settings(data_dir=data, master_key=SecretStr(key.decode())))
+    kentra = demo_platform(demo_data[0], tmp_path_factory.mktemp("regional-attack-informed") / "data")
     yield kentra
     kentra.close()
 
@@ -123,10 +118,7 @@ def test_one_new_record_in_one_municipality_gives_back_no_hidden_cell_of_the_oth
     # reads them again. /lag tells her which municipalities' figures moved: only Sofades'. So every
     # cell of Karditsa and Tyrnavos is the same in both readings; docs/regions.md accepts that the new
     # record shows, not that the others' hidden cells come back from the two suppression patterns.
-    data = tmp_path / "data"
-    shutil.copytree(demo_data[0], data)
-    key = (data / "keys" / "master.key").read_bytes().strip()
-    kentra = bootstrap(Settings(data_dir=data, master_key=SecretStr(key.decode())))
+    kentra = demo_platform(demo_data[0], tmp_path / "data")
     try:
         before, tenants = answers(kentra, "thessaly", 2024)
         moved = {t: kentra.regional(t).position() for t in tenants}
