@@ -21,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from projections.fold import apply
+from projections.reading import ViewReader
 from projections.tables import region_links, rollup_events
 
 
@@ -61,7 +62,7 @@ def _published_special(token: str) -> dict[str, Any] | None:
     return opened
 
 
-class RegionalViews:
+class RegionalViews(ViewReader):
     """One municipality's views in its Region's store."""
 
     def __init__(self, tenant_id: str, engine: Engine, schema: str | None) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, apply, folds, preload_batch
+from projections.reading import ViewReader
 from projections.tables import case_index, contacts, people, positions
 
 VIEW = "casework_views"
@@ -28,7 +29,7 @@ class _MovedMeanwhileError(Exception):
     pass
 
 
-class CaseworkViews:
+class CaseworkViews(ViewReader):
     def __init__(
         self,
         app: Application[UUID],

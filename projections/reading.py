@@ -1,0 +1,27 @@
+"""How the layers above read a view without holding a database connection.
+
+A query function of the projections takes a connection first (``queries.indicators(conn, ...)``);
+``ViewReader.read`` opens one, calls it and closes it, so services ask their questions of the views
+through these functions alone and never import SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ViewReader:
+    """A view store's read side: ``read(query, *args)`` runs one query function on a fresh connection."""
+
+    engine: Engine
+
+    def read(self, query: Callable[Concatenate[Connection, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.engine.connect() as conn:
+            return query(conn, *args, **kwargs)

@@ -1,0 +1,46 @@
+"""Reporting use cases of one tenant: programme and ESF indicators and the caseload, from its views.
+
+Every answer first lets the views catch up with the log, so a figure read after a write includes it.
+Who sees which structure's figures is decided by ``services.access`` alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.errors import InvalidValueError
+from domain.tenants import Tenant
+from projections import queries
+from projections.runner import CaseworkViews
+from services.access import Principal, structure_scope
+
+MAX_DAYS = 366 * 12
+
+
+def checked_period(start: date, end: date) -> None:
+    """A period runs forwards and spans at most twelve years."""
+    if end < start:
+        raise InvalidValueError("'to' is before 'from'", field="to")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidValueError("a period is at most twelve years", field="to")
+
+
+def scope(tenant: Tenant, user: Principal | None, structure: str | None) -> str | None:
+    """A caseworker sees her own structure's figures; others the tenant's, or one structure's."""
+    if structure is not None:
+        tenant.structure(structure)  # an unknown structure is refused, not answered with zeros
+    own = None if user is None else structure_scope(user)
+    return own if own is not None else structure
+
+
+def fresh(views: CaseworkViews) -> CaseworkViews:
+    """The views, caught up with everything recorded so far."""
+    views.catch_up()
+    return views
+
+
+def indicators(views: CaseworkViews, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    """The programme indicators for a period (``structure`` already scoped by ``scope``)."""
+    checked_period(start, end)
+    return fresh(views).read(queries.indicators, start, end, structure)
