@@ -96,6 +96,11 @@ class SqlAccounts:
     def engine(self) -> Engine:
         return self._engine
 
+    def ping(self) -> None:
+        """Raise unless the platform database answers (readiness probes)."""
+        with self._engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     def create_tables(self) -> None:
         metadata.create_all(self._engine)
         with self._engine.begin() as conn:  # users tables made before the column existed

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, create_engine
@@ -17,7 +18,10 @@ from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
 from infra.crypto import RegionLink, TenantKeys
 from infra.event_seal import seal_env
+from infra.kafka import ConsumerFactory, ProducerFactory, kafka_group_consumer, kafka_producer, kafka_reader
 from infra.migrations.runner import upgrade_views
+from infra.pg_provision import PLATFORM_SCHEMA, provision_platform_schema, provision_rollup_schema
+from infra.positions import Positions
 from infra.sessions import Sessions
 from infra.settings import (
     Settings,
@@ -26,14 +30,7 @@ from infra.settings import (
     region_link_key_bytes,
     token_secret,
 )
-from infra.stores import (
-    PLATFORM_SCHEMA,
-    PostgresStorage,
-    SqliteStorage,
-    TenantStorage,
-    provision_platform_schema,
-    provision_rollup_schema,
-)
+from infra.stores import TenantStorage, storage_for
 from infra.tenant_registry import load_registry
 from infra.throttle import SignInThrottle
 from infra.tokens import OidcVerifier, TokenIssuer
@@ -42,9 +39,20 @@ from projections.audit import AuditChain
 from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
 from services.casework import Casework, athens_today
+from services.ports import PersonalDataVault
 from services.regions import RegionalFigures
 
 log = logging.getLogger("kentra.keys")
+
+# How a tenant's storage is made (``infra.stores.storage_for``: SQLite or PostgreSQL by the settings;
+# ``memory_storage``: the library's in-memory store), and the vault its casework seals with.
+StorageFactory = Callable[[Settings, Tenant, TenantKeys], TenantStorage]
+VaultFactory = Callable[[TenantStorage, TenantKeys], PersonalDataVault]
+
+
+def storage_vault(storage: TenantStorage, keys: TenantKeys) -> PersonalDataVault:
+    """The production vault: the one in the tenant's own store."""
+    return storage.vault(keys)
 
 
 class TenantNotProvisionedError(Exception):
@@ -53,12 +61,32 @@ class TenantNotProvisionedError(Exception):
 
 
 class Kentra:
-    """The running platform: settings, tenants, and one casework service per tenant on demand."""
+    """The running platform: settings, tenants, and one casework service per tenant on demand.
 
-    def __init__(self, settings: Settings, registry: TenantRegistry, today: Callable[[], date]) -> None:
+    Every part it picks is a parameter with the production default, so tests hand it others (the
+    in-memory store, a fake vault, a fixed clock) without patching.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: TenantRegistry,
+        today: Callable[[], date],
+        *,
+        storage: StorageFactory = storage_for,
+        vault: VaultFactory = storage_vault,
+        producer: ProducerFactory = kafka_producer,
+        consumer: ConsumerFactory = kafka_group_consumer,
+        reader: ConsumerFactory = kafka_reader,
+    ) -> None:
         self.settings = settings
         self.registry = registry
         self.today = today
+        self._make_storage = storage
+        self._make_vault = vault
+        self._make_producer = producer
+        self._make_consumer = consumer
+        self._make_reader = reader
         self._master_key = settings.master_key_bytes()
         self._previous_master_key = previous_master_key_bytes(settings)
         self._keys: dict[str, TenantKeys] = {}
@@ -165,18 +193,10 @@ class Kentra:
         return count
 
     def storage(self, tenant_id: str) -> TenantStorage:
+        """The tenant's store (made once, by the ``storage`` factory)."""
         tenant = self.registry.tenant(tenant_id)
         if tenant_id not in self._storages:
-            if self.settings.embedded:
-                self._storages[tenant_id] = SqliteStorage(tenant, self.settings.data_dir)
-            else:
-                assert self.settings.database_url is not None
-                self._storages[tenant_id] = PostgresStorage(
-                    tenant,
-                    self.settings.database_url.get_secret_value(),
-                    self.settings.owner_url(),
-                    self._derived_keys(tenant),
-                )
+            self._storages[tenant_id] = self._make_storage(self.settings, tenant, self._derived_keys(tenant))
         return self._storages[tenant_id]
 
     def is_provisioned(self, tenant_id: str) -> bool:
@@ -206,10 +226,11 @@ class Kentra:
             keys = self.keys(tenant)
             self._casework[tenant_id] = Casework(
                 tenant=tenant,
-                vault=storage.vault(keys),
+                vault=self._make_vault(storage, keys),
                 env={**storage.casework_env(), **seal_env(keys.event_seal_key())},
                 today=self.today,
                 served_on=partial(self._served_days, tenant_id),
+                stored_events=storage.stored_events,
             )
         return self._casework[tenant_id]
 
@@ -223,6 +244,28 @@ class Kentra:
             engine, schema = self.storage(tenant_id).views_engine()
             self._views[tenant_id] = CaseworkViews(casework, engine, schema, casework.vault)
         return self._views[tenant_id]
+
+    def positions(self, tenant_id: str) -> Positions:
+        """The followers' positions kept beside the tenant's views (the gateway's among them)."""
+        return Positions(self.views(tenant_id).engine)
+
+    def _servers(self, servers: str | None) -> str:
+        chosen = servers or self.settings.kafka_bootstrap_servers
+        if not chosen:
+            raise SettingsError("set KENTRA_KAFKA_BOOTSTRAP_SERVERS to speak to Kafka")
+        return chosen
+
+    def kafka_producer(self, *, timeout: float = 30.0, servers: str | None = None) -> Any:
+        """A producer for the gateway's sinks, to the configured brokers unless ``servers`` is given."""
+        return self._make_producer(self._servers(servers), timeout=timeout)
+
+    def kafka_consumer(self, *, group: str, topic: str, servers: str | None = None) -> Any:
+        """A member of the consumer ``group`` on ``topic`` (the regional roll-up)."""
+        return self._make_consumer(self._servers(servers), group=group, topic=topic)
+
+    def kafka_reader(self, *, timeout_ms: int = 10_000, servers: str | None = None) -> Any:
+        """A consumer of no group, reading topics from their beginning (``audit verify``)."""
+        return self._make_reader(self._servers(servers), timeout_ms=timeout_ms)
 
     def erase(
         self, tenant_id: str, beneficiary_id: UUID, *, reason: str, legal_ground: str | None, erased_by: str
@@ -320,6 +363,22 @@ def bootstrap(
     *,
     registry: TenantRegistry | None = None,
     today: Callable[[], date] = athens_today,
+    storage: StorageFactory = storage_for,
+    vault: VaultFactory = storage_vault,
+    producer: ProducerFactory = kafka_producer,
+    consumer: ConsumerFactory = kafka_group_consumer,
+    reader: ConsumerFactory = kafka_reader,
 ) -> Kentra:
+    """The platform, each part the production one unless given: the settings from the environment,
+    the tenants from their file, the Athens clock, SQLite or PostgreSQL stores, their vaults, Kafka."""
     settings = settings or Settings.load()
-    return Kentra(settings, registry or load_registry(settings.tenants_file), today)
+    return Kentra(
+        settings,
+        registry or load_registry(settings.tenants_file),
+        today,
+        storage=storage,
+        vault=vault,
+        producer=producer,
+        consumer=consumer,
+        reader=reader,
+    )

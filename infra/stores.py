@@ -14,31 +14,48 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import AggregateRecorder, InfrastructureFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql
-from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from domain.tenants import Tenant
-from infra.accounts import SqlAccounts
 from infra.crypto import TenantKeys
 from infra.migrations.runner import upgrade_views
+from infra.pg_provision import (
+    PLATFORM_SCHEMA,
+    grant_audit_tables,
+    provision_platform_schema,
+    provision_rollup_schema,
+    refuse_changes,
+)
+from infra.settings import Settings
+from infra.stored_events import stored_events_for
 from infra.vault import SqlVault
 from projections.tables import metadata as views_metadata
+from services.ports import StoredEvents
 
 APPLICATION_NAME = "Casework"
 EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
 SQLITE_EVENTS_TABLE = "stored_events"  # SQLite: one application per file, the library's own name
-PLATFORM_SCHEMA = "kentra_platform"
+__all__ = [  # the PostgreSQL provisioning kept importable from here, where it was before
+    "PLATFORM_SCHEMA",
+    "MemoryStorage",
+    "PostgresStorage",
+    "SqliteStorage",
+    "TenantStorage",
+    "provision_platform_schema",
+    "provision_rollup_schema",
+    "storage_for",
+]
 
 
 class TenantStorage(ABC):
@@ -75,6 +92,10 @@ class TenantStorage(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
         """Release pooled connections."""
+
+    def stored_events(self, recorder: AggregateRecorder) -> StoredEvents:
+        """How the casework reads many aggregates at once from this store's log."""
+        return stored_events_for(recorder)
 
     def _create_events_table(self) -> None:
         factory = InfrastructureFactory.construct(Environment(APPLICATION_NAME, self.casework_env(create_table=True)))
@@ -269,7 +290,7 @@ class PostgresStorage(TenantStorage):
                     "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
                 ).format(schema)
             )
-            _refuse_changes(conn, table, schema)
+            refuse_changes(conn, table, schema)
             conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
             conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(table, role))
@@ -292,48 +313,11 @@ class PostgresStorage(TenantStorage):
             erased = sql.Identifier(self.schema, "vault_erased_subjects")
             conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(erased, role))
             conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(erased, role))
-            self._grant_audit_tables(conn, schema, role)
+            grant_audit_tables(conn, self.schema, role, self.chain_role)
             # Read-only, so a process can tell whether its views' schema is current.
             conn.execute(
                 sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(self.schema, "view_migrations"), role)
             )
-
-    def _grant_audit_tables(self, conn: psycopg.Connection[Any], schema: sql.Identifier, role: sql.Identifier) -> None:
-        """Only the chain role writes the audit tables, and only by appending; the application reads them.
-
-        Stores provisioned before had given the application role INSERT there: revoked here, so
-        ``kentra tenants sync`` upgrades them.
-        """
-        chain_role = sql.Identifier(self.chain_role)
-        chain, checkpoints = (
-            sql.Identifier(self.schema, "audit_chain_keyed"),
-            sql.Identifier(self.schema, "audit_checkpoints"),
-        )
-        marks = sql.Identifier(self.schema, "audit_store_marks")
-        both = sql.SQL("{}, {}, {}").format(chain, checkpoints, marks)
-        conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(both, role))
-        conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(both, role))
-        conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(schema, chain_role))
-        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, chain_role))
-        conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(both, chain_role))
-        conn.execute(sql.SQL("GRANT UPDATE (published_at) ON {} TO {}").format(checkpoints, chain_role))
-        sequence = conn.execute(
-            "SELECT pg_get_serial_sequence(%s, 'id')", (f"{self.schema}.audit_checkpoints",)
-        ).fetchone()
-        if sequence and sequence[0]:
-            conn.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence[0]), role))
-            conn.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(sequence[0]), chain_role))
-        # Append-only even for the chain role: as on the events table, only the owner could drop these.
-        _refuse_changes(conn, chain, schema)
-        _refuse_changes(conn, marks, schema)
-        # A checkpoint may only be marked published: every other column is fixed once written.
-        _refuse_changes(
-            conn,
-            checkpoints,
-            schema,
-            trigger="refuse_update",
-            refused="UPDATE OF position, hash, signed_at, public_key, signature OR DELETE",
-        )
 
     def compact_vault(self) -> None:
         """VACUUM FULL rewrites the vault tables into new files, without the deleted keys' dead tuples."""
@@ -347,63 +331,66 @@ class PostgresStorage(TenantStorage):
                 engine.dispose()
 
 
-def _refuse_changes(
-    conn: psycopg.Connection[Any],
-    table: sql.Identifier,
-    schema: sql.Identifier,
-    *,
-    trigger: str = "refuse_update_delete",
-    refused: str = "UPDATE OR DELETE",
-) -> None:
-    """Make a table append-only for every role but its owner: row triggers refuse ``refused`` and a
-    statement trigger refuses TRUNCATE, all through the schema's ``refuse_change()``."""
-    conn.execute(
-        sql.SQL(
-            "CREATE OR REPLACE TRIGGER {} BEFORE " + refused + " ON {} FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
-        ).format(sql.Identifier(trigger), table, schema)
-    )
-    conn.execute(
-        sql.SQL(
-            "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
-        ).format(table, schema)
-    )
+class MemoryStorage(TenantStorage):
+    """The log in the library's in-memory store (POPO); the vault and the views in in-memory SQLite.
+
+    For tests of the services: fast, and nothing outlives the process. The log belongs to the
+    casework service that made it, so it is gone if the platform makes that service again (a
+    rotation of the master key does).
+    """
+
+    events_table = SQLITE_EVENTS_TABLE
+
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__(tenant)
+        self._provisioned = False
+        self._vault: Engine | None = None
+        self._views: Engine | None = None
+
+    @staticmethod
+    def _memory_engine() -> Engine:
+        # One connection shared by every thread: an in-memory database lives as long as its connection.
+        return create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+
+    def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+    def vault(self, keys: TenantKeys) -> SqlVault:
+        if self._vault is None:
+            self._vault = self._memory_engine()
+        return SqlVault(self._vault, keys)
+
+    def views_engine(self) -> tuple[Engine, str | None]:
+        if self._views is None:
+            self._views = self._memory_engine()
+        return self._views, None
+
+    def is_provisioned(self) -> bool:
+        return self._provisioned
+
+    def provision(self, keys: TenantKeys) -> None:
+        if not self._provisioned:
+            self.vault(keys).create_tables()
+            upgrade_views(self.views_engine()[0])
+        self._provisioned = True
+
+    def compact_vault(self) -> None:
+        """Nothing to compact: the deleted rows were in memory only."""
+
+    def close(self) -> None:
+        for engine in (self._vault, self._views):
+            if engine is not None:
+                engine.dispose()
 
 
-def _provision_schema(
-    owner_url: str, app_url: SecretStr | None, schema: str, create: Callable[[Engine], None], privileges: str
-) -> None:
-    """Create ``schema`` and its tables as the owner role, then let the application role use them."""
-    owner = make_url(owner_url)
-    conninfo = owner.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    engine = create_engine(owner.set(drivername="postgresql+psycopg"), hide_parameters=True)
-    try:
-        create(engine)
-    finally:
-        engine.dispose()
-    app_role = make_url(app_url.get_secret_value()).username if app_url else None
-    if app_role and app_role != owner.username:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            role, ident = sql.Identifier(app_role), sql.Identifier(schema)
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, role))
-            conn.execute(sql.SQL("GRANT " + privileges + " ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role))
+def storage_for(settings: Settings, tenant: Tenant, keys: TenantKeys) -> TenantStorage:
+    """The production choice: a SQLite directory when embedded, else the tenant's PostgreSQL schema."""
+    if settings.embedded:
+        return SqliteStorage(tenant, settings.data_dir)
+    assert settings.database_url is not None  # Settings refuses a non-embedded set-up without one
+    return PostgresStorage(tenant, settings.database_url.get_secret_value(), settings.owner_url(), keys)
 
 
-def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:
-    """Schema ``kentra_platform`` with the users table, owned by the owner role, usable by the app role."""
-    _provision_schema(
-        owner_url,
-        app_url,
-        PLATFORM_SCHEMA,
-        lambda engine: SqlAccounts(engine, schema=PLATFORM_SCHEMA).create_tables(),
-        "SELECT, INSERT, UPDATE",
-    )
-
-
-def provision_rollup_schema(owner_url: str, app_url: SecretStr | None, schema: str) -> None:
-    """A Region's copy of one municipality's views (pseudonymised), usable by the application role."""
-    _provision_schema(
-        owner_url, app_url, schema, lambda engine: upgrade_views(engine, schema), "SELECT, INSERT, UPDATE, DELETE"
-    )
+def memory_storage(settings: Settings, tenant: Tenant, keys: TenantKeys) -> TenantStorage:
+    """A ``storage`` for ``bootstrap``: every tenant in memory (``MemoryStorage``)."""
+    return MemoryStorage(tenant)

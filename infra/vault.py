@@ -20,77 +20,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import (
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Uuid,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from domain.errors import BeneficiaryErasedError, PersonalDataUnreadableError
 from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, sealed_subject, unseal
+from infra.vault_keys import KeyMaintenance
+from infra.vault_tables import erased_subjects, lookup, metadata, name_index, subject_keys, tenant_secrets
+
+__all__ = ["SqlVault", "erased_subjects", "lookup", "metadata", "name_index", "subject_keys", "tenant_secrets"]
 
 log = logging.getLogger("kentra.vault")
-
-metadata = MetaData()
-
-subject_keys = Table(
-    "vault_subject_keys",
-    metadata,
-    Column("subject_id", Uuid, primary_key=True),
-    Column("wrapped_key", LargeBinary, nullable=False),
-    Column("kek_version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-lookup = Table(
-    "vault_lookup",
-    metadata,
-    Column("kind", String(32), primary_key=True),
-    Column("blind_index", String(64), primary_key=True),
-    Column("owner_id", Uuid, nullable=False),
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-)
-
-name_index = Table(
-    "vault_name_index",
-    metadata,
-    Column("blind_index", String(64), primary_key=True),
-    Column("owner_id", Uuid, primary_key=True),
-)
-
-# Who was erased: the subject's id only (no personal data), written with the key's deletion, never removed.
-erased_subjects = Table(
-    "vault_erased_subjects",
-    metadata,
-    Column("subject_id", Uuid, primary_key=True),
-)
-
-# After a rotation of the master key: the tenant's rotation-stable secrets, wrapped under the KEK.
-tenant_secrets = Table(
-    "vault_tenant_secrets",
-    metadata,
-    Column("name", String(40), primary_key=True),
-    Column("wrapped", LargeBinary, nullable=False),
-    Column("stored_at", DateTime(timezone=True), nullable=False),
-)
-SECRETS_NAMESPACE = UUID("5e7a7150-0000-4000-8000-00000000a11c")
 
 CACHE_SIZE = 4096
 
@@ -106,7 +51,7 @@ class _Batch:
     erased: set[UUID] = field(default_factory=set)
 
 
-class SqlVault:
+class SqlVault(KeyMaintenance):
     """PersonalDataVault over SQLAlchemy: SQLite file or a PostgreSQL schema."""
 
     def __init__(self, engine: Engine, keys: TenantKeys, schema: str | None = None) -> None:
@@ -387,74 +332,6 @@ class SqlVault:
             conn.execute(
                 delete(lookup).where(lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner)
             )
-
-    # ------------------------------------------------------------------ rotation of the master key
-    def stored_secrets(self) -> dict[str, bytes] | None:
-        """The tenant's rotation-stable secrets if a rotation stored them (else they derive from the key)."""
-        try:
-            with self._engine.connect() as conn:
-                rows = conn.execute(select(tenant_secrets.c.name, tenant_secrets.c.wrapped)).all()
-        except DBAPIError:  # a store from before rotation existed, not yet upgraded by `tenants sync`
-            return None
-        if not rows:
-            return None
-        return {name: self._keys.unwrap(uuid5(SECRETS_NAMESPACE, name), bytes(wrapped)) for name, wrapped in rows}
-
-    def rewrap(self, new: TenantKeys, secrets: Mapping[str, bytes], on_batch: Any = None) -> int:
-        """Re-wrap every subject key and the tenant's secrets under ``new``'s KEK; events are not touched.
-
-        Idempotent: a run cut short is finished by running it again (with the previous key still set).
-        """
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(subject_keys.c.subject_id, subject_keys.c.wrapped_key)).all()
-        done = 0
-        for start in range(0, len(rows), 1000):
-            with self._engine.begin() as conn:
-                for subject_id, wrapped in rows[start : start + 1000]:
-                    if new.wrapped_under_current(subject_id, bytes(wrapped)):
-                        continue
-                    key = self._keys.unwrap(subject_id, bytes(wrapped))
-                    conn.execute(
-                        update(subject_keys)
-                        .where(subject_keys.c.subject_id == subject_id)
-                        .values(wrapped_key=new.wrap(subject_id, key), kek_version=new.kek_version)
-                    )
-                    done += 1
-            if on_batch is not None:
-                on_batch(len(rows[start : start + 1000]))
-        now = datetime.now(UTC)
-        with self._engine.begin() as conn:
-            conn.execute(delete(tenant_secrets))
-            conn.execute(
-                insert(tenant_secrets),
-                [
-                    {"name": name, "wrapped": new.wrap(uuid5(SECRETS_NAMESPACE, name), value), "stored_at": now}
-                    for name, value in secrets.items()
-                ],
-            )
-        with self._lock:
-            self._cache.clear()
-        return done
-
-    def subjects_with_keys(self) -> set[UUID]:
-        """Every subject whose stored key unwraps for that subject (``audit verify``: a key gone, or
-        replaced by another's or altered so it no longer opens, without an erasure is reported). The
-        subject's id is the wrap's associated data, so a key copied from another person does not unwrap."""
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(subject_keys.c.subject_id, subject_keys.c.wrapped_key)).all()
-        opening = set()
-        unopenable = 0
-        for subject, wrapped in rows:
-            subject_id = UUID(str(subject))
-            try:
-                self._keys.unwrap(subject_id, bytes(wrapped))
-            except (InvalidTag, ValueError):
-                unopenable += 1
-                continue
-            opening.add(subject_id)
-        if unopenable:
-            log.warning("%d stored subject key(s) do not unwrap for their subject", unopenable)
-        return opening
 
     def forget(self, subject_id: UUID) -> int:
         """Erasure: the subject's key and every blind index of theirs go, and their id is kept as erased

@@ -48,8 +48,8 @@ from domain.tenants import Tenant
 from domain.undecodable import decodable
 from services import commands as c
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
-from services.ports import PersonalDataVault, ServiceDays
-from services.stored import fold, stored_events_of
+from services.ports import PersonalDataVault, ServiceDays, StoredEventsFactory
+from services.stored import EachStoredEvents, fold
 
 ATHENS = ZoneInfo("Europe/Athens")
 E = TypeVar("E", bound=CaseEntry)
@@ -191,12 +191,14 @@ class Casework(Application[UUID]):
         env: Mapping[str, str],
         today: Callable[[], date] = athens_today,
         served_on: ServiceDays | None = None,
+        stored_events: StoredEventsFactory = EachStoredEvents,
     ) -> None:
         self.tenant = tenant
         self.vault = vault
         self.today = today
         self.served_on = served_on or (lambda _: [])
         super().__init__(env)
+        self.stored_events = stored_events(self.recorder)  # the recorder exists only once the library made it
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -286,9 +288,9 @@ class Casework(Application[UUID]):
         work.preclaimed = self.vault.claim_many("amka", work.reserved)
 
     def _load_many(self, ids: list[UUID]) -> dict[UUID, Any]:
-        """Aggregates by id, as ``repository.get`` would give them, read in one query per 500."""
+        """Aggregates by id, as ``repository.get`` would give them, read at once (``StoredEvents``)."""
         loaded: dict[UUID, Any] = {}
-        for aggregate_id, stored in stored_events_of(self.recorder, ids).items():
+        for aggregate_id, stored in self.stored_events.stored_events_of(ids).items():
             aggregate = fold(None, (self.mapper.to_domain_event(event) for event in stored))
             if aggregate is not None:
                 loaded[aggregate_id] = aggregate

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, StoredEvent
 
 ServiceDays = Callable[[UUID], list[date]]  # every day a person was served (from the read models)
 
@@ -69,3 +71,15 @@ class PersonalDataVault(Protocol):
     def batch(self) -> AbstractContextManager[None]:
         """Group the keys created inside into one write, made before the block's events are saved."""
         ...
+
+
+class StoredEvents(Protocol):
+    """Many aggregates' stored events at once, as ``Repository.get`` would read them one by one."""
+
+    def stored_events_of(self, ids: Collection[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Each id's stored events in version order; ids with none are left out."""
+        ...
+
+
+# How a service gets its batch reader once its recorder exists (the recorder is made by the library).
+StoredEventsFactory = Callable[[AggregateRecorder], StoredEvents]

@@ -5,9 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
-import sqlalchemy.exc
-from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,21 +21,13 @@ from domain.errors import (
     UnknownTenantError,
 )
 from infra.bootstrap import TenantNotProvisionedError
+from infra.errors import STORE_UNAVAILABLE
 from infra.throttle import SignInThrottledError
 from infra.tokens import InvalidTokenError
 from services.access import AccessDeniedError
 from services.importing import ImportTooLargeError
 
 PROBLEM = "application/problem+json"
-# The database went away (restarted, failed over, network): the request may be sent again as it was.
-STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    persistence.OperationalError,
-    persistence.InterfaceError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
 RETRY_AFTER_SECONDS = 2
 log = logging.getLogger("kentra.http")
 

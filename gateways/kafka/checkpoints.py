@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from infra.kafka import kafka_reader
 from projections.audit import AuditChain, Checkpoint
 
 CHECKPOINT_TOPIC = "kentra.checkpoints.v1"
@@ -32,15 +33,14 @@ def publish_checkpoints(chain: AuditChain, sink: CheckpointSink) -> int:
 
 
 def read_published(
-    bootstrap_servers: str, tenant_id: str, *, topic: str = CHECKPOINT_TOPIC, timeout_ms: int = 10_000
+    reader: Any, tenant_id: str, *, topic: str = CHECKPOINT_TOPIC, timeout_ms: int = 10_000
 ) -> list[Checkpoint]:
-    """Every checkpoint of ``tenant_id`` on the topic, oldest first (none if the topic does not exist)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        request_timeout_ms=max(timeout_ms, 5_000) + 1_000,
-    )
+    """Every checkpoint of ``tenant_id`` on the topic, oldest first (none if the topic does not exist).
+
+    ``reader`` is a consumer of no group (``Kentra.kafka_reader()``), closed here once read; the
+    bootstrap servers are still taken, for callers that predate it, and get the production one.
+    """
+    consumer = kafka_reader(reader, timeout_ms=timeout_ms) if isinstance(reader, str) else reader
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]

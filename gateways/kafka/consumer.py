@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import defaultdict
 from typing import Any
-
-from kafka import KafkaConsumer
 
 from gateways.kafka.envelope import TOPIC
 from infra.bootstrap import Kentra
@@ -18,19 +15,17 @@ GROUP = "kentra-rollup"
 
 
 class RollupConsumer:
-    """A consumer group; offsets are committed only after the views took the batch (at least once)."""
+    """A consumer group; offsets are committed only after the views took the batch (at least once).
 
-    def __init__(self, kentra: Kentra, bootstrap_servers: str, *, group: str = GROUP, topic: str = TOPIC) -> None:
+    Give it a group member (``Kentra.kafka_consumer(group=..., topic=...)``, from the composition
+    root). Bootstrap servers are still taken, for callers that predate it: the member is then made
+    by the platform's consumer factory with ``group`` and ``topic``.
+    """
+
+    def __init__(self, kentra: Kentra, consumer: Any, *, group: str = GROUP, topic: str = TOPIC) -> None:
         self.kentra = kentra
-        self.consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap_servers,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            value_deserializer=lambda raw: json.loads(raw.decode()),
-            max_poll_records=500,
-            bootstrap_timeout_ms=5000,
+        self.consumer = (
+            kentra.kafka_consumer(group=group, topic=topic, servers=consumer) if isinstance(consumer, str) else consumer
         )
 
     def poll_once(self, timeout_ms: int = 500) -> int:

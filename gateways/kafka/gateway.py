@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Protocol
 
-from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from sqlalchemy import insert, select, update
 
 from domain.undecodable import decodable
 from gateways.kafka.envelope import TOPIC, envelope
 from infra.bootstrap import Kentra
-from projections.tables import positions
+from infra.kafka import kafka_producer
 
 log = logging.getLogger("kentra.gateway")
 POSITION = "gateway:" + TOPIC
@@ -36,24 +33,25 @@ class DirectSink:
             self.kentra.regional(tenant_id).apply(envelopes)
 
 
-class KafkaSink:
-    """acks=all and an idempotent producer, keyed by tenant so each tenant's order is kept."""
+class Producer(Protocol):
+    """What the sink needs of a Kafka producer (``infra.kafka.kafka_producer`` makes the real one)."""
 
-    def __init__(self, bootstrap_servers: str, *, topic: str = TOPIC, timeout: float = 30.0) -> None:
+    def send(self, topic: str, *, key: str, value: dict[str, Any]) -> Any: ...
+    def flush(self, timeout: float | None = None) -> None: ...
+    def close(self, timeout: float | None = None) -> None: ...
+
+
+class KafkaSink:
+    """Keyed by tenant so each tenant's order is kept; returns only once the broker acknowledged all.
+
+    Give it a producer (``Kentra.kafka_producer``, from the composition root); bootstrap servers
+    are still taken, for callers that predate it, and get the production producer.
+    """
+
+    def __init__(self, producer: Producer | str, *, topic: str = TOPIC, timeout: float = 30.0) -> None:
         self.timeout = timeout
         self.topic = topic
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            retries=2**31 - 1,
-            max_in_flight_requests_per_connection=5,
-            linger_ms=5,
-            request_timeout_ms=int(timeout * 1000),
-            bootstrap_timeout_ms=5000,  # a broker that is away is retried by the caller; SIGTERM is not held up
-            key_serializer=str.encode,
-            value_serializer=lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True).encode(),
-        )
+        self.producer: Producer = kafka_producer(producer, timeout=timeout) if isinstance(producer, str) else producer
 
     def send(self, tenant_id: str, envelopes: list[dict[str, Any]]) -> None:
         futures = [self.producer.send(self.topic, key=tenant_id, value=item) for item in envelopes]
@@ -72,16 +70,15 @@ class KafkaSink:
 
 
 class Gateway:
+    """Publishes each tenant's log in order through a sink; the position moves only once delivered."""
+
     def __init__(self, kentra: Kentra, sink: Sink, *, batch: int = 1000) -> None:
         self.kentra = kentra
         self.sink = sink
         self.batch = batch
 
     def position(self, tenant_id: str) -> int:
-        views = self.kentra.views(tenant_id)
-        with views.engine.connect() as conn:
-            row = conn.execute(select(positions.c.position).where(positions.c.view == POSITION)).first()
-        return 0 if row is None else int(row[0])
+        return published_position(self.kentra, tenant_id)
 
     def publish(self, tenant_id: str) -> int:
         """Publish the next batch of a tenant's log; returns how many log events it covered."""
@@ -114,8 +111,7 @@ class Gateway:
         """
         forgotten = self.position(tenant_id)
         if forgotten:
-            with self.kentra.views(tenant_id).engine.begin() as conn:
-                conn.execute(update(positions).where(positions.c.view == POSITION).values(position=0))
+            self.kentra.positions(tenant_id).reset(POSITION)
         return forgotten
 
     def catch_up(self, tenant_id: str) -> int:
@@ -125,12 +121,10 @@ class Gateway:
         return done
 
     def _advance(self, tenant_id: str, start: int, to: int) -> None:
-        views = self.kentra.views(tenant_id)
-        with views.engine.begin() as conn:
-            moved = conn.execute(
-                update(positions).where(positions.c.view == POSITION, positions.c.position == start).values(position=to)
-            ).rowcount
-            if moved == 0 and start == 0:
-                conn.execute(insert(positions).values(view=POSITION, position=to))
-            elif moved == 0:
-                log.warning("another gateway moved %s meanwhile; it published the same batch", tenant_id)
+        if not self.kentra.positions(tenant_id).advance(POSITION, start, to):
+            log.warning("another gateway moved %s meanwhile; it published the same batch", tenant_id)
+
+
+def published_position(kentra: Kentra, tenant_id: str) -> int:
+    """How far the tenant's log was published (delivered and acknowledged)."""
+    return kentra.positions(tenant_id).get(POSITION)

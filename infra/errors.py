@@ -1,0 +1,20 @@
+"""Which infrastructure errors mean "the store went away", for the gateways that answer them.
+
+The drivers' own exception classes stay here, so no gateway imports SQLAlchemy or psycopg.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import sqlalchemy.exc
+from eventsourcing import persistence
+
+# The database went away (restarted, failed over, network): the request may be sent again as it was.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)

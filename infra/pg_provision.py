@@ -1,0 +1,120 @@
+"""PostgreSQL provisioning that stores share: append-only triggers, the audit tables' grants, and the
+platform's and Regions' schemas. Run as the owner role; split from ``infra/stores.py`` to keep it short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from pydantic import SecretStr
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from infra.accounts import SqlAccounts
+from infra.migrations.runner import upgrade_views
+
+PLATFORM_SCHEMA = "kentra_platform"
+
+
+def grant_audit_tables(
+    conn: psycopg.Connection[Any], schema_name: str, role: sql.Identifier, chain_role_name: str
+) -> None:
+    """Only the chain role writes the audit tables, and only by appending; the application reads them.
+
+    Stores provisioned before had given the application role INSERT there: revoked here, so
+    ``kentra tenants sync`` upgrades them.
+    """
+    schema = sql.Identifier(schema_name)
+    chain_role = sql.Identifier(chain_role_name)
+    chain, checkpoints = (
+        sql.Identifier(schema_name, "audit_chain_keyed"),
+        sql.Identifier(schema_name, "audit_checkpoints"),
+    )
+    marks = sql.Identifier(schema_name, "audit_store_marks")
+    both = sql.SQL("{}, {}, {}").format(chain, checkpoints, marks)
+    conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(both, role))
+    conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(both, role))
+    conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(schema, chain_role))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, chain_role))
+    conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(both, chain_role))
+    conn.execute(sql.SQL("GRANT UPDATE (published_at) ON {} TO {}").format(checkpoints, chain_role))
+    sequence = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (f"{schema_name}.audit_checkpoints",)).fetchone()
+    if sequence and sequence[0]:
+        conn.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence[0]), role))
+        conn.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(sequence[0]), chain_role))
+    # Append-only even for the chain role: as on the events table, only the owner could drop these.
+    refuse_changes(conn, chain, schema)
+    refuse_changes(conn, marks, schema)
+    # A checkpoint may only be marked published: every other column is fixed once written.
+    refuse_changes(
+        conn,
+        checkpoints,
+        schema,
+        trigger="refuse_update",
+        refused="UPDATE OF position, hash, signed_at, public_key, signature OR DELETE",
+    )
+
+
+def refuse_changes(
+    conn: psycopg.Connection[Any],
+    table: sql.Identifier,
+    schema: sql.Identifier,
+    *,
+    trigger: str = "refuse_update_delete",
+    refused: str = "UPDATE OR DELETE",
+) -> None:
+    """Make a table append-only for every role but its owner: row triggers refuse ``refused`` and a
+    statement trigger refuses TRUNCATE, all through the schema's ``refuse_change()``."""
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER {} BEFORE " + refused + " ON {} FOR EACH ROW EXECUTE FUNCTION {}.refuse_change()"
+        ).format(sql.Identifier(trigger), table, schema)
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON {} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {}.refuse_change()"
+        ).format(table, schema)
+    )
+
+
+def _provision_schema(
+    owner_url: str, app_url: SecretStr | None, schema: str, create: Callable[[Engine], None], privileges: str
+) -> None:
+    """Create ``schema`` and its tables as the owner role, then let the application role use them."""
+    owner = make_url(owner_url)
+    conninfo = owner.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    engine = create_engine(owner.set(drivername="postgresql+psycopg"), hide_parameters=True)
+    try:
+        create(engine)
+    finally:
+        engine.dispose()
+    app_role = make_url(app_url.get_secret_value()).username if app_url else None
+    if app_role and app_role != owner.username:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            role, ident = sql.Identifier(app_role), sql.Identifier(schema)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, role))
+            conn.execute(sql.SQL("GRANT " + privileges + " ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role))
+
+
+def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:
+    """Schema ``kentra_platform`` with the users table, owned by the owner role, usable by the app role."""
+    _provision_schema(
+        owner_url,
+        app_url,
+        PLATFORM_SCHEMA,
+        lambda engine: SqlAccounts(engine, schema=PLATFORM_SCHEMA).create_tables(),
+        "SELECT, INSERT, UPDATE",
+    )
+
+
+def provision_rollup_schema(owner_url: str, app_url: SecretStr | None, schema: str) -> None:
+    """A Region's copy of one municipality's views (pseudonymised), usable by the application role."""
+    _provision_schema(
+        owner_url, app_url, schema, lambda engine: upgrade_views(engine, schema), "SELECT, INSERT, UPDATE, DELETE"
+    )

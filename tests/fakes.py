@@ -1,0 +1,112 @@
+"""Fakes for the services' ports: small, in memory, and keeping the rules the services rely on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from domain.errors import BeneficiaryErasedError
+
+
+class InMemoryVault:
+    """A ``PersonalDataVault`` in dictionaries. A sealed value is a token naming its subject; it opens
+    while the subject's key is there. ``forget`` drops the key, so everything sealed under it reads as
+    erased, and no key is made for that subject again."""
+
+    def __init__(self) -> None:
+        self.sealed: dict[str, tuple[UUID, str]] = {}  # token -> (subject, the data as JSON)
+        self.keys: set[UUID] = set()
+        self.erased: set[UUID] = set()
+        self.claims: dict[tuple[str, str], UUID] = {}
+        self.names: dict[str, list[UUID]] = {}
+
+    def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str:
+        """A token for ``data`` under the subject's key (made now if they have none)."""
+        if subject_id not in self.keys:
+            if subject_id in self.erased:
+                raise BeneficiaryErasedError(subject_id)
+            self.keys.add(subject_id)
+        token = f"fake:{subject_id}:{len(self.sealed)}"
+        self.sealed[token] = (subject_id, json.dumps(dict(data), default=str, sort_keys=True))
+        return token
+
+    def unseal(self, token: str) -> dict[str, Any] | None:
+        """The data, or None where the subject's key is gone or the token is not one of ours."""
+        found = self.sealed.get(token)
+        if found is None or found[0] not in self.keys:
+            return None
+        opened: dict[str, Any] = json.loads(found[1])
+        return opened
+
+    def preload(self, tokens: Iterable[str]) -> None:
+        """Nothing to fetch: every key is at hand."""
+
+    def preload_subjects(self, subject_ids: Iterable[UUID]) -> None:
+        """Nothing to fetch: every key is at hand."""
+
+    def blind_index(self, kind: str, value: str) -> str:
+        """A digest of kind and value (a real vault keys it; a fake need not)."""
+        return hashlib.sha256(f"{kind}\x00{value}".encode()).hexdigest()
+
+    def fingerprint(self, data: bytes) -> str:
+        """A digest of ``data``."""
+        return hashlib.sha256(b"fingerprint\x00" + data).hexdigest()
+
+    def lookup(self, kind: str, index: str) -> UUID | None:
+        """Who holds the index, if anyone."""
+        return self.claims.get((kind, index))
+
+    def claim(self, kind: str, index: str, owner: UUID) -> UUID:
+        """Bind the index to ``owner`` unless bound already; who holds it now."""
+        return self.claims.setdefault((kind, index), owner)
+
+    def release(self, kind: str, index: str, owner: UUID) -> None:
+        """Unbind the index if ``owner`` holds it."""
+        if self.claims.get((kind, index)) == owner:
+            del self.claims[(kind, index)]
+
+    def lookup_many(self, kind: str, indexes: Iterable[str]) -> dict[str, UUID]:
+        """Who holds each index; those nobody holds are left out."""
+        return {index: owner for index in indexes if (owner := self.lookup(kind, index)) is not None}
+
+    def claim_many(self, kind: str, wanted: Mapping[str, UUID]) -> dict[str, UUID]:
+        """``claim`` for each index."""
+        return {index: self.claim(kind, index, owner) for index, owner in wanted.items()}
+
+    def release_many(self, kind: str, held: Mapping[str, UUID]) -> None:
+        """``release`` for each index."""
+        for index, owner in held.items():
+            self.release(kind, index, owner)
+
+    def add_to_index(self, index: str, owner: UUID) -> None:
+        """Add ``owner`` under a non-unique index."""
+        owners = self.names.setdefault(index, [])
+        if owner not in owners:
+            owners.append(owner)
+
+    def forget(self, subject_id: UUID) -> int:
+        """Drop the subject's key and indexes; how many were removed."""
+        removed = int(subject_id in self.keys)
+        self.keys.discard(subject_id)
+        self.erased.add(subject_id)
+        for key in [key for key, owner in self.claims.items() if owner == subject_id]:
+            del self.claims[key]
+            removed += 1
+        for owners in self.names.values():
+            if subject_id in owners:
+                owners.remove(subject_id)
+                removed += 1
+        return removed
+
+    def indexed(self, index: str) -> list[UUID]:
+        """Everyone under a non-unique index."""
+        return list(self.names.get(index, []))
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keys are made at once here: nothing to group."""
+        yield

@@ -1,0 +1,229 @@
+"""The casework service on the library's in-memory store with a fake vault: no database, no broker.
+
+Built through the composition root's parameters, as any other set-up would be, so these also show
+that ``bootstrap`` takes its parts instead of picking them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from eventsourcing.popo import POPOApplicationRecorder
+from pydantic import SecretStr
+
+from domain.errors import (
+    BeneficiaryErasedError,
+    CommandIdReusedError,
+    DuplicateBeneficiaryError,
+    EntryVoidedError,
+    ErasureNotDueError,
+)
+from domain.identifiers import make_amka
+from domain.tenants import Tenant, TenantRegistry
+from infra.bootstrap import Kentra, bootstrap
+from infra.crypto import TenantKeys
+from infra.settings import DEFAULT_TENANTS_FILE, Settings
+from infra.stores import TenantStorage, memory_storage
+from infra.tenant_registry import load_registry
+from services.casework import Casework, read_log
+from services.commands import AnyCommand
+from services.ports import PersonalDataVault
+from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry
+from tests.fakes import InMemoryVault
+
+
+@dataclass
+class Service:
+    kentra: Kentra
+    tenant: Tenant
+    vault: InMemoryVault
+    clock: Clock
+
+    @property
+    def casework(self) -> Casework:
+        return self.kentra.casework(self.tenant.id)
+
+    def events(self) -> int:
+        return sum(1 for _ in read_log(self.casework))
+
+
+@pytest.fixture(scope="module")
+def registry() -> TenantRegistry:
+    return load_registry(DEFAULT_TENANTS_FILE)
+
+
+@pytest.fixture
+def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
+    tenants, tenant = isolated_registry(registry)
+    vault = InMemoryVault()
+    clock = Clock()
+
+    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
+        return vault
+
+    kentra = bootstrap(
+        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
+        registry=tenants,
+        today=clock,
+        storage=memory_storage,
+        vault=the_fake,
+    )
+    kentra.provision(tenant.id)
+    yield Service(kentra, tenant, vault, clock)
+    kentra.close()
+
+
+def open_request(beneficiary_id: UUID, **fields: object) -> AnyCommand:
+    document: dict[str, object] = {
+        "command": "open_request",
+        "beneficiary_id": str(beneficiary_id),
+        "category": "gmi",
+        "structure": "centre",
+        "occurred_on": "2024-05-02",
+    }
+    return command(**{**document, **fields})
+
+
+def test_the_service_runs_on_the_in_memory_store_with_the_vault_it_was_given(service: Service) -> None:
+    assert isinstance(service.casework.recorder, POPOApplicationRecorder)
+    assert service.casework.vault is service.vault
+
+
+def test_an_intake_seals_the_person_under_their_own_key_and_reads_back(service: Service) -> None:
+    outcome = service.casework.execute(intake())
+    state = service.casework.describe(outcome.entry_id, reveal=True)["state"]
+    assert state["profile"]["age_at_entry"] == 45
+    assert state["sealed"]["personal"]["last_name"] == "Τσιουρβαλή"
+    assert service.casework.describe(outcome.entry_id)["state"]["sealed"] == "[sealed]"
+    assert outcome.entry_id in service.vault.keys
+
+
+def test_a_retry_with_the_same_command_id_is_answered_from_its_record_and_records_nothing(service: Service) -> None:
+    first = service.casework.execute(intake("retry-0001"))
+    before = service.events()
+    again = service.casework.execute(intake("retry-0001"))
+    assert (again.entry_id, again.version, again.replayed) == (first.entry_id, first.version, True)
+    assert service.events() == before
+    with pytest.raises(CommandIdReusedError):
+        service.casework.execute(intake("retry-0001", occurred_on="2024-05-03"))
+
+
+def test_a_second_intake_with_the_same_amka_is_refused_naming_who_holds_it(service: Service) -> None:
+    first = service.casework.execute(intake())
+    with pytest.raises(DuplicateBeneficiaryError) as refused:
+        service.casework.execute(intake(personal__first_name="Ευανθούλα"))
+    assert refused.value.existing_id == first.entry_id
+    assert service.casework.find_by_amka(make_amka(date(1979, 3, 4), 4242)) == first.entry_id
+
+
+def test_a_request_is_opened_and_each_step_kept_in_its_history(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    request = service.casework.execute(open_request(person, agency="opeka")).entry_id
+    service.casework.execute(
+        command(
+            command="record_agency_status",
+            request_id=str(request),
+            agency="opeka",
+            reference="ΟΠΕΚΑ/2024/55555",
+            status="submitted",
+            occurred_on="2024-05-03",
+        )
+    )
+    service.casework.execute(command(command="resolve_request", request_id=str(request), occurred_on="2024-05-20"))
+    history = service.casework.history(request)
+    assert [h["event"] for h in history] == [
+        "CaseRequest.Opened",
+        "CaseRequest.AgencyStatusRecorded",
+        "CaseRequest.Closed",
+    ]
+    assert history[2]["attributes"]["status"] == "resolved"
+
+
+def test_a_referral_is_sent_accepted_and_its_outcome_recorded(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    referral = service.casework.execute(
+        command(
+            command="send_referral",
+            beneficiary_id=str(person),
+            destination="mental_health_unit",
+            structure="centre",
+            occurred_on="2024-05-06",
+        )
+    ).entry_id
+    service.casework.execute(command(command="accept_referral", referral_id=str(referral), occurred_on="2024-05-07"))
+    service.casework.execute(
+        command(
+            command="record_referral_outcome", referral_id=str(referral), occurred_on="2024-06-10", outcome="served"
+        )
+    )
+    history = service.casework.history(referral)
+    assert [h["event"] for h in history] == ["Referral.Sent", "Referral.Answered", "Referral.OutcomeRecorded"]
+    assert history[2]["attributes"]["outcome"] == "served"
+
+
+def test_a_home_visit_is_recorded_with_its_findings_sealed_and_its_follow_up_completed(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    visit = service.casework.execute(
+        command(
+            command="record_home_visit",
+            beneficiary_id=str(person),
+            purpose="living_conditions",
+            structure="centre",
+            occurred_on="2024-05-08",
+            follow_up_due="2024-06-08",
+            findings="Κατοικία χωρίς θέρμανση",
+        )
+    ).entry_id
+    assert service.casework.describe(visit)["state"]["sealed"] == "[sealed]"
+    service.casework.execute(
+        command(command="complete_home_visit_follow_up", visit_id=str(visit), occurred_on="2024-06-08")
+    )
+    assert service.casework.entry(visit).version == 2
+
+
+def test_an_amendment_changes_the_entry_and_both_stay_in_its_history(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    request = service.casework.execute(open_request(person)).entry_id
+    service.casework.execute(
+        command(
+            command="amend_entry", entry_id=str(request), reason="typing_error", changes={"category": "housing_benefit"}
+        )
+    )
+    assert service.casework.entry(request).category == "housing_benefit"  # type: ignore[attr-defined]
+    assert [h["event"] for h in service.casework.history(request)] == ["CaseRequest.Opened", "CaseEntry.Amended"]
+
+
+def test_a_voided_intake_frees_its_amka_and_takes_no_further_steps(service: Service) -> None:
+    wrong = service.casework.execute(intake()).entry_id
+    service.casework.execute(command(command="void_entry", entry_id=str(wrong), reason="wrong_person"))
+    with pytest.raises(EntryVoidedError):
+        service.casework.execute(open_request(wrong))
+    right = service.casework.execute(intake()).entry_id
+    assert service.casework.find_by_amka(make_amka(date(1979, 3, 4), 4242)) == right
+
+
+def test_an_erasure_destroys_the_key_and_refuses_further_steps(service: Service) -> None:
+    her = service.casework.execute(intake()).entry_id
+    service.casework.execute(open_request(her))
+    with pytest.raises(ErasureNotDueError):
+        service.kentra.erase(service.tenant.id, her, reason="asked", legal_ground=None, erased_by="coord")
+    done = service.kentra.erase(service.tenant.id, her, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    assert done["erased"] is True
+    assert her not in service.vault.keys
+    assert service.casework.describe(her, reveal=True)["state"]["sealed"] == "[erased]"
+    assert service.casework.find_by_amka(make_amka(date(1979, 3, 4), 4242)) is None
+    with pytest.raises(BeneficiaryErasedError):
+        service.casework.execute(open_request(her))
+    again = service.kentra.erase(service.tenant.id, her, reason="again", legal_ground=None, erased_by="coord")
+    assert again["already"] is True
+
+
+def test_a_batch_loads_the_entries_it_names_through_the_generic_reader(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    results = service.casework.execute_many([open_request(person), open_request(person, category="housing_benefit")])
+    assert [service.casework.entry(r.entry_id).beneficiary_id for r in results] == [person, person]  # type: ignore[union-attr,attr-defined]
