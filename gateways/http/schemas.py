@@ -137,17 +137,18 @@ class ActivityPage(BaseModel):
 
 
 class ImportJob(BaseModel):
-    """An import's status and counts. A field is present once the job has reached it (a job not yet
-    started has no ``started_at``); the API leaves the others out rather than answering null."""
+    """An import's status and counts. A field is present once the job has it (a job not yet started
+    has no ``started_at``); the API leaves the others out rather than answering null. Fields keep
+    the order in which a job gains them, so the JSON reads as before."""
 
     id: str
     tenant: str
-    file: str
-    kind: str | None
-    dry_run: bool
-    asked_by: str
+    file: str | None = None
+    kind: str | None = None
+    dry_run: bool | None = None
+    asked_by: str | None = None
     status: Literal["queued", "running", "done", "failed"]
-    rows_done: int
+    rows_done: int | None = None
     started_at: str | None = None
     summary: dict[str, Any] | None = None
     error: str | None = None

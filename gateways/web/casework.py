@@ -6,6 +6,10 @@ browser's "send again") records it once. A failed form is drawn again with what 
 reasons beside each field; nothing is recorded until every check passes. Posting needs the session
 cookie (SameSite=Strict) and the form's CSRF token of that session (``session.csrf_protect``): another
 site cannot post a form in a user's name.
+
+The pages only read forms and draw answers: finding, showing and recording are the same use cases
+the API calls (``services.people``, ``services.recording``, ``services.lists``); the forms
+themselves are described in ``gateways.web.casework_forms``.
 """
 
 from __future__ import annotations
