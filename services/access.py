@@ -1,4 +1,4 @@
-"""Who may do what to which tenant. Every HTTP route asks this module, never decides itself."""
+"""Who may do what to which tenant. Every use case and gateway asks this module, never decides itself."""
 
 from __future__ import annotations
 
@@ -127,6 +127,23 @@ def sees_structure(principal: Principal, structure: str) -> bool:
 def sees_every_structure(principal: Principal, tenant_id: str) -> bool:
     """Who may be told who holds an ΑΜΚΑ or a name anywhere in the tenant: staff of every structure."""
     return sees_personal_data(principal, tenant_id) and structure_scope(principal) is None
+
+
+def confined_structure(principal: Principal, asked: str | None) -> str | None:
+    """The structure a caller's list is confined to: a caseworker's own whatever she asks (asking for
+    another is refused), anyone else's the one asked for, or None for the whole tenant."""
+    own = structure_scope(principal)
+    if own is None:
+        return asked
+    if asked not in (None, own):
+        raise AccessDeniedError(f"no access to structure {asked!r}")
+    return own
+
+
+def sees_person(principal: Principal, tenant_id: str, structure: str) -> bool:
+    """The one rule for whom a record is about: shown to who sees the tenant's personal data and the
+    record's structure. Every reader (API, pages) asks this before opening sealed data, never decides."""
+    return sees_personal_data(principal, tenant_id) and sees_structure(principal, structure)
 
 
 def may_search_people(principal: Principal, tenant_id: str) -> None:

@@ -14,12 +14,27 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateways.http import audit, imports, privacy, problems, regions, reporting
-from gateways.http.routes import router
+from gateways.http import (
+    activities,
+    audit,
+    auth,
+    beneficiaries,
+    corrections,
+    home_visits,
+    imports,
+    privacy,
+    problems,
+    referrals,
+    regions,
+    reporting,
+    requests,
+    tenants,
+)
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
 from gateways.web import pages, session
@@ -140,6 +155,12 @@ REDIRECT = "/docs/oauth2-redirect"
 TOKEN_EXAMPLE = {"username": "m.georgiou", "password": "a long passphrase of hers", "grant_type": "password"}
 
 
+def operation_id(route: APIRoute) -> str:
+    """An endpoint's operation id is its function's name (``open_request``): each says what it does,
+    and ``tests/e2e/test_api.py`` checks that no two are the same."""
+    return route.name
+
+
 def create_app(kentra: Kentra) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -148,11 +169,18 @@ def create_app(kentra: Kentra) -> FastAPI:
         yield
 
     app = FastAPI(
-        title="Kentra", version="1", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+        title="Kentra",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.kentra = kentra
     problems.install(app)
-    app.include_router(router)
+    for resource in (auth, tenants, beneficiaries, requests, referrals, home_visits, activities, corrections):
+        app.include_router(resource.router)
     app.include_router(reporting.router)
     app.include_router(regions.router)
     app.include_router(audit.router)

@@ -1,20 +1,24 @@
-"""FastAPI dependencies: the platform, the caller, and the tenant's casework service."""
+"""FastAPI dependencies: the platform, the caller, the tenant's casework service and views, and the
+query parameters every list shares."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import jwt
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from domain.errors import DomainError
 from infra.bootstrap import Kentra
 from infra.tokens import ISSUER, InvalidTokenError
+from projections.runner import CaseworkViews
 from services.access import Principal, check_principal, may_read_casework, may_record_casework
 from services.casework import Casework
 from services.commands import CommandId
+from services.lists import ListQuery
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -68,6 +72,14 @@ CaseworkReader = Annotated[Casework, Depends(casework_reader)]
 CaseworkWriter = Annotated[Casework, Depends(casework_writer)]
 
 
+def casework_views(casework: CaseworkReader, kentra: KentraDep) -> CaseworkViews:
+    """The tenant's views, for a caller who may read its casework (asked first, by ``casework_reader``)."""
+    return kentra.views(casework.tenant.id)
+
+
+CaseworkViewsDep = Annotated[CaseworkViews, Depends(casework_views)]
+
+
 def command_id(
     key: Annotated[
         CommandId | None,
@@ -78,3 +90,26 @@ def command_id(
 
 
 CommandIdDep = Annotated[str, Depends(command_id)]
+
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Status = Annotated[str | None, Query(max_length=30, pattern=r"^[a-z_]+$")]
+From = Annotated[date | None, Query(alias="from", description="Occurred on or after")]
+To = Annotated[date | None, Query(alias="to", description="Occurred on or before")]
+StructureQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")]
+
+
+def list_query(
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Status = None,
+    structure: StructureQuery = None,
+    beneficiary_id: UUID | None = None,
+    occurred_from: From = None,
+    occurred_to: To = None,
+) -> ListQuery:
+    return ListQuery(limit, offset, status, structure, beneficiary_id, occurred_from, occurred_to)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]

@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse
 
 from domain.errors import DomainError, EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CurrentUser, KentraDep
-from gateways.http.schemas import problem_responses
+from gateways.http.schemas import ImportJob, problem_responses
 from gateways.importing import Limits, Report, check_file, checksum, kind_of, rows
 from infra.bootstrap import Kentra
 from services.access import may_manage_personal_data
@@ -93,7 +93,12 @@ def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath
         path.unlink(missing_ok=True)  # the upload holds personal data: gone once read
 
 
-@router.post("", status_code=202, summary="Upload a CSV or XLSX file to import (or only check, with dry_run)")
+@router.post(
+    "",
+    status_code=202,
+    summary="Upload a CSV or XLSX file to import (or only check, with dry_run)",
+    response_model_exclude_unset=True,
+)
 async def post_import(
     request: Request,
     kentra: KentraDep,
@@ -103,7 +108,7 @@ async def post_import(
     file: Annotated[UploadFile, File(description="CSV or XLSX, one kind per file (layouts: docs/import.md)")],
     dry_run: Annotated[bool, Form()] = False,
     kind: Annotated[str | None, Form(description="Only if the header cannot tell")] = None,
-) -> dict[str, Any]:
+) -> ImportJob:
     if kind is not None and kind not in LAYOUTS:
         raise InvalidValueError(f"kind is one of {', '.join(LAYOUTS)}", field="kind")
     name = re.sub(r"[^\w.\-]", "_", FilePath(file.filename or "upload").name)[:100]
@@ -137,7 +142,7 @@ async def post_import(
     threading.Thread(
         target=_run, args=(kentra, casework, job, path, kind), name=f"import-{job_id}", daemon=True
     ).start()
-    return {**job, "status_url": f"/api/v1/tenants/{tenant}/imports/{job_id}"}
+    return ImportJob.model_validate({**job, "status_url": f"/api/v1/tenants/{tenant}/imports/{job_id}"})
 
 
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="As the upload answered")]
@@ -150,12 +155,10 @@ def _job(request: Request, tenant: str, job_id: str) -> dict[str, Any]:
     return job
 
 
-@router.get("/{job_id}", summary="An import's status and counts")
-def get_import(
-    request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId
-) -> dict[str, Any]:
+@router.get("/{job_id}", summary="An import's status and counts", response_model_exclude_unset=True)
+def get_import(request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId) -> ImportJob:
     expire_reports(kentra, _jobs(request))
-    return dict(_job(request, tenant, job_id))
+    return ImportJob.model_validate(dict(_job(request, tenant, job_id)))
 
 
 @router.get(

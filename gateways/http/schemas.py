@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -61,11 +62,99 @@ class BeneficiaryMatch(BaseModel):
     last_name: str | None
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
+class EntryRow(BaseModel):
+    """One entry in a list: codes, dates and ids, never personal data. Every kind has the same row
+    (the case index); ``subtype`` is the request category, referral destination, visit purpose or
+    activity kind, as the list's own filter names it. Codes stay strings here: a code retired from a
+    catalogue still lists."""
+
+    entry_id: UUID
+    kind: str
+    subtype: str | None
+    status: str
+    structure: str
+    beneficiary_id: UUID | None
+    occurred_on: date
+    closed_on: date | None
+    follow_up_due: date | None
+    outcome: str | None
+    recorded_by: str
+    voided: bool
+    version: int
+
+
+class RequestRow(EntryRow):
+    kind: Literal["request"]
+
+
+class ReferralRow(EntryRow):
+    kind: Literal["referral"]
+
+
+class HomeVisitRow(EntryRow):
+    kind: Literal["home_visit"]
+
+
+class ActivityRow(EntryRow):
+    kind: Literal["activity"]
+
+
+# One page class per kind, each field spelled out: items first, as the API has always answered.
+class RequestPage(BaseModel):
+    """A page of requests and how many match in all."""
+
+    items: list[RequestRow]
     total: int
     limit: int
     offset: int
+
+
+class ReferralPage(BaseModel):
+    """A page of referrals and how many match in all."""
+
+    items: list[ReferralRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class HomeVisitPage(BaseModel):
+    """A page of home visits and how many match in all."""
+
+    items: list[HomeVisitRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class ActivityPage(BaseModel):
+    """A page of activities and how many match in all."""
+
+    items: list[ActivityRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportJob(BaseModel):
+    """An import's status and counts. A field is present once the job has it (a job not yet started
+    has no ``started_at``); the API leaves the others out rather than answering null. Fields keep
+    the order in which a job gains them, so the JSON reads as before."""
+
+    id: str
+    tenant: str
+    file: str | None = None
+    kind: str | None = None
+    dry_run: bool | None = None
+    asked_by: str | None = None
+    status: Literal["queued", "running", "done", "failed"]
+    rows_done: int | None = None
+    started_at: str | None = None
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    finished_at: str | None = None
+    rejected_rows_reported: int | None = None
+    status_url: str | None = None
 
 
 class FieldProblem(BaseModel):

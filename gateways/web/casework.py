@@ -6,6 +6,10 @@ browser's "send again") records it once. A failed form is drawn again with what 
 reasons beside each field; nothing is recorded until every check passes. Posting needs the session
 cookie (SameSite=Strict) and the form's CSRF token of that session (``session.csrf_protect``): another
 site cannot post a form in a user's name.
+
+The pages only read forms and draw answers: finding, showing and recording are the same use cases
+the API calls (``services.people``, ``services.recording``, ``services.lists``); the forms
+themselves are described in ``gateways.web.casework_forms``.
 """
 
 from __future__ import annotations
@@ -18,115 +22,27 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from domain import catalogue as cat
-from domain.errors import DomainError, DuplicateBeneficiaryError, EntryNotFoundError, InvalidValueError
-from domain.profile import PersonalDetails
-from gateways.http.routes import record, visible_entry
+from domain.errors import DomainError, DuplicateBeneficiaryError, InvalidValueError
+from gateways.web.casework_forms import (
+    ENTRY_FORMS,
+    PERSON_KINDS,
+    entry_sections,
+    intake_sections,
+    listed,
+)
 from gateways.web.forms import Field, Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
-from projections.queries import page
 from services import commands as c
-from services.access import (
-    AccessDeniedError,
-    Principal,
-    may_record_casework,
-    may_search_people,
-    sees_structure,
-    structure_scope,
-)
+from services import people
+from services.access import AccessDeniedError, Principal, may_record_casework, structure_scope
 from services.casework import Casework
+from services.lists import entries_of_person
+from services.recording import record
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-
-ISCED = [(str(level), f"isced_{level}") for level in range(9)]
-NOTES = Field("notes", "notes", "textarea")
-
-INTAKE = [
-    Section(
-        "personal_details",
-        [
-            Field("personal.first_name", "first_name", required=True, autocomplete="off"),
-            Field("personal.last_name", "last_name", required=True, autocomplete="off"),
-            Field("personal.birth_date", "birth_date", "date", required=True),
-            Field("personal.amka", "amka", hint="amka_hint", autocomplete="off"),
-            Field("amka_date_mismatch_confirmed", "amka_date_mismatch_confirmed", "checkbox"),
-            Field("personal.afm", "afm", autocomplete="off"),
-            Field("personal.phone", "phone", autocomplete="off"),
-            Field("personal.email", "email", autocomplete="off"),
-            Field("personal.address", "address", autocomplete="off"),
-        ],
-    ),
-    Section(
-        "profile",
-        [
-            Field("profile.gender", "gender", "select", cat.Gender, required=True),
-            Field("profile.employment_status", "employment_status", "select", cat.EmploymentStatus, required=True),
-            Field("profile.isced_level", "isced_level", "select", choices=ISCED, required=True),
-            Field("profile.household_situation", "household", "select", cat.HouseholdSituation, required=True),
-            Field("profile.residence_area", "residence_area", "select", cat.ResidenceArea, required=True),
-            Field("profile.foreign_background", "foreign_background", "checkbox"),
-            Field("profile.third_country_national", "third_country_national", "checkbox"),
-            Field("profile.homeless_or_housing_exclusion", "homeless", "checkbox"),
-        ],
-    ),
-    Section(
-        "special",
-        [
-            Field("special.disability", "disability", "select", cat.Answer, required=True),
-            Field("special.minority", "minority", "select", cat.Answer, required=True),
-            Field("special.other_disadvantage", "other_disadvantage", "select", cat.Answer, required=True),
-        ],
-        hint="special_hint",
-    ),
-]
-
-ENTRY_FORMS: dict[str, tuple[str, type[BaseModel], list[Field]]] = {
-    "request": (
-        "open_request",
-        c.OpenRequestFields,
-        [
-            Field("category", "category", "select", cat.RequestCategory, required=True),
-            Field("agency", "agency", "select", cat.Agency),
-            Field("agency_reference", "agency_reference"),
-            NOTES,
-        ],
-    ),
-    "referral": (
-        "send_referral",
-        c.ReferralFields,
-        [Field("destination", "destination", "select", cat.Agency, required=True), NOTES],
-    ),
-    "home_visit": (
-        "record_home_visit",
-        c.HomeVisitFields,
-        [
-            Field("purpose", "purpose", "select", cat.HomeVisitPurpose, required=True),
-            Field("follow_up_due", "follow_up_due", "date"),
-            Field("findings", "findings", "textarea"),
-        ],
-    ),
-    "activity": (
-        "record_activity",
-        c.ActivityFields,
-        [
-            Field("kind", "activity_kind", "select", cat.ActivityKind, required=True),
-            Field("participants", "participants", "number"),
-            Field("event_type", "event_type", "select", cat.CommunityEventType),
-            Field("agency", "agency", "select", cat.Agency),
-            NOTES,
-        ],
-    ),
-}
-PERSON_KINDS = ("request", "referral", "home_visit")  # entries listed on a person's page
-SUBTYPES: dict[str, type[cat.Labelled]] = {
-    "request": cat.RequestCategory,
-    "referral": cat.Agency,
-    "home_visit": cat.HomeVisitPurpose,
-}
-STATUSES: dict[str, type[cat.Labelled]] = {"request": cat.RequestStatus, "referral": cat.ReferralStatus}
 
 
 @dataclass(frozen=True)
@@ -157,60 +73,6 @@ def _staff(request: Request, tenant: str) -> Desk | Response:
     except DomainError:
         return message(request, 404, "not_built")
     return Desk(request, tenant, user, kentra.casework(tenant))
-
-
-def _structure_field(user: Principal, casework: Casework) -> Field:
-    if structure_scope(user) is not None:
-        return Field("structure", "structure", "hidden")
-    return Field(
-        "structure",
-        "structure",
-        "select",
-        choices=[(s.id, s.name_el) for s in casework.tenant.structures],
-        required=True,
-    )
-
-
-def _occurred(label: str = "entry_date") -> Field:
-    return Field("occurred_on", label, "date", required=True)
-
-
-def _person(desk: Desk, beneficiary_id: UUID) -> dict[str, Any]:
-    """A person the caller may see, with their personal details (never the special-category answers)."""
-    entry = visible_entry(desk.casework, desk.user, beneficiary_id)
-    if entry.KIND != "beneficiary" or entry.voided:
-        raise EntryNotFoundError(beneficiary_id, "beneficiary")
-    opened = desk.casework.personal_data(entry) or {}
-    names = {s.id: s.name_el for s in desk.casework.tenant.structures}
-    return {
-        "id": entry.id,
-        "structure_id": entry.structure,
-        "structure": names.get(entry.structure, entry.structure),
-        "registered_on": entry.occurred_on.isoformat(),
-        **opened.get("personal", {}),
-    }
-
-
-def _visible(desk: Desk, people: list[UUID]) -> list[UUID]:
-    """The people found whom the caller may see: the others are left out without a trace."""
-    return [b for b in people if sees_structure(desk.user, desk.casework.entry(b).structure)]
-
-
-def _searched(desk: Desk, by: str, shown: list[UUID], endpoint: str) -> None:
-    """Log the search itself (how, and how many were shown; never what was searched for)."""
-    user = desk.user
-    desk.casework.record_search(
-        by=by, found=len(shown), searched_by=user.username, role=user.role.value, endpoint=endpoint
-    )
-
-
-def _seen(desk: Desk, people: list[UUID], endpoint: str) -> list[dict[str, Any]]:
-    """The people shown on a page, each look recorded in the tenant's log as over the API."""
-    shown = [_person(desk, b) for b in people]  # first: a person the caller may not see is not logged
-    user = desk.user
-    for beneficiary_id in people:
-        desk.casework.record_access(beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
-    return shown
 
 
 def _draw(desk: Desk, sections: list[Section], filled: Filled, key: str, status: int = 200, **extra: Any) -> Response:
@@ -251,27 +113,22 @@ def find_people(request: Request, tenant: str) -> Response:
         context["notice"] = desk.t["recorded_activity"]
     if not (amka or name):
         return render(request, "people.html", **context)
-    casework = desk.casework
-    try:
-        may_search_people(desk.user, tenant)
-        ids = ([hit] if (hit := casework.find_by_amka(amka)) else []) if amka else casework.search_by_name(name)
+    endpoint = f"GET /t/{tenant}/people"
+    try:  # by ΑΜΚΑ if one is given, else by name
+        visible = people.look_up(
+            desk.casework, desk.user, amka=amka or None, name=None if amka else name, endpoint=endpoint
+        )
     except AccessDeniedError:
         return message(request, 403, "not_allowed")
     except InvalidValueError as exc:
         asked = [Section(None, [Field("amka", "amka"), Field("name", "name_search")])]
         return render(request, "people.html", 422, error=refused(exc, asked, desk.t), **context)
-    visible = _visible(desk, ids)
-    _searched(desk, "amka" if amka else "name", visible, f"GET /t/{tenant}/people")
-    found = _seen(desk, visible, f"GET /t/{tenant}/people")
+    found = people.seen(desk.casework, desk.user, visible, endpoint)
     new = f"/t/{tenant}/intake?" + urlencode({"amka": amka} if amka else {"name": name})
     return render(request, "people.html", found=found, searched=True, new=new, **context)
 
 
 # ---------------------------------------------------------------------------------------- intake
-def _intake_sections(desk: Desk) -> list[Section]:
-    return [Section(None, [_structure_field(desk.user, desk.casework), _occurred("intake_date")]), *INTAKE]
-
-
 def _prefill(desk: Desk) -> Filled:
     """A new form: today, the caseworker's structure, and what the search was for."""
     query = desk.request.query_params
@@ -292,17 +149,13 @@ def intake_form(request: Request, tenant: str) -> Response:
     if isinstance(desk, Response):
         return desk
     return _draw(
-        desk, _intake_sections(desk), _prefill(desk), f"web-{uuid4()}", heading="intake", action=request.url.path
+        desk,
+        intake_sections(desk.user, desk.casework.tenant),
+        _prefill(desk),
+        f"web-{uuid4()}",
+        heading="intake",
+        action=request.url.path,
     )
-
-
-def likely_duplicates(desk: Desk, personal: PersonalDetails, endpoint: str) -> list[UUID]:
-    """People already registered who are probably this one (same surname, and same first name or birth
-    date) whom the caller may see. A match in a structure she may not see is not hinted at, not even
-    counted: that someone is served by the Roma branch is itself special-category data."""
-    visible = _visible(desk, desk.casework.likely_duplicates(personal))
-    _searched(desk, "likely_duplicate", visible, endpoint)
-    return visible
 
 
 @router.post("/t/{tenant}/intake")
@@ -312,21 +165,21 @@ async def intake(request: Request, tenant: str) -> Response:
     if isinstance(desk, Response):
         return desk
     form = await request.form()
-    sections = _intake_sections(desk)
+    sections = intake_sections(desk.user, desk.casework.tenant)
     body, filled, key = _read(desk, sections, form)
     again: dict[str, Any] = {"heading": "intake", "action": request.url.path}
     try:
         payload = c.IntakeFields.model_validate(body)
         if form.get("confirmed_new") != "yes":
             endpoint = f"POST /t/{tenant}/intake"
-            if visible := likely_duplicates(desk, payload.personal, endpoint):
-                people = _seen(desk, visible, endpoint)
-                return _draw(desk, sections, filled, key, 409, duplicates=people, **again)
-        beneficiary_id = record(desk.casework, desk.user, payload, "register_beneficiary", key, Response()).entry_id
+            if visible := people.likely_duplicates(desk.casework, desk.user, payload.personal, endpoint):
+                shown = people.seen(desk.casework, desk.user, visible, endpoint)
+                return _draw(desk, sections, filled, key, 409, duplicates=shown, **again)
+        beneficiary_id = record(desk.casework, desk.user, payload, "register_beneficiary", key).entry_id
     except ValidationError as exc:
         filled.errors = invalid(exc, sections, desk.t)
     except DuplicateBeneficiaryError as exc:
-        # record() left the holder's id in only for those told who holds an ΑΜΚΑ (a coordinator);
+        # services.recording left the holder's id in only for those told who holds an ΑΜΚΑ (a coordinator);
         # a caseworker reads the same words whichever structure holds it.
         told = exc.existing_id is not None
         filled.errors = {"personal.amka": desk.t["err_amka_taken" if told else "err_amka_taken_ask"]}
@@ -351,28 +204,11 @@ def person_page(request: Request, tenant: str, beneficiary_id: UUID) -> Response
         return desk
     lang = lang_of(request)
     try:
-        person = _seen(desk, [beneficiary_id], "GET /t/{tenant}/people/{id}")[0]
+        person = people.seen(desk.casework, desk.user, [beneficiary_id], "GET /t/{tenant}/people/{id}")[0]
     except DomainError:
         return message(request, 404, "not_found")
-    views = kentra_of(request).views(tenant)
-    views.catch_up()  # read your own writes: what was just recorded is listed
-    entries: dict[str, list[dict[str, Any]]] = {}
-    with views.engine.connect() as conn:
-        for kind in PERSON_KINDS:
-            rows, _ = page(
-                conn,
-                kind=kind,
-                # Her own structure's entries only: a person served by both lists the other's nowhere.
-                filters={"beneficiary_id": beneficiary_id, "structure": structure_scope(desk.user)},
-                occurred_from=None,
-                occurred_to=None,
-                limit=200,
-                offset=0,
-            )
-            entries[kind] = [
-                {**row, "what": _label(SUBTYPES[kind], row["subtype"], lang), "state": _status(kind, row, lang)}
-                for row in rows
-            ]
+    listing = entries_of_person(kentra_of(request).views(tenant), desk.user, beneficiary_id, PERSON_KINDS)
+    entries = {kind: [listed(kind, row, lang) for row in rows] for kind, rows in listing.items()}
     recorded = request.query_params.get("recorded", "")
     return render(
         request,
@@ -385,24 +221,7 @@ def person_page(request: Request, tenant: str, beneficiary_id: UUID) -> Response
     )
 
 
-def _label(labels: type[cat.Labelled], code: str | None, lang: str) -> str:
-    if code is None or code not in labels._value2member_map_:
-        return code or ""
-    return str(getattr(labels(code), f"label_{lang}"))
-
-
-def _status(kind: str, row: Mapping[str, Any], lang: str) -> str:
-    labels = STATUSES.get(kind)
-    return _label(labels, row["status"], lang) if labels else str(row["status"])
-
-
 # ---------------------------------------------------------------------------------------- entries
-def _entry_sections(desk: Desk, kind: str) -> list[Section]:
-    _, _, fields = ENTRY_FORMS[kind]
-    person = Field("beneficiary_ids" if kind == "activity" else "beneficiary_id", "person", "hidden")
-    return [Section(None, [person, _structure_field(desk.user, desk.casework), _occurred(), *fields])]
-
-
 def _beneficiary_param(value: Any) -> UUID | None:
     try:
         return UUID(str(value)) if value else None
@@ -425,12 +244,12 @@ def entry_form(request: Request, tenant: str, kind: str) -> Response:
     person = None
     if beneficiary is not None:
         try:
-            person = _person(desk, beneficiary)
+            person = people.person(desk.casework, desk.user, beneficiary)
         except DomainError:
             return message(request, 404, "not_found")
         values["structure"] = desk.user.structure or person["structure_id"]
         values["beneficiary_ids" if kind == "activity" else "beneficiary_id"] = str(beneficiary)
-    sections = _entry_sections(desk, kind)
+    sections = entry_sections(desk.user, desk.casework.tenant, kind)
     return _draw(
         desk,
         sections,
@@ -451,14 +270,14 @@ async def record_entry(request: Request, tenant: str, kind: str) -> Response:
         return message(request, 404, "not_built")
     form = await request.form()
     beneficiary = _beneficiary_param(form.get("beneficiary_ids") or form.get("beneficiary_id"))
-    sections = _entry_sections(desk, kind)
+    sections = entry_sections(desk.user, desk.casework.tenant, kind)
     body, filled, key = _read(desk, sections, form)
     if kind == "activity":
         body["beneficiary_ids"] = [str(beneficiary)] if beneficiary else []
     person = None
     try:
         if beneficiary is not None:
-            person = _person(desk, beneficiary)
+            person = people.person(desk.casework, desk.user, beneficiary)
         _execute(desk, kind, body, key)
     except ValidationError as exc:
         filled.errors = invalid(exc, sections, desk.t)
@@ -478,4 +297,4 @@ def _execute(desk: Desk, kind: str, body: dict[str, Any], key: str) -> UUID:
     payload = model.model_validate(body)
     if not isinstance(payload, c.Payload):  # every form's model is a command body
         raise TypeError(model)
-    return record(desk.casework, desk.user, payload, command, key, Response()).entry_id
+    return record(desk.casework, desk.user, payload, command, key).entry_id

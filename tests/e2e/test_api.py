@@ -190,6 +190,34 @@ def test_the_openapi_document_has_an_example_for_every_request_body(api: Api) ->
         assert "examples" in schema or "example" in content, f"no example for {path} ({ref})"
 
 
+def test_every_endpoint_has_its_own_operation_id_named_for_what_it_does(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:  # a verb and its object, not the path and method FastAPI derives by default
+        assert operation_id.isidentifier(), operation_id
+        assert operation_id.islower(), operation_id
+        assert "api_v1" not in operation_id, operation_id
+        assert not operation_id.endswith(("_get", "_post")), operation_id
+    assert spec["paths"]["/api/v1/tenants/{tenant}/requests"]["post"]["operationId"] == "open_request"
+
+
+def test_every_casework_list_says_what_its_items_hold(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for path, kind in (
+        ("requests", "request"),
+        ("referrals", "referral"),
+        ("home-visits", "home_visit"),
+        ("activities", "activity"),
+    ):
+        answer = spec["paths"][f"/api/v1/tenants/{{tenant}}/{path}"]["get"]["responses"]["200"]
+        page = schemas[answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+        item = schemas[page["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[-1]]
+        assert item["properties"]["kind"]["const"] == kind
+        assert {"entry_id", "status", "structure", "occurred_on", "version"} <= set(item["required"])
+
+
 def test_requests_are_listed_with_filters_and_pages_and_follow_corrections(api: Api) -> None:
     person = api.post("cw.sof.centre", "/beneficiaries", intake_body()).json()["entry_id"]
     ids = []

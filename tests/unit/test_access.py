@@ -12,9 +12,11 @@ from services.access import (
     Principal,
     Role,
     check_principal,
+    confined_structure,
     may_audit,
     may_search_people,
     sees_every_structure,
+    sees_person,
     sees_personal_data,
     sees_structure,
     structure_scope,
@@ -69,3 +71,24 @@ def test_only_those_who_see_personal_data_search_and_only_coordinators_are_told_
     assert (structure_scope(centre), structure_scope(coordinator)) == ("centre", None)
     assert sees_structure(centre, "centre")
     assert not sees_structure(centre, "roma-branch")
+
+
+def test_a_person_is_shown_to_who_sees_both_the_tenants_people_and_the_records_structure() -> None:
+    caseworker = Principal("w", Role.CASEWORKER, SOFADES, structure="centre")
+    assert sees_person(caseworker, "sofades", "centre")
+    assert not sees_person(caseworker, "sofades", "roma-branch")
+    assert sees_person(Principal("c", Role.COORDINATOR, SOFADES), "sofades", "roma-branch")
+    assert sees_person(Principal("a", Role.AUDITOR, SOFADES, personal_data=True), "sofades", "roma-branch")
+    assert not sees_person(Principal("a", Role.AUDITOR, SOFADES), "sofades", "centre")
+    assert not sees_person(Principal("k", Role.COORDINATOR, frozenset({"karditsa"})), "sofades", "centre")
+
+
+def test_a_caseworkers_lists_are_her_own_structures_and_asking_for_another_is_refused() -> None:
+    caseworker = Principal("w", Role.CASEWORKER, SOFADES, structure="centre")
+    assert confined_structure(caseworker, None) == "centre"
+    assert confined_structure(caseworker, "centre") == "centre"
+    with pytest.raises(AccessDeniedError):
+        confined_structure(caseworker, "roma-branch")
+    coordinator = Principal("c", Role.COORDINATOR, SOFADES)
+    assert confined_structure(coordinator, None) is None
+    assert confined_structure(coordinator, "roma-branch") == "roma-branch"

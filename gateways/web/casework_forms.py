@@ -1,0 +1,150 @@
+"""The casework forms: which fields an intake, a request, a referral, a home visit and an activity
+have, and the Greek or English words of the codes a person's page lists.
+
+Each form's body is checked by the very schema the API uses (``services.commands``); the fields here
+only say how it is drawn (``gateways.web.forms`` draws and reads any form).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain import catalogue as cat
+from domain.tenants import Tenant
+from gateways.web.forms import Field, Section
+from services import commands as c
+from services.access import Principal, structure_scope
+
+ISCED = [(str(level), f"isced_{level}") for level in range(9)]
+NOTES = Field("notes", "notes", "textarea")
+
+INTAKE = [
+    Section(
+        "personal_details",
+        [
+            Field("personal.first_name", "first_name", required=True, autocomplete="off"),
+            Field("personal.last_name", "last_name", required=True, autocomplete="off"),
+            Field("personal.birth_date", "birth_date", "date", required=True),
+            Field("personal.amka", "amka", hint="amka_hint", autocomplete="off"),
+            Field("amka_date_mismatch_confirmed", "amka_date_mismatch_confirmed", "checkbox"),
+            Field("personal.afm", "afm", autocomplete="off"),
+            Field("personal.phone", "phone", autocomplete="off"),
+            Field("personal.email", "email", autocomplete="off"),
+            Field("personal.address", "address", autocomplete="off"),
+        ],
+    ),
+    Section(
+        "profile",
+        [
+            Field("profile.gender", "gender", "select", cat.Gender, required=True),
+            Field("profile.employment_status", "employment_status", "select", cat.EmploymentStatus, required=True),
+            Field("profile.isced_level", "isced_level", "select", choices=ISCED, required=True),
+            Field("profile.household_situation", "household", "select", cat.HouseholdSituation, required=True),
+            Field("profile.residence_area", "residence_area", "select", cat.ResidenceArea, required=True),
+            Field("profile.foreign_background", "foreign_background", "checkbox"),
+            Field("profile.third_country_national", "third_country_national", "checkbox"),
+            Field("profile.homeless_or_housing_exclusion", "homeless", "checkbox"),
+        ],
+    ),
+    Section(
+        "special",
+        [
+            Field("special.disability", "disability", "select", cat.Answer, required=True),
+            Field("special.minority", "minority", "select", cat.Answer, required=True),
+            Field("special.other_disadvantage", "other_disadvantage", "select", cat.Answer, required=True),
+        ],
+        hint="special_hint",
+    ),
+]
+
+ENTRY_FORMS: dict[str, tuple[str, type[BaseModel], list[Field]]] = {
+    "request": (
+        "open_request",
+        c.OpenRequestFields,
+        [
+            Field("category", "category", "select", cat.RequestCategory, required=True),
+            Field("agency", "agency", "select", cat.Agency),
+            Field("agency_reference", "agency_reference"),
+            NOTES,
+        ],
+    ),
+    "referral": (
+        "send_referral",
+        c.ReferralFields,
+        [Field("destination", "destination", "select", cat.Agency, required=True), NOTES],
+    ),
+    "home_visit": (
+        "record_home_visit",
+        c.HomeVisitFields,
+        [
+            Field("purpose", "purpose", "select", cat.HomeVisitPurpose, required=True),
+            Field("follow_up_due", "follow_up_due", "date"),
+            Field("findings", "findings", "textarea"),
+        ],
+    ),
+    "activity": (
+        "record_activity",
+        c.ActivityFields,
+        [
+            Field("kind", "activity_kind", "select", cat.ActivityKind, required=True),
+            Field("participants", "participants", "number"),
+            Field("event_type", "event_type", "select", cat.CommunityEventType),
+            Field("agency", "agency", "select", cat.Agency),
+            NOTES,
+        ],
+    ),
+}
+PERSON_KINDS = ("request", "referral", "home_visit")  # entries listed on a person's page
+SUBTYPES: dict[str, type[cat.Labelled]] = {
+    "request": cat.RequestCategory,
+    "referral": cat.Agency,
+    "home_visit": cat.HomeVisitPurpose,
+}
+STATUSES: dict[str, type[cat.Labelled]] = {"request": cat.RequestStatus, "referral": cat.ReferralStatus}
+
+
+def structure_field(user: Principal, tenant: Tenant) -> Field:
+    """A caseworker records for her own structure (a hidden field); others choose one."""
+    if structure_scope(user) is not None:
+        return Field("structure", "structure", "hidden")
+    return Field(
+        "structure",
+        "structure",
+        "select",
+        choices=[(s.id, s.name_el) for s in tenant.structures],
+        required=True,
+    )
+
+
+def occurred(label: str = "entry_date") -> Field:
+    return Field("occurred_on", label, "date", required=True)
+
+
+def intake_sections(user: Principal, tenant: Tenant) -> list[Section]:
+    return [Section(None, [structure_field(user, tenant), occurred("intake_date")]), *INTAKE]
+
+
+def entry_sections(user: Principal, tenant: Tenant, kind: str) -> list[Section]:
+    _, _, fields = ENTRY_FORMS[kind]
+    person = Field("beneficiary_ids" if kind == "activity" else "beneficiary_id", "person", "hidden")
+    return [Section(None, [person, structure_field(user, tenant), occurred(), *fields])]
+
+
+def label(labels: type[cat.Labelled], code: str | None, lang: str) -> str:
+    """A code's words in the page's language; an unknown code as it is."""
+    if code is None or code not in labels._value2member_map_:
+        return code or ""
+    return str(getattr(labels(code), f"label_{lang}"))
+
+
+def status_label(kind: str, row: Mapping[str, Any], lang: str) -> str:
+    labels = STATUSES.get(kind)
+    return label(labels, row["status"], lang) if labels else str(row["status"])
+
+
+def listed(kind: str, row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """A row of a person's page: the entry, what it is about and its state, in words."""
+    return {**row, "what": label(SUBTYPES[kind], row["subtype"], lang), "state": status_label(kind, row, lang)}
