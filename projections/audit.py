@@ -18,223 +18,49 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import Application
-from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from domain.beneficiaries import Beneficiary
+from projections.audit_seal import (
+    NO_LEGACY,
+    Checkpoint,
+    Verdict,
+    Witness,
+    genesis,
+    link,
+    mac_genesis,
+    mac_link,
+    mac_new_store,
+    public_key_hex,
+    seal_state,
+    seal_verdict,
+    unsealed_state,
+)
+from projections.audit_verify import BATCH, ChainVerification
 from projections.tables import audit_chain, audit_checkpoints, audit_store_marks
 
-BATCH = 2000
+# The chain's parts live in projections.audit_seal; they are named here too, as they always were.
+__all__ = [
+    "AuditChain",
+    "Checkpoint",
+    "Verdict",
+    "Witness",
+    "genesis",
+    "link",
+    "public_key_hex",
+    "seal_state",
+    "unsealed_state",
+]
 
 
-def genesis(tenant_id: str) -> str:
-    return hashlib.sha256(f"kentra-audit-chain:{tenant_id}".encode()).hexdigest()
-
-
-def link(previous: str, stored: Any) -> str:
-    """The hash of one stored event (a notification: id, originator, version, topic, state bytes).
-
-    Total over whatever a row holds: a row no one but Kentra should write may carry any value in any
-    column (SQLite keeps what it is given), and must be hashed and reported, never raise."""
-    digest = hashlib.sha256()
-    digest.update(bytes.fromhex(previous))
-    digest.update(_int_bytes(stored.id))
-    digest.update(_uuid_bytes(stored.originator_id))
-    digest.update(_int_bytes(stored.originator_version))
-    digest.update(_text_bytes(stored.topic) + b"\0")
-    # Tampered rows may hold any type (SQLite turns a BLOB into TEXT on concatenation): hash what is there.
-    digest.update(_text_bytes(stored.state))
-    return digest.hexdigest()
-
-
-def _text_bytes(value: Any) -> bytes:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return str(value).encode("utf-8", "surrogatepass")
-
-
-def _int_bytes(value: Any) -> bytes:
-    """Eight bytes, big-endian, signed: the same bytes as before for every position and version Kentra
-    writes (0 to 2**63 - 1), and any other integer a column holds (negative ones) hashes too. What is
-    not such an integer (text in a SQLite column) gets a digest of its text, so it still hashes."""
-    if isinstance(value, int) and -(2**63) <= value < 2**63:
-        return value.to_bytes(8, "big", signed=True)
-    return hashlib.sha256(b"kentra-not-an-int64\0" + _text_bytes(value)).digest()[:8]
-
-
-def _uuid_bytes(originator: Any) -> bytes:
-    """The id's 16 bytes; a value that is not a UUID (text in a SQLite column) gets a digest of its text."""
-    if isinstance(originator, UUID):
-        return originator.bytes
-    try:
-        return UUID(str(originator)).bytes
-    except ValueError:
-        return hashlib.sha256(b"kentra-not-a-uuid\0" + _text_bytes(originator)).digest()[:16]
-
-
-def mac_genesis(key: bytes, tenant_id: str) -> str:
-    return hmac.new(key, f"kentra-audit-chain-v2:{tenant_id}".encode(), hashlib.sha256).hexdigest()
-
-
-def mac_new_store(key: bytes, tenant_id: str) -> str:
-    """The no-legacy mark's MAC: only the chain key's holder can say a store has no events from before seals."""
-    return hmac.new(key, f"kentra-audit-chain-v2:{tenant_id}:no-legacy".encode(), hashlib.sha256).hexdigest()
-
-
-# The mark the chain's writer makes on a store provisioned with an empty log: it has no legacy events,
-# so every row without a seal in it is forged.
-NO_LEGACY = "no-legacy"
-
-
-def mac_link(key: bytes, previous: str, position: int, hash_: str, legacy: bool) -> str:
-    """The keyed chain at ``position``: over the previous MAC, the position, the public hash there and
-    whether the event was accepted without a seal (from before seals existed)."""
-    flag = b"\x01" if legacy else b"\x00"
-    message = bytes.fromhex(previous) + int(position).to_bytes(8, "big") + bytes.fromhex(hash_) + flag
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-# The seal follows the stored state: a byte JSON never holds unescaped, a version, then the HMAC in hex
-# (text, so the state stays valid UTF-8 as SQLite may be made to read it).
-SEAL_MARK = b"\x1ekseal1:"
-SEAL_BYTES = len(SEAL_MARK) + 64
-
-
-def _seal_tag(key: bytes, originator: Any, version: int, topic: str, body: bytes) -> bytes:
-    digest = hmac.new(key, digestmod=hashlib.sha256)
-    digest.update(_uuid_bytes(originator))
-    digest.update(_int_bytes(version))
-    digest.update(_text_bytes(topic) + b"\0")
-    digest.update(body)
-    return digest.digest()
-
-
-def seal_state(key: bytes, originator: Any, version: int, topic: str, body: bytes) -> bytes:
-    """The state as Kentra stores it: the mapper's bytes, then the seal."""
-    return body + SEAL_MARK + _seal_tag(key, originator, version, topic, body).hex().encode()
-
-
-def unsealed_state(state: bytes) -> bytes:
-    """The mapper's bytes, without the seal if there is one (rows from before seals have none)."""
-    return state[:-SEAL_BYTES] if len(state) >= SEAL_BYTES and state[-SEAL_BYTES:-64] == SEAL_MARK else state
-
-
-def seal_verdict(key: bytes, stored: Any) -> str:
-    """``sealed`` (written by Kentra, unchanged), ``unsealed`` (no seal at all) or ``broken``."""
-    state = stored.state
-    state = bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode()
-    if len(state) < SEAL_BYTES or state[-SEAL_BYTES:-64] != SEAL_MARK:
-        return "unsealed"
-    body, tag = state[:-SEAL_BYTES], state[-64:]
-    expected = _seal_tag(key, stored.originator_id, stored.originator_version, stored.topic, body)
-    return "sealed" if hmac.compare_digest(tag, expected.hex().encode()) else "broken"
-
-
-SEALED_SUBJECT = re.compile(rb"s1\.([0-9a-f]{32})\.")
-ERASED_TOPIC = f"{get_topic(Beneficiary)}.Erased"  # the event class is made by the @event decorator
-
-
-def public_key_hex(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """The chain's head at ``signed_at``, signed by the tenant."""
-
-    tenant: str
-    position: int
-    hash: str
-    signed_at: str
-    public_key: str
-    signature: str
-
-    @staticmethod
-    def signed_part(tenant: str, position: int, hash_: str, signed_at: str) -> bytes:
-        return json.dumps(
-            {"tenant": tenant, "position": position, "hash": hash_, "signed_at": signed_at}, sort_keys=True
-        ).encode()
-
-    @classmethod
-    def sign(cls, tenant: str, position: int, hash_: str, key: Ed25519PrivateKey) -> Checkpoint:
-        signed_at = datetime.now(UTC).isoformat()
-        signature = key.sign(cls.signed_part(tenant, position, hash_, signed_at)).hex()
-        return cls(tenant, position, hash_, signed_at, public_key_hex(key), signature)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
-        """Raises KeyError, TypeError or ValueError when a field is missing or of the wrong type."""
-        checkpoint = cls(
-            str(data["tenant"]),
-            int(data["position"]),
-            str(data["hash"]),
-            str(data["signed_at"]),
-            str(data["public_key"]),
-            str(data["signature"]),
-        )
-        if not isinstance(data["position"], int):
-            raise TypeError("position")
-        return checkpoint
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def signature_ok(self, public_key: str) -> bool:
-        """Signed by the holder of ``public_key`` (hex), over exactly these fields."""
-        try:
-            Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(
-                bytes.fromhex(self.signature), self.signed_part(self.tenant, self.position, self.hash, self.signed_at)
-            )
-        except (InvalidSignature, ValueError):
-            return False
-        return True
-
-
-class Witness(Protocol):
-    """A copy of the tenant's signed heads and checkpoints kept outside its database (append-only)."""
-
-    def record(self, kind: str, checkpoint: Checkpoint) -> None: ...
-
-    def read(self) -> list[tuple[str, Checkpoint]]: ...
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """``kind`` names what broke: altered, deleted, reordered, forged, rechained, truncated,
-    silent-erasure, checkpoint-deleted or checkpoint-forged."""
-
-    ok: bool
-    chained: int
-    head: str
-    position: int = 0
-    first_broken: int | None = None
-    problem: str | None = None
-    kind: str | None = None
-    pending: int = 0
-    checkpoints: int = 0
-    witnessed: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not None}
-
-
-class AuditChain:
+class AuditChain(ChainVerification):
     """One tenant's chain. ``engine`` is the chain role's (it writes the chain and checkpoints); the
     log is read through ``app``. ``subjects_with_keys`` lists the vault's subjects, for erasures."""
 
@@ -398,259 +224,3 @@ class AuditChain:
             return position > 0
         last = stored[-1]
         return position > last.position and (now or datetime.now(UTC)) - datetime.fromisoformat(last.signed_at) >= every
-
-    def verify(self, published: Iterable[Checkpoint] = ()) -> Verdict:
-        """Recompute both chains and every seal from the log as stored now; name the first thing broken.
-
-        Every checkpoint, stored, published or witnessed, must carry the tenant's signature and match
-        the hash recomputed at its position; a published or witnessed checkpoint must still be in the
-        store; the last witnessed head must still be reached; every key missing from the vault (or not
-        unwrapping for its subject) must have an erasure in the log; no row may sit below position 1.
-        """
-        with self.engine.connect() as conn:
-            chain = conn.execute(
-                select(audit_chain.c.position, audit_chain.c.hash, audit_chain.c.mac, audit_chain.c.legacy).order_by(
-                    audit_chain.c.position
-                )
-            ).all()
-        stored = self.checkpoints()
-        witnessed = self.witness.read() if self.witness is not None else []
-        try:
-            due = self._checkpoints_to_meet(stored, published, witnessed)
-            self._nothing_before_the_log()
-            new_store = self._new_store_mark(witnessed)
-            head, pending, subjects, erased = self._walk(chain, due, new_store=new_store)
-            self._erasures_recorded(subjects, erased)
-        except _BrokenError as broken:
-            return Verdict(
-                False,
-                len(chain),
-                broken.head,
-                first_broken=broken.position,
-                problem=broken.problem,
-                kind=broken.kind,
-                witnessed=_signed_heads(witnessed),
-            )
-        return Verdict(
-            True,
-            len(chain),
-            head,
-            position=chain[-1][0] if chain else 0,
-            pending=pending,
-            checkpoints=len(stored),
-            witnessed=_signed_heads(witnessed),
-        )
-
-    def _nothing_before_the_log(self) -> None:
-        """Positions are numbers a writer may choose: a row at 0 or below is never chained, yet the
-        application reads it (by its aggregate's id), so its presence alone is reported."""
-        below = self.app.recorder.select_notifications(start=None, limit=BATCH, stop=0)
-        if below:
-            raise _BrokenError(
-                below[0].id,
-                f"{len(below)}{'+' if len(below) == BATCH else ''} row(s) at positions below the log's first"
-                " (inserted, never chained): forged",
-                genesis(self.tenant_id),
-                "forged",
-            )
-
-    def _new_store_mark(self, witnessed: list[tuple[str, Checkpoint]]) -> bool:
-        """Whether the store was marked new; the mark must be the chain key's, and must still be there if
-        the witness saw it made."""
-        start = genesis(self.tenant_id)
-        marks = self._marks()
-        for mark, mac in marks:
-            if mark != NO_LEGACY or not hmac.compare_digest(mac, mac_new_store(self.chain_key, self.tenant_id)):
-                raise _BrokenError(0, "a mark on the store that Kentra did not write (forged)", start, "forged")
-        if marks:
-            return True
-        if any(kind == "new-store" and self._genuine(c) for kind, c in witnessed):
-            raise _BrokenError(
-                0,
-                "the store was provisioned new, but the mark saying it has no legacy events is gone (deleted)",
-                start,
-                "deleted",
-            )
-        return False
-
-    def _genuine(self, checkpoint: Checkpoint) -> bool:
-        return checkpoint.tenant == self.tenant_id and checkpoint.signature_ok(self.public_key)
-
-    def _checkpoints_to_meet(
-        self, stored: list[Checkpoint], published: Iterable[Checkpoint], witnessed: list[tuple[str, Checkpoint]]
-    ) -> dict[int, list[Checkpoint]]:
-        """The checkpoints by position, once each is known to be genuine and none was deleted."""
-        signatures = {c.signature for c in stored}
-        start = genesis(self.tenant_id)
-        # Only what this tenant signed counts: a stranger's message on the topic proves nothing.
-        copies = [*published, *(c for kind, c in witnessed if kind == "checkpoint")]
-        for checkpoint in copies:
-            if checkpoint.signature not in signatures and self._genuine(checkpoint):
-                raise _BrokenError(
-                    checkpoint.position,
-                    f"the checkpoint signed at {checkpoint.signed_at} is missing from the store (deleted)",
-                    start,
-                    "checkpoint-deleted",
-                )
-        due: dict[int, list[Checkpoint]] = {}
-        for checkpoint in stored:
-            if not self._genuine(checkpoint):
-                raise _BrokenError(
-                    checkpoint.position,
-                    f"the checkpoint of {checkpoint.signed_at} is not signed by this tenant's key",
-                    start,
-                    "checkpoint-forged",
-                )
-            due.setdefault(checkpoint.position, []).append(checkpoint)
-        # The furthest head the follower witnessed: the log and the chain must still reach it.
-        heads = sorted((c for kind, c in witnessed if kind == "head"), key=lambda c: c.position, reverse=True)
-        last = next((c for c in heads if self._genuine(c)), None)
-        if last is not None:
-            due.setdefault(last.position, []).append(last)
-        return due
-
-    def _walk(
-        self, chain: Sequence[Any], due: dict[int, list[Checkpoint]], *, new_store: bool
-    ) -> tuple[str, int, dict[UUID, int], set[UUID]]:
-        """Recompute each position from the log; returns the head, how many wait to be chained, the
-        subjects whose sealed values the log holds (with the first position of each) and the erased.
-        On a store marked new no row may lack a seal."""
-        subjects: dict[UUID, int] = {}
-        erased: set[UUID] = set()
-        sealed_seen = False
-
-        def meet(position: int, computed: str) -> None:
-            for checkpoint in due.pop(position, []):
-                if checkpoint.hash != computed:
-                    raise _BrokenError(
-                        position,
-                        f"the log no longer agrees with the checkpoint signed at {checkpoint.signed_at}",
-                        computed,
-                        "altered",
-                    )
-
-        def look_at(event: Any, previous: str, verdict: str) -> str:
-            """The event's seal, and what it says about subjects and erasures."""
-            nonlocal sealed_seen
-            if verdict == "sealed":
-                sealed_seen = True
-            elif verdict == "unsealed" and (sealed_seen or new_store):
-                raise _BrokenError(
-                    event.id, "a row Kentra did not write (no seal): forged or inserted", previous, "forged"
-                )
-            _note_subjects(event, subjects, erased)
-            return verdict
-
-        events = self._notifications(0)
-        previous = genesis(self.tenant_id)
-        mac = mac_genesis(self.chain_key, self.tenant_id)
-        meet(0, previous)
-        current = next(events, None)
-        for position, stored_hash, stored_mac, legacy in chain:
-            if current is not None and current.id < position:
-                raise _BrokenError(current.id, "a row that was never chained (inserted)", previous, "forged")
-            if current is None or current.id != position:
-                raise _BrokenError(position, "the event is missing (deleted or moved)", previous, "deleted")
-            seal = seal_verdict(self.seal_key, current)
-            computed, computed_mac = self._recompute(
-                current, previous, mac, (stored_hash, stored_mac, bool(legacy)), seal=seal, sealed_seen=sealed_seen
-            )
-            if seal == "unsealed" and (new_store or not legacy):
-                raise _BrokenError(
-                    position, "a row Kentra did not write (no seal), chained as if genuine: forged", previous, "forged"
-                )
-            if look_at(current, previous, seal) == "broken":
-                raise _BrokenError(position, "the stored event differs from what Kentra sealed", previous, "altered")
-            meet(position, computed)
-            previous, mac = computed, computed_mac
-            current = next(events, None)
-        pending = 0
-        while current is not None:  # recorded, not chained yet: the seals still say who wrote them
-            seal = seal_verdict(self.seal_key, current)
-            if seal == "unsealed" and (chain or new_store):  # after the first build, every event must be sealed
-                raise _BrokenError(
-                    current.id, "a row Kentra did not write (no seal): forged or inserted", previous, "forged"
-                )
-            if look_at(current, previous, seal) == "broken":
-                raise _BrokenError(current.id, "the stored event differs from what Kentra sealed", previous, "altered")
-            pending += 1
-            current = next(events, None)
-        if due:
-            lost = min(due)
-            raise _BrokenError(
-                lost,
-                f"position {lost} was signed or witnessed, but the chain no longer reaches it (the tail was removed)",
-                previous,
-                "truncated",
-            )
-        return previous, pending, subjects, erased
-
-    def _recompute(
-        self, event: Any, previous: str, mac: str, stored: tuple[str, str, bool], *, seal: str, sealed_seen: bool
-    ) -> tuple[str, str]:
-        """Both chains at the event's position, which must equal the stored row; names what differs."""
-        position, (stored_hash, stored_mac, legacy) = event.id, stored
-        computed = link(previous, event)
-        if computed != stored_hash:
-            if seal == "sealed":
-                raise _BrokenError(
-                    position, "a genuine event, but not the one chained here (reordered)", previous, "reordered"
-                )
-            raise _BrokenError(position, "the stored event differs from what was chained", previous, "altered")
-        computed_mac = mac_link(self.chain_key, mac, position, computed, legacy)
-        if not hmac.compare_digest(computed_mac, str(stored_mac)):
-            if seal == "unsealed" and sealed_seen:
-                raise _BrokenError(
-                    position,
-                    "a row Kentra did not write, with a chain row it did not write (forged)",
-                    previous,
-                    "forged",
-                )
-            raise _BrokenError(
-                position,
-                "the chain was recomputed without the chain key (rows changed and re-chained)",
-                previous,
-                "rechained",
-            )
-        return computed, computed_mac
-
-    def _erasures_recorded(self, subjects: dict[UUID, int], erased: set[UUID]) -> None:
-        """A subject's key may be missing from the vault, or fail to unwrap for them (replaced, altered),
-        only if the log says they were erased."""
-        if self.subjects_with_keys is None:
-            return
-        present = self.subjects_with_keys()
-        silent = {s: p for s, p in subjects.items() if s not in present and s not in erased}
-        if silent:
-            position = min(silent.values())
-            raise _BrokenError(
-                position,
-                f"{len(silent)} subject key(s) missing from the vault, or not opening for their subject,"
-                " without an erasure in the log "
-                f"(first sealed at position {position}): a silent erasure",
-                genesis(self.tenant_id),
-                "silent-erasure",
-            )
-
-
-def _signed_heads(witnessed: list[tuple[str, Checkpoint]]) -> int:
-    """How many heads and checkpoints the witness holds (its note that the store began new aside)."""
-    return sum(1 for kind, _ in witnessed if kind in ("head", "checkpoint"))
-
-
-def _note_subjects(event: Any, subjects: dict[UUID, int], erased: set[UUID]) -> None:
-    """The subjects whose sealed values the event holds (with the first position of each), and whom it erases."""
-    state = event.state
-    raw = bytes(state) if isinstance(state, bytes | bytearray | memoryview) else str(state).encode()
-    for match in SEALED_SUBJECT.finditer(raw):
-        subjects.setdefault(UUID(hex=match.group(1).decode()), event.id)
-    if event.topic == ERASED_TOPIC:
-        # An originator that is not an id is not an erasure Kentra recorded (and its seal is broken).
-        with suppress(ValueError):
-            erased.add(UUID(str(event.originator_id)))
-
-
-class _BrokenError(Exception):
-    def __init__(self, position: int, problem: str, head: str, kind: str) -> None:
-        super().__init__(problem)
-        self.position, self.problem, self.head, self.kind = position, problem, head, kind

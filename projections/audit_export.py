@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from projections.audit import Checkpoint, genesis, link
+from projections.audit_seal import Checkpoint, genesis, link
 
 FORMAT = 2
 

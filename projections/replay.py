@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 
 from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, Unseal, apply, preload_batch
+from projections.reading import ViewReader
 from projections.tables import case_index, contacts, people, positions
 
 ATHENS = ZoneInfo("Europe/Athens")
@@ -72,8 +73,8 @@ def _memory_views() -> Engine:
 
 
 @dataclass
-class Replayed:
-    """The views as of one moment, in memory, with the log rows behind them."""
+class Replayed(ViewReader):
+    """The views as of one moment, in memory, with the log rows behind them (``read`` asks a query)."""
 
     engine: Engine
     events: int = 0

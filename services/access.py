@@ -151,3 +151,13 @@ def may_search_people(principal: Principal, tenant_id: str) -> None:
     person): only for those who see personal data. An auditor without clearance reads pseudonymised."""
     if not sees_personal_data(principal, tenant_id):
         raise AccessDeniedError("this account may not search people by ΑΜΚΑ or name")
+
+
+def may_analyse_region(principal: Principal, region: str, registry: TenantRegistry) -> None:
+    """A Region's figures are its own regional analysts' alone; an unknown region is bad input."""
+    if principal.role != Role.REGIONAL_ANALYST or principal.region != region:
+        raise AccessDeniedError(f"no access to region {region!r}")
+    try:
+        registry.region(region)
+    except ValueError:
+        raise InvalidValueError(f"unknown region {region!r}", field="region") from None

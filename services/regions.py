@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain.periods import Period, year_periods
+from domain.errors import InvalidValueError
+from domain.periods import EXAMPLES, Period, parse_period, period_of, year_periods
+from projections import queries
+from projections.rollup import RegionalViews
 from services.disclosure import GENDER_CELLS, PROTECTION, THRESHOLD, Cell, LinkedTable, protect
 
 Figures = Callable[[str, date, date], dict[str, Any]]
@@ -336,3 +339,44 @@ def _activities(docs: dict[tuple[str, str], dict[str, Any]], period: Period, ten
             "by_kind": [{"key": k, "total": v} for k, v in sorted(kinds.items())],
         }
     }
+
+
+def requested_period(period: str | None, start: date | None, end: date | None) -> Period:
+    """A fixed period, by its code or by the exact dates it spans."""
+    if period is not None:
+        return parse_period(period)
+    if start is None or end is None:
+        raise InvalidValueError(f"give a reporting period, e.g. period={EXAMPLES.split(',')[0]}", field="period")
+    if end < start:
+        raise InvalidValueError("'to' is before 'from'", field="to")
+    return period_of(start, end)
+
+
+Member = tuple[Municipality, RegionalViews]
+"""A municipality of the Region with its store in the Region (``RegionalViews``), caught up by the caller."""
+
+
+def regional_answer(region: str, period: Period, members: Sequence[Member], cache: RegionalFigures) -> dict[str, Any]:
+    """The Region's answer for a fixed period: the one consolidation the API, the pages and the CLI call."""
+    stores = {m.tenant: views for m, views in members}
+
+    def figures(tenant_id: str, start: date, end: date) -> dict[str, Any]:
+        return stores[tenant_id].read(queries.indicators, start, end, None)
+
+    def links(tenant_id: str, start: date, end: date) -> set[str]:
+        return stores[tenant_id].read(queries.served_links, start, end)
+
+    def distinct(union: set[str]) -> int | None:
+        try:
+            return queries.distinct_people(union)
+        except queries.MixedLinkKeysError:
+            return None  # a Region's store half rebuilt after a new linkage key (docs/regions.md)
+
+    version = tuple(views.position() for _, views in members)
+    municipalities = [m for m, _ in members]
+    return cache.answer(region, municipalities, period, figures, links=links, distinct=distinct, version=version)
+
+
+def regional_lag(members: Sequence[Member]) -> dict[str, dict[str, Any]]:
+    """Per municipality: seconds from recording there to effect in the Region's figures."""
+    return {m.tenant: views.lag() for m, views in members}

@@ -1,4 +1,4 @@
-"""Reporting use cases of one tenant: programme and ESF indicators and the caseload, from its views.
+"""Reporting use cases of one tenant: programme and ESF indicators, the caseload and the views' lag.
 
 Every answer first lets the views catch up with the log, so a figure read after a write includes it.
 Who sees which structure's figures is decided by ``services.access`` alone.
@@ -44,3 +44,21 @@ def indicators(views: CaseworkViews, start: date, end: date, structure: str | No
     """The programme indicators for a period (``structure`` already scoped by ``scope``)."""
     checked_period(start, end)
     return fresh(views).read(queries.indicators, start, end, structure)
+
+
+def esf_indicators(
+    views: CaseworkViews, programme: str, start: date, end: date, structure: str | None
+) -> dict[str, Any]:
+    """The ESF participant indicators (CO or EECO codes) by gender for a period."""
+    checked_period(start, end)
+    return fresh(views).read(queries.esf_indicators, programme, start, end, structure)
+
+
+def caseload(views: CaseworkViews, today: date, structure: str | None) -> list[dict[str, Any]]:
+    """Open work per structure and caseworker, as of ``today``."""
+    return fresh(views).read(queries.caseload, today, structure)
+
+
+def lag(views: CaseworkViews) -> dict[str, Any]:
+    """How far the views are behind the log (events and seconds); they are not caught up first."""
+    return views.lag()

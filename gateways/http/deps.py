@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from domain.errors import DomainError
+from gateways.clients import client_address as client_address  # noqa: PLC0414 - re-exported for routes
 from infra.bootstrap import Kentra
 from infra.tokens import ISSUER, InvalidTokenError
 from projections.runner import CaseworkViews
@@ -49,11 +50,6 @@ def current_principal(kentra: KentraDep, token: Annotated[str | None, Depends(oa
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 BearerToken = Annotated[str | None, Depends(oauth2)]
-
-
-def client_address(request: Request) -> str:
-    """The caller's address as the server saw it (behind a proxy: as uvicorn's --proxy-headers made it)."""
-    return request.client.host if request.client else "unknown"
 
 
 def casework_reader(tenant: str, kentra: KentraDep, user: CurrentUser) -> Casework:

@@ -1,4 +1,7 @@
-"""A coordinator's data-protection work over the API: erasure dates, legal holds, erasure, subject access."""
+"""A coordinator's data-protection work over the API: erasure dates, legal holds, erasure, subject access.
+
+The use cases are ``services.privacy``'s; this module converts and calls.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateways.http.deps import CurrentUser, KentraDep
+from gateways.http.report_schemas import ErasureDate, ErasureDone, SubjectAccess
 from gateways.http.schemas import problem_responses
-from gateways.subject_access import subject_access, to_pdf
+from gateways.subject_access import to_pdf
+from services import privacy
 from services.access import may_manage_personal_data
 from services.casework import Casework
 
@@ -51,36 +56,48 @@ class LegalHold(BaseModel):
     reason: str = Field(min_length=3, max_length=500, examples=["εκκρεμής δικαστική υπόθεση 123/2026"])
 
 
-@router.get("/erasure-date", summary="The earliest day this person's data may be erased, and why")
-def get_erasure_date(casework: Coordinator, beneficiary_id: UUID) -> dict[str, Any]:
-    when = casework.erasure_date(beneficiary_id)
-    return {
-        "beneficiary_id": str(beneficiary_id),
-        "earliest": when.earliest.isoformat() if when.earliest else None,
-        "programmes": list(when.programmes),
-        "why": when.why,
-        "allowed_today": when.allows(casework.today()),
-    }
+@router.get(
+    "/erasure-date", summary="The earliest day this person's data may be erased, and why", response_model=ErasureDate
+)
+def get_erasure_date(casework: Coordinator, beneficiary_id: UUID) -> Any:
+    return privacy.erasure_date(casework, beneficiary_id)
 
 
-@router.post("/legal-holds", status_code=201, summary="Keep this person's data at least until a day")
-def post_legal_hold(casework: Coordinator, user: CurrentUser, beneficiary_id: UUID, body: LegalHold) -> dict[str, Any]:
-    casework.place_legal_hold(beneficiary_id, until=body.until, reason=body.reason, recorded_by=user.username)
-    return get_erasure_date(casework, beneficiary_id)
+@router.post(
+    "/legal-holds",
+    status_code=201,
+    summary="Keep this person's data at least until a day",
+    response_model=ErasureDate,
+)
+def post_legal_hold(casework: Coordinator, user: CurrentUser, beneficiary_id: UUID, body: LegalHold) -> Any:
+    return privacy.place_legal_hold(
+        casework, beneficiary_id, until=body.until, reason=body.reason, recorded_by=user.username
+    )
 
 
-@router.post("/erasure", summary="Erase this person's personal data by deleting their key")
+@router.post(
+    "/erasure",
+    summary="Erase this person's personal data by deleting their key",
+    response_model=ErasureDone,
+    response_model_exclude_unset=True,  # an erasure done before says only that
+)
 def post_erasure(
     kentra: KentraDep, casework: Coordinator, user: CurrentUser, tenant: str, beneficiary_id: UUID, body: Erasure
-) -> dict[str, Any]:
-    return kentra.erase(
-        tenant, beneficiary_id, reason=body.reason, legal_ground=body.legal_ground, erased_by=user.username
+) -> Any:
+    return privacy.erase(
+        casework,
+        beneficiary_id,
+        reason=body.reason,
+        legal_ground=body.legal_ground,
+        erased_by=user.username,
+        compact=kentra.storage(tenant).compact_vault,
     )
 
 
 @router.get(
     "/subject-access",
     summary="Everything held on this person (GDPR Art. 15), as JSON or a Greek PDF; the export is recorded",
+    response_model=SubjectAccess,
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def get_subject_access(
@@ -91,7 +108,9 @@ def get_subject_access(
     beneficiary_id: UUID,
     format: Annotated[Literal["json", "pdf"], Query()] = "json",
 ) -> Any:
-    document = subject_access(kentra, tenant, beneficiary_id, asked_by=user.username, role=user.role.value)
+    document = privacy.subject_access(
+        casework, kentra.views(tenant), beneficiary_id, asked_by=user.username, role=user.role.value
+    )
     if format == "pdf":
         return Response(
             to_pdf(document, casework.tenant.name_el),

@@ -1,4 +1,4 @@
-"""Caseload, programme indicators, ESF indicators and projection lag for one tenant."""
+"""Caseload, programme indicators, ESF indicators and projection lag for one tenant (services.reporting)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from domain.errors import InvalidValueError
 from gateways.http.deps import CaseworkReader, CurrentUser, KentraDep
+from gateways.http.report_schemas import Caseload, EsfIndicators, Indicators, ProjectionLag
 from gateways.http.schemas import problem_responses
 from gateways.reports import download
-from infra.bootstrap import Kentra
-from projections.queries import caseload, esf_indicators, indicators
-from services.access import Principal, structure_scope
+from services import reporting
 
 router = APIRouter(
     prefix="/api/v1/tenants/{tenant}",
@@ -23,33 +21,12 @@ router = APIRouter(
 FromDate = Annotated[date, Query(alias="from", description="First day, YYYY-MM-DD")]
 ToDate = Annotated[date, Query(alias="to", description="Last day, YYYY-MM-DD")]
 StructureFilter = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")]
-MAX_DAYS = 366 * 12
-
-
-def scope(kentra: Kentra, tenant: str, user: Principal, structure: str | None) -> str | None:
-    """A caseworker sees her own structure's figures; others the tenant's, or one structure's."""
-    if structure is not None:
-        kentra.registry.tenant(tenant).structure(structure)
-    own = structure_scope(user)
-    return own if own is not None else structure
-
-
-def period(start: date, end: date) -> None:
-    if end < start:
-        raise InvalidValueError("'to' is before 'from'", field="to")
-    if (end - start).days > MAX_DAYS:
-        raise InvalidValueError("a period is at most twelve years", field="to")
-
-
-def fresh(kentra: Kentra, tenant: str) -> Any:
-    views = kentra.views(tenant)
-    views.catch_up()
-    return views
 
 
 @router.get(
     "/indicators",
     summary="Programme indicators for a period, as JSON, CSV or XLSX",
+    response_model=Indicators,
     responses={
         200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
     },
@@ -64,17 +41,20 @@ def get_indicators(
     structure: StructureFilter = None,
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Any:
-    period(start, end)
-    views = fresh(kentra, tenant)
-    with views.engine.connect() as conn:
-        doc = indicators(conn, start, end, scope(kentra, tenant, user, structure))
-    doc["tenant"] = tenant
+    reporting.checked_period(start, end)  # a bad period is named before an unknown structure, as before
+    scoped = reporting.scope(casework.tenant, user, structure)
+    doc = {**reporting.indicators(kentra.views(tenant), start, end, scoped), "tenant": tenant}
     if format in ("csv", "xlsx"):
         return download(doc, casework.tenant.name_el, format)
     return doc
 
 
-@router.get("/esf-indicators", summary="ESF participant indicators (CO or EECO codes) by gender")
+@router.get(
+    "/esf-indicators",
+    summary="ESF participant indicators (CO or EECO codes) by gender",
+    response_model=EsfIndicators,
+    response_model_exclude_unset=True,  # ``refused`` only for the codes on a special category
+)
 def get_esf_indicators(
     kentra: KentraDep,
     casework: CaseworkReader,
@@ -84,23 +64,25 @@ def get_esf_indicators(
     start: FromDate,
     end: ToDate,
     structure: StructureFilter = None,
-) -> dict[str, Any]:
-    period(start, end)
-    views = fresh(kentra, tenant)
-    with views.engine.connect() as conn:
-        return {"tenant": tenant, **esf_indicators(conn, programme, start, end, scope(kentra, tenant, user, structure))}
+) -> Any:
+    reporting.checked_period(start, end)
+    scoped = reporting.scope(casework.tenant, user, structure)
+    return {"tenant": tenant, **reporting.esf_indicators(kentra.views(tenant), programme, start, end, scoped)}
 
 
-@router.get("/caseload", summary="Open work per structure and caseworker")
+@router.get("/caseload", summary="Open work per structure and caseworker", response_model=Caseload)
 def get_caseload(
     kentra: KentraDep, casework: CaseworkReader, user: CurrentUser, tenant: str, structure: StructureFilter = None
-) -> dict[str, Any]:
-    views = fresh(kentra, tenant)
-    with views.engine.connect() as conn:
-        rows = caseload(conn, casework.today(), scope(kentra, tenant, user, structure))
-    return {"tenant": tenant, "as_of": casework.today().isoformat(), "caseload": rows}
+) -> Any:
+    today = casework.today()
+    rows = reporting.caseload(kentra.views(tenant), today, reporting.scope(casework.tenant, user, structure))
+    return {"tenant": tenant, "as_of": today.isoformat(), "caseload": rows}
 
 
-@router.get("/projections", summary="How far the read models are behind the log (events and seconds)")
-def get_lag(kentra: KentraDep, casework: CaseworkReader, tenant: str) -> dict[str, Any]:
-    return {"tenant": tenant, "casework_views": kentra.views(tenant).lag()}
+@router.get(
+    "/projections",
+    summary="How far the read models are behind the log (events and seconds)",
+    response_model=ProjectionLag,
+)
+def get_projection_lag(kentra: KentraDep, casework: CaseworkReader, tenant: str) -> Any:
+    return {"tenant": tenant, "casework_views": reporting.lag(kentra.views(tenant))}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -17,10 +17,8 @@ from domain.catalogue import RequestCategory
 from domain.errors import DomainError
 from domain.periods import parse_period, year_periods
 from gateways import reports
-from gateways.http.audit import AuditScope, audit_scope, auditor, get_chain, get_drilldown, get_replayed_indicators
-from gateways.http.deps import client_address
-from gateways.http.regions import analyst_of, regional_answer
-from gateways.http.reporting import get_caseload, period, scope
+from gateways.clients import client_address
+from gateways.regional import consolidate
 from gateways.web import charts
 from gateways.web.labels import LABELS
 from gateways.web.session import (
@@ -31,6 +29,7 @@ from gateways.web.session import (
     kentra_of,
     lang_of,
     message,
+    own_path,
     render,
     tenant_name,
     user_of,
@@ -38,8 +37,16 @@ from gateways.web.session import (
 from infra.accounts import WeakPasswordError
 from infra.bootstrap import Kentra
 from infra.throttle import SignInThrottledError
-from projections.queries import indicators
-from services.access import AccessDeniedError, Principal, may_read_casework, visible_tenants
+from services import audit, reporting
+from services.access import (
+    AccessDeniedError,
+    Principal,
+    may_analyse_region,
+    may_audit,
+    may_read_casework,
+    visible_tenants,
+)
+from services.audit import AuditScope
 from services.casework import Casework
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -147,21 +154,6 @@ def language(request: Request, code: str) -> Response:
     return response
 
 
-def own_path(referer: str) -> str:
-    """Where to go back to: the path (and query) of the page the user came from, never another site.
-
-    Only a plain absolute path is kept: not ``//host`` (another site, scheme-relative), not a
-    backslash (browsers read ``/\\host`` as ``//host``), nor any control character or space,
-    which browsers drop before reading the URL.
-    """
-    parts = urlsplit(referer)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    unsafe = any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in path)
-    if unsafe or not path.startswith("/") or path.startswith("//"):
-        return "/"
-    return path
-
-
 @router.get("/home")
 def home(request: Request) -> Response:
     user = user_of(request)
@@ -178,7 +170,7 @@ def home(request: Request) -> Response:
 def _period(start: str | None, end: str | None) -> tuple[date, date]:
     last = date.fromisoformat(end) if end else date.today()
     first = date.fromisoformat(start) if start else (last.replace(day=1) - timedelta(days=334)).replace(day=1)
-    period(first, last)
+    reporting.checked_period(first, last)
     return first, last
 
 
@@ -188,9 +180,9 @@ def _dashboard_scope(request: Request, tenant: str, structure: str | None) -> tu
         return RedirectResponse("/", status_code=303)
     kentra = kentra_of(request)
     try:
-        kentra.registry.tenant(tenant)
+        registered = kentra.registry.tenant(tenant)
         may_read_casework(user, tenant)
-        return user, scope(kentra, tenant, user, structure or None)
+        return user, reporting.scope(registered, user, structure or None)
     except AccessDeniedError:
         return message(request, 403, "not_allowed")
     except DomainError:
@@ -218,10 +210,7 @@ def dashboard(
         first, last = _period(start, end)
     except (ValueError, DomainError):
         return render(request, "dashboard.html", 422, error=t["bad_period"], start=start, end=end, **context)
-    views = kentra.views(tenant)
-    views.catch_up()
-    with views.engine.connect() as conn:
-        doc = indicators(conn, first, last, chosen)
+    doc = reporting.indicators(kentra.views(tenant), first, last, chosen)
     categories = [
         {"label": getattr(RequestCategory(c["category"]), f"label_{lang}"), "total": c["total"]}
         for c in doc["requests"]["by_category"]
@@ -260,7 +249,7 @@ def region_dashboard(request: Request, region: str) -> Response:
         return RedirectResponse("/", status_code=303)
     kentra, lang = kentra_of(request), lang_of(request)
     try:
-        analyst_of(region, kentra, user)
+        may_analyse_region(user, region, kentra.registry)
     except AccessDeniedError:
         return message(request, 403, "not_allowed")
     except DomainError:
@@ -277,7 +266,7 @@ def region_dashboard(request: Request, region: str) -> Response:
         chosen = parse_period(code)
     except DomainError:
         return render(request, "region.html", 422, error=LABELS[lang]["reporting_period_hint"], **context)
-    doc = regional_answer(kentra, region, chosen)
+    doc = consolidate(kentra, region, chosen)
     return render(request, "region.html", doc=doc, period_label=chosen.label(lang), **context)
 
 
@@ -294,7 +283,9 @@ def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Resp
         return RedirectResponse("/", status_code=303)
     kentra = kentra_of(request)
     try:
-        return user, auditor(tenant, kentra, user)
+        kentra.registry.tenant(tenant)
+        may_audit(user, tenant)
+        return user, kentra.casework(tenant)
     except AccessDeniedError:
         return message(request, 403, "not_allowed")
     except DomainError:
@@ -306,7 +297,7 @@ def _audit_terms(request: Request, casework: Casework) -> AuditScope:
     as_of = query.get("as_of") or None
     first, last = _period(query.get("from"), query.get("to"))
     basis: Literal["occurred", "recorded"] = "recorded" if query.get("basis") == "recorded" else "occurred"
-    return audit_scope(
+    return audit.audit_scope(
         casework, first, last, query.get("structure") or None, date.fromisoformat(as_of) if as_of else None, basis
     )
 
@@ -324,7 +315,7 @@ def auditrender(request: Request, tenant: str) -> Response:
     kentra, lang = kentra_of(request), lang_of(request)
     context: dict[str, Any] = {
         "tenant_name": tenant_name(request, tenant),
-        "chain": get_chain(kentra, casework, user, tenant),
+        "chain": audit.chain_report(casework, user, kentra.audit_chain(tenant)),
         "basis": request.query_params.get("basis", "occurred"),
     }
     if "from" not in request.query_params:
@@ -334,7 +325,7 @@ def auditrender(request: Request, tenant: str) -> Response:
         terms = _audit_terms(request, casework)
     except (ValueError, DomainError):
         return render(request, "audit.html", 422, error=LABELS[lang]["bad_period"], **context)
-    replay = get_replayed_indicators(kentra, casework, user, tenant, terms)
+    replay = audit.replayed_indicators(casework, kentra.keys(casework.tenant), user, terms)
     query = urlencode({"from": terms.start, "to": terms.end, "as_of": terms.as_of, "basis": terms.basis})
     return render(
         request,
@@ -357,7 +348,7 @@ def audit_drilldown(request: Request, tenant: str, cell: str = "") -> Response:
     kentra = kentra_of(request)
     try:
         terms = _audit_terms(request, casework)
-        found = get_drilldown(kentra, casework, user, tenant, terms, cell, reveal=False, limit=1000)
+        found = audit.drilldown(casework, kentra.keys(casework.tenant), user, terms, cell, reveal=False, limit=1000)
     except (ValueError, DomainError):
         return message(request, 422, "bad_period")
     back = f"/t/{tenant}/audit?{urlencode({'from': terms.start, 'to': terms.end, 'as_of': terms.as_of})}"
@@ -376,14 +367,14 @@ def caseloadrender(request: Request, tenant: str) -> Response:
     scoped = _dashboard_scope(request, tenant, None)
     if isinstance(scoped, Response):
         return scoped
-    user, _ = scoped
+    _, chosen = scoped
     kentra = kentra_of(request)
-    found = get_caseload(kentra, kentra.casework(tenant), user, tenant)
+    today = kentra.casework(tenant).today()
     return render(
         request,
         "caseload.html",
-        rows=found["caseload"],
-        as_of=found["as_of"],
+        rows=reporting.caseload(kentra.views(tenant), today, chosen),
+        as_of=today.isoformat(),
         tenant_name=tenant_name(request, tenant),
     )
 
@@ -399,8 +390,5 @@ def downloadrender(request: Request, tenant: str, structure: str | None = None, 
     except (ValueError, DomainError):
         return message(request, 422, "bad_period")
     kentra = kentra_of(request)
-    views = kentra.views(tenant)
-    views.catch_up()
-    with views.engine.connect() as conn:
-        doc = {"tenant": tenant, **indicators(conn, first, last, chosen)}
+    doc = {"tenant": tenant, **reporting.indicators(kentra.views(tenant), first, last, chosen)}
     return reports.download(doc, kentra.registry.tenant(tenant).name_el, format)

@@ -15,6 +15,7 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from starlette.templating import Jinja2Templates
@@ -112,3 +113,18 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
 def message(request: Request, status: int, key: str) -> Response:
     t = LABELS[lang_of(request)]
     return render(request, "message.html", status, heading=t["title"], message=t[key])
+
+
+def own_path(referer: str) -> str:
+    """Where to go back to: the path (and query) of the page the user came from, never another site.
+
+    Only a plain absolute path is kept: not ``//host`` (another site, scheme-relative), not a
+    backslash (browsers read ``/\\host`` as ``//host``), nor any control character or space,
+    which browsers drop before reading the URL.
+    """
+    parts = urlsplit(referer)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    unsafe = any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in path)
+    if unsafe or not path.startswith("/") or path.startswith("//"):
+        return "/"
+    return path

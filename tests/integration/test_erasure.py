@@ -22,6 +22,7 @@ from infra.vault import SqlVault, erased_subjects, lookup, name_index, subject_k
 from projections.queries import PROGRAMMES, esf_indicators, indicators
 from projections.replay import replay
 from projections.tables import people as people_view
+from services import privacy
 from services.casework import read_log
 from tests.conftest import StoreUnderTest, command, intake, service_url
 
@@ -460,3 +461,24 @@ def test_a_process_still_holding_an_erased_persons_key_shows_nothing_of_theirs(s
             v in ("[erased]", None) for e in history for k, v in e["attributes"].items() if k.startswith("sealed")
         )
     assert store.casework.personal_data(store.casework.entry(her)) is None
+
+
+def test_the_erasure_due_list_names_those_past_their_date_and_never_the_erased(store: StoreUnderTest) -> None:
+    her, him = person(store, 11), person(store, 12)  # served in 2023: erasable from 2029-01-01
+    views = store.kentra.views(store.tenant.id)
+    assert privacy.erasure_due(store.casework, views) == []
+    store.clock.day = date(2029, 1, 1)
+    steps: list[tuple[int, int]] = []
+    due = privacy.erasure_due(store.casework, views, each=lambda done, total: steps.append((done, total)))
+    assert {d["beneficiary_id"] for d in due} == {str(her), str(him)}
+    assert {d["earliest"] for d in due} == {"2029-01-01"}
+    assert steps[-1][0] == steps[-1][1] == len(steps)
+    privacy.erase(
+        store.casework,
+        her,
+        reason="retention ended",
+        legal_ground=None,
+        erased_by="scheduled",
+        compact=store.kentra.storage(store.tenant.id).compact_vault,
+    )
+    assert [d["beneficiary_id"] for d in privacy.erasure_due(store.casework, views)] == [str(him)]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from domain.periods import Period, year_periods
-from gateways.http.regions import regional_answer
+from gateways.regional import consolidate as regional_answer
 from infra.bootstrap import Kentra
 from services.disclosure import PROTECTION, THRESHOLD, Cell, Relation, audit
 from tests.integration.demo import demo_platform

@@ -23,7 +23,7 @@ import pytest
 
 from domain.identifiers import make_amka
 from domain.periods import year_periods
-from gateways.http.regions import regional_answer
+from gateways.regional import consolidate as regional_answer
 from infra.bootstrap import Kentra
 from projections.queries import indicators
 from services.disclosure import PROTECTION, THRESHOLD, Cell, Relation, audit
@@ -143,7 +143,7 @@ import sys
 from pathlib import Path
 from pydantic import SecretStr
 from domain.periods import parse_period
-from gateways.http.regions import regional_answer
+from gateways.regional import consolidate as regional_answer
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
 data = Path(sys.argv[1])
