@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -91,14 +92,27 @@ def until(port: int, path: str, status: int, seconds: float = 30) -> str:
     raise AssertionError(f"{path} never answered {status}")
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "KENTRA_DATA_DIR": str(tmp_path / "data"), "KENTRA_MASTER_KEY": TEST_MASTER_KEY}
+def embedded_env(data: Path) -> dict[str, str]:
+    env = {**os.environ, "KENTRA_DATA_DIR": str(data), "KENTRA_MASTER_KEY": TEST_MASTER_KEY}
     for name in ("KENTRA_DATABASE_URL", "KENTRA_KAFKA_BOOTSTRAP_SERVERS", "KENTRA_TENANTS_FILE"):
         env.pop(name, None)
-    kentra = [sys.executable, "-m", "gateways.cli"]
-    subprocess.run([*kentra, "tenants", "sync"], env=env, check=True, cwd=ROOT, capture_output=True)
     return env
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tenants' stores as `kentra tenants sync` makes them, once per module (a CLI process of a
+    few seconds); each test works on a copy of its own."""
+    data = tmp_path_factory.mktemp("synced") / "data"
+    kentra = [sys.executable, "-m", "gateways.cli"]
+    subprocess.run([*kentra, "tenants", "sync"], env=embedded_env(data), check=True, cwd=ROOT, capture_output=True)
+    return data
+
+
+@pytest.fixture
+def data(tmp_path: Path, synced: Path) -> dict[str, str]:
+    shutil.copytree(synced, tmp_path / "data")
+    return embedded_env(tmp_path / "data")
 
 
 Start = Callable[[list[str], dict[str, str]], None]
