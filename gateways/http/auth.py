@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from gateways.http.deps import BearerToken, CurrentUser, KentraDep, client_address
+from gateways.clients import client_address
+from gateways.http.deps import BearerToken, CurrentUser, KentraDep
 from gateways.http.schemas import Token, problem_responses
 from infra.tokens import InvalidTokenError
 

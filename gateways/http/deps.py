@@ -12,7 +12,6 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from domain.errors import DomainError
-from gateways.clients import client_address as client_address  # noqa: PLC0414 - re-exported for routes
 from infra.bootstrap import Kentra
 from infra.tokens import ISSUER, InvalidTokenError
 from projections.runner import CaseworkViews
