@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 
 class PersonalDataAccess(Aggregate):
     """Who read which beneficiary's personal data, through which endpoint (when: the event's timestamp)."""
+
+    if TYPE_CHECKING:  # the event class @event makes, declared for the type checker
+        Recorded: ClassVar[type[DomainEvent]]
 
     @event("Recorded")
     def __init__(self, *, beneficiary_id: UUID, accessed_by: str, role: str, endpoint: str) -> None:
@@ -24,6 +28,9 @@ class PersonalDataSearch(Aggregate):
     value: the ΑΜΚΑ or name someone looked for is itself personal data. Each person shown is also
     a ``PersonalDataAccess``; a search that finds nobody is this event alone."""
 
+    if TYPE_CHECKING:  # the event class @event makes, declared for the type checker
+        Recorded: ClassVar[type[DomainEvent]]
+
     @event("Recorded")
     def __init__(self, *, searched_by: str, role: str, endpoint: str, by: str, found: int) -> None:
         self.searched_by = searched_by
@@ -38,6 +45,9 @@ class AuditQuery(Aggregate):
 
     ``parameters`` hold the query's own terms (period, cell, as-of day), never personal data.
     """
+
+    if TYPE_CHECKING:  # the event class @event makes, declared for the type checker
+        Asked: ClassVar[type[DomainEvent]]
 
     @event("Asked")
     def __init__(self, *, asked_by: str, role: str, endpoint: str, parameters: dict[str, str]) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import DomainEvent, event
 
 from domain.catalogue import ActivityKind
-from domain.entries import CaseEntry
+from domain.entries import CaseEntry, ensure_not_future
 from domain.errors import InvalidValueError
+from domain.requests import Seal
+
+if TYPE_CHECKING:
+    from domain.beneficiaries import Beneficiary
 
 INDIVIDUAL = frozenset({ActivityKind.COUNSELLING_SESSION.value, ActivityKind.PSYCHOSOCIAL_SESSION.value})
 
@@ -27,9 +32,11 @@ def check_activity_shape(kind: str, beneficiary_ids: list[UUID], participants: i
 
 class Activity(CaseEntry):
     KIND: ClassVar[str] = "activity"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset(
-        {"occurred_on", "participants", "beneficiary_ids", "event_type", "agency"}
-    )
+    AMENDABLE: ClassVar[tuple[str, ...]] = ("occurred_on", "participants", "beneficiary_ids", "event_type", "agency")
+
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Recorded: ClassVar[type[DomainEvent]]
 
     @event("Recorded")
     def __init__(
@@ -57,6 +64,46 @@ class Activity(CaseEntry):
         self.sealed = sealed
         self.voided = False
         self.corrections = 0
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        id: UUID,
+        kind: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        beneficiaries: Iterable[Beneficiary],
+        participants: int,
+        event_type: str | None,
+        agency: str | None,
+        today: date,
+        seal: Seal,
+    ) -> Activity:
+        """An activity not in the future, whose named people are active and registered by its day; it
+        counts at least the people it names, and has the shape its kind needs. ``beneficiaries`` may be
+        loaded lazily: each is checked as it comes."""
+        ensure_not_future(occurred_on, today)
+        named: list[UUID] = []
+        for beneficiary in beneficiaries:
+            beneficiary.ensure_active()
+            beneficiary.ensure_after_intake(occurred_on)
+            named.append(beneficiary.id)
+        participants = max(participants, len(named))
+        check_activity_shape(kind, named, participants, event_type)
+        return cls(
+            id=id,
+            kind=kind,
+            occurred_on=occurred_on,
+            structure=structure,
+            recorded_by=recorded_by,
+            beneficiary_ids=named,
+            participants=participants,
+            event_type=event_type,
+            agency=agency,
+            sealed=seal(named[0] if len(named) == 1 else id),  # whose key: see subject_id
+        )
 
     @property
     def subject_id(self) -> UUID:

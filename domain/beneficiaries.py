@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import DomainEvent, event
 
-from domain.entries import CaseEntry
-from domain.errors import BeneficiaryErasedError, InvalidValueError
+from domain.entries import CaseEntry, ensure_not_future
+from domain.errors import (
+    AmkaDateMismatchError,
+    BeneficiaryErasedError,
+    DateOrderError,
+    EntryVoidedError,
+    InvalidValueError,
+)
+from domain.identifiers import amka_matches_birth_date
+from domain.profile import ParticipantProfile, age_on
+
+OLDEST = 120  # years at intake: an older age is a mistyped birth date
 
 
 class Beneficiary(CaseEntry):
@@ -20,7 +31,13 @@ class Beneficiary(CaseEntry):
     """
 
     KIND: ClassVar[str] = "beneficiary"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"profile", "occurred_on", "structure"})
+    AMENDABLE: ClassVar[tuple[str, ...]] = ("occurred_on", "structure", "profile")
+
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Registered: ClassVar[type[DomainEvent]]
+        LegalHoldPlaced: ClassVar[type[DomainEvent]]
+        Erased: ClassVar[type[DomainEvent]]
 
     @event("Registered")
     def __init__(
@@ -42,6 +59,64 @@ class Beneficiary(CaseEntry):
         self.corrections = 0
         self.holds: list[date] = []
         self.erased = False
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: UUID,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        answers: Mapping[str, Any],
+        birth_date: date,
+        amka: str | None,
+        amka_date_mismatch_confirmed: bool,
+        today: date,
+        seal: Callable[[], str],
+    ) -> Beneficiary:
+        """A person's intake, refused unless its dates hold: the intake and the birth date not in the
+        future, born before the intake and at most 120 years before it, and an ΑΜΚΑ whose DDMMYY is the
+        birth date unless staff confirmed it is not. The age at entry is computed here, from the birth
+        date. ``seal`` (which may claim the ΑΜΚΑ and creates the person's key) is called only once the
+        intake passes, so a refused one leaves nothing behind."""
+        ensure_not_future(occurred_on, today)
+        ensure_not_future(birth_date, today, "personal.birth_date")
+        if birth_date > occurred_on:
+            raise DateOrderError("birth date is after the intake", field="personal.birth_date")
+        age = age_on(birth_date, occurred_on)
+        if age > OLDEST:
+            raise InvalidValueError(f"birth date gives an age over {OLDEST}", field="personal.birth_date")
+        if amka is not None and not amka_date_mismatch_confirmed and not amka_matches_birth_date(amka, birth_date):
+            raise AmkaDateMismatchError()
+        profile = ParticipantProfile(age_at_entry=age, **answers)
+        return cls(
+            id=id,
+            occurred_on=occurred_on,
+            structure=structure,
+            recorded_by=recorded_by,
+            profile=profile.model_dump(mode="json"),
+            sealed=seal(),
+        )
+
+    def ensure_active(self) -> None:
+        """Refuse to record anything more about a voided or erased person."""
+        if self.voided:
+            raise EntryVoidedError(self.id)
+        if self.erased:
+            raise BeneficiaryErasedError(self.id)
+
+    def ensure_after_intake(self, day: date) -> None:
+        """Nothing about a person is dated before their intake."""
+        if day < self.occurred_on:
+            raise DateOrderError(f"date precedes the beneficiary's intake ({self.occurred_on})", field="occurred_on")
+
+    def ensure_served_on(self, day: date, today: date) -> None:
+        """An entry about this person, dated ``day``: they are active, and the day is neither in the
+        future nor before their intake."""
+        self.ensure_active()
+        ensure_not_future(day, today)
+        self.ensure_after_intake(day)
 
     def ensure_open_for_changes(self) -> None:
         if self.erased:

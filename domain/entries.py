@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.catalogue import CorrectionReason
 from domain.errors import (
@@ -30,7 +30,17 @@ class CaseEntry(Aggregate):
     """Base of every casework aggregate. Codes are stored as plain strings, dates as dates."""
 
     KIND: ClassVar[str] = "entry"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset()
+    # The fields a correction may change, declared once per kind: the payload models
+    # (services/commands.py), the import layouts and the published changes all derive from it.
+    # In the order a correction's changes are recorded.
+    AMENDABLE: ClassVar[tuple[str, ...]] = ()
+    # Amendable fields never published to the Region (gateways/kafka/envelope.py).
+    UNPUBLISHED: ClassVar[frozenset[str]] = frozenset()
+
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Amended: ClassVar[type[DomainEvent]]
+        Voided: ClassVar[type[DomainEvent]]
 
     # Declared for the type checker only: at run time eventsourcing would turn class annotations
     # into attributes of every event class. Each subclass's created event sets them.
@@ -64,7 +74,7 @@ class CaseEntry(Aggregate):
     ) -> None:
         """Correct fields of this entry. ``sealed`` replaces the sealed personal data, if given."""
         self.ensure_open_for_changes()
-        unknown = sorted(set(changes) - self.AMENDABLE)
+        unknown = sorted(set(changes).difference(self.AMENDABLE))
         if unknown:
             raise NotAmendableError(
                 f"{self.KIND} field {unknown[0]!r} cannot be amended", field=f"changes.{unknown[0]}"

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import DomainEvent, event
 
 from domain.entries import CaseEntry, ensure_not_future
 from domain.errors import DateOrderError, InvalidTransitionError
+from domain.requests import Seal
+
+if TYPE_CHECKING:
+    from domain.beneficiaries import Beneficiary
 
 
 class HomeVisit(CaseEntry):
     KIND: ClassVar[str] = "home_visit"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"purpose", "occurred_on", "follow_up_due"})
+    AMENDABLE: ClassVar[tuple[str, ...]] = ("purpose", "occurred_on", "follow_up_due")
+
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Conducted: ClassVar[type[DomainEvent]]
+        FollowUpCompleted: ClassVar[type[DomainEvent]]
 
     @event("Conducted")
     def __init__(
@@ -39,6 +48,36 @@ class HomeVisit(CaseEntry):
         self.sealed = sealed
         self.voided = False
         self.corrections = 0
+
+    @classmethod
+    def conduct(
+        cls,
+        *,
+        id: UUID,
+        beneficiary: Beneficiary,
+        purpose: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        follow_up_due: date | None,
+        today: date,
+        seal: Seal,
+    ) -> HomeVisit:
+        """A visit to an active beneficiary, dated neither in the future nor before their intake, whose
+        follow-up is not due before the visit."""
+        beneficiary.ensure_served_on(occurred_on, today)
+        if follow_up_due is not None and follow_up_due < occurred_on:
+            raise DateOrderError("a follow-up cannot be due before the visit", field="follow_up_due")
+        return cls(
+            id=id,
+            beneficiary_id=beneficiary.id,
+            purpose=purpose,
+            occurred_on=occurred_on,
+            structure=structure,
+            recorded_by=recorded_by,
+            follow_up_due=follow_up_due,
+            sealed=seal(beneficiary.id),
+        )
 
     @property
     def subject_id(self) -> UUID:

@@ -3,12 +3,16 @@ recorded (its events are those recorded by ``import`` in that range)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 
 class ImportRun(Aggregate):
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Completed: ClassVar[type[DomainEvent]]
+
     @event("Completed")
     def __init__(
         self,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import DomainEvent, event
 
 from domain.catalogue import ReferralOutcome, ReferralStatus
 from domain.entries import CaseEntry, ensure_not_future
-from domain.errors import DateOrderError, InvalidTransitionError
+from domain.errors import DateOrderError, InvalidTransitionError, InvalidValueError
+from domain.requests import CaseRequest, Seal
+
+if TYPE_CHECKING:
+    from domain.beneficiaries import Beneficiary
 
 
 class OutcomeBeforeAcceptanceError(InvalidTransitionError):
@@ -20,7 +24,13 @@ class OutcomeBeforeAcceptanceError(InvalidTransitionError):
 
 class Referral(CaseEntry):
     KIND: ClassVar[str] = "referral"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"destination", "occurred_on"})
+    AMENDABLE: ClassVar[tuple[str, ...]] = ("destination", "occurred_on")
+
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Sent: ClassVar[type[DomainEvent]]
+        Answered: ClassVar[type[DomainEvent]]
+        OutcomeRecorded: ClassVar[type[DomainEvent]]
 
     @event("Sent")
     def __init__(
@@ -48,6 +58,36 @@ class Referral(CaseEntry):
         self.outcome_on: date | None = None
         self.voided = False
         self.corrections = 0
+
+    @classmethod
+    def send(
+        cls,
+        *,
+        id: UUID,
+        beneficiary: Beneficiary,
+        request: CaseRequest | None,
+        destination: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        today: date,
+        seal: Seal,
+    ) -> Referral:
+        """A referral of an active beneficiary, dated neither in the future nor before their intake,
+        for one of their own requests if it names one."""
+        beneficiary.ensure_served_on(occurred_on, today)
+        if request is not None and request.beneficiary_id != beneficiary.id:
+            raise InvalidValueError("the request belongs to another beneficiary", field="request_id")
+        return cls(
+            id=id,
+            beneficiary_id=beneficiary.id,
+            request_id=request.id if request is not None else None,
+            destination=destination,
+            occurred_on=occurred_on,
+            structure=structure,
+            recorded_by=recorded_by,
+            sealed=seal(beneficiary.id),
+        )
 
     @property
     def subject_id(self) -> UUID:

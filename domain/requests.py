@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import DomainEvent, event
 
 from domain.catalogue import Agency, AgencyApplicationStatus, RequestStatus
 from domain.entries import CaseEntry, ensure_not_future
 from domain.errors import DateOrderError, InvalidTransitionError
+
+if TYPE_CHECKING:
+    from domain.beneficiaries import Beneficiary
+
+Seal = Callable[[UUID], str | None]  # seals an entry's notes under a subject's key (None: nothing to seal)
 
 ACTIVE = frozenset({RequestStatus.OPENED.value, RequestStatus.IN_PROGRESS.value})
 
@@ -19,7 +25,15 @@ class CaseRequest(CaseEntry):
     """Opened, possibly in progress, then resolved, closed unresolved or withdrawn."""
 
     KIND: ClassVar[str] = "request"
-    AMENDABLE: ClassVar[frozenset[str]] = frozenset({"category", "occurred_on", "agency", "agency_reference"})
+    AMENDABLE: ClassVar[tuple[str, ...]] = ("category", "occurred_on", "agency", "agency_reference")
+    UNPUBLISHED: ClassVar[frozenset[str]] = frozenset({"agency_reference"})  # the agency's protocol number
+
+    # The event classes @event makes, declared for the type checker (which cannot see them).
+    if TYPE_CHECKING:
+        Opened: ClassVar[type[DomainEvent]]
+        ProgressStarted: ClassVar[type[DomainEvent]]
+        Closed: ClassVar[type[DomainEvent]]
+        AgencyStatusRecorded: ClassVar[type[DomainEvent]]
 
     @event("Opened")
     def __init__(
@@ -50,6 +64,35 @@ class CaseRequest(CaseEntry):
         self.closed_on: date | None = None
         self.voided = False
         self.corrections = 0
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        id: UUID,
+        beneficiary: Beneficiary,
+        category: str,
+        occurred_on: date,
+        structure: str,
+        recorded_by: str,
+        agency: str | None,
+        agency_reference: str | None,
+        today: date,
+        seal: Seal,
+    ) -> CaseRequest:
+        """A request of an active beneficiary, dated neither in the future nor before their intake."""
+        beneficiary.ensure_served_on(occurred_on, today)
+        return cls(
+            id=id,
+            beneficiary_id=beneficiary.id,
+            category=category,
+            occurred_on=occurred_on,
+            structure=structure,
+            recorded_by=recorded_by,
+            agency=agency,
+            agency_reference=agency_reference,
+            sealed=seal(beneficiary.id),
+        )
 
     @property
     def subject_id(self) -> UUID:

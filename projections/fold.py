@@ -10,6 +10,13 @@ from uuid import UUID
 from psycopg import sql
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from domain.activities import Activity
+from domain.beneficiaries import Beneficiary
+from domain.entries import CaseEntry
+from domain.events import EventClass, event_name
+from domain.home_visits import HomeVisit
+from domain.referrals import Referral
+from domain.requests import CaseRequest
 from projections.tables import case_index, contacts, people
 
 Unseal = Callable[[str], dict[str, Any] | None]
@@ -29,33 +36,33 @@ def preload_batch(sealed: SealedData, events: Iterable[Any]) -> None:
     sealed.preload(token for e in events if (token := getattr(e, "sealed", None)))
 
 
-CREATED: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "Beneficiary.Registered": lambda e: {
+CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
+    Beneficiary.Registered: lambda e: {
         "kind": "beneficiary",
         "subtype": None,
         "status": "registered",
         "beneficiary_id": None,
     },
-    "CaseRequest.Opened": lambda e: {
+    CaseRequest.Opened: lambda e: {
         "kind": "request",
         "subtype": e.category,
         "status": "opened",
         "beneficiary_id": e.beneficiary_id,
     },
-    "Referral.Sent": lambda e: {
+    Referral.Sent: lambda e: {
         "kind": "referral",
         "subtype": e.destination,
         "status": "sent",
         "beneficiary_id": e.beneficiary_id,
     },
-    "HomeVisit.Conducted": lambda e: {
+    HomeVisit.Conducted: lambda e: {
         "kind": "home_visit",
         "subtype": e.purpose,
         "status": "follow_up_due" if e.follow_up_due else "done",
         "beneficiary_id": e.beneficiary_id,
         "follow_up_due": e.follow_up_due,
     },
-    "Activity.Recorded": lambda e: {
+    Activity.Recorded: lambda e: {
         "kind": "activity",
         "subtype": e.kind,
         "status": "recorded",
@@ -63,16 +70,16 @@ CREATED: dict[str, Callable[[Any], dict[str, Any]]] = {
     },
 }
 
-STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "CaseRequest.ProgressStarted": lambda e: {"status": "in_progress"},
-    "CaseRequest.Closed": lambda e: {"status": e.status, "closed_on": e.occurred_on},
-    "Referral.Answered": lambda e: {
+STEPS: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
+    CaseRequest.ProgressStarted: lambda e: {"status": "in_progress"},
+    CaseRequest.Closed: lambda e: {"status": e.status, "closed_on": e.occurred_on},
+    Referral.Answered: lambda e: {
         "status": "accepted" if e.accepted else "declined",
         "closed_on": None if e.accepted else e.occurred_on,
     },
-    "Referral.OutcomeRecorded": lambda e: {"status": "completed", "outcome": e.outcome, "closed_on": e.occurred_on},
-    "HomeVisit.FollowUpCompleted": lambda e: {"status": "done", "closed_on": e.occurred_on},
-    "CaseEntry.Voided": lambda e: {"voided": True},
+    Referral.OutcomeRecorded: lambda e: {"status": "completed", "outcome": e.outcome, "closed_on": e.occurred_on},
+    HomeVisit.FollowUpCompleted: lambda e: {"status": "done", "closed_on": e.occurred_on},
+    CaseEntry.Voided: lambda e: {"voided": True},
 }
 
 AMENDED_FIELDS = {
@@ -84,23 +91,26 @@ AMENDED_FIELDS = {
     "follow_up_due": "follow_up_due",
 }
 SPECIAL = ("disability", "minority", "other_disadvantage")
-CONTACT_KINDS = {
-    "Beneficiary.Registered": "intake",
-    "CaseRequest.Opened": "request",
-    "Referral.Sent": "referral",
-    "HomeVisit.Conducted": "home_visit",
-    "Activity.Recorded": "activity",
+CONTACT_KINDS: dict[EventClass, str] = {
+    Beneficiary.Registered: "intake",
+    CaseRequest.Opened: "request",
+    Referral.Sent: "referral",
+    HomeVisit.Conducted: "home_visit",
+    Activity.Recorded: "activity",
 }
 
 
-# Every event name apply() folds; the others (command records, the access log...) change no view.
-FOLDED = frozenset((*CREATED, *STEPS, "Beneficiary.Erased", "CaseEntry.Amended"))
+# Every event class apply() folds; the others (command records, the access log...) change no view.
+FOLDED: frozenset[EventClass] = frozenset((*CREATED, *STEPS, Beneficiary.Erased, CaseEntry.Amended))
+# Published events that change no view (the Region receives them all the same).
+UNFOLDED: frozenset[EventClass] = frozenset({CaseRequest.AgencyStatusRecorded})
+_FOLDED_NAMES = frozenset(event_name(cls) for cls in FOLDED)
 
 
 def folds(topic: str) -> bool:
     """Whether apply() would fold an event of this stored topic ("module:Qual.Name"), so the others
     need not be decoded at all."""
-    return topic.partition(":")[2] in FOLDED
+    return topic.partition(":")[2] in _FOLDED_NAMES
 
 
 EXISTS = select(case_index.c.version).where(case_index.c.entry_id == bindparam("entry"))
@@ -131,10 +141,10 @@ def _special(unseal: Unseal, sealed: str | None) -> dict[str, Any] | None:
     return opened.get("special") if opened else None
 
 
-def _beneficiaries_of(name: str, e: Any) -> list[UUID]:
-    if name == "Beneficiary.Registered":
+def _beneficiaries_of(kind: EventClass, e: Any) -> list[UUID]:
+    if kind is Beneficiary.Registered:
         return [e.originator_id]
-    if name == "Activity.Recorded":
+    if kind is Activity.Recorded:
         return list(e.beneficiary_ids)
     return [e.beneficiary_id]
 
@@ -201,17 +211,18 @@ def _copy(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
             copying.write_row([row.get(name) for name in names])
 
 
-def apply(conn: Connection | Batched, e: Any, unseal: Unseal, name: str | None = None) -> None:
-    """Fold one event into every read model: a domain event, or (named) a regional envelope's facts."""
-    name = name or type(e).__qualname__
-    if name in CREATED:
-        _created(conn, name, e, unseal)
+def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass | None = None) -> None:
+    """Fold one event into every read model: a domain event, or a regional envelope's facts with
+    ``kind``, the event class the envelope names."""
+    kind = kind or type(e)
+    if kind in CREATED:
+        _created(conn, kind, e, unseal)
         return
-    if name in STEPS:
-        changes = STEPS[name](e)
-    elif name == "Beneficiary.Erased":
+    if kind in STEPS:
+        changes = STEPS[kind](e)
+    elif kind is Beneficiary.Erased:
         changes = {}  # only the ESF answers, kept under the tenant's statistics key (below)
-    elif name == "CaseEntry.Amended":
+    elif kind is CaseEntry.Amended:
         changes = {
             AMENDED_FIELDS[k]: as_date(v) if k in ("occurred_on", "follow_up_due") else v
             for k, v in e.changes.items()
@@ -231,12 +242,12 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, name: str | None =
         )
         if v is not None
     }
-    if name == "CaseEntry.Amended" and "beneficiary_ids" in e.changes:
+    if kind is CaseEntry.Amended and "beneficiary_ids" in e.changes:
         ids = [UUID(str(b)) for b in e.changes["beneficiary_ids"]]
         _replace_contacts(conn, entry_id, ids, version, contact_changes)
     elif contact_changes:
         _update(conn, contacts.c.entry_id, entry_id, version, contact_changes)
-    person = _person_changes(name, e, changes, unseal)
+    person = _person_changes(kind, e, changes, unseal)
     if person:
         _update(conn, people.c.beneficiary_id, entry_id, version, person)
 
@@ -260,7 +271,7 @@ def _update(conn: Connection | Batched, key: Any, entry_id: UUID, version: int, 
     conn.execute(statement, {"w_entry": entry_id, "w_version": version, **{"v_" + k: v for k, v in values.items()}})
 
 
-def _created(conn: Connection | Batched, name: str, e: Any, unseal: Unseal) -> None:
+def _created(conn: Connection | Batched, kind: EventClass, e: Any, unseal: Unseal) -> None:
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
     if isinstance(conn, Batched):
@@ -290,7 +301,7 @@ def _created(conn: Connection | Batched, name: str, e: Any, unseal: Unseal) -> N
                 "closed_on": None,
                 "follow_up_due": None,
                 "outcome": None,
-                **CREATED[name](e),
+                **CREATED[kind](e),
             }
         ],
     )
@@ -300,15 +311,15 @@ def _created(conn: Connection | Batched, name: str, e: Any, unseal: Unseal) -> N
             "beneficiary_id": beneficiary_id,
             "day": e.occurred_on,
             "structure": e.structure,
-            "kind": CONTACT_KINDS[name],
+            "kind": CONTACT_KINDS[kind],
             "voided": False,
             "version": version,
         }
-        for beneficiary_id in _beneficiaries_of(name, e)
+        for beneficiary_id in _beneficiaries_of(kind, e)
     ]
     if served:
         add(contacts, served)
-    if name == "Beneficiary.Registered":
+    if kind is Beneficiary.Registered:
         add(
             people,
             [
@@ -324,7 +335,7 @@ def _created(conn: Connection | Batched, name: str, e: Any, unseal: Unseal) -> N
         )
 
 
-def _person_changes(name: str, e: Any, changes: dict[str, Any], unseal: Unseal) -> dict[str, Any]:
+def _person_changes(kind: EventClass, e: Any, changes: dict[str, Any], unseal: Unseal) -> dict[str, Any]:
     person = {
         k: v
         for k, v in (
@@ -334,7 +345,7 @@ def _person_changes(name: str, e: Any, changes: dict[str, Any], unseal: Unseal) 
         )
         if v is not None
     }
-    if name not in ("CaseEntry.Amended", "Beneficiary.Erased"):
+    if kind is not CaseEntry.Amended and kind is not Beneficiary.Erased:
         return person
     special = _special(unseal, e.sealed_changes)
     amended = getattr(e, "changes", {})  # an erasure changes no field, only restates the ESF answers

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
+from domain.clock import as_utc
 from projections.cells import Member, figure, flatten, members
 from projections.queries import indicators
 from projections.replay import Replay, end_of_day, replay_log
@@ -22,10 +23,6 @@ from projections.tables import case_index
 
 NameEntry = Callable[[UUID, bool], str]  # (entry id, is a person) -> how the caller may see it
 CHUNK = 500
-
-
-def as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rows(conn: Connection, ids: list[UUID], after: datetime | None) -> list[Any]:
@@ -86,10 +83,6 @@ def drilldown(
         "events_total": total,
         "events": events,
     }
-
-
-def replayed_events(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(replay_log)).scalar_one())
 
 
 def restatement(

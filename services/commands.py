@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
 from pydantic.config import JsonDict
 
 from domain.catalogue import (
@@ -27,6 +27,8 @@ from domain.catalogue import (
     RequestCategory,
     ResidenceArea,
 )
+from domain.entries import CaseEntry
+from domain.events import ENTRY_KINDS
 from domain.profile import FreeText, PersonalDetails, SpecialCategoryAnswers
 
 CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")]
@@ -364,48 +366,30 @@ AnyCommand = Annotated[
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
 
 
-# What a correction may change on each kind of entry, with the types the values must have.
-class BeneficiaryChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    occurred_on: date | None = None
-    structure: StructureId | None = None
-    profile: dict[str, Any] | None = None
-
-
-class RequestChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    category: RequestCategory | None = None
-    occurred_on: date | None = None
-    agency: Agency | None = None
-    agency_reference: Reference | None = None
-
-
-class ReferralChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    destination: Agency | None = None
-    occurred_on: date | None = None
-
-
-class HomeVisitChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    purpose: HomeVisitPurpose | None = None
-    occurred_on: date | None = None
-    follow_up_due: date | None = None
-
-
-class ActivityChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    occurred_on: date | None = None
-    participants: int | None = Field(default=None, ge=0, le=100_000)
-    beneficiary_ids: list[UUID] | None = None
-    event_type: CommunityEventType | None = None
-    agency: Agency | None = None
-
-
-CHANGES_BY_KIND: dict[str, type[BaseModel]] = {
-    "beneficiary": BeneficiaryChanges,
-    "request": RequestChanges,
-    "referral": ReferralChanges,
-    "home_visit": HomeVisitChanges,
-    "activity": ActivityChanges,
+# The type each amendable field's value must have. Which fields each kind may change is declared
+# once, on its aggregate (``AMENDABLE``, domain/); the payload models below are made from it, so a
+# field declared there without a type here fails at import, and a field dropped there is refused.
+CHANGE_TYPES: dict[str, Any] = {
+    "occurred_on": (date | None, None),
+    "structure": (StructureId | None, None),
+    "profile": (dict[str, Any] | None, None),
+    "category": (RequestCategory | None, None),
+    "agency": (Agency | None, None),
+    "agency_reference": (Reference | None, None),
+    "destination": (Agency | None, None),
+    "purpose": (HomeVisitPurpose | None, None),
+    "follow_up_due": (date | None, None),
+    "participants": (int | None, Field(default=None, ge=0, le=100_000)),
+    "beneficiary_ids": (list[UUID] | None, None),
+    "event_type": (CommunityEventType | None, None),
 }
+
+
+def _changes_model(entry: type[CaseEntry]) -> type[BaseModel]:
+    """What a correction may change on one kind of entry, with the types the values must have."""
+    fields: dict[str, Any] = {name: CHANGE_TYPES[name] for name in entry.AMENDABLE}
+    name = f"{entry.__name__}Changes"
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+CHANGES_BY_KIND: dict[str, type[BaseModel]] = {kind: _changes_model(entry) for kind, entry in ENTRY_KINDS.items()}

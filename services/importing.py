@@ -35,170 +35,31 @@ from domain.import_run import ImportRun
 from services import commands as c
 from services.casework import Casework, Outcome
 from services.idempotency import entry_id_for
-
-BATCH = 500
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # the English header
-    el: str  # the Greek header
-    path: str  # where the value goes in the command; "" for a column handled apart
-    required: bool = True
-    example: str = ""
-    type: str = "text"  # text, date, int, bool, amka_list
-
-
-def _col(name: str, el: str, path: str | None = None, **kw: Any) -> Column:
-    return Column(name, el, name if path is None else path, **kw)
-
-
-PROFILE = (
-    _col("gender", "Φύλο", "profile.gender", example="female"),
-    _col("employment_status", "Εργασιακή κατάσταση", "profile.employment_status", example="long_term_unemployed"),
-    _col("isced_level", "Επίπεδο εκπαίδευσης ISCED", "profile.isced_level", type="int", example="2"),
-    _col("household_situation", "Νοικοκυριό", "profile.household_situation", example="single_parent"),
-    _col("residence_area", "Περιοχή κατοικίας", "profile.residence_area", example="rural"),
-    _col("foreign_background", "Αλλοδαπή καταγωγή", "profile.foreign_background", type="bool", example="όχι"),
-    _col(
-        "third_country_national", "Υπήκοος τρίτης χώρας", "profile.third_country_national", type="bool", example="όχι"
-    ),
-    _col(
-        "homeless",
-        "Άστεγος/η ή στεγαστικός αποκλεισμός",
-        "profile.homeless_or_housing_exclusion",
-        type="bool",
-        example="όχι",
-    ),
+from services.import_layouts import (
+    LAYOUTS,
+    ORDER,
+    Column,
+    ImportFileError,
+    ImportTooLargeError,
+    Layout,
+    masked_amka,
+    match_headers,
 )
 
+__all__ = [  # the layouts live in services/import_layouts.py; importers of this module still find them here
+    "LAYOUTS",
+    "ORDER",
+    "ImportFileError",
+    "ImportTooLargeError",
+    "Importer",
+    "Layout",
+    "Problem",
+    "Summary",
+    "masked_amka",
+    "match_headers",
+]
 
-@dataclass(frozen=True)
-class Layout:
-    kind: str
-    command: str
-    el: str
-    columns: tuple[Column, ...]
-    amendable: tuple[str, ...]  # payload fields a corrected row may change (as an amendment)
-
-
-REF = _col("ref", "Κωδικός εγγραφής", "", example="A-000123")
-ON = _col("occurred_on", "Ημερομηνία", example="2019-03-04")
-STRUCTURE = _col("structure", "Δομή", example="centre")
-BENEFICIARY = _col("beneficiary_amka", "ΑΜΚΑ ωφελούμενου", "", example="04037900422")
-
-LAYOUTS: dict[str, Layout] = {
-    layout.kind: layout
-    for layout in (
-        Layout(
-            "beneficiaries",
-            "register_beneficiary",
-            "Ωφελούμενοι",
-            (
-                REF,
-                ON,
-                STRUCTURE,
-                _col("first_name", "Όνομα", "personal.first_name", example="Ελένη"),
-                _col("last_name", "Επώνυμο", "personal.last_name", example="Παπαδοπούλου"),
-                _col("birth_date", "Ημερομηνία γέννησης", "personal.birth_date", type="date", example="1979-03-04"),
-                _col("amka", "ΑΜΚΑ", "personal.amka", required=False, example="04037900422"),
-                _col(
-                    "amka_date_mismatch_confirmed",
-                    "ΑΜΚΑ με άλλη ημερομηνία (επιβεβαιωμένο)",
-                    required=False,
-                    type="bool",
-                    example="όχι",
-                ),
-                _col("phone", "Τηλέφωνο", "personal.phone", required=False, example="6912345678"),
-                _col("address", "Διεύθυνση", "personal.address", required=False, example="Καραϊσκάκη 14"),
-                *PROFILE,
-                _col("disability", "Αναπηρία", "special.disability", example="no"),
-                _col("minority", "Μειονότητα (και Ρομά)", "special.minority", example="refused"),
-                _col("other_disadvantage", "Άλλη μειονεκτική θέση", "special.other_disadvantage", example="no"),
-            ),
-            ("occurred_on", "structure"),
-        ),
-        Layout(
-            "requests",
-            "open_request",
-            "Αιτήματα",
-            (
-                REF,
-                BENEFICIARY,
-                _col("category", "Κατηγορία", example="gmi"),
-                STRUCTURE,
-                ON,
-                _col("agency", "Φορέας", required=False, example="opeka"),
-            ),
-            ("category", "occurred_on", "agency"),
-        ),
-        Layout(
-            "referrals",
-            "send_referral",
-            "Παραπομπές",
-            (REF, BENEFICIARY, _col("destination", "Φορέας παραπομπής", example="dypa"), STRUCTURE, ON),
-            ("destination", "occurred_on"),
-        ),
-        Layout(
-            "home_visits",
-            "record_home_visit",
-            "Κατ' οίκον επισκέψεις",
-            (
-                REF,
-                BENEFICIARY,
-                _col("purpose", "Σκοπός", example="living_conditions"),
-                STRUCTURE,
-                ON,
-                _col("follow_up_due", "Επόμενη επίσκεψη έως", required=False, type="date", example=""),
-            ),
-            ("purpose", "occurred_on", "follow_up_due"),
-        ),
-        Layout(
-            "activities",
-            "record_activity",
-            "Δράσεις",
-            (
-                REF,
-                _col("kind", "Είδος", example="networking_meeting"),
-                STRUCTURE,
-                ON,
-                _col("participants", "Συμμετέχοντες", type="int", required=False, example="6"),
-                _col("beneficiary_amkas", "ΑΜΚΑ ωφελούμενων", "", required=False, type="amka_list", example=""),
-            ),
-            ("occurred_on", "participants"),
-        ),
-    )
-}
-ORDER = tuple(LAYOUTS)  # people first, so that the other kinds find them by ΑΜΚΑ
-
-
-def masked_amka(amka: str) -> str:
-    """An ΑΜΚΑ as a report may show it: its last three digits, enough for staff to find the row."""
-    kept = amka.strip()[-3:]
-    return "•" * 8 + kept
-
-
-class ImportFileError(DomainError):
-    """The file as a whole cannot be read as this kind (unknown kind, missing columns)."""
-
-
-class ImportTooLargeError(ImportFileError):
-    """The file is over a limit (unpacked size, rows, columns, shared strings): none of it is read."""
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"\s+", " ", header.strip().lower())
-
-
-def match_headers(layout: Layout, headers: list[str]) -> dict[int, Column]:
-    """Which column each header is, by its English or Greek name; raises naming any required one missing."""
-    names = {_norm(col.name): col for col in layout.columns} | {_norm(col.el): col for col in layout.columns}
-    found = {i: names[_norm(h)] for i, h in enumerate(headers) if _norm(h) in names}
-    missing = [col for col in layout.columns if col.required and col not in found.values()]
-    if missing:
-        listed = ", ".join(f"{col.el} / {col.name}" for col in missing)
-        raise ImportFileError(f"missing columns: {listed} (λείπουν στήλες)", field="header")
-    return found
+BATCH = 500
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Ids of people and entries become keyed hashes under the municipality's own key. No name, identity
 number, contact, address, free text or staff name is published. Special-category answers are
 published only as the three ESF answers (yes/no/refused) that the regional ESF aggregates need.
-Command records and the access log are internal and are not published.
+Only the event classes domain/events.py declares published leave (an allow-list): command records,
+the access log and any event class not declared there are not published.
 
 A person's registration (and an amendment of their personal data) also carries their region-wide
 link: a keyed hash of the ΑΜΚΑ under the Region's linkage key, which the Region does not hold, so
@@ -17,6 +18,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.activities import Activity
+from domain.beneficiaries import Beneficiary
+from domain.entries import CaseEntry
+from domain.events import PUBLISHED_CHANGES, EventClass, event_name, is_published
+from domain.home_visits import HomeVisit
+from domain.referrals import Referral
+from domain.requests import CaseRequest
 from domain.tenants import Tenant
 
 TOPIC = "kentra.events.v1"
@@ -24,27 +32,6 @@ SCHEMA_VERSION = 1
 Pseudonym = Callable[[UUID], UUID]
 Unseal = Callable[[str], dict[str, Any] | None]
 Link = Callable[[str], dict[str, str]]  # a normalised ΑΜΚΑ -> {"kid", "value"} (infra.crypto.RegionLink.link)
-INTERNAL = (
-    "CommandRecord.",
-    "PersonalDataAccess.",
-    "PersonalDataSearch.",
-    "AuditQuery.",
-    "Beneficiary.LegalHoldPlaced",
-    "ImportRun.",
-)
-PUBLISHED_CHANGES = (
-    "category",
-    "destination",
-    "purpose",
-    "occurred_on",
-    "structure",
-    "follow_up_due",
-    "participants",
-    "event_type",
-    "agency",
-    "profile",
-    "beneficiary_ids",
-)
 
 
 def _day(value: Any) -> str | None:
@@ -65,7 +52,7 @@ def _link(unseal: Unseal, sealed: str | None, link: Link | None) -> dict[str, st
 
 
 def body_of(  # noqa: PLR0911, PLR0912 - one per type
-    name: str, e: Any, p: Pseudonym, unseal: Unseal, link: Link | None = None
+    kind: EventClass, e: Any, p: Pseudonym, unseal: Unseal, link: Link | None = None
 ) -> dict[str, Any]:
     """The published facts of one casework event."""
     body: dict[str, Any] = {
@@ -73,7 +60,7 @@ def body_of(  # noqa: PLR0911, PLR0912 - one per type
         "structure": e.structure,
         "occurred_on": _day(e.occurred_on),
     }
-    if name == "Beneficiary.Registered":
+    if kind is Beneficiary.Registered:
         return {
             **body,
             "person": body["entry"],
@@ -81,31 +68,31 @@ def body_of(  # noqa: PLR0911, PLR0912 - one per type
             "special": _special(unseal, e.sealed),
             "link": _link(unseal, e.sealed, link),
         }
-    if name == "CaseRequest.Opened":
+    if kind is CaseRequest.Opened:
         return {**body, "person": str(p(e.beneficiary_id)), "category": e.category, "agency": e.agency}
-    if name == "CaseRequest.Closed":
+    if kind is CaseRequest.Closed:
         return {**body, "status": e.status}
-    if name == "CaseRequest.AgencyStatusRecorded":
+    if kind is CaseRequest.AgencyStatusRecorded:
         return {**body, "agency": e.agency, "status": e.status}  # not the agency's protocol number
-    if name == "Referral.Sent":
+    if kind is Referral.Sent:
         return {
             **body,
             "person": str(p(e.beneficiary_id)),
             "destination": e.destination,
             "request": str(p(e.request_id)) if e.request_id else None,
         }
-    if name == "Referral.Answered":
+    if kind is Referral.Answered:
         return {**body, "accepted": e.accepted}
-    if name == "Referral.OutcomeRecorded":
+    if kind is Referral.OutcomeRecorded:
         return {**body, "outcome": e.outcome}
-    if name == "HomeVisit.Conducted":
+    if kind is HomeVisit.Conducted:
         return {
             **body,
             "person": str(p(e.beneficiary_id)),
             "purpose": e.purpose,
             "follow_up_due": _day(e.follow_up_due),
         }
-    if name == "Activity.Recorded":
+    if kind is Activity.Recorded:
         return {
             **body,
             "kind": e.kind,
@@ -114,9 +101,9 @@ def body_of(  # noqa: PLR0911, PLR0912 - one per type
             "event_type": e.event_type,
             "agency": e.agency,
         }
-    if name == "Beneficiary.Erased":  # the ESF answers survive erasure, for the figures; nothing else
+    if kind is Beneficiary.Erased:  # the ESF answers survive erasure, for the figures; nothing else
         return {**body, "special": _special(unseal, e.sealed_changes)}
-    if name == "CaseEntry.Amended":
+    if kind is CaseEntry.Amended:
         changes: dict[str, Any] = {k: _day(v) for k, v in e.changes.items() if k in PUBLISHED_CHANGES}
         if "beneficiary_ids" in changes:
             changes["beneficiary_ids"] = [str(p(UUID(str(b)))) for b in e.changes["beneficiary_ids"]]
@@ -124,7 +111,7 @@ def body_of(  # noqa: PLR0911, PLR0912 - one per type
         if e.sealed_changes:  # a person's personal data were corrected, perhaps the ΑΜΚΑ: their link now
             amended["link"] = _link(unseal, e.sealed_changes, link)
         return amended
-    if name == "CaseEntry.Voided":
+    if kind is CaseEntry.Voided:
         return {**body, "reason": e.reason}
     return body  # ProgressStarted, FollowUpCompleted: the step and its date are all there is
 
@@ -132,12 +119,12 @@ def body_of(  # noqa: PLR0911, PLR0912 - one per type
 def envelope(
     tenant: Tenant, position: int, e: Any, pseudonym: Pseudonym, unseal: Unseal, *, link: Link | None = None
 ) -> dict[str, Any] | None:
-    """The message for one event of a tenant's log, or None for internal records.
+    """The message for one event of a tenant's log, or None for an event that is not published.
 
     ``link`` is the tenant's Region's linkage (None where the Region has no key: no link is published).
     """
-    name = type(e).__qualname__
-    if name.startswith(INTERNAL):
+    kind = type(e)
+    if not is_published(kind):
         return None
     entry = pseudonym(e.originator_id)
     return {
@@ -145,10 +132,10 @@ def envelope(
         "event_id": str(uuid5(entry, str(e.originator_version))),
         "tenant": tenant.id,
         "region": tenant.region,
-        "event_type": name,
+        "event_type": event_name(kind),
         "version": e.originator_version,
         "position": position,
         "occurred_on": _day(e.occurred_on),
         "recorded_at": e.timestamp.isoformat(),
-        "body": body_of(name, e, pseudonym, unseal, link),
+        "body": body_of(kind, e, pseudonym, unseal, link),
     }

@@ -1,0 +1,78 @@
+"""A person's data through their life in the log: when they may be erased, legal holds, erasure.
+
+A part of ``services.casework.Casework`` (it is a base class of it), apart so that each module stays
+readable.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.beneficiaries import Beneficiary
+from domain.errors import EntryNotFoundError, ErasureNotDueError
+from domain.retention import ErasureDate, earliest_erasure
+from services.casework_reading import EntryReading
+from services.ports import ServiceDays
+
+# The subject under which the ESF answers of erased people are sealed: the tenant's, never erased.
+STATISTICS_SUBJECT = UUID("5e7a7150-0000-4000-8000-000000000001")
+
+
+class PersonalDataLifecycle(EntryReading):
+    """Retention, legal holds and erasure of one tenant's beneficiaries."""
+
+    served_on: ServiceDays
+
+    def _beneficiary(self, beneficiary_id: UUID) -> Beneficiary:
+        entry = self.entry(beneficiary_id)
+        if not isinstance(entry, Beneficiary):
+            raise EntryNotFoundError(beneficiary_id, "beneficiary")
+        return entry
+
+    def erasure_date(self, beneficiary_id: UUID) -> ErasureDate:
+        """The earliest day this person's data may be erased, from the programmes that funded them."""
+        person = self._beneficiary(beneficiary_id)
+        days = [person.occurred_on, *self.served_on(beneficiary_id)]
+        return earliest_erasure(days, self.tenant.programmes, person.holds)
+
+    def place_legal_hold(self, beneficiary_id: UUID, *, until: date, reason: str, recorded_by: str) -> None:
+        person = self._beneficiary(beneficiary_id)
+        person.place_legal_hold(until=until, reason=reason, today=self.today(), recorded_by=recorded_by)
+        self.save(person)
+
+    def erase(self, beneficiary_id: UUID, *, reason: str, legal_ground: str | None, erased_by: str) -> dict[str, Any]:
+        """Erase a person by destroying their key, once retention allows or on a documented legal ground.
+
+        First an ``Erased`` event is recorded, carrying the special-category answers the ESF
+        indicators need, sealed under the tenant's statistics key (nothing that identifies anyone).
+        Then the key and blind indexes are deleted. Running it again after a crash finishes the job.
+        """
+        person = self._beneficiary(beneficiary_id)
+        if person.erased:
+            return {
+                "beneficiary_id": str(beneficiary_id),
+                "erased": True,
+                "already": True,
+                "rows_removed": self.vault.forget(beneficiary_id),
+            }
+        retention = self.erasure_date(beneficiary_id)
+        if not retention.allows(self.today()) and not (legal_ground and legal_ground.strip()):
+            earliest = retention.earliest.isoformat() if retention.earliest else None
+            raise ErasureNotDueError(beneficiary_id, retention.why, earliest)
+        opened = self.vault.unseal(person.sealed) if person.sealed else None
+        special = (opened or {}).get("special")
+        statistics = self.vault.seal(STATISTICS_SUBJECT, {"special": special}) if special else None
+        person.erase(
+            reason=reason, legal_ground=legal_ground, statistics=statistics, today=self.today(), recorded_by=erased_by
+        )
+        self.save(person)
+        return {
+            "beneficiary_id": str(beneficiary_id),
+            "erased": True,
+            "already": False,
+            "earliest": retention.earliest.isoformat() if retention.earliest else None,
+            "legal_ground": legal_ground,
+            "rows_removed": self.vault.forget(beneficiary_id),
+        }
