@@ -40,6 +40,8 @@ from rich.text import Text
 from sqlalchemy import select
 from typer.core import TyperGroup
 
+from demo.history import DemoHistory, summarise
+from demo.plan import next_month
 from domain.errors import DomainError
 from domain.periods import parse_period
 from gateways.http.app import create_app
@@ -64,7 +66,6 @@ from projections.tables import people as people_table
 from services.access import Principal, Role, check_principal
 from services.casework import BatchRefusedError, Outcome, read_log
 from services.commands import COMMAND_ADAPTER, AnyCommand
-from services.demo import DemoHistory, next_month, summarise
 from services.disclosure import HIDDEN
 from services.importing import LAYOUTS, ORDER, Importer
 
