@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench import gateway, history, http, queries, recording, regions
+from bench import gateway, history, http, queries, recording, regions, startup
 from bench.common import Result
 
 SCALES: dict[str, dict[str, Any]] = {
@@ -34,6 +34,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "http": 20,
         "gateway": (3000, 400),
         "regions": [3],
+        "startup": 7,
     },
     "full": {
         "recording": 5000,
@@ -42,6 +43,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "http": 50,
         "gateway": (20_000, 1200),
         "regions": [3, 10],
+        "startup": 15,
     },
 }
 ROOT = Path(__file__).parents[1]
@@ -78,7 +80,9 @@ def _machine() -> dict[str, Any]:
 
 def main(
     scale: Annotated[str, typer.Option(help="quick (minutes) or full (the targets' sizes)")] = "quick",
-    only: Annotated[list[str] | None, typer.Option(help="recording, history, queries, http, gateway, regions")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(help="recording, history, queries, http, gateway, regions, startup")
+    ] = None,
     json_path: Annotated[Path, typer.Option("--json", help="Where to write the figures")] = ROOT
     / "var"
     / "bench"
@@ -94,6 +98,7 @@ def main(
         "http": lambda: http.run(per_client=sizes["http"]),
         "gateway": lambda: gateway.run(*sizes["gateway"]),
         "regions": lambda: regions.run(sizes["regions"]),
+        "startup": lambda: startup.run(sizes["startup"]),
     }
     unknown = sorted(set(only or []) - set(plan))
     if unknown:

@@ -30,10 +30,10 @@ from bench.common import (
     tenants_file,
     timed,
 )
+from demo.history import DemoHistory
 from gateways.kafka.envelope import envelope
 from gateways.kafka.gateway import Gateway, KafkaSink
 from projections.tables import rollup_events
-from services.demo import DemoHistory
 
 ROOT = Path(__file__).parents[1]
 

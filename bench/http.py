@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 
 from bench.common import BENCH_MASTER_KEY, TODAY, Result, new_tenant_ids, peak_of, percentile, platform, tenants_file
+from demo.history import DemoHistory
 from domain.identifiers import make_amka
 from services.access import Principal, Role
-from services.demo import DemoHistory
 
 CLIENTS = 32
 PASSWORD = "a long benchmark password"

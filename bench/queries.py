@@ -23,10 +23,10 @@ import psycopg
 from sqlalchemy import select
 
 from bench.common import TODAY, Result, new_tenant_ids, percentile, platform, tenants_file
+from demo.history import DemoHistory
 from infra.stores import PostgresStorage
 from projections.queries import indicators
 from projections.tables import case_index, contacts, people
-from services.demo import DemoHistory
 
 TABLES = (people, case_index, contacts)
 

@@ -17,8 +17,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from sqlalchemy.engine import make_url
 
 from bench.common import TODAY, Result, new_tenant_ids, peak_rss_mb, platform, service, settings, tenants_file, timed
+from demo.history import DemoHistory
 from infra.bootstrap import bootstrap
-from services.demo import DemoHistory
 
 
 def _bare_recorder(schema: str) -> PostgresApplicationRecorder:

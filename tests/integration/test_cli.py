@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from domain.access_log import PersonalDataAccess, PersonalDataSearch
 from domain.identifiers import make_amka
-from gateways.cli import app, demo_users
+from gateways.cli import app
+from gateways.cli.demo import demo_users
 from infra.accounts import SqlAccounts
 from infra.bootstrap import bootstrap
 from infra.settings import DEFAULT_TENANTS_FILE, Settings

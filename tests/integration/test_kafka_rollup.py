@@ -24,6 +24,7 @@ from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from demo.history import DemoHistory
 from gateways.kafka.consumer import RollupConsumer
 from gateways.kafka.envelope import envelope
 from gateways.kafka.gateway import Gateway, KafkaSink
@@ -31,7 +32,6 @@ from infra.bootstrap import Kentra, bootstrap
 from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from projections.queries import indicators
 from projections.tables import rollup_events
-from services.demo import DemoHistory
 from tests.conftest import TEST_MASTER_KEY, Clock, service_url
 
 pytestmark = pytest.mark.integration

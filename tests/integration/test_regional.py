@@ -15,6 +15,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
+from demo.history import DemoHistory
+from demo.names import STAFF
 from domain.identifiers import make_amka
 from gateways.kafka.gateway import POSITION, DirectSink, Gateway
 from infra.bootstrap import Kentra, bootstrap
@@ -23,7 +25,6 @@ from infra.tenant_registry import load_registry
 from projections.queries import indicators
 from projections.tables import positions, rollup_events
 from services.casework import read_log
-from services.demo import STAFF, DemoHistory
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "gateways/kafka/kentra.events.v1.schema.json").read_text())

@@ -16,6 +16,17 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from demo.names import (
+    CATEGORY_WEIGHTS,
+    FEMALE_NAMES,
+    MALE_NAMES,
+    OPEKA_CATEGORIES,
+    STAFF,
+    STREETS,
+    SURNAMES_F,
+    SURNAMES_M,
+)
+from demo.plan import REQUESTS_PER_PERSON_MONTH, next_month, plan_for
 from domain.catalogue import (
     ActivityKind,
     Agency,
@@ -34,199 +45,15 @@ from domain.tenants import Tenant
 from services import commands as c
 from services.idempotency import entry_id_for
 
-DEFAULT_WINDOW = (date(2021, 1, 1), date(2022, 12, 31))
-REQUESTS_PER_PERSON_MONTH = 1.45
-DEFAULT_MONTHLY_UNIQUES = 60
-STAFF = ("kl.papadaki", "m.georgiou", "a.nikolaou", "e.dimou")
-
-FEMALE_NAMES = (
-    "Μαρία",
-    "Ελένη",
-    "Αικατερίνη",
-    "Βασιλική",
-    "Σοφία",
-    "Αγγελική",
-    "Γεωργία",
-    "Δήμητρα",
-    "Κωνσταντίνα",
-    "Παναγιώτα",
-    "Ευαγγελία",
-    "Ιωάννα",
-    "Χριστίνα",
-    "Αναστασία",
-    "Ειρήνη",
-)
-MALE_NAMES = (
-    "Γεώργιος",
-    "Ιωάννης",
-    "Κωνσταντίνος",
-    "Δημήτριος",
-    "Νικόλαος",
-    "Παναγιώτης",
-    "Βασίλειος",
-    "Χρήστος",
-    "Αθανάσιος",
-    "Μιχαήλ",
-    "Ευάγγελος",
-    "Σπυρίδων",
-    "Αντώνιος",
-    "Ηλίας",
-    "Θεόδωρος",
-)
-SURNAMES_M = (
-    "Παπαδόπουλος",
-    "Γεωργίου",
-    "Οικονόμου",
-    "Καραγιάννης",
-    "Βασιλείου",
-    "Αθανασίου",
-    "Μπαλτάς",
-    "Τσιούρβας",
-    "Ζαχαρόπουλος",
-    "Καλαμπόκας",
-    "Σακελλαρίου",
-    "Δημητρίου",
-)
-SURNAMES_F = (
-    "Παπαδοπούλου",
-    "Γεωργίου",
-    "Οικονόμου",
-    "Καραγιάννη",
-    "Βασιλείου",
-    "Αθανασίου",
-    "Μπαλτά",
-    "Τσιούρβα",
-    "Ζαχαροπούλου",
-    "Καλαμπόκα",
-    "Σακελλαρίου",
-    "Δημητρίου",
-)
-STREETS = (
-    "Ελευθερίου Βενιζέλου",
-    "Καραϊσκάκη",
-    "Παπαναστασίου",
-    "Ηρώων Πολυτεχνείου",
-    "Αγίου Νικολάου",
-    "Τρικάλων",
-    "Λαρίσης",
-    "Κύπρου",
-    "28ης Οκτωβρίου",
-)
-CATEGORY_WEIGHTS = {
-    RequestCategory.GMI: 24,
-    RequestCategory.FOOD_AID_TEBA: 9,
-    RequestCategory.UNINSURED_ELDERLY: 4,
-    RequestCategory.DISABILITY_BENEFIT: 8,
-    RequestCategory.DISABILITY_CERTIFICATION: 4,
-    RequestCategory.HOUSING_BENEFIT: 9,
-    RequestCategory.BIRTH_BENEFIT: 3,
-    RequestCategory.SOCIAL_ELECTRICITY_TARIFF: 5,
-    RequestCategory.UNEMPLOYMENT_CARD: 4,
-    RequestCategory.BENEFIT_DOCUMENTS: 8,
-    RequestCategory.PSYCHOSOCIAL_SUPPORT: 3,
-    RequestCategory.COUNSELLING: 3,
-    RequestCategory.EMPLOYMENT_COUNSELLING: 2,
-    RequestCategory.PARENT_COUNSELLING: 1,
-    RequestCategory.MEDIATION: 3,
-    RequestCategory.MEDICAL_APPOINTMENT: 3,
-    RequestCategory.LEGAL_ISSUES: 1,
-    RequestCategory.DOMESTIC_VIOLENCE: 0.5,
-    RequestCategory.LEARNING_SUPPORT: 1,
-    RequestCategory.INFORMATION: 6,
-    RequestCategory.OTHER: 1.5,
-}
-OPEKA_CATEGORIES = {
-    RequestCategory.GMI,
-    RequestCategory.UNINSURED_ELDERLY,
-    RequestCategory.DISABILITY_BENEFIT,
-    RequestCategory.HOUSING_BENEFIT,
-    RequestCategory.BIRTH_BENEFIT,
-}
-MONTH_SHAPE = (1.05, 1.0, 1.05, 1.0, 1.0, 0.95, 1.1, 0.8, 0.95, 1.0, 1.05, 1.05)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
 
 @dataclass
 class Person:
+    """Someone the history registered: who, and where and when they first came."""
+
     id: UUID
     gender: str
     structure: str
     intake: date
-
-
-@dataclass
-class Plan:
-    """How much to generate for a tenant, derived from what it published."""
-
-    start: date
-    end: date
-    monthly_uniques: dict[date, tuple[int, int]]  # month -> (female, male)
-    roma_share: float
-    new_per_month: float
-    referrals_per_month: float
-    networking_per_month: float
-
-
-def plan_for(tenant: Tenant, today: date) -> Plan:
-    start, end = DEFAULT_WINDOW
-    if tenant.opened_on is not None and tenant.opened_on > start:
-        start = tenant.opened_on
-        end = date(start.year + 1, start.month, 1) - timedelta(days=1)
-    end = min(end, today)
-    reported = tenant.reported
-    exact = {
-        date.fromisoformat(f.period + "-01"): (f.female or 0, f.male or 0)
-        for f in reported
-        if f.metric == "beneficiaries_per_month" and len(f.period) == 7
-    }
-    yearly_requests = sum(f.value for f in reported if f.metric == "requests_per_year")
-    female = sum(f.female or 0 for f in reported if f.female is not None)
-    male = sum(f.male or 0 for f in reported if f.male is not None)
-    female_share = female / (female + male) if female + male else 0.5
-    if exact:
-        base = sum(f + m for f, m in exact.values()) / len(exact)
-    elif yearly_requests:
-        base = yearly_requests / 12 / REQUESTS_PER_PERSON_MONTH
-    else:
-        base = DEFAULT_MONTHLY_UNIQUES
-    monthly: dict[date, tuple[int, int]] = {}
-    month = month_start(start)
-    while month <= end:
-        if month in exact:
-            monthly[month] = exact[month]
-        else:
-            total = round(base * MONTH_SHAPE[month.month - 1])
-            females = round(total * female_share)
-            monthly[month] = (females, total - females)
-        month = next_month(month)
-    by_structure = {f.structure: f.value for f in reported if f.metric == "requests_per_year" and f.structure}
-    has_roma = any(s.kind == "roma-branch" for s in tenant.structures)
-    roma_share = (
-        by_structure.get("roma-branch", 0) / yearly_requests
-        if yearly_requests and by_structure
-        else 0.25
-        if has_roma
-        else 0.0
-    )
-    new_year = next((f.value for f in reported if f.metric == "new_beneficiaries_per_year"), None)
-    referrals = sum(f.value for f in reported if f.metric == "referrals_per_year")
-    networking = next((f.value for f in reported if f.metric == "networking_meetings_per_year"), 12)
-    return Plan(
-        start=start,
-        end=end,
-        monthly_uniques=monthly,
-        roma_share=roma_share,
-        new_per_month=(new_year / 12) if new_year else base * 0.22,
-        referrals_per_month=(referrals / 12) if referrals else base * 0.02,
-        networking_per_month=networking / 12,
-    )
 
 
 @dataclass

@@ -1,0 +1,207 @@
+"""`kentra demo`: the four tenants with a realistic history each, a summary, and the pages to try."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from domain.errors import DomainError
+from gateways.cli.common import TenantsOption, err, fail, fold_with_progress, out, platform
+
+if TYPE_CHECKING:
+    from infra.bootstrap import Kentra
+    from services.access import Principal
+
+DEMO_BATCH = 400
+
+
+def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    from demo.history import DemoHistory, summarise
+    from gateways.kafka.gateway import DirectSink, Gateway
+    from services.casework import read_log
+
+    histories = {tid: list(DemoHistory(kentra.registry.tenant(tid), kentra.today()).commands()) for tid in tenant_ids}
+    refused: list[str] = []
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("commands"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as progress:
+        tasks = {tid: progress.add_task(tid, total=len(cmds)) for tid, cmds in histories.items()}
+        for tid, commands in histories.items():
+            kentra.provision(tid)
+            casework = kentra.casework(tid)
+            for start in range(0, len(commands), DEMO_BATCH):
+                chunk = commands[start : start + DEMO_BATCH]
+                for result in casework.execute_many(chunk):
+                    if isinstance(result, DomainError):
+                        refused.append(f"{tid}: {type(result).__name__}: {result.message}")
+                progress.advance(tasks[tid], len(chunk))
+    if refused:
+        fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
+    fold_with_progress(kentra, tenant_ids, rebuild=False)
+    for tid in tenant_ids:
+        chain = kentra.audit_chain(tid)
+        if chain.extend() or not chain.checkpoints():
+            chain.checkpoint()
+    if not kentra.settings.kafka_bootstrap_servers:  # the embedded default: the Regions' figures in process
+        gateway = Gateway(kentra, DirectSink(kentra))
+        for tid in tenant_ids:
+            gateway.catch_up(tid)
+    return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+
+
+def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
+    """What each Region sees for 2022: pseudonymised, consolidated, disclosure-controlled (χ: hidden)."""
+    # issue 19: to services (the regional consolidation lives in gateways.http.regions until then)
+    from domain.periods import parse_period
+    from gateways.http.regions import regional_answer
+    from services.disclosure import HIDDEN
+
+    def cell(value: int | None) -> str:
+        return HIDDEN if value is None else str(value)
+
+    if kentra.settings.kafka_bootstrap_servers:
+        return  # with Kafka the figures arrive through `kentra rollup run`
+    for region in kentra.registry.regions:
+        if not any(t.id in tenant_ids for t in kentra.registry.tenants_of(region.id)):
+            continue
+        answer = regional_answer(kentra, region.id, parse_period("2022"))
+        table = Table(
+            "δήμος",
+            "ωφελούμενοι (Γ/Α)",
+            "αιτήματα",
+            "παραπομπές",
+            title=f"{region.name_el}, έτος 2022: όπως τα βλέπει η Περιφέρεια ({HIDDEN}: κρυφό κελί)",
+        )
+        rows = [(m["name_el"], m["indicators"]) for m in answer["municipalities"]]
+        rows.append(("Σύνολο Περιφέρειας", answer["consolidated"]))
+        for name, doc in rows:
+            served = doc["beneficiaries_served"]
+            table.add_row(
+                name,
+                f"{cell(served['total'])} ({cell(served['female'])}/{cell(served['male'])})",
+                cell(doc["requests"]["total"]),
+                cell(doc["referrals"]["total"]),
+            )
+        distinct = answer["consolidated"].get("people_served_region_wide")
+        if distinct is not None:
+            table.caption = f"μοναδικά άτομα σε όλη την Περιφέρεια: {cell(distinct['distinct'])}"
+        out.print(table)
+
+
+def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None:
+    from demo.plan import next_month
+    from services.reporting import indicators
+
+    table = Table(
+        "tenant",
+        "casework events",
+        "beneficiaries",
+        "requests",
+        "referrals",
+        "home visits",
+        "activities",
+        title="Kentra demo: what each tenant's log now holds",
+    )
+    for tid, summary in summaries.items():
+        by_type = summary["by_type"]
+        table.add_row(
+            tid,
+            f"{summary['events']:,}",
+            f"{by_type.get('Beneficiary.Registered', 0):,}",
+            f"{by_type.get('CaseRequest.Opened', 0):,}",
+            f"{by_type.get('Referral.Sent', 0):,}",
+            f"{by_type.get('HomeVisit.Conducted', 0):,}",
+            f"{by_type.get('Activity.Recorded', 0):,}",
+        )
+    out.print(table)
+    for tid in summaries:
+        reported = [f for f in kentra.registry.tenant(tid).reported if f.metric == "beneficiaries_per_month"]
+        if not reported:
+            continue
+        first = date.fromisoformat(reported[0].period + "-01")
+        last = next_month(date.fromisoformat(reported[-1].period + "-01")) - timedelta(days=1)
+        figures = indicators(kentra.views(tid), first, last, None)
+        served = {m["month"]: m for m in figures["beneficiaries_served"]["per_month"]}
+        seed = Table(
+            "μήνας",
+            "δημοσιευμένο (Γ/Α)",
+            "Kentra (Γ/Α)",
+            title=f"{tid}: μοναδικοί ωφελούμενοι ανά μήνα, γυναίκες/άνδρες, από τους δείκτες",
+        )
+        for figure in reported:
+            month = served.get(figure.period, {})
+            seed.add_row(
+                figure.period,
+                f"{figure.value} ({figure.female}/{figure.male})",
+                f"{month.get('total', 0)} ({month.get('female', 0)}/{month.get('male', 0)})",
+            )
+        out.print(seed)
+    _print_regions(kentra, list(summaries))
+    out.print(
+        f"Data directory: {kentra.settings.data_dir.resolve()}"
+        if kentra.settings.embedded
+        else "Store: PostgreSQL (KENTRA_DATABASE_URL)"
+    )
+
+
+def demo(
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web application afterwards")] = True,
+    tenant: TenantsOption = None,
+) -> None:
+    """Load the four tenants and a realistic, deterministic history for each; then print a summary.
+
+    Safe to run again: the history's command ids are fixed, so a second run records nothing new.
+    """
+    with platform() as kentra:
+        tenant_ids = tenant or [t.id for t in kentra.registry.tenants]
+        for tid in tenant_ids:
+            kentra.registry.tenant(tid)
+        summaries = _run_demo(kentra, tenant_ids)
+        _print_summary(kentra, summaries)
+        if serve:
+            import uvicorn
+
+            from gateways.http.app import create_app
+            from gateways.observability import configure_logging
+
+            table = Table(title="Χρήστες επίδειξης (νέος κωδικός σε κάθε εκτέλεση) / demo users")
+            for column in ("χρήστης / user", "ρόλος / role", "κωδικός / password"):
+                table.add_column(column)
+            for name, principal, password in demo_users(kentra):
+                table.add_row(name, principal.role.value, password)
+            out.print(table)
+            out.print("Kentra: http://127.0.0.1:8000/  (Ctrl-C to stop)")
+            configure_logging(kentra.settings.log_level)
+            uvicorn.run(create_app(kentra), host="127.0.0.1", port=8000, log_config=None, access_log=False)
+
+
+def demo_users(kentra: Kentra) -> list[tuple[str, Principal, str]]:
+    """One user per role for trying the pages, each with a fresh random password (development only)."""
+    from services.access import Principal, Role
+
+    if kentra.settings.environment != "development":
+        fail("demo users exist only in development")
+    kentra.provision_platform()
+    wanted = [
+        Principal("demo.coordinator", Role.COORDINATOR, frozenset({"sofades"})),
+        Principal("demo.caseworker", Role.CASEWORKER, frozenset({"sofades"}), structure="centre"),
+        Principal("demo.analyst", Role.REGIONAL_ANALYST, region="thessaly"),
+        Principal("demo.auditor", Role.AUDITOR, frozenset({"sofades"})),
+    ]
+    made = []
+    for principal in wanted:
+        password = secrets.token_urlsafe(12)
+        if not kentra.accounts.set_password(principal.username, password):
+            kentra.accounts.add(principal, password)
+        made.append((principal.username, principal, password))
+    return made
