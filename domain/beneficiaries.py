@@ -100,11 +100,12 @@ class Beneficiary(CaseEntry):
         )
 
     def ensure_active(self) -> None:
-        """Refuse to record anything more about a voided or erased person."""
-        if self.voided:
-            raise EntryVoidedError(self.id)
+        """Refuse to record anything more about a voided or erased person (erased said first: it is final,
+        and the same answer as for every other entry about them)."""
         if self.erased:
             raise BeneficiaryErasedError(self.id)
+        if self.voided:
+            raise EntryVoidedError(self.id)
 
     def ensure_after_intake(self, day: date) -> None:
         """Nothing about a person is dated before their intake."""

@@ -223,6 +223,15 @@ def test_an_erasure_destroys_the_key_and_refuses_further_steps(service: Service)
     assert again["already"] is True
 
 
+def test_a_step_about_a_voided_then_erased_person_is_refused_as_about_an_erased_person(service: Service) -> None:
+    # Found by the erasure property test (tests/e2e/test_erasure_api.py): the void was reported first.
+    her = service.casework.execute(intake()).entry_id
+    service.casework.execute(command(command="void_entry", entry_id=str(her), reason="wrong_person"))
+    service.kentra.erase(service.tenant.id, her, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    with pytest.raises(BeneficiaryErasedError):
+        service.casework.execute(open_request(her))
+
+
 def test_a_batch_loads_the_entries_it_names_through_the_generic_reader(service: Service) -> None:
     person = service.casework.execute(intake()).entry_id
     results = service.casework.execute_many([open_request(person), open_request(person, category="housing_benefit")])
