@@ -40,10 +40,11 @@ from domain.catalogue import (
     RequestCategory,
     ResidenceArea,
 )
+from domain.events import event_name
 from domain.identifiers import make_afm, make_amka
 from domain.tenants import Tenant
 from services import commands as c
-from services.idempotency import entry_id_for
+from services.idempotency import CommandRecord, entry_id_for
 
 
 @dataclass
@@ -329,5 +330,5 @@ class DemoHistory:
 def summarise(events: Iterator[Any]) -> dict[str, Any]:
     """Counts by event type; command records are counted apart from casework events."""
     by_type: Counter[str] = Counter(type(domain_event).__qualname__ for domain_event in events)
-    commands = by_type.pop("CommandRecord.Accepted", 0)
+    commands = by_type.pop(event_name(CommandRecord.Accepted), 0)
     return {"events": sum(by_type.values()), "commands": commands, "by_type": dict(sorted(by_type.items()))}

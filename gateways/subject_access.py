@@ -6,14 +6,10 @@ import json
 import logging
 import os
 from typing import Any
-from uuid import UUID
 
 import matplotlib
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-
-from infra.bootstrap import Kentra
-from services import privacy
 
 # fontTools (under fpdf2) logs, at INFO and DEBUG, the glyphs each PDF's font subset keeps: the
 # letters of the person's name. Those loggers say only warnings, whatever the process's level.
@@ -21,13 +17,6 @@ for _name in ("fontTools", "fpdf"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 FONT = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")  # Greek glyphs, shipped
-
-
-def subject_access(kentra: Kentra, tenant_id: str, beneficiary_id: UUID, *, asked_by: str, role: str) -> dict[str, Any]:
-    """The JSON document (``services.privacy.subject_access`` on the tenant's casework and views)."""
-    return privacy.subject_access(
-        kentra.casework(tenant_id), kentra.views(tenant_id), beneficiary_id, asked_by=asked_by, role=role
-    )
 
 
 LABELS = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 KENTRA_NAMESPACE = uuid5(NAMESPACE_URL, "https://kentra.example/ns")
 
@@ -20,6 +21,9 @@ def entry_id_for(tenant_id: str, command_id: str) -> UUID:
 
 class CommandRecord(Aggregate):
     """Saved in the same transaction as the events the command caused, so both exist or neither."""
+
+    if TYPE_CHECKING:  # the event class @event makes, declared for the type checker
+        Accepted: ClassVar[type[DomainEvent]]
 
     @event("Accepted")
     def __init__(self, *, id: UUID, command: str, fingerprint: str, entry_id: UUID, kind: str, version: int) -> None:

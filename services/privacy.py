@@ -12,10 +12,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.access_log import PersonalDataAccess
 from domain.errors import EntryNotFoundError
 from projections import privacy_queries
 from projections.runner import CaseworkViews
 from services.casework import Casework, read_log
+
+ACCESS_RECORDED: type[Any] = PersonalDataAccess.Recorded  # its fields are the recorded access's
 
 
 def erasure_date(casework: Casework, beneficiary_id: UUID) -> dict[str, Any]:
@@ -91,7 +94,7 @@ def subject_access(
     accesses = [
         {"at": e.timestamp.isoformat(), "by": e.accessed_by, "role": e.role, "endpoint": e.endpoint}
         for e in read_log(casework)
-        if type(e).__qualname__ == "PersonalDataAccess.Recorded" and e.beneficiary_id == beneficiary_id
+        if isinstance(e, ACCESS_RECORDED) and e.beneficiary_id == beneficiary_id
     ]
     return {
         "tenant": casework.tenant.id,

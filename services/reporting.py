@@ -40,9 +40,12 @@ def fresh(views: CaseworkViews) -> CaseworkViews:
     return views
 
 
-def indicators(views: CaseworkViews, start: date, end: date, structure: str | None) -> dict[str, Any]:
+def indicators(
+    views: CaseworkViews, start: date, end: date, structure: str | None, *, bounded: bool = True
+) -> dict[str, Any]:
     """The programme indicators for a period (``structure`` already scoped by ``scope``)."""
-    checked_period(start, end)
+    if bounded:  # an operator's `kentra report` may ask for any span; the API and pages at most twelve years
+        checked_period(start, end)
     return fresh(views).read(queries.indicators, start, end, structure)
 
 

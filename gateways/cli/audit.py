@@ -55,7 +55,9 @@ def audit_verify(
         published: list[Checkpoint] = []
         if servers:  # the copies outside the database: a deleted checkpoint is still on the topic
             try:
-                published = read_published(servers, tenant or "", topic=kentra.settings.kafka_checkpoint_topic)
+                published = read_published(
+                    kentra.kafka_reader(), tenant or "", topic=kentra.settings.kafka_checkpoint_topic
+                )
             except (KafkaError, TimeoutError) as error:
                 fail(f"cannot read the checkpoints topic ({type(error).__name__}); is the broker up?", code=1)
         verdict = kentra.audit_chain(tenant or "").verify(published)

@@ -61,9 +61,8 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
 
 def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
     """What each Region sees for 2022: pseudonymised, consolidated, disclosure-controlled (χ: hidden)."""
-    # issue 19: to services (the regional consolidation lives in gateways.http.regions until then)
     from domain.periods import parse_period
-    from gateways.http.regions import regional_answer
+    from gateways.regional import consolidate
     from services.disclosure import HIDDEN
 
     def cell(value: int | None) -> str:
@@ -74,7 +73,7 @@ def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
     for region in kentra.registry.regions:
         if not any(t.id in tenant_ids for t in kentra.registry.tenants_of(region.id)):
             continue
-        answer = regional_answer(kentra, region.id, parse_period("2022"))
+        answer = consolidate(kentra, region.id, parse_period("2022"))
         table = Table(
             "δήμος",
             "ωφελούμενοι (Γ/Α)",

@@ -42,8 +42,8 @@ def gateway_run(
             if "gateway" not in current:
                 if servers:
                     current["sinks"] = [
-                        KafkaSink(servers, topic=topic),
-                        KafkaSink(servers, topic=kentra.settings.kafka_checkpoint_topic),
+                        KafkaSink(kentra.kafka_producer(), topic=topic),
+                        KafkaSink(kentra.kafka_producer(), topic=kentra.settings.kafka_checkpoint_topic),
                     ]
                     current["gateway"] = Gateway(kentra, current["sinks"][0], batch=batch)
                 else:

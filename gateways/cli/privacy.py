@@ -68,29 +68,18 @@ def privacy_due(
     ),
 ) -> None:
     """List the beneficiaries past their erasure date (JSON); with --erase, erase them (a scheduled run)."""
-    # issue 19: to services (the due list reads the people view with SQL here until then)
-    from sqlalchemy import select
-
-    from projections.tables import people as people_table
+    from services.privacy import erasure_due
 
     with platform() as kentra:
         casework = kentra.casework(kentra.registry.tenant(tenant).id)
-        views = kentra.views(tenant)
-        views.catch_up()
-        with views.engine.connect() as conn:
-            ids = [
-                row[0] for row in conn.execute(select(people_table.c.beneficiary_id).order_by(people_table.c.intake_on))
-            ]
-        due, today = [], casework.today()
+        today = casework.today()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err) as progress:
-            task = progress.add_task("ελέγχονται οι ημερομηνίες διαγραφής", total=len(ids))
-            for person in ids:
-                progress.advance(task)
-                if getattr(casework.entry(person), "erased", False):
-                    continue
-                when = casework.erasure_date(person)
-                if when.allows(today):
-                    due.append({"beneficiary_id": str(person), "earliest": _day(when.earliest), "why": when.why})
+            task = progress.add_task("ελέγχονται οι ημερομηνίες διαγραφής", total=None)
+            due = erasure_due(
+                casework,
+                kentra.views(tenant),
+                each=lambda done, total: progress.update(task, completed=done, total=total),
+            )
         if not erase:
             emit({"tenant": tenant, "today": today.isoformat(), "due": due})
             return
@@ -111,11 +100,14 @@ def privacy_export(
     """Everything held on one beneficiary (subject access), as JSON or a Greek PDF; the export is recorded."""
     if to.suffix not in (".json", ".pdf"):
         fail("--to must end in .json or .pdf")
-    from gateways.subject_access import subject_access, to_pdf
+    from gateways.subject_access import to_pdf
+    from services.privacy import subject_access
 
     with platform() as kentra:
         registered = kentra.registry.tenant(tenant)
-        document = subject_access(kentra, registered.id, beneficiary, asked_by=by, role="operator")
+        document = subject_access(
+            kentra.casework(registered.id), kentra.views(registered.id), beneficiary, asked_by=by, role="operator"
+        )
         if to.suffix == ".pdf":
             to.write_bytes(to_pdf(document, registered.name_el))
         else:

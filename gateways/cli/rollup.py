@@ -48,7 +48,11 @@ def rollup_run(
                 heartbeat.beat()
                 if not current:
                     try:
-                        current.append(RollupConsumer(kentra, servers, group=group, topic=kentra.settings.kafka_topic))
+                        current.append(
+                            RollupConsumer(
+                                kentra, kentra.kafka_consumer(group=group, topic=kentra.settings.kafka_topic)
+                            )
+                        )
                     except KafkaError as error:
                         worker_log.warning("broker unavailable (%s); retrying", type(error).__name__)
                         stopping.wait(1.0)

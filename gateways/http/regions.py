@@ -15,8 +15,6 @@ from gateways.regional import consolidate, members
 from services.access import may_analyse_region
 from services.regions import regional_lag, requested_period
 
-regional_answer = consolidate  # the CLI's demo imports it here until it calls gateways.regional itself
-
 router = APIRouter(
     prefix="/api/v1/regions/{region}", tags=["regions"], responses=problem_responses(401, 403, 404, 422, 500)
 )

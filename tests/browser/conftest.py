@@ -84,7 +84,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = uvicorn.Server(uvicorn.Config(create_app(kentra), host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: readiness, not speed
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the server did not start")

@@ -82,7 +82,7 @@ def get(port: int, path: str) -> tuple[int, str]:
         return 0, ""
 
 
-def until(port: int, path: str, status: int, seconds: float = 30) -> str:
+def until(port: int, path: str, status: int, seconds: float = 120) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         code, body = get(port, path)
@@ -173,4 +173,4 @@ def test_the_gateway_is_ready_once_its_broker_answers(worker: Worker) -> None:
             "KENTRA_KAFKA_CHECKPOINT_TOPIC": topic + ".checkpoints",
         },
     )
-    assert json.loads(until(port, "/health/ready", 200, seconds=60)) == {"status": "ok"}
+    assert json.loads(until(port, "/health/ready", 200, seconds=120)) == {"status": "ok"}

@@ -73,14 +73,14 @@ class Platform:
     def start(self) -> None:
         command = [sys.executable, "-m", "gateways.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(command, env=self.env(), cwd=ROOT, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # generous: a loaded machine takes long to import the app
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)
-        pytest.fail("kentra serve did not answer within 30 s")
+        pytest.fail("kentra serve did not answer within 180 s")
 
     def kill(self) -> None:
         assert self.process is not None
