@@ -1,5 +1,9 @@
 """Disclosure control for figures that leave the municipality (the regional dashboards).
 
+(About 410 lines, kept in one file on purpose: the audit and the suppression are one algorithm,
+the relations, the linear programmes that attack them and the choice of cells to hide, and a
+reader checks that protection answers exactly the attack only when both are in view.)
+
 A published answer is a *linked table*: cells (counts of people or of their entries) and the
 relations an attacker knows hold between them:
 - an **additive** relation: a total equals the sum of its parts (genders to their total, categories
