@@ -199,6 +199,7 @@ def register_beneficiary(app: Casework, work: UnitOfWork, cmd: c.RegisterBenefic
 
 def open_request(app: Casework, work: UnitOfWork, cmd: c.OpenRequest) -> CaseRequest:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
+    beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     return CaseRequest.open(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
@@ -215,6 +216,7 @@ def open_request(app: Casework, work: UnitOfWork, cmd: c.OpenRequest) -> CaseReq
 
 def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Referral:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
+    beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     request = work.get(cmd.request_id, CaseRequest, "request") if cmd.request_id is not None else None
     return Referral.send(
         id=entry_id_for(app.tenant.id, cmd.command_id),
@@ -231,6 +233,7 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
 
 def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -> HomeVisit:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
+    beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     return HomeVisit.conduct(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,

@@ -214,10 +214,12 @@ class ReplayedIndicators(BaseModel):
 
 
 class RevealedPerson(BaseModel):
+    """A person behind a cell, for a cleared auditor; the ΑΜΚΑ is optional at intake, so may be null."""
+
     id: str
-    first_name: str
-    last_name: str
-    amka: str
+    first_name: str | None
+    last_name: str | None
+    amka: str | None
 
 
 class Drilldown(BaseModel):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from uuid import uuid4
 
-import pytest
-
 from domain.access_log import PersonalDataAccess
 from domain.identifiers import make_amka
 from services.casework import read_log
@@ -265,12 +263,7 @@ def test_requests_are_listed_with_filters_and_pages_and_follow_corrections(api: 
     assert other.status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 review: services/casework_commands.py open_request resolves the structure before "
-    "CaseRequest.open checks the person, so a request for a voided person naming an unknown structure is "
-    "refused 422 (UnknownStructureError) where it was 409 (EntryVoidedError): the person was checked first",
-)
+# Found by the issue 19 review (it failed on the merged refactor, passed before it).
 def test_a_request_for_a_voided_person_is_refused_as_voided_before_its_structure_is_looked_at(api: Api) -> None:
     registered = api.post("coord.sof", "/beneficiaries", intake_body(personal__amka=make_amka(date(1979, 3, 4), 77)))
     assert registered.status_code == 201, registered.text
@@ -286,12 +279,7 @@ def test_a_request_for_a_voided_person_is_refused_as_voided_before_its_structure
     assert (refused.status_code, refused.json()["error"]) == (409, "EntryVoidedError")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 review: services/casework_commands.py send_referral loads the named request before "
-    "Referral.send checks the person, so a referral for a voided person naming an unknown request is refused "
-    "404 (EntryNotFoundError) where it was 409 (EntryVoidedError): the person was checked first",
-)
+# Found by the issue 19 review (it failed on the merged refactor, passed before it).
 def test_a_referral_for_a_voided_person_is_refused_as_voided_before_its_request_is_looked_up(api: Api) -> None:
     registered = api.post("coord.sof", "/beneficiaries", intake_body(personal__amka=make_amka(date(1979, 3, 4), 78)))
     assert registered.status_code == 201, registered.text

@@ -195,11 +195,7 @@ def test_the_auditors_replay_and_drilldown_answer_past_a_forged_row_that_does_no
     assert found.json()["value"] == before + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 review: the Drilldown response model requires an ΑΜΚΑ (RevealedPerson.amka: str), "
-    "so revealing a person registered without one answers 500; before, the ΑΜΚΑ was answered as null",
-)
+# Found by the issue 19 review (it failed on the merged refactor, passed before it).
 def test_a_cleared_auditor_reveals_a_person_registered_without_an_amka(api: Api) -> None:
     body = intake_body(personal__amka=None, profile__gender="female")
     response = api.post("coord.sof", "/beneficiaries", body)
