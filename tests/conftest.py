@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from pydantic import SecretStr
@@ -139,3 +139,15 @@ def command(**fields: Any) -> AnyCommand:
     fields.setdefault("command_id", f"cmd-{uuid4()}")
     fields.setdefault("recorded_by", "m.georgiou")
     return COMMAND_ADAPTER.validate_python(fields)
+
+
+def open_request(beneficiary_id: UUID, **fields: object) -> AnyCommand:
+    """A request opened for ``beneficiary_id`` in the centre (fields override the defaults)."""
+    document: dict[str, object] = {
+        "command": "open_request",
+        "beneficiary_id": str(beneficiary_id),
+        "category": "gmi",
+        "structure": "centre",
+        "occurred_on": "2024-05-02",
+    }
+    return command(**{**document, **fields})

@@ -26,24 +26,21 @@ from infra.settings import DEFAULT_TENANTS_FILE
 from infra.stores import PostgresStorage, SqliteStorage
 from infra.tenant_registry import load_registry
 from services.casework import BatchRefusedError, Casework, read_log
-from services.commands import AnyCommand
 from services.idempotency import entry_id_for
-from tests.conftest import Clock, StoreUnderTest, command, intake, isolated_registry, make_settings, service_url
+from tests.conftest import (
+    Clock,
+    StoreUnderTest,
+    command,
+    intake,
+    isolated_registry,
+    make_settings,
+    open_request,
+    service_url,
+)
 
 
 def events_in(casework: Casework) -> int:
     return sum(1 for _ in read_log(casework))
-
-
-def open_request(beneficiary_id: UUID, **fields: object) -> AnyCommand:
-    document: dict[str, object] = {
-        "command": "open_request",
-        "beneficiary_id": str(beneficiary_id),
-        "category": "gmi",
-        "structure": "centre",
-        "occurred_on": "2024-05-02",
-    }
-    return command(**{**document, **fields})
 
 
 def test_an_intake_is_recorded_and_read_back_with_its_profile(store: StoreUnderTest) -> None:

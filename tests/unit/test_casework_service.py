@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from eventsourcing.popo import POPOApplicationRecorder
@@ -31,9 +30,8 @@ from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from infra.stores import TenantStorage, memory_storage
 from infra.tenant_registry import load_registry
 from services.casework import Casework, read_log
-from services.commands import AnyCommand
 from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry
+from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
 from tests.fakes import InMemoryVault
 
 
@@ -76,17 +74,6 @@ def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
     kentra.provision(tenant.id)
     yield Service(kentra, tenant, vault, clock)
     kentra.close()
-
-
-def open_request(beneficiary_id: UUID, **fields: object) -> AnyCommand:
-    document: dict[str, object] = {
-        "command": "open_request",
-        "beneficiary_id": str(beneficiary_id),
-        "category": "gmi",
-        "structure": "centre",
-        "occurred_on": "2024-05-02",
-    }
-    return command(**{**document, **fields})
 
 
 def test_the_service_runs_on_the_in_memory_store_with_the_vault_it_was_given(service: Service) -> None:
