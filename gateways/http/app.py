@@ -38,6 +38,7 @@ from gateways.http import (
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
 from gateways.web import pages, session
+from gateways.web import steps as web_entries
 from gateways.web.session import CsrfError
 from infra.bootstrap import Kentra
 
@@ -189,6 +190,7 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.state.import_jobs = {}
     app.include_router(pages.router)
     app.include_router(web_casework.router)
+    app.include_router(web_entries.router)  # every entry's page and the steps on it
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)

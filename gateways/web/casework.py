@@ -27,10 +27,8 @@ from pydantic import ValidationError
 from domain.errors import DomainError, DuplicateBeneficiaryError, InvalidValueError
 from gateways.web.casework_forms import (
     ENTRY_FORMS,
-    PERSON_KINDS,
     entry_sections,
     intake_sections,
-    listed,
 )
 from gateways.web.forms import Field, Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
@@ -39,7 +37,6 @@ from services import commands as c
 from services import people
 from services.access import AccessDeniedError, Principal, may_record_casework, structure_scope
 from services.casework import Casework
-from services.lists import entries_of_person
 from services.recording import record
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -196,29 +193,7 @@ async def intake(request: Request, tenant: str) -> Response:
 
 
 # ---------------------------------------------------------------------------------------- a person
-@router.get("/t/{tenant}/people/{beneficiary_id}")
-def person_page(request: Request, tenant: str, beneficiary_id: UUID) -> Response:
-    """A person's details and their requests, referrals and home visits, with links to record more."""
-    desk = _staff(request, tenant)
-    if isinstance(desk, Response):
-        return desk
-    lang = lang_of(request)
-    try:
-        person = people.seen(desk.casework, desk.user, [beneficiary_id], "GET /t/{tenant}/people/{id}")[0]
-    except DomainError:
-        return message(request, 404, "not_found")
-    listing = entries_of_person(kentra_of(request).views(tenant), desk.user, beneficiary_id, PERSON_KINDS)
-    entries = {kind: [listed(kind, row, lang) for row in rows] for kind, rows in listing.items()}
-    recorded = request.query_params.get("recorded", "")
-    return render(
-        request,
-        "person.html",
-        tenant=tenant,
-        tenant_name=tenant_name(request, tenant),
-        person=person,
-        entries=entries,
-        notice=desk.t.get(f"recorded_{recorded}") if recorded in (*ENTRY_FORMS, "intake") else None,
-    )
+# A person's page, like every entry's, is in gateways/web/entries.py.
 
 
 # ---------------------------------------------------------------------------------------- entries

@@ -156,6 +156,45 @@ PAGE_PERSON = {
     "special.other_disadvantage": "no",
 }
 
+# Every entry's page and the steps on it (gateways/web/entries.py, steps.py): the page, a step of its
+# kind, and a correction, each drawn and sent.
+_ENTRY_OF = {
+    "people": "id",
+    "requests": "request",
+    "referrals": "referral",
+    "home-visits": "visit",
+    "activities": "activity",
+}
+_STEP_OF = {
+    "people": "amend",
+    "requests": "progress",
+    "referrals": "accept",
+    "home-visits": "follow-up",
+    "activities": "amend",
+}
+
+
+def _entry_calls(segment: str, steps: bool, method: str = "GET") -> Calls:
+    def calls(p: Person, t: str, o: str) -> list[Call]:
+        where = f"/t/sofades/{segment}/{getattr(p, _ENTRY_OF[segment])}"
+        if not steps:
+            return [("GET", where, {})]
+        if method == "GET":
+            return [("GET", f"{where}/{step}", {}) for step in (_STEP_OF[segment], "void")]
+        return [
+            ("POST", f"{where}/{_STEP_OF[segment]}", {"data": {**STEP, "changes.occurred_on": "2024-05-04"}}),
+            ("POST", f"{where}/void", {"data": {"reason": "typing_error"}}),
+        ]
+
+    return calls
+
+
+ENTRY_PAGES: dict[tuple[str, str], Calls] = {
+    **{("GET", f"/t/{{tenant}}/{s}/{{entry_id}}"): _entry_calls(s, False) for s in _ENTRY_OF},
+    **{("GET", f"/t/{{tenant}}/{s}/{{entry_id}}/{{step}}"): _entry_calls(s, True) for s in _ENTRY_OF},
+    **{("POST", f"/t/{{tenant}}/{s}/{{entry_id}}/{{step}}"): _entry_calls(s, True, "POST") for s in _ENTRY_OF},
+}
+
 ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants"): lambda p, t, o: [("GET", "/api/v1/tenants", {})],
     ("POST", "/api/v1/tenants/{tenant}/beneficiaries"): lambda p, t, o: [
@@ -330,7 +369,6 @@ ROUTES: dict[tuple[str, str], Calls] = {
         )
         for amka in (t, "")  # an ΑΜΚΑ taken; and none, so that only the likely-duplicate check can speak
     ],
-    ("GET", "/t/{tenant}/people/{beneficiary_id}"): lambda p, t, o: [("GET", f"/t/sofades/people/{p.id}", {})],
     ("GET", "/t/{tenant}/record/{kind}"): lambda p, t, o: [
         ("GET", f"/t/sofades/record/{kind}", {"params": {"beneficiary": p.id}})
         for kind in ("request", "referral", "home_visit", "activity")
@@ -343,6 +381,7 @@ ROUTES: dict[tuple[str, str], Calls] = {
             {"data": {"beneficiary_ids": p.id, "kind": "counselling_session", **STEP}},
         ),
     ],
+    **ENTRY_PAGES,
 }
 # Routes that take nothing about anyone and answer nothing about anyone (or end the walker's session).
 NOT_ABOUT_PEOPLE = {
@@ -600,8 +639,8 @@ def test_a_caseworkers_person_page_lists_her_own_structures_entries_only(walk: W
     assert roma_request.status_code == 201, roma_request.text
     page = walk.clients["cw.sof.centre"].get(f"/t/sofades/people/{walk.centre.id}")
     assert page.status_code == 200
-    assert "2024-05-02" in page.text  # her own structure's request
-    assert "2024-05-09" not in page.text
+    assert "02/05/2024" in page.text  # her own structure's request
+    assert "09/05/2024" not in page.text
     assert "Ενδοοικογενειακή βία" not in page.text
     coordinator = walk.clients["coord.sof"].get(f"/t/sofades/people/{walk.centre.id}")
     assert "Ενδοοικογενειακή βία" in coordinator.text

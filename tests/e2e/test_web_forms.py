@@ -220,8 +220,10 @@ def test_a_caseworker_records_a_request_referral_visit_and_activity_and_sees_the
     assert done.headers["location"] == "/t/sofades/people?recorded=activity"
     page = api.client.get(f"/t/sofades/people/{person}").text
     assert page.count("Επίδομα Στέγασης") == 1
-    assert "<td>Επίδομα Στέγασης</td><td>Ανοιχτό</td>" in page
-    assert "<td>Μονάδα Ψυχικής Υγείας</td><td>Στάλθηκε</td>" in page
+    assert re.search(r'<td><a href="/t/sofades/requests/[0-9a-f-]{36}">Επίδομα Στέγασης</a></td><td>Ανοιχτό</td>', page)
+    assert re.search(
+        r'<td><a href="/t/sofades/referrals/[0-9a-f-]{36}">Μονάδα Ψυχικής Υγείας</a></td><td>Στάλθηκε</td>', page
+    )
     assert "Διερεύνηση συνθηκών διαβίωσης" in page
     caseload = api.client.get("/t/sofades/caseload").text
     assert "cw.sof.centre" in caseload
