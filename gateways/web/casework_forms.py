@@ -85,6 +85,9 @@ ENTRY_FORMS: dict[str, tuple[str, type[BaseModel], list[Field]]] = {
             Field("purpose", "purpose", "select", cat.HomeVisitPurpose, required=True),
             Field("follow_up_due", "follow_up_due", "date"),
             Field("findings", "findings", "textarea"),
+            # Asked of every visit, required of a prosecutor-ordered investigation (the domain says so).
+            Field("order_reference", "order_reference", hint="order_hint"),
+            Field("order_deadline", "order_deadline", "date", hint="order_hint"),
         ],
     ),
     "activity": (
@@ -185,6 +188,12 @@ STEPS: dict[str, dict[str, Step]] = {
         "resolve": Step("resolve_request", c.NoteStepFields, (occurred("step_date"), NOTES), "request_id"),
         "close": Step("close_request_unresolved", c.NoteStepFields, (occurred("step_date"), NOTES), "request_id"),
         "withdraw": Step("withdraw_request", c.NoteStepFields, (occurred("step_date"), NOTES), "request_id"),
+        "reopen": Step(
+            "reopen_request",
+            c.ReopenFields,
+            (occurred("step_date"), Field("reason", "reopen_reason", "textarea", required=True)),
+            "request_id",
+        ),
     },
     "referral": {
         "accept": Step("accept_referral", c.StepFields, (occurred("answer_date"),), "referral_id"),

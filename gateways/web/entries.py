@@ -100,12 +100,6 @@ def moment(value: datetime) -> str:
     return f"{value.astimezone(ATHENS):%d/%m/%Y %H:%M}"
 
 
-def staff(username: str | None) -> str:
-    """A member of staff as the pages name them. Accounts hold no full name yet: the user name, in
-    one place, so that full names need one change here."""
-    return username or "—"
-
-
 def field_label(name: str, t: Mapping[str, str]) -> str:
     """A field's words: its own label, else that of its last part (``profile.gender`` is ``gender``)."""
     leaf = name.rsplit(".", 1)[-1]
@@ -118,68 +112,80 @@ def field_label(name: str, t: Mapping[str, str]) -> str:
 MARKS = {SEALED: "value_sealed", ERASED: "value_erased", HIDDEN: "value_hidden"}
 
 
-def value_label(name: str, value: Any, lang: str, structures: Mapping[str, str]) -> str:  # noqa: PLR0911
-    """A value in words: a code by its label, a date dd/mm/yyyy, a structure by its name."""
-    t = LABELS[lang]
-    leaf = name.rsplit(".", 1)[-1]
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str) and value in MARKS:
-        return t[MARKS[value]]
-    if isinstance(value, bool):
-        return t["yes"] if value else t["no"]
-    if isinstance(value, datetime):
-        return moment(value)
-    if isinstance(value, date):
-        return day(value)
-    if isinstance(value, dict):  # a volunteer's details
-        return " ".join(str(v) for v in value.values() if v)
-    labels = CODES.get(leaf)
-    if labels is not None and str(value) in labels._value2member_map_:
-        return str(getattr(labels(str(value)), f"label_{lang}"))
-    if leaf == "isced_level":
-        return t.get(f"isced_{value}", str(value))
-    if leaf == "structure":
-        return structures.get(str(value), str(value))
-    return staff(str(value)) if leaf == "recorded_by" else str(value)
+@dataclass(frozen=True)
+class Words:
+    """How a page names things: its language, the tenant's structures and its staff by full name."""
+
+    lang: str
+    structures: Mapping[str, str]
+    names: Mapping[str, str]
+
+    @property
+    def t(self) -> dict[str, str]:
+        return LABELS[self.lang]
+
+    def staff(self, username: str | None) -> str:
+        """A member of staff by full name (the user name of someone no longer on the staff list)."""
+        return self.names.get(username or "", username or "—")
+
+    def value(self, name: str, value: Any) -> str:  # noqa: PLR0911
+        """A value in words: a code by its label, a date dd/mm/yyyy, a structure or a colleague by name."""
+        leaf = name.rsplit(".", 1)[-1]
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str) and value in MARKS:
+            return self.t[MARKS[value]]
+        if isinstance(value, bool):
+            return self.t["yes"] if value else self.t["no"]
+        if isinstance(value, datetime):
+            return moment(value)
+        if isinstance(value, date):
+            return day(value)
+        if isinstance(value, dict):  # a volunteer's details
+            return " ".join(str(v) for v in value.values() if v)
+        labels = CODES.get(leaf)
+        if labels is not None and str(value) in labels._value2member_map_:
+            return str(getattr(labels(str(value)), f"label_{self.lang}"))
+        if leaf == "isced_level":
+            return self.t.get(f"isced_{value}", str(value))
+        if leaf == "structure":
+            return self.structures.get(str(value), str(value))
+        return self.staff(str(value)) if leaf == "recorded_by" else str(value)
+
+    def rows(self, items: Any) -> list[tuple[str, str]]:
+        return [(field_label(name, self.t), self.value(name, value)) for name, value in items]
 
 
-def _rows(items: Any, lang: str, structures: Mapping[str, str]) -> list[tuple[str, str]]:
-    t = LABELS[lang]
-    return [(field_label(name, t), value_label(name, value, lang, structures)) for name, value in items]
+def words_of(request: Request, casework: Casework) -> Words:
+    tenant = casework.tenant
+    staff = {p.username: p.display_name for p in kentra_of(request).accounts.staff(tenant.id)}
+    return Words(lang_of(request), {s.id: s.name_el for s in tenant.structures}, staff)
 
 
-def _moment(row: Moment, kind: str, lang: str, structures: Mapping[str, str]) -> dict[str, Any]:
-    t = LABELS[lang]
-    changes = [
-        (
-            field_label(c.field, t),
-            value_label(c.field, c.old, lang, structures),
-            value_label(c.field, c.new, lang, structures),
-        )
-        for c in row.changes
-    ]
+def _moment(row: Moment, kind: str, words: Words) -> dict[str, Any]:
+    t = words.t
+    changes = [(field_label(c.field, t), words.value(c.field, c.old), words.value(c.field, c.new)) for c in row.changes]
     return {
         "event": t.get(f"ev_{kind}_{row.event}") or t.get(f"ev_{row.event}") or row.event,
         "occurred_on": day(row.occurred_on),
         "recorded_at": moment(row.recorded_at),
-        "recorded_by": staff(row.recorded_by),
-        "structure": structures.get(row.structure or "", row.structure or ""),
-        "facts": _rows(row.facts, lang, structures),
+        "recorded_by": words.staff(row.recorded_by),
+        "structure": words.structures.get(row.structure or "", row.structure or ""),
+        "facts": words.rows(row.facts),
         "changes": changes,
-        "reason": value_label("reason", row.reason, lang, structures) if row.reason else None,
-        "reason_note": value_label("reason_note", row.reason_note, lang, structures) if row.reason_note else None,
+        "reason": words.value("reason", row.reason) if row.reason else None,
+        "reason_note": words.value("reason_note", row.reason_note) if row.reason_note else None,
     }
 
 
-def presented(view: EntryView, lang: str, structures: Mapping[str, str]) -> dict[str, Any]:
+def presented(view: EntryView, words: Words) -> dict[str, Any]:
     """What entry.html shows of an entry, in words."""
     return {
         "view": view,
-        "facts": _rows(view.facts.items(), lang, structures),
-        "personal": _rows(((k, v) for k, v in view.personal.items() if k.startswith("personal.")), lang, structures),
-        "profile": _rows(((k, v) for k, v in view.personal.items() if k.startswith("profile.")), lang, structures),
-        "timeline": [_moment(row, view.kind, lang, structures) for row in reversed(view.timeline)],
+        "facts": words.rows(view.facts.items()),
+        "personal": words.rows((k, v) for k, v in view.personal.items() if k.startswith("personal.")),
+        "profile": words.rows((k, v) for k, v in view.personal.items() if k.startswith("profile.")),
+        "timeline": [_moment(row, view.kind, words) for row in reversed(view.timeline)],
     }
 
 
@@ -199,20 +205,19 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
     entry_id = entry_id_of(text)
     if entry_id is None:  # a malformed id is not found, like an unknown one
         return message(request, 404, "not_found")
-    lang = lang_of(request)
+    words = words_of(request, desk.casework)
     endpoint = f"GET /t/{{tenant}}/{SEGMENTS[kind]}/{{id}}"
     try:
         view = read_entry(desk.casework, desk.user, entry_id, kind, endpoint)
     except DomainError:
         return message(request, 404, "not_found")
-    structures = {s.id: s.name_el for s in desk.casework.tenant.structures}
-    context = presented(view, lang, structures)
+    context = presented(view, words)
     if kind == "beneficiary":
         views = kentra_of(request).views(tenant)
         listing = entries_of_person(views, desk.user, entry_id, PERSON_KINDS)
-        entries = {k: [_listed(k, row, lang) for row in rows] for k, rows in listing.items()}
+        entries = {k: [_listed(k, row, words) for row in rows] for k, rows in listing.items()}
         entries["activity"] = [
-            _listed("activity", row, lang) for row in activities_of_person(views, desk.user, entry_id)
+            _listed("activity", row, words) for row in activities_of_person(views, desk.user, entry_id)
         ]
         context["entries"] = entries
     done = request.query_params.get("done", "")
@@ -227,31 +232,31 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
         tenant_name=tenant_name(request, tenant),
         kind=kind,
         segments=SEGMENTS,
-        heading=heading(view, lang),
+        heading=heading(view, words),
         notice=notice,
         **context,
     )
 
 
-def heading(view: EntryView, lang: str) -> str:
+def heading(view: EntryView, words: Words) -> str:
     """The page's title: what the entry is (a person by name, if the reader may see it)."""
-    t = LABELS[lang]
+    t = words.t
     if view.kind == "beneficiary":
         name = " ".join(v for k, v in view.personal.items() if k in ("personal.first_name", "personal.last_name") and v)
         return name or t["person"]
     what = {"request": "category", "referral": "destination", "home_visit": "purpose", "activity": "activity_kind"}
     subtype = what[view.kind]
-    return f"{t['kind_' + view.kind]}: {value_label(subtype, view.facts.get(subtype), lang, {})}"
+    return f"{t['kind_' + view.kind]}: {words.value(subtype, view.facts.get(subtype))}"
 
 
-def _listed(kind: str, row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+def _listed(kind: str, row: Mapping[str, Any], words: Words) -> dict[str, Any]:
     if kind in PERSON_KINDS:
-        shown = listed(kind, row, lang)
+        shown = listed(kind, row, words.lang)
     else:
-        shown = {**row, "what": value_label("activity_kind", row["subtype"], lang, {})}
+        shown = {**row, "what": words.value("activity_kind", row["subtype"])}
     if kind in ("home_visit", "activity"):
-        shown["state"] = LABELS[lang].get(f"state_{row['status']}", row["status"])
-    return {**shown, "day": day(row["occurred_on"]), "by": staff(row["recorded_by"]), "segment": SEGMENTS[kind]}
+        shown["state"] = words.t.get(f"state_{row['status']}", row["status"])
+    return {**shown, "day": day(row["occurred_on"]), "by": words.staff(row["recorded_by"]), "segment": SEGMENTS[kind]}
 
 
 def _route(kind: str) -> Any:

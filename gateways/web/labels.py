@@ -450,11 +450,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "correction": ("Λόγος της διόρθωσης", "Why"),
     "correction_reason": ("Λόγος", "Reason"),
     "correction_hint": (
-        "«Λάθος πληκτρολόγησης», «Λάθος ημερομηνία», «Λάθος πρόσωπο», «Διπλή καταχώριση»: η καταχώριση ήταν λάθος. "
-        "«Νέα στοιχεία»: η κατάσταση άλλαξε από τότε.",
-        "Typing error, wrong date, wrong person, duplicate: the entry was mistaken. "
-        "New information: the situation has changed since.",
+        "Ένας λόγος λάθους («Λάθος πληκτρολόγησης», «Λάθος ημερομηνία», «Διπλή καταχώριση»…) λέει ότι η "
+        "καταχώριση ήταν λάθος. «Αλλαγή κατάστασης (όχι λάθος)» λέει ότι ήταν σωστή και άλλαξε η κατάσταση "
+        "του προσώπου: αλλάζει μόνο τα στοιχεία επικοινωνίας ή το όνομα, όχι ό,τι ίσχυε τότε.",
+        "A reason of error (typing error, wrong date, duplicate…) says the entry was mistaken. Change of "
+        "situation says it was right and the person's situation changed: it updates contact details or a "
+        "name only, never what was true then.",
     ),
+    "order_hint": (
+        "Μόνο για εισαγγελική κοινωνική έρευνα, και τότε υποχρεωτικό.",
+        "For a prosecutor-ordered investigation only, and required for it.",
+    ),
+    "field_reason": ("Λόγος", "Reason"),
     "reason_note": ("Αιτιολόγηση", "Explanation"),
     "special_amend_hint": (
         "Οι τρέχουσες απαντήσεις δεν εμφανίζονται· επιλέξτε μόνο όποια αλλάζει.",

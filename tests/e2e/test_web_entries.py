@@ -102,11 +102,8 @@ def test_a_request_shows_every_fact_and_each_step_from_its_page_lands_in_its_tim
     assert "<dd>Ικανοποιήθηκε</dd>" in shown
     assert "<dd>ΟΠΕΚΑ/2024/55555</dd>" in shown
     assert "<dd>Υποβλήθηκε</dd>" in shown
-    assert steps_offered(shown, request) == {
-        "agency-status",
-        "amend",
-        "void",
-    }  # a resolved request is not resolved again
+    resolved_steps = steps_offered(shown, request)
+    assert resolved_steps == {"agency-status", "reopen", "amend", "void"}  # a resolved request is not resolved again
     timeline = shown.split('id="timeline"')[1]
     events_shown = re.findall(r"<h3>([^<]+)</h3>", timeline)
     assert events_shown == ["Κλείσιμο αιτήματος", "Έναρξη επεξεργασίας", "Κατάσταση στον φορέα", "Άνοιγμα αιτήματος"]
@@ -388,3 +385,46 @@ def test_the_persons_page_links_to_every_entry_and_each_look_is_logged(api: Api)
     log = read_log(api.kentra.casework("sofades"))
     looks = {e.endpoint for e in log if type(e).__qualname__ == f"{PersonalDataAccess.__name__}.Recorded"}
     assert {"GET /t/{tenant}/people/{id}", "GET /t/{tenant}/activities/{id}"} <= looks
+
+
+def test_a_closed_request_is_reopened_for_a_reason_and_the_timeline_names_who_by_full_name(api: Api) -> None:
+    assert api.kentra.accounts.set_full_name("cw.sof.centre", "Μαρία Γεωργίου")
+    sign_in(api, "cw.sof.centre")
+    her = new_person(api)
+    request = new_entry(api, her, "request", category="gmi")
+    where = f"/t/sofades/requests/{request}"
+    assert "reopen" not in steps_offered(page(api, where), request)  # an open request is not reopened
+    done(step(api, f"{where}/close", occurred_on="2024-05-20"))
+    assert "reopen" in steps_offered(page(api, where), request)
+    before = events(api)
+    no_reason = step(api, f"{where}/reopen", occurred_on=STEP_DAY)
+    assert no_reason.status_code == 422
+    assert "Λόγος επανανοίγματος: Συμπληρώστε αυτό το πεδίο." in no_reason.text
+    assert events(api) == before + 2  # the two forms' looks at the person, nothing recorded
+    done(step(api, f"{where}/reopen", occurred_on=STEP_DAY, reason="Ο ΟΠΕΚΑ επανεξετάζει την αίτηση"))
+    shown = page(api, where)
+    assert "<dd>Σε εξέλιξη</dd>" in shown
+    timeline = shown.split('id="timeline"')[1]
+    assert re.findall(r"<h3>([^<]+)</h3>", timeline)[:2] == ["Επανάνοιγμα αιτήματος", "Κλείσιμο αιτήματος"]
+    assert "Ο ΟΠΕΚΑ επανεξετάζει την αίτηση" in timeline
+    assert "<dd>Μαρία Γεωργίου</dd>" in timeline
+    assert "<dd>cw.sof.centre</dd>" not in timeline
+
+
+def test_a_prosecutor_ordered_investigation_is_recorded_with_its_order_and_its_page_shows_it(api: Api) -> None:
+    sign_in(api, "cw.sof.centre")
+    her = new_person(api)
+    key = form(api, "/t/sofades/record/home_visit", beneficiary=her)
+    ordered = {"command_id": key, "beneficiary_id": her, "occurred_on": DAY, "purpose": "prosecutor_ordered"}
+    before = events(api)
+    missing = post(api, "/t/sofades/record/home_visit", ordered)
+    assert missing.status_code == 422
+    assert 'id="f-order_reference-error"' in missing.text
+    assert events(api) == before
+    full = {**ordered, "order_reference": "ΕΙΣ/Καρδ/2024/118", "order_deadline": "2024-06-30"}
+    assert post(api, "/t/sofades/record/home_visit", full).status_code == 303
+    visit = re.search(r'href="/t/sofades/home-visits/([0-9a-f-]{36})"', page(api, f"/t/sofades/people/{her}"))
+    assert visit
+    shown = page(api, f"/t/sofades/home-visits/{visit.group(1)}")
+    assert "<dt>Αριθμός εισαγγελικής παραγγελίας</dt><dd>ΕΙΣ/Καρδ/2024/118</dd>" in shown
+    assert "<dt>Προθεσμία εισαγγελικής παραγγελίας</dt><dd>30/06/2024</dd>" in shown
