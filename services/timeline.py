@@ -42,6 +42,7 @@ ERASED = "[erased]"  # a sealed value whose key is gone
 HIDDEN = "[hidden]"  # a special-category answer: that it changed is shown, never the answer
 _BOOKKEEPING = {"id", "originator_id", "originator_version", "timestamp", "originator_topic"}
 _STEP_COMMON = {"occurred_on", "recorded_by", "structure"}
+_LINKED = {"beneficiary_id", "request_id", "sealed_changes"}
 CLOSED = frozenset({RequestStatus.RESOLVED.value, RequestStatus.CLOSED_UNRESOLVED.value, RequestStatus.WITHDRAWN.value})
 # The facts each kind's page lists, in order (sealed ones, such as notes, come from its sealed data).
 FACTS: dict[str, tuple[str, ...]] = {
@@ -299,9 +300,11 @@ def _changes(
 def _event_facts(kind: str, name: str, attributes: dict[str, Any], reveal: bool) -> list[tuple[str, Any]]:
     """What a creation or a step says, field by field (sealed values opened, or one ``sealed`` fact)."""
     facts: list[tuple[str, Any]] = []
-    for field, value in attributes.items():
-        if field in _BOOKKEEPING or field in _STEP_COMMON or field == "sealed_changes":
-            continue
+    for field, given in attributes.items():
+        if field in _BOOKKEEPING or field in _STEP_COMMON or field in _LINKED or given is None:
+            continue  # the entry's page links to the person and the request itself
+        # An activity's people, counted (its page names those the reader may see).
+        value: Any = len(given) if isinstance(given, list) else given
         if field.startswith("sealed"):
             facts += _opened_items(value, "sealed")
         elif field == "accepted":
