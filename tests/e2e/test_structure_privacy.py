@@ -218,6 +218,9 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", f"{T}/requests/{p.request}", {}),
         ("GET", f"{T}/requests/{p.id}", {}),
     ],
+    ("POST", "/api/v1/tenants/{tenant}/requests/{request_id}/reopening"): lambda p, t, o: [
+        ("POST", f"{T}/requests/{p.request}/reopening", {"json": {**STEP, "reason": "ο φορέας επανεξετάζει"}})
+    ],
     ("POST", "/api/v1/tenants/{tenant}/requests/{request_id}/progress"): lambda p, t, o: [
         ("POST", f"{T}/requests/{p.request}/progress", {"json": STEP})
     ],
