@@ -20,6 +20,7 @@ from domain.catalogue import ReferralStatus, RequestStatus
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError
 from domain.home_visits import HomeVisit
+from domain.profile import PersonalDetails
 from domain.referrals import Referral
 from domain.requests import ACTIVE, CaseRequest
 from projections.person_queries import activities_of
@@ -46,7 +47,7 @@ _LINKED = {"beneficiary_id", "request_id", "sealed_changes"}
 CLOSED = frozenset({RequestStatus.RESOLVED.value, RequestStatus.CLOSED_UNRESOLVED.value, RequestStatus.WITHDRAWN.value})
 # The facts each kind's page lists, in order (sealed ones, such as notes, come from its sealed data).
 FACTS: dict[str, tuple[str, ...]] = {
-    "beneficiary": ("occurred_on", "structure", "recorded_by"),
+    "beneficiary": ("registered_on", "structure", "recorded_by"),
     "request": (
         "category",
         "occurred_on",
@@ -220,6 +221,7 @@ def _facts(entry: CaseEntry, reveal: bool, opened: dict[str, Any] | None, erased
     facts: dict[str, Any] = {}
     for name in FACTS[entry.KIND]:
         source = {"request_status": "status", "referral_status": "status", "activity_kind": "kind"}.get(name, name)
+        source = "occurred_on" if name == "registered_on" else source
         if source in state:
             facts[name] = state[source]
     if isinstance(entry, Referral) and entry.request_id is not None:
@@ -238,7 +240,8 @@ def _personal(entry: CaseEntry, opened: dict[str, Any] | None) -> dict[str, Any]
     """A person's details and ESF entry profile (never their special-category answers)."""
     if not isinstance(entry, Beneficiary):
         return {}
-    details = {f"personal.{k}": _typed(k, v) for k, v in ((opened or {}).get("personal") or {}).items()}
+    given = (opened or {}).get("personal") or {}
+    details = {f"personal.{k}": _typed(k, given.get(k)) for k in PersonalDetails.model_fields}  # the form's order
     return {**details, **{f"profile.{k}": v for k, v in entry.profile.items()}}
 
 
