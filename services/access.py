@@ -93,6 +93,31 @@ def may_record_casework(principal: Principal, tenant_id: str, structure: str | N
         raise AccessDeniedError(f"no right to record for structure {structure!r}")
 
 
+def may_assign_case(principal: Principal, tenant_id: str, responsible: str) -> None:
+    """A coordinator gives any person of her tenant to someone; a caseworker hands over only a person
+    she is responsible for (whom she sees: the caller first asks ``sees_structure``, so that a person
+    of another structure is "not found", never "not allowed"). Whom to is ``may_receive_case``'s."""
+    if principal.role == Role.COORDINATOR and tenant_id in principal.tenants:
+        return
+    if principal.role == Role.CASEWORKER and tenant_id in principal.tenants and principal.username == responsible:
+        return
+    raise AccessDeniedError("only the worker responsible for the person, or a coordinator, hands the case over")
+
+
+def may_receive_case(worker: Principal, tenant_id: str, structure: str) -> None:
+    """Who may be given a case: an active caseworker or coordinator of the tenant (``worker`` comes from
+    the tenant's staff directory), a caseworker only into her own structure."""
+    if worker.role not in (Role.CASEWORKER, Role.COORDINATOR) or worker.tenants != frozenset({tenant_id}):
+        raise InvalidValueError("not an active caseworker or coordinator of this municipality", field="worker")
+    if worker.role == Role.CASEWORKER and worker.structure != structure:
+        raise InvalidValueError("a caseworker is given cases of her own structure only", field="structure")
+
+
+def may_list_staff(principal: Principal, tenant_id: str) -> None:
+    """The tenant's staff by name (whom to give a case, who recorded what): its own staff and auditors."""
+    may_read_casework(principal, tenant_id)
+
+
 def may_audit(principal: Principal, tenant_id: str) -> None:
     """Audit queries (chain, replay, drill-down, export) are the auditors' of that tenant."""
     if principal.role == Role.AUDITOR and tenant_id in principal.tenants:
