@@ -52,8 +52,12 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
 
         try:
             record_day(kentra)  # the demo users' recent day at Sofades, after the history (demo/today.py)
-        except DomainError as refusal:
-            fail(f"the demo's day was refused: {type(refusal).__name__}: {refusal.message}", code=1)
+        except DomainError as refusal:  # all or nothing: say which command stopped it
+            first = next((r for r in getattr(refusal, "results", ()) if isinstance(r, DomainError)), refusal)
+            fail(
+                f"the demo's day was refused ({refusal.message}), first: {type(first).__name__}: {first.message}",
+                code=1,
+            )
     fold_with_progress(kentra, tenant_ids, rebuild=False)
     for tid in tenant_ids:
         chain = kentra.audit_chain(tid)
