@@ -179,9 +179,11 @@ def sees_person(principal: Principal, tenant_id: str, structure: str) -> bool:
 
 def history_for(principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An entry's history (services/casework_reading.py ``history`` rows, oldest first) as the caller may
-    see it. A caseworker is shown the rows recorded in her own structure only; and of a case given to
-    her structure from another, neither who gave it nor why (a person's case can change structure:
-    services/ownership.py), since either would tell where the person was. Others see every row."""
+    see it. A caseworker is shown the rows recorded in her own structure only (an entry keeps the
+    structure it was recorded in, and a case given to a structure is recorded in the receiving one).
+    Of a case given to her structure from one she may not see, she reads the reason (written for the
+    receiving structure) but not who gave it: a name would tell which structure the person was in.
+    Others see every row."""
     if structure_scope(principal) is None:
         return rows
     shown: list[dict[str, Any]] = []
@@ -201,7 +203,7 @@ def history_for(principal: Principal, rows: list[dict[str, Any]]) -> list[dict[s
             and came_from is not None
             and not sees_structure(principal, came_from)
         ):
-            withheld = {**attributes, "recorded_by": None, "sealed_reason": None}
+            withheld = {**attributes, "recorded_by": None}
             shown.append({**row, "attributes": withheld})
             continue
         shown.append(row)
