@@ -3,6 +3,7 @@ through the page, after a refused form that kept what she typed; axe-core finds 
 
 from __future__ import annotations
 
+import re
 from uuid import uuid4
 
 from playwright.sync_api import expect
@@ -40,7 +41,7 @@ def test_a_coordinator_gives_a_case_to_a_caseworker_through_the_page(tab: Tab) -
     page.get_by_label("Νέος/α υπεύθυνος/η").select_option(label="Γιώργος Τσιάρας · Κέντρο Κοινότητας Δήμου Σοφάδων")
     day = page.get_by_label("Ημερομηνία (ηη/μμ/εεεε)")
     typed = day.input_value()
-    assert len(typed) == 10 and typed[2] == typed[5] == "/"  # today, as dd/mm/yyyy whatever the locale
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", typed), typed  # today, as dd/mm/yyyy whatever the locale
     page.get_by_role("button", name="Ανάθεση").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Αιτιολογία: Συμπληρώστε αυτό το πεδίο.")
