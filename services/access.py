@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from domain.errors import DomainError, InvalidValueError
 from domain.tenants import Tenant, TenantRegistry
@@ -174,6 +175,39 @@ def sees_person(principal: Principal, tenant_id: str, structure: str) -> bool:
     """The one rule for whom a record is about: shown to who sees the tenant's personal data and the
     record's structure. Every reader (API, pages) asks this before opening sealed data, never decides."""
     return sees_personal_data(principal, tenant_id) and sees_structure(principal, structure)
+
+
+def history_for(principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An entry's history (services/casework_reading.py ``history`` rows, oldest first) as the caller may
+    see it. A caseworker is shown the rows recorded in her own structure only (an entry keeps the
+    structure it was recorded in, and a case given to a structure is recorded in the receiving one).
+    Of a case given to her structure from one she may not see, she reads the reason (written for the
+    receiving structure) but not who gave it: a name would tell which structure the person was in.
+    Others see every row."""
+    if structure_scope(principal) is None:
+        return rows
+    shown: list[dict[str, Any]] = []
+    where: str | None = None  # the entry's structure after each row
+    for row in rows:
+        attributes = row["attributes"]
+        came_from = where
+        structure = attributes.get("structure")
+        if row["version"] == 1 or row["event"] == "Beneficiary.CaseAssigned":
+            where = structure
+        elif isinstance(attributes.get("changes"), dict) and attributes["changes"].get("structure"):
+            where = attributes["changes"]["structure"]
+        if not sees_structure(principal, str(structure or came_from)):
+            continue
+        if (
+            row["event"] == "Beneficiary.CaseAssigned"
+            and came_from is not None
+            and not sees_structure(principal, came_from)
+        ):
+            withheld = {**attributes, "recorded_by": None}
+            shown.append({**row, "attributes": withheld})
+            continue
+        shown.append(row)
+    return shown
 
 
 def may_search_people(principal: Principal, tenant_id: str) -> None:

@@ -273,6 +273,13 @@ class Casework(PersonalDataLifecycle):
                 loaded[aggregate_id] = aggregate
         return loaded
 
+    def already_recorded(self, command: c.AnyCommand) -> Outcome | None:
+        """The first outcome of this command if its id was recorded before (raising
+        CommandIdReusedError for different content), or None: for a use case whose access check would
+        answer differently once the command took effect (a case handed over is no longer hers)."""
+        record = self._record_of(command)
+        return None if record is None else self._replay(command, record)
+
     def _one_at_a_time(self, command: c.AnyCommand) -> Outcome | DomainError:
         try:
             return self.execute(command)

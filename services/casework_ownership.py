@@ -11,32 +11,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.beneficiaries import Beneficiary
-from domain.errors import InvalidValueError
+from domain.errors import EntryNotFoundError, InvalidValueError
 from services import commands as c
-from services.access import Principal, may_receive_case
+from services.access import may_assign_case, may_receive_case, sees_structure
 from services.casework_commands import expect, sealer, structure_of
 
 if TYPE_CHECKING:
     from services.casework import Casework, UnitOfWork
 
 
-def staff_member(app: Casework, username: str) -> Principal:
-    """The active caseworker or coordinator of the tenant with this user name. One answer for a name
-    unknown, disabled or of another tenant: which of them it is says something about other people."""
-    for member in app.staff.staff(app.tenant.id):
-        if member.username == username:
-            return member
-    raise InvalidValueError("not an active caseworker or coordinator of this municipality", field="worker")
+NOT_STAFF = "not an active caseworker or coordinator of this municipality"
 
 
 def assign_case(app: Casework, work: UnitOfWork, cmd: c.AssignCase) -> Beneficiary:
     """Give the person's case to ``cmd.worker``: into the worker's structure (a caseworker's), or for
     a coordinator the one named, else the person's current one. The reason is sealed under the
-    person's key."""
+    person's key.
+
+    The use case checked the caller's right on the person as it was then; it is asked again here, on
+    the person as loaded for this very change, for a recorder of the directory (a case given to
+    someone else meanwhile is no longer hers to give). One answer for a worker unknown, disabled or of
+    another tenant: which of them it is would say something about other people."""
     person = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     person.ensure_active()
     expect(work, person, cmd.expected_version)
-    worker = staff_member(app, cmd.worker)
+    members = {member.username: member for member in app.staff.staff(app.tenant.id)}
+    recorder = members.get(cmd.recorded_by)
+    if recorder is not None:
+        if not sees_structure(recorder, person.structure):
+            raise EntryNotFoundError(person.id)
+        may_assign_case(recorder, app.tenant.id, person.responsible)
+    worker = members.get(cmd.worker)
+    if worker is None:
+        raise InvalidValueError(NOT_STAFF, field="worker")
     structure = structure_of(app, cmd.structure, worker.structure or person.structure)
     may_receive_case(worker, app.tenant.id, structure)
     person.assign(
