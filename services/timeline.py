@@ -29,6 +29,7 @@ from services.access import (
     AccessDeniedError,
     Principal,
     confined_structure,
+    history_for,
     may_read_casework,
     may_record_casework,
     sees_person,
@@ -47,7 +48,7 @@ _LINKED = {"beneficiary_id", "request_id", "sealed_changes"}
 CLOSED = frozenset({RequestStatus.RESOLVED.value, RequestStatus.CLOSED_UNRESOLVED.value, RequestStatus.WITHDRAWN.value})
 # The facts each kind's page lists, in order (sealed ones, such as notes, come from its sealed data).
 FACTS: dict[str, tuple[str, ...]] = {
-    "beneficiary": ("registered_on", "structure", "recorded_by"),
+    "beneficiary": ("registered_on", "structure", "recorded_by", "responsible", "responsible_since"),
     "request": (
         "category",
         "occurred_on",
@@ -199,6 +200,11 @@ def read_entry(casework: Casework, user: Principal, entry_id: UUID, kind: str, e
             casework.record_access(subject, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
     opened = casework.personal_data(entry) if reveal else None
     erased = about_erased(casework, entry)
+    rows = tuple(timeline(casework, user, entry, reveal=reveal))
+    facts = _facts(entry, reveal, opened, erased)
+    if not any(row.version == 1 for row in rows):
+        # Created in a structure the caller may not see (a case given to hers since): not who took it.
+        facts.pop("recorded_by", None)
     return EntryView(
         id=entry.id,
         kind=entry.KIND,
@@ -207,11 +213,11 @@ def read_entry(casework: Casework, user: Principal, entry_id: UUID, kind: str, e
         voided=entry.voided,
         erased=erased,
         revealed=reveal,
-        facts=_facts(entry, reveal, opened, erased),
+        facts=facts,
         personal=_personal(entry, opened) if reveal else {},
         person=person,
         people=tuple(people),
-        timeline=tuple(timeline(casework, entry, reveal=reveal)),
+        timeline=rows,
         steps=steps_for(user, tenant, entry, erased=erased),
     )
 
@@ -324,10 +330,11 @@ def _event_facts(kind: str, name: str, attributes: dict[str, Any], reveal: bool)
     return facts
 
 
-def timeline(casework: Casework, entry: CaseEntry, *, reveal: bool) -> list[Moment]:
-    """Every event of the entry, oldest first, folded into rows a page can show."""
+def timeline(casework: Casework, user: Principal, entry: CaseEntry, *, reveal: bool) -> list[Moment]:
+    """Every event of the entry the caller may see (``history_for``: a caseworker reads none recorded in
+    a structure she may not see, before a case came to hers), oldest first, as rows a page can show."""
     moments = []
-    for row in casework.history(entry.id, reveal=reveal):
+    for row in history_for(user, casework.history(entry.id, reveal=reveal)):
         name = row["event"].rsplit(".", 1)[-1]
         attributes: dict[str, Any] = row["attributes"]
         version = int(row["version"])

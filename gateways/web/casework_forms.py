@@ -244,6 +244,11 @@ def step_of(kind: str, step: str) -> Step | None:
     return STEPS.get(kind, {}).get(step)
 
 
+def step_names(kind: str) -> tuple[str, ...]:
+    """Every step a kind of entry may take, in the order its page lists them."""
+    return (*STEPS.get(kind, {}), "amend", "void")
+
+
 def step_sections(step: Step) -> list[Section]:
     return [Section(None, [VERSION, *step.fields])]
 

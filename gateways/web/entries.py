@@ -150,7 +150,7 @@ class Words:
             return self.t.get(f"isced_{value}", str(value))
         if leaf == "structure":
             return self.structures.get(str(value), str(value))
-        return self.staff(str(value)) if leaf == "recorded_by" else str(value)
+        return self.staff(str(value)) if leaf in ("recorded_by", "responsible", "worker") else str(value)
 
     def rows(self, items: Any) -> list[tuple[str, str]]:
         return [(field_label(name, self.t), self.value(name, value)) for name, value in items]

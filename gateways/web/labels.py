@@ -411,6 +411,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ev_Conducted": ("Κατ' οίκον επίσκεψη", "Home visit"),
     "ev_FollowUpCompleted": ("Επανεπίσκεψη", "Follow-up done"),
     "ev_Recorded": ("Καταχώριση δράσης", "Activity recorded"),
+    "ev_CaseAssigned": ("Ανάθεση της υπόθεσης", "Case given to a worker"),
+    "responsible": ("Υπεύθυνος/η της υπόθεσης", "Responsible worker"),
+    "responsible_since": ("Υπεύθυνος/η από", "Responsible since"),
+    "worker": ("Νέος/α υπεύθυνος/η", "New responsible worker"),
+    "responsible_page": ("Υπεύθυνος/η και ανάθεση", "Responsible worker and handover"),
     "ev_Amended": ("Διόρθωση", "Amended"),
     "ev_Voided": ("Ακύρωση", "Voided"),
     # steps: the link on the entry's page, the form's heading, and the notice once recorded

@@ -9,8 +9,9 @@ same use cases the API calls (``services.recording.record``); who may take them 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -27,7 +28,7 @@ from domain.errors import (
     InvalidTransitionError,
 )
 from domain.referrals import OutcomeBeforeAcceptanceError
-from gateways.web.casework_forms import Step, amend_sections, step_of, step_sections
+from gateways.web.casework_forms import Step, amend_sections, step_names, step_of, step_sections
 from gateways.web.entries import KINDS, SEGMENTS, Reader, entry_id_of, reader
 from gateways.web.entries import router as entry_pages
 from gateways.web.forms import Filled, Section, fields_of, invalid, read, refused
@@ -223,6 +224,21 @@ def _refusal(exc: DomainError) -> str | None:
     return None
 
 
+def _bound(route: Any, step: str) -> Any:
+    """A route of one step: its path names the step, so the handler is given it."""
+    if inspect.iscoroutinefunction(route):
+
+        async def post(request: Request, tenant: str, entry_id: str) -> Response:
+            return cast("Response", await route(request, tenant, entry_id, step))
+
+        return post
+
+    def form(request: Request, tenant: str, entry_id: str) -> Response:
+        return cast("Response", route(request, tenant, entry_id, step))
+
+    return form
+
+
 def _routes(segment: str) -> tuple[Any, Any]:
     def form(request: Request, tenant: str, entry_id: str, step: str) -> Response:
         return step_form(request, tenant, segment, entry_id, step)
@@ -234,7 +250,11 @@ def _routes(segment: str) -> tuple[Any, Any]:
     return form, post
 
 
-for _segment in SEGMENTS.values():
+# Each step its own path (not a ``{step}`` parameter), so that other pages under an entry, such as a
+# person's ``/responsible``, are never taken for a step.
+for _kind, _segment in SEGMENTS.items():
     _form, _post = _routes(_segment)
-    router.add_api_route(f"/t/{{tenant}}/{_segment}/{{entry_id}}/{{step}}", _form, methods=["GET"])
-    router.add_api_route(f"/t/{{tenant}}/{_segment}/{{entry_id}}/{{step}}", _post, methods=["POST"])
+    for _step in step_names(_kind):
+        _path = f"/t/{{tenant}}/{_segment}/{{entry_id}}/{_step}"
+        router.add_api_route(_path, _bound(_form, _step), methods=["GET"], name=f"{_segment}_{_step}_form")
+        router.add_api_route(_path, _bound(_post, _step), methods=["POST"], name=f"{_segment}_{_step}")

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from domain.access_log import PersonalDataAccess, PersonalDataSearch
 from domain.identifiers import make_amka
+from gateways.web.casework_forms import step_names
 from services.access import Principal, Role
 from services.casework import read_log
 from tests.e2e.conftest import PASSWORD, Api, intake_body
@@ -156,8 +157,8 @@ PAGE_PERSON = {
     "special.other_disadvantage": "no",
 }
 
-# Every entry's page and the steps on it (gateways/web/entries.py, steps.py): the page, a step of its
-# kind, and a correction, each drawn and sent.
+# Every entry's page and the steps on it (gateways/web/entries.py, steps.py): the page, and each
+# step its kind may take, drawn and sent.
 _ENTRY_OF = {
     "people": "id",
     "requests": "request",
@@ -165,34 +166,31 @@ _ENTRY_OF = {
     "home-visits": "visit",
     "activities": "activity",
 }
-_STEP_OF = {
-    "people": "amend",
-    "requests": "progress",
-    "referrals": "accept",
-    "home-visits": "follow-up",
-    "activities": "amend",
-}
 
 
-def _entry_calls(segment: str, steps: bool, method: str = "GET") -> Calls:
+def _entry_calls(segment: str, step: str | None, method: str = "GET") -> Calls:
     def calls(p: Person, t: str, o: str) -> list[Call]:
         where = f"/t/sofades/{segment}/{getattr(p, _ENTRY_OF[segment])}"
-        if not steps:
+        if step is None:
             return [("GET", where, {})]
         if method == "GET":
-            return [("GET", f"{where}/{step}", {}) for step in (_STEP_OF[segment], "void")]
-        return [
-            ("POST", f"{where}/{_STEP_OF[segment]}", {"data": {**STEP, "changes.occurred_on": "2024-05-04"}}),
-            ("POST", f"{where}/void", {"data": {"reason": "typing_error"}}),
-        ]
+            return [("GET", f"{where}/{step}", {})]
+        fields = {"reason": "typing_error"} if step == "void" else {**STEP, "changes.occurred_on": "2024-05-04"}
+        return [("POST", f"{where}/{step}", {"data": fields})]
 
     return calls
 
 
+_KIND_OF = {"people": "beneficiary", "requests": "request", "referrals": "referral", "home-visits": "home_visit"}
+_STEPS = {s: step_names(_KIND_OF.get(s, "activity")) for s in _ENTRY_OF}
 ENTRY_PAGES: dict[tuple[str, str], Calls] = {
-    **{("GET", f"/t/{{tenant}}/{s}/{{entry_id}}"): _entry_calls(s, False) for s in _ENTRY_OF},
-    **{("GET", f"/t/{{tenant}}/{s}/{{entry_id}}/{{step}}"): _entry_calls(s, True) for s in _ENTRY_OF},
-    **{("POST", f"/t/{{tenant}}/{s}/{{entry_id}}/{{step}}"): _entry_calls(s, True, "POST") for s in _ENTRY_OF},
+    **{("GET", f"/t/{{tenant}}/{s}/{{entry_id}}"): _entry_calls(s, None) for s in _ENTRY_OF},
+    **{
+        (method, f"/t/{{tenant}}/{s}/{{entry_id}}/{step}"): _entry_calls(s, step, method)
+        for s, steps in _STEPS.items()
+        for step in steps
+        for method in ("GET", "POST")
+    },
 }
 
 ROUTES: dict[tuple[str, str], Calls] = {

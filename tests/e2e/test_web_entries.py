@@ -428,3 +428,20 @@ def test_a_prosecutor_ordered_investigation_is_recorded_with_its_order_and_its_p
     shown = page(api, f"/t/sofades/home-visits/{visit.group(1)}")
     assert "<dt>Αριθμός εισαγγελικής παραγγελίας</dt><dd>ΕΙΣ/Καρδ/2024/118</dd>" in shown
     assert "<dt>Προθεσμία εισαγγελικής παραγγελίας</dt><dd>30/06/2024</dd>" in shown
+
+
+def test_a_person_given_from_the_roma_branch_shows_the_centre_nothing_recorded_there(api: Api) -> None:
+    sign_in(api, "cw.sof.roma")
+    roma = new_person(api, "roma-branch", **{"personal.amka": "", "personal.first_name": "Ζωή"})
+    given = {"worker": "cw.sof.centre", "structure": "centre", "reason": "Μετακόμισε στην πόλη", "occurred_on": DAY}
+    answer = api.post("coord.sof", f"/beneficiaries/{roma}/assignment", given, key="give-zoi-to-the-centre")
+    assert answer.status_code == 201, answer.text
+    sign_in(api, "cw.sof.centre")
+    shown = page(api, f"/t/sofades/people/{roma}")
+    assert "<dt>Υπεύθυνος/η της υπόθεσης</dt><dd>cw.sof.centre</dd>" in shown
+    timeline = shown.split('id="timeline"')[1]
+    assert re.findall(r"<h3>([^<]+)</h3>", timeline) == ["Ανάθεση της υπόθεσης"]  # not the Roma branch's intake
+    assert "cw.sof.roma" not in shown
+    assert "Μετακόμισε στην πόλη" in timeline  # the reason was written for the receiving structure
+    assert f'href="/t/sofades/people/{roma}/responsible"' in shown
+    assert api.client.get(f"/t/sofades/people/{roma}/responsible").status_code == 200  # not taken for a step

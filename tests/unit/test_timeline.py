@@ -10,6 +10,7 @@ from tests.conftest import command, intake, open_request
 from tests.unit.test_casework_service import Service, registry, service
 
 __all__ = ["registry", "service"]  # the fixtures, used by name
+READER = Principal("coord", Role.COORDINATOR, frozenset({"sofades"}))  # sees every structure's history
 
 
 def test_an_amendments_old_value_is_the_entrys_just_before_it_not_its_first(service: Service) -> None:
@@ -20,12 +21,12 @@ def test_an_amendments_old_value_is_the_entrys_just_before_it_not_its_first(serv
     casework.execute(command(command="record_agency_status", request_id=str(request), **status))
     amend = {"entry_id": str(request), "changes": {"agency": "dypa"}, "reason": "typing_error"}
     casework.execute(command(command="amend_entry", **amend, reason_note="Λάθος φορέας"))
-    rows = timeline(casework, casework.entry(request), reveal=True)
+    rows = timeline(casework, READER, casework.entry(request), reveal=True)
     assert [row.event for row in rows] == ["Opened", "AgencyStatusRecorded", "Amended"]
     assert rows[-1].changes == (Change("agency", "efka", "dypa"),)  # efka since the status step, not opeka
     assert (rows[-1].reason, rows[-1].reason_note) == ("typing_error", "Λάθος φορέας")
     assert ("agency_status", "submitted") in rows[1].facts
-    hidden = timeline(casework, casework.entry(request), reveal=False)
+    hidden = timeline(casework, READER, casework.entry(request), reveal=False)
     assert hidden[-1].reason_note == SEALED
 
 
@@ -38,11 +39,15 @@ def test_a_persons_correction_shows_her_details_old_and_new_and_a_special_answer
     casework.execute(
         command(command="amend_entry", **amend, personal={"phone": "6999999999"}, special={"minority": "no"})
     )
-    (changed,) = [row for row in timeline(casework, casework.entry(person), reveal=True) if row.event == "Amended"]
+    (changed,) = [
+        row for row in timeline(casework, READER, casework.entry(person), reveal=True) if row.event == "Amended"
+    ]
     assert Change("personal.phone", "6912345678", "6999999999") in changed.changes
     assert Change("special.minority", HIDDEN, HIDDEN) in changed.changes
     assert all(c.old != "refused" for c in changed.changes)
-    (sealed,) = [row for row in timeline(casework, casework.entry(person), reveal=False) if row.event == "Amended"]
+    (sealed,) = [
+        row for row in timeline(casework, READER, casework.entry(person), reveal=False) if row.event == "Amended"
+    ]
     assert sealed.changes == (Change("personal", SEALED, SEALED),)
 
 
