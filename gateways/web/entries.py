@@ -205,12 +205,12 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
     entry_id = entry_id_of(text)
     if entry_id is None:  # a malformed id is not found, like an unknown one
         return message(request, 404, "not_found")
-    words = words_of(request, desk.casework)
     endpoint = f"GET /t/{{tenant}}/{SEGMENTS[kind]}/{{id}}"
     try:
         view = read_entry(desk.casework, desk.user, entry_id, kind, endpoint)
     except DomainError:
         return message(request, 404, "not_found")
+    words = words_of(request, desk.casework)  # the staff's names, for those who may read the entry
     context = presented(view, words)
     if kind == "beneficiary":
         views = kentra_of(request).views(tenant)
