@@ -17,7 +17,7 @@ from domain.events import EventClass, event_name
 from domain.home_visits import HomeVisit
 from domain.referrals import Referral
 from domain.requests import CaseRequest
-from projections.tables import case_index, contacts, people
+from projections.tables import case_index, contacts, people, responsibility
 
 Unseal = Callable[[str], dict[str, Any] | None]
 
@@ -118,7 +118,11 @@ CONTACT_KINDS: dict[EventClass, str] = {
 FOLDED: frozenset[EventClass] = frozenset((*CREATED, *STEPS, Beneficiary.Erased, CaseEntry.Amended))
 # Published events that change no view (the Region receives them all the same).
 UNFOLDED: frozenset[EventClass] = frozenset()
-_FOLDED_NAMES = frozenset(event_name(cls) for cls in FOLDED)
+# Internal events that the municipality's own views read (never the Region's, which never receives
+# them). The shared tables here do not change with them: a case given to someone else keeps the
+# person's structure as at entry in ``people`` (the ESF figures'); the worklists' view folds them.
+MUNICIPAL: frozenset[EventClass] = frozenset({Beneficiary.CaseAssigned})
+_FOLDED_NAMES = frozenset(event_name(cls) for cls in (*FOLDED, *MUNICIPAL))
 
 
 def folds(topic: str) -> bool:
@@ -231,6 +235,9 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
     kind = kind or type(e)
     if kind in CREATED:
         _created(conn, kind, e, unseal)
+        return
+    if kind is Beneficiary.CaseAssigned:
+        _assigned(conn, e)
         return
     if kind in STEPS:
         changes = STEPS[kind](e)
@@ -351,6 +358,25 @@ def _created(conn: Connection | Batched, kind: EventClass, e: Any, unseal: Unsea
                 }
             ],
         )
+
+
+def _assigned(conn: Connection | Batched, e: Any) -> None:
+    """Who is responsible for a person now (the worklists' view alone: ``people`` keeps the structure
+    as at entry). Rare: sent at once, replacing the person's row if this assignment is newer."""
+    person: UUID = e.originator_id
+    held = conn.execute(select(responsibility.c.version).where(responsibility.c.beneficiary_id == person)).first()
+    if held is not None and held[0] >= e.originator_version:
+        return
+    conn.execute(delete(responsibility).where(responsibility.c.beneficiary_id == person))
+    conn.execute(
+        insert(responsibility).values(
+            beneficiary_id=person,
+            worker=e.worker,
+            structure=e.structure,
+            since=e.occurred_on,
+            version=e.originator_version,
+        )
+    )
 
 
 def _person_changes(kind: EventClass, e: Any, changes: dict[str, Any], unseal: Unseal) -> dict[str, Any]:

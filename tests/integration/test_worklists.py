@@ -10,9 +10,12 @@ from uuid import UUID
 import pytest
 
 from domain.identifiers import make_amka
+from infra.bootstrap import bootstrap
+from projections.queries import indicators
 from services import worklists as w
 from services.access import AccessDeniedError, Principal, Role
 from tests.conftest import StoreUnderTest, command, intake, open_request
+from tests.fakes import InMemoryStaff
 
 TODAY = date(2024, 6, 28)  # the store fixture's clock
 
@@ -238,3 +241,42 @@ def test_the_lists_rebuild_from_the_log(store: StoreUnderTest) -> None:
     store.kentra.views(store.tenant.id).rebuild()
     assert {name: listed(store, users["centre"], name).rows for name in w.LISTS} == before
     assert all(before.values())
+
+
+def test_a_case_given_to_the_roma_branch_leaves_the_centre_list_and_the_figures_keep_its_entry_structure(
+    store: StoreUnderTest,
+) -> None:
+    users = staff(store)
+    directory = InMemoryStaff(*users.values())
+    other = bootstrap(store.settings, registry=store.kentra.registry, today=store.clock, staff=directory)
+    try:
+        casework = other.casework(store.tenant.id)
+        her = person(store, 1)
+        referral(store, her, "2024-05-02")
+        assert ids(listed(store, users["centre"], "cases")) == [her]
+        casework.execute(
+            command(
+                command="assign_case",
+                beneficiary_id=str(her),
+                worker="roma.mediator",
+                structure="roma-branch",
+                reason="Μεταφορά στο παράρτημα",
+                occurred_on="2024-06-01",
+                recorded_by="coord",
+            )
+        )
+        assert listed(store, users["centre"], "cases").total == 0
+        assert listed(store, users["centre"], "referrals", worker="roma.mediator").total == 0
+        # The centre's own referral stays centre work; the worker it is now with is not named to her.
+        wide = listed(store, users["centre"], "referrals", worker="all")
+        assert ids(wide) != [] and [row["worker"] for row in wide.rows] == [None]
+        taken = listed(store, users["coordinator"], "cases", worker="roma.mediator")
+        assert ids(taken) == [her]
+        views = store.kentra.views(store.tenant.id)
+        with views.engine.connect() as conn:
+            assert indicators(conn, date(2024, 1, 1), date(2024, 12, 31), "centre")["new_beneficiaries"]["total"] == 1
+        before = {name: listed(store, users["coordinator"], name).rows for name in w.LISTS}
+        views.rebuild()
+        assert {name: listed(store, users["coordinator"], name).rows for name in w.LISTS} == before
+    finally:
+        other.close()
