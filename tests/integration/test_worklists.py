@@ -269,7 +269,8 @@ def test_a_case_given_to_the_roma_branch_leaves_the_centre_list_and_the_figures_
         assert listed(store, users["centre"], "referrals", worker="roma.mediator").total == 0
         # The centre's own referral stays centre work; the worker it is now with is not named to her.
         wide = listed(store, users["centre"], "referrals", worker="all")
-        assert ids(wide) != [] and [row["worker"] for row in wide.rows] == [None]
+        assert ids(wide) != []
+        assert [row["worker"] for row in wide.rows] == [None]
         taken = listed(store, users["coordinator"], "cases", worker="roma.mediator")
         assert ids(taken) == [her]
         views = store.kentra.views(store.tenant.id)
