@@ -34,6 +34,7 @@ from gateways.web.session import (
     tenant_name,
     user_of,
 )
+from gateways.web.worklists import worklist_links
 from infra.accounts import WeakPasswordError
 from infra.bootstrap import Kentra
 from infra.throttle import SignInThrottledError
@@ -376,6 +377,7 @@ def caseloadrender(request: Request, tenant: str) -> Response:
         rows=reporting.caseload(kentra.views(tenant), today, chosen),
         as_of=today.isoformat(),
         tenant_name=tenant_name(request, tenant),
+        work=worklist_links(tenant),
     )
 
 
