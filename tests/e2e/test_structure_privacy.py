@@ -189,6 +189,9 @@ ROUTES: dict[tuple[str, str], Calls] = {
             {"json": {**STEP, "agency": "opeka", "status": "submitted"}},
         )
     ],
+    ("POST", "/api/v1/tenants/{tenant}/requests/{request_id}/reopening"): lambda p, t, o: [
+        ("POST", f"{T}/requests/{p.request}/reopening", {"json": {**STEP, "reason": "Επανεξέταση"}})
+    ],
     ("POST", "/api/v1/tenants/{tenant}/requests/{request_id}/{step}"): lambda p, t, o: [
         ("POST", f"{T}/requests/{p.request}/{step}", {"json": STEP}) for step in ("resolution", "closure", "withdrawal")
     ],
