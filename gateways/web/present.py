@@ -1,0 +1,191 @@
+"""How the pages show and read dates, months, numbers and codes: the Greek way, whatever the browser's locale.
+
+Staff type and read dates as dd/mm/yyyy; a browser's own ``<input type=date>`` shows the date in the
+browser's locale (mm/dd/yyyy on an English one), so the pages' date inputs are text inputs read here.
+Timestamps are shown in Athens time, months as «Ιούλ 2022», numbers with Greek grouping («1.234»).
+The filters are registered on the pages' one Jinja environment (``gateways.web.session``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from domain import catalogue as cat
+
+ATHENS = ZoneInfo("Europe/Athens")
+DATE_HINT = {"el": "ηη/μμ/εεεε", "en": "dd/mm/yyyy"}
+# CLDR's stand-alone abbreviated month names (what Greek calendars print above a month).
+MONTHS_SHORT = {
+    "el": ("Ιαν", "Φεβ", "Μάρ", "Απρ", "Μάι", "Ιούν", "Ιούλ", "Αύγ", "Σεπ", "Οκτ", "Νοέ", "Δεκ"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# ddmmyyyy: a phone's digits-only keypad (inputmode=numeric on iOS) has no "/" to type.
+_DIGITS = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")  # what old bookmarks and the API carry
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The codes a page may show, by the name a template gives them: `{{ row.subtype | label("agency") }}`.
+CATALOGUES: dict[str, type[cat.Labelled]] = {
+    "category": cat.RequestCategory,
+    "request_status": cat.RequestStatus,
+    "agency": cat.Agency,
+    "agency_status": cat.AgencyApplicationStatus,
+    "referral_status": cat.ReferralStatus,
+    "referral_outcome": cat.ReferralOutcome,
+    "purpose": cat.HomeVisitPurpose,
+    "activity": cat.ActivityKind,
+    "event_type": cat.CommunityEventType,
+    "gender": cat.Gender,
+}
+
+
+class DateFormatError(ValueError):
+    """What was typed is not a date written dd/mm/yyyy (or yyyy-mm-dd)."""
+
+
+def parse_date(text: str) -> date:
+    """A date typed as dd/mm/yyyy or d/m/yyyy (or ddmmyyyy), or yyyy-mm-dd; anything else, or no such day,
+    is refused."""
+    typed = text.strip()
+    if found := _DAY_FIRST.match(typed) or _DIGITS.match(typed):
+        day, month, year = (int(part) for part in found.groups())
+    elif found := _ISO.match(typed):
+        year, month, day = (int(part) for part in found.groups())
+    else:
+        raise DateFormatError(typed)
+    try:
+        return date(year, month, day)
+    except ValueError as exc:  # 31/02/2024: the shape is right, the day does not exist
+        raise DateFormatError(typed) from exc
+
+
+def optional_date(text: str | None) -> date | None:
+    """``parse_date`` for a query parameter that may be absent or empty."""
+    return parse_date(text) if text and text.strip() else None
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return parse_date(value[:10])
+        except DateFormatError:
+            return None
+    return None
+
+
+def shown_date(value: Any) -> str:
+    """A date as dd/mm/yyyy; a value that is no date is shown as it is (nothing for None)."""
+    day = _as_date(value)
+    if day is None:
+        return "" if value is None else str(value)
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def typed_date(value: Any) -> str:
+    """A date input's value: the server's ISO date as dd/mm/yyyy, what the user typed exactly as typed."""
+    if isinstance(value, str) and _ISO.match(value.strip()):
+        return shown_date(value)
+    return "" if value is None else str(value)
+
+
+def shown_timestamp(value: Any) -> str:
+    """A moment as dd/mm/yyyy hh:mm in Athens time (a naive one is taken as UTC, as the store keeps it)."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(moment, datetime):
+        return shown_date(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    local = moment.astimezone(ATHENS)
+    return f"{shown_date(local.date())} {local:%H:%M}"
+
+
+def month_name(value: Any, lang: str = "el") -> str:
+    """A month («2022-07» or a date) as «Ιούλ 2022» (English: "Jul 2022")."""
+    if isinstance(value, date):
+        year, month = value.year, value.month
+    elif isinstance(value, str) and (found := _MONTH.match(value[:7])):
+        year, month = int(found[1]), int(found[2])
+    else:
+        return "" if value is None else str(value)
+    if not 1 <= month <= 12:
+        return str(value)
+    return f"{MONTHS_SHORT['en' if lang == 'en' else 'el'][month - 1]} {year}"
+
+
+def grouped(value: Any, lang: str = "el") -> str:
+    """A whole number with its thousands grouped: 12.345 in Greek, 12,345 in English."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    text = f"{value:,}"
+    return text if lang == "en" else text.replace(",", ".")
+
+
+def code_label(code: Any, catalogue: str, lang: str = "el") -> str:
+    """A code's words in the page's language (``catalogue`` names one of ``CATALOGUES``); unknown as is."""
+    labels = CATALOGUES[catalogue]
+    if code is None:
+        return ""
+    if str(code) not in labels._value2member_map_:
+        return str(code)
+    return str(getattr(labels(str(code)), f"label_{'en' if lang == 'en' else 'el'}"))
+
+
+def staff_name(value: Any) -> str:
+    """A member of staff by full name where one is known, else by user name (a Principal or a user name)."""
+    full = getattr(value, "full_name", None)
+    if isinstance(full, str) and full.strip():
+        return full
+    username = getattr(value, "username", value)
+    return "" if username is None else str(username)
+
+
+def _lang(context: Context) -> str:
+    return "en" if context.get("lang") == "en" else "el"
+
+
+@pass_context
+def _month_filter(context: Context, value: Any) -> str:
+    return month_name(value, _lang(context))
+
+
+@pass_context
+def _number_filter(context: Context, value: Any) -> str:
+    return grouped(value, _lang(context))
+
+
+@pass_context
+def _label_filter(context: Context, value: Any, catalogue: str) -> str:
+    return code_label(value, catalogue, _lang(context))
+
+
+def register(env: Environment, extra: Mapping[str, Any] | None = None) -> None:
+    """Put the filters on the pages' Jinja environment (``date``, ``timestamp``, ``month``, ``label``…)."""
+    env.filters.update(
+        {
+            "date": shown_date,
+            "date_input": typed_date,
+            "timestamp": shown_timestamp,
+            "month": _month_filter,
+            "number": _number_filter,
+            "label": _label_filter,
+            "staff_name": staff_name,
+            **(extra or {}),
+        }
+    )
+    env.globals["date_hint"] = DATE_HINT
