@@ -266,14 +266,18 @@ class DemoHistory:
             command_id = self._id()
             visited = self._day(month, not_before=person.intake)
             due = self._later(visited, 7, 45) if rng.random() < 0.4 else None
+            purpose = rng.choices(list(HomeVisitPurpose), weights=(40, 25, 6, 6, 8, 5))[0]
+            ordered = purpose is HomeVisitPurpose.PROSECUTOR_ORDERED  # its order drawn without the generator
             yield c.RecordHomeVisit(
                 command_id=command_id,
                 recorded_by=self._staff(),
                 beneficiary_id=person.id,
-                purpose=rng.choices(list(HomeVisitPurpose), weights=(40, 25, 6, 6, 8, 5))[0],
+                purpose=purpose,
                 structure=person.structure,
                 occurred_on=visited,
                 follow_up_due=due,
+                order_reference=f"ΕΙΣ {visited.year}/{visited.toordinal() % 997}" if ordered else None,
+                order_deadline=visited + timedelta(days=30) if ordered else None,
             )
             if due is not None and rng.random() < 0.7 and (done := self._later(visited, 3, 50)):
                 yield c.CompleteHomeVisitFollowUp(

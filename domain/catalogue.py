@@ -186,4 +186,7 @@ class CorrectionReason(Labelled):
     WRONG_PERSON = ("wrong_person", "Καταχωρίστηκε σε λάθος πρόσωπο", "Recorded against the wrong person")
     DUPLICATE_ENTRY = ("duplicate_entry", "Διπλή καταχώριση", "Duplicate entry")
     NEW_INFORMATION = ("new_information", "Νέα στοιχεία", "New information")
+    # Not an error: the person's situation changed since. It may update how to reach them, never
+    # what was true at the time (dates, the ESF entry profile, categories): those are facts of then.
+    CHANGE_OF_SITUATION = ("change_of_situation", "Αλλαγή κατάστασης (όχι λάθος)", "Change of situation (not an error)")
     OTHER = ("other", "Άλλος λόγος", "Other")

@@ -81,6 +81,12 @@ class CaseEntry(Aggregate):
             )
         if not changes and sealed is None:
             raise InvalidValueError("a correction must change something", field="changes")
+        if reason is CorrectionReason.CHANGE_OF_SITUATION and changes:
+            raise InvalidValueError(
+                "a change of situation updates the person's current details only; what was recorded "
+                "about the time is corrected with the reason for the error",
+                field=f"changes.{sorted(changes)[0]}",
+            )
         if "occurred_on" in changes:
             ensure_not_future(changes["occurred_on"], today, "changes.occurred_on")
         self.check_amendment(changes)

@@ -31,6 +31,7 @@ PUBLISHED: tuple[EventClass, ...] = (
     CaseRequest.Opened,
     CaseRequest.ProgressStarted,
     CaseRequest.Closed,
+    CaseRequest.Reopened,  # the step and its date only: the reason is sealed
     CaseRequest.AgencyStatusRecorded,
     Referral.Sent,
     Referral.Answered,

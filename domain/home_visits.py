@@ -8,17 +8,36 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEvent, event
 
+from domain.catalogue import HomeVisitPurpose
 from domain.entries import CaseEntry, ensure_not_future
-from domain.errors import DateOrderError, InvalidTransitionError
+from domain.errors import DateOrderError, InvalidTransitionError, InvalidValueError
 from domain.requests import Seal
 
 if TYPE_CHECKING:
     from domain.beneficiaries import Beneficiary
 
 
+def check_order(purpose: str, reference: str | None, deadline: date | None) -> None:
+    """A prosecutor-ordered investigation names its order (reference and deadline); no other visit does."""
+    ordered = purpose == HomeVisitPurpose.PROSECUTOR_ORDERED.value
+    for value, field in ((reference, "order_reference"), (deadline, "order_deadline")):
+        if ordered and value is None:
+            raise InvalidValueError("a prosecutor-ordered investigation names the order and its deadline", field=field)
+        if not ordered and value is not None:
+            raise InvalidValueError("only a prosecutor-ordered investigation has an order", field=field)
+
+
 class HomeVisit(CaseEntry):
     KIND: ClassVar[str] = "home_visit"
-    AMENDABLE: ClassVar[tuple[str, ...]] = ("purpose", "occurred_on", "follow_up_due")
+    AMENDABLE: ClassVar[tuple[str, ...]] = (
+        "purpose",
+        "occurred_on",
+        "follow_up_due",
+        "order_reference",
+        "order_deadline",
+    )
+    # A prosecutor's order is the municipality's and the court's business, not the Region's.
+    UNPUBLISHED: ClassVar[frozenset[str]] = frozenset({"order_reference", "order_deadline"})
 
     # The event classes @event makes, declared for the type checker (which cannot see them).
     if TYPE_CHECKING:
@@ -37,6 +56,9 @@ class HomeVisit(CaseEntry):
         recorded_by: str,
         follow_up_due: date | None,
         sealed: str | None,
+        # Defaults: visits recorded before issue 20 carry neither in their stored Conducted event.
+        order_reference: str | None = None,
+        order_deadline: date | None = None,
     ) -> None:
         self.beneficiary_id = beneficiary_id
         self.purpose = purpose
@@ -44,6 +66,8 @@ class HomeVisit(CaseEntry):
         self.structure = structure
         self.recorded_by = recorded_by
         self.follow_up_due = follow_up_due
+        self.order_reference = order_reference
+        self.order_deadline = order_deadline
         self.follow_up_done_on: date | None = None
         self.sealed = sealed
         self.voided = False
@@ -62,12 +86,16 @@ class HomeVisit(CaseEntry):
         follow_up_due: date | None,
         today: date,
         seal: Seal,
+        order_reference: str | None = None,
+        order_deadline: date | None = None,
     ) -> HomeVisit:
         """A visit to an active beneficiary, dated neither in the future nor before their intake, whose
-        follow-up is not due before the visit."""
+        follow-up is not due before the visit; a social investigation a prosecutor ordered names the
+        order and its deadline, and only such a one does."""
         beneficiary.ensure_served_on(occurred_on, today)
         if follow_up_due is not None and follow_up_due < occurred_on:
             raise DateOrderError("a follow-up cannot be due before the visit", field="follow_up_due")
+        check_order(purpose, order_reference, order_deadline)
         return cls(
             id=id,
             beneficiary_id=beneficiary.id,
@@ -77,6 +105,8 @@ class HomeVisit(CaseEntry):
             recorded_by=recorded_by,
             follow_up_due=follow_up_due,
             sealed=seal(beneficiary.id),
+            order_reference=order_reference,
+            order_deadline=order_deadline,
         )
 
     @property
@@ -111,3 +141,9 @@ class HomeVisit(CaseEntry):
             raise DateOrderError("a follow-up cannot be due before the visit", field="changes.follow_up_due")
         if self.follow_up_done_on is not None and visited > self.follow_up_done_on:
             raise DateOrderError("the visit cannot move after its follow-up", field="changes.occurred_on")
+        if {"purpose", "order_reference", "order_deadline"} & set(changes):  # old visits may lack an order
+            check_order(
+                changes.get("purpose", self.purpose),
+                changes.get("order_reference", self.order_reference),
+                changes.get("order_deadline", self.order_deadline),
+            )

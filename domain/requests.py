@@ -11,7 +11,7 @@ from eventsourcing.domain import DomainEvent, event
 
 from domain.catalogue import Agency, AgencyApplicationStatus, RequestStatus
 from domain.entries import CaseEntry, ensure_not_future
-from domain.errors import DateOrderError, InvalidTransitionError
+from domain.errors import DateOrderError, InvalidTransitionError, InvalidValueError
 
 if TYPE_CHECKING:
     from domain.beneficiaries import Beneficiary
@@ -34,6 +34,7 @@ class CaseRequest(CaseEntry):
         ProgressStarted: ClassVar[type[DomainEvent]]
         Closed: ClassVar[type[DomainEvent]]
         AgencyStatusRecorded: ClassVar[type[DomainEvent]]
+        Reopened: ClassVar[type[DomainEvent]]
 
     @event("Opened")
     def __init__(
@@ -159,6 +160,32 @@ class CaseRequest(CaseEntry):
     ) -> None:
         self.status = status
         self.closed_on = occurred_on
+        self.last_step_on = occurred_on
+        self.steps += 1
+
+    def reopen(
+        self, *, occurred_on: date, today: date, recorded_by: str, structure: str, sealed_reason: str | None
+    ) -> None:
+        """Open a closed request again (the agency reconsidered, the person came back on it): a new step,
+        never an undoing of the closure, which stays in the history. The reason is required."""
+        self.ensure_open_for_changes()
+        if self.status in ACTIVE:
+            raise InvalidTransitionError(f"request is {self.status}; only a closed request can be reopened")
+        if sealed_reason is None:
+            raise InvalidValueError("a request is reopened for a reason", field="reason")
+        ensure_not_future(occurred_on, today)
+        if self.closed_on is not None and occurred_on < self.closed_on:
+            raise DateOrderError(
+                f"a request cannot be reopened before it was closed ({self.closed_on})", field="occurred_on"
+            )
+        self._reopened(
+            occurred_on=occurred_on, recorded_by=recorded_by, structure=structure, sealed_reason=sealed_reason
+        )
+
+    @event("Reopened")
+    def _reopened(self, *, occurred_on: date, recorded_by: str, structure: str, sealed_reason: str | None) -> None:
+        self.status = RequestStatus.IN_PROGRESS.value
+        self.closed_on = None
         self.last_step_on = occurred_on
         self.steps += 1
 

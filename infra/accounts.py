@@ -43,7 +43,13 @@ users = Table(
     Column("personal_data", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("full_name", String(200)),  # how colleagues see the person in the pages (issue 20)
 )
+# Columns added after the table's first release, and how an existing table gets each.
+ADDED_COLUMNS = {
+    "personal_data": "personal_data BOOLEAN NOT NULL DEFAULT FALSE",
+    "full_name": "full_name VARCHAR(200)",
+}
 
 sessions = Table(
     "kentra_sessions",
@@ -106,9 +112,10 @@ class SqlAccounts:
         with self._engine.begin() as conn:  # users tables made before the column existed
             schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
             present = {c["name"] for c in inspect(conn).get_columns(users.name, schema=schema)}
-            if "personal_data" not in present:
-                table = f'"{schema}".{users.name}' if schema else users.name
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN personal_data BOOLEAN NOT NULL DEFAULT FALSE"))
+            table = f'"{schema}".{users.name}' if schema else users.name
+            for name, definition in ADDED_COLUMNS.items():
+                if name not in present:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {definition}"))
 
     def add(self, principal: Principal, password: str) -> None:
         check_password(password, principal.username)
@@ -120,6 +127,7 @@ class SqlAccounts:
             "structure": principal.structure,
             "region": principal.region,
             "personal_data": principal.personal_data,
+            "full_name": principal.full_name or None,
             "active": True,
             "created_at": datetime.now(UTC),
         }
@@ -138,6 +146,13 @@ class SqlAccounts:
             ).rowcount
             self._revoke(conn, sessions.c.username == username)
         return bool(changed == 1)
+
+    def set_full_name(self, username: str, full_name: str) -> bool:
+        with self._engine.begin() as conn:
+            return (
+                conn.execute(update(users).where(users.c.username == username).values(full_name=full_name)).rowcount
+                == 1
+            )
 
     def set_active(self, username: str, active: bool) -> bool:
         with self._engine.begin() as conn:
@@ -190,6 +205,7 @@ class SqlAccounts:
             structure=row.structure,
             region=row.region,
             personal_data=bool(row.personal_data),
+            full_name=row.full_name or "",
         )
 
     def authenticate(self, username: str, password: str) -> Principal | None:
@@ -203,6 +219,15 @@ class SqlAccounts:
         except (VerificationError, InvalidHashError):
             return None
         return self.principal(username) if row else None
+
+    def staff(self, tenant_id: str) -> list[Principal]:
+        """The tenant's active caseworkers and coordinators, by name: who a case can be given to."""
+        members = [
+            p
+            for p in self.all()
+            if p.role in (Role.CASEWORKER, Role.COORDINATOR) and p.tenants == frozenset({tenant_id})
+        ]
+        return sorted(members, key=lambda p: (p.display_name.casefold(), p.username))
 
     def all(self) -> list[Principal]:
         with self._engine.connect() as conn:

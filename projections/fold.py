@@ -73,6 +73,7 @@ CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
 STEPS: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
     CaseRequest.ProgressStarted: lambda e: {"status": "in_progress"},
     CaseRequest.Closed: lambda e: {"status": e.status, "closed_on": e.occurred_on},
+    CaseRequest.Reopened: lambda e: {"status": "in_progress", "closed_on": None},
     Referral.Answered: lambda e: {
         "status": "accepted" if e.accepted else "declined",
         "closed_on": None if e.accepted else e.occurred_on,

@@ -34,6 +34,11 @@ class Principal:
     structure: str | None = None
     region: str | None = None
     personal_data: bool = False  # an auditor cleared to see who is behind the records (recorded on each use)
+    full_name: str = ""  # how colleagues see the person; the user name when not given
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
 
 
 def check_principal(principal: Principal, registry: TenantRegistry) -> Principal:

@@ -58,6 +58,7 @@ HANDLERS: dict[type[BaseModel], Handler] = {
     c.OpenRequest: handle.open_request,
     c.StartRequestProgress: handle.start_request_progress,
     c.CloseRequest: handle.close_request,
+    c.ReopenRequest: handle.reopen_request,
     c.RecordAgencyStatus: handle.record_agency_status,
     c.SendReferral: handle.send_referral,
     c.AnswerReferral: handle.answer_referral,

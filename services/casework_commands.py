@@ -244,6 +244,8 @@ def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -
         follow_up_due=cmd.follow_up_due,
         today=app.today(),
         seal=sealer(app, {"findings": cmd.findings}),
+        order_reference=cmd.order_reference,
+        order_deadline=cmd.order_deadline,
     )
 
 
@@ -283,6 +285,12 @@ def close_request(app: Casework, work: UnitOfWork, cmd: c.CloseRequest) -> CaseR
         "withdraw_request": request.withdraw,
     }[cmd.command]
     close(**step, sealed=sealer(app, {"notes": cmd.notes})(request.subject_id))
+    return request
+
+
+def reopen_request(app: Casework, work: UnitOfWork, cmd: c.ReopenRequest) -> CaseRequest:
+    request, step = step_on(app, work, cmd.request_id, CaseRequest, "request", cmd=cmd)
+    request.reopen(**step, sealed_reason=sealer(app, {"reason": cmd.reason})(request.subject_id))
     return request
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.beneficiaries import Beneficiary
+from domain.catalogue import CorrectionReason
 from domain.entries import CaseEntry
 from domain.errors import AmkaDateMismatchError, InvalidValueError
 from domain.identifiers import amka_matches_birth_date
@@ -48,6 +49,15 @@ def _amend_beneficiary(
 ) -> tuple[dict[str, Any], str | None]:
     sealed: str | None = None
     birth_date: date | None = None
+    if cmd.reason is CorrectionReason.CHANGE_OF_SITUATION:
+        # What a person was at entry (the ESF answers, their birth date and ΑΜΚΑ) does not change with
+        # their situation; only how to reach them, or a name, may.
+        fixed = sorted({"birth_date", "amka"} & set(cmd.personal or {})) or (["special"] if cmd.special else [])
+        if fixed:
+            raise InvalidValueError(
+                "a change of situation does not change what was true at entry: correct it, giving the error",
+                field="special" if fixed == ["special"] else f"personal.{fixed[0]}",
+            )
     if cmd.personal or cmd.special:
         current = app.vault.unseal(entry.sealed) if entry.sealed else None
         if current is None:

@@ -163,6 +163,19 @@ class CloseRequest(Command, NoteStepFields):
     request_id: UUID
 
 
+class ReopenFields(StepFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"occurred_on": "2024-06-03", "reason": "Ο ΟΠΕΚΑ επανεξετάζει την αίτηση"}]}
+    )
+
+    reason: FreeText = Field(description="Why the closed request is open again (sealed: staff read it)")
+
+
+class ReopenRequest(Command, ReopenFields):
+    command: Literal["reopen_request"] = "reopen_request"
+    request_id: UUID
+
+
 class AgencyStatusFields(StepFields):
     model_config = ConfigDict(
         json_schema_extra={
@@ -246,6 +259,12 @@ class HomeVisitFields(Payload):
     occurred_on: date
     follow_up_due: date | None = None
     findings: FreeText | None = None
+    order_reference: Reference | None = Field(
+        default=None, description="A prosecutor-ordered investigation: the order's reference (required for it)"
+    )
+    order_deadline: date | None = Field(
+        default=None, description="A prosecutor-ordered investigation: the order's deadline (required for it)"
+    )
 
 
 class RecordHomeVisit(Command, HomeVisitFields):
@@ -352,6 +371,7 @@ AnyCommand = Annotated[
     | OpenRequest
     | StartRequestProgress
     | CloseRequest
+    | ReopenRequest
     | RecordAgencyStatus
     | SendReferral
     | AnswerReferral
@@ -378,6 +398,8 @@ CHANGE_TYPES: dict[str, Any] = {
     "agency_reference": (Reference | None, None),
     "destination": (Agency | None, None),
     "purpose": (HomeVisitPurpose | None, None),
+    "order_reference": (Reference | None, None),
+    "order_deadline": (date | None, None),
     "follow_up_due": (date | None, None),
     "participants": (int | None, Field(default=None, ge=0, le=100_000)),
     "beneficiary_ids": (list[UUID] | None, None),

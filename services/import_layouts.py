@@ -135,6 +135,8 @@ LAYOUTS: dict[str, Layout] = {
                 STRUCTURE,
                 ON,
                 _col("follow_up_due", "Επόμενη επίσκεψη έως", required=False, type="date", example=""),
+                _col("order_reference", "Αρ. εισαγγελικής παραγγελίας", required=False, example=""),
+                _col("order_deadline", "Προθεσμία παραγγελίας", required=False, type="date", example=""),
             ),
             HomeVisit,
         ),

@@ -10,7 +10,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
 
+from services.access import Principal
+
 ServiceDays = Callable[[UUID], list[date]]  # every day a person was served (from the read models)
+
+
+class StaffDirectory(Protocol):
+    """Who works for a tenant: the active caseworkers and coordinators, with their full names (a case
+    is given only to one of them, and the pages show staff by name)."""
+
+    def staff(self, tenant_id: str) -> list[Principal]: ...
 
 
 class PersonalDataVault(Protocol):

@@ -192,15 +192,29 @@ def demo_users(kentra: Kentra) -> list[tuple[str, Principal, str]]:
         fail("demo users exist only in development")
     kentra.provision_platform()
     wanted = [
-        Principal("demo.coordinator", Role.COORDINATOR, frozenset({"sofades"})),
-        Principal("demo.caseworker", Role.CASEWORKER, frozenset({"sofades"}), structure="centre"),
-        Principal("demo.analyst", Role.REGIONAL_ANALYST, region="thessaly"),
-        Principal("demo.auditor", Role.AUDITOR, frozenset({"sofades"})),
+        Principal("demo.coordinator", Role.COORDINATOR, frozenset({"sofades"}), full_name="Ελένη Παπαδάκη"),
+        Principal(
+            "demo.caseworker", Role.CASEWORKER, frozenset({"sofades"}), structure="centre", full_name="Μαρία Οικονόμου"
+        ),
+        Principal(
+            "demo.caseworker2", Role.CASEWORKER, frozenset({"sofades"}), structure="centre", full_name="Γιώργος Τσιάρας"
+        ),
+        Principal(
+            "demo.mediator",
+            Role.CASEWORKER,
+            frozenset({"sofades"}),
+            structure="roma-branch",
+            full_name="Άννα Καραγιάννη",
+        ),
+        Principal("demo.analyst", Role.REGIONAL_ANALYST, region="thessaly", full_name="Νίκος Αθανασίου"),
+        Principal("demo.auditor", Role.AUDITOR, frozenset({"sofades"}), full_name="Σοφία Λαμπράκη"),
     ]
     made = []
     for principal in wanted:
         password = secrets.token_urlsafe(12)
-        if not kentra.accounts.set_password(principal.username, password):
+        if kentra.accounts.set_password(principal.username, password):
+            kentra.accounts.set_full_name(principal.username, principal.full_name)
+        else:
             kentra.accounts.add(principal, password)
         made.append((principal.username, principal, password))
     return made

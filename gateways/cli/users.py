@@ -24,6 +24,9 @@ def users_add(
     personal_data: Annotated[
         bool, typer.Option("--personal-data", help="An auditor may see whom records are about (each use is logged)")
     ] = False,
+    full_name: Annotated[
+        str | None, typer.Option("--full-name", help="How colleagues see the user in the pages, e.g. 'Μαρία Οικονόμου'")
+    ] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
 ) -> None:
     """Add a user. The password is read from standard input, never from the command line."""
@@ -48,6 +51,7 @@ def users_add(
                 structure=structure,
                 region=region,
                 personal_data=personal_data,
+                full_name=(full_name or "").strip()[:200],
             ),
             kentra.registry,
         )
@@ -79,6 +83,19 @@ def users_password(
         out.print(f"new password for {name}; their sessions have ended")
 
 
+@commands.command("name")
+def users_name(
+    name: str, full_name: Annotated[str, typer.Argument(help="How colleagues see the user, e.g. 'Μαρία Οικονόμου'")]
+) -> None:
+    """Set the full name colleagues see for a user in the pages."""
+    if not full_name.strip():
+        fail("give a full name")
+    with platform() as kentra:
+        if not kentra.accounts.set_full_name(name, full_name.strip()[:200]):
+            fail(f"no user {name!r}")
+        out.print(f"{name} is shown as {full_name.strip()[:200]}")
+
+
 @commands.command("list")
 def users_list() -> None:
     """List users and their scope (JSON)."""
@@ -92,6 +109,7 @@ def users_list() -> None:
                     "structure": p.structure,
                     "region": p.region,
                     "personal_data": p.personal_data,
+                    "full_name": p.full_name,
                 }
                 for p in kentra.accounts.all()
             ]

@@ -74,6 +74,18 @@ def record_agency_status(
     return recorded(record(casework, user, body, "record_agency_status", key, request_id=request_id), response)
 
 
+@router.post("/requests/{request_id}/reopening", status_code=201, responses=Created, summary="Reopen a closed request")
+def reopen_request(
+    casework: CaseworkWriter,
+    user: CurrentUser,
+    request_id: UUID,
+    body: c.ReopenFields,
+    key: CommandIdDep,
+    response: Response,
+) -> Recorded:
+    return recorded(record(casework, user, body, "reopen_request", key, request_id=request_id), response)
+
+
 @router.post(
     "/requests/{request_id}/{step}",
     status_code=201,

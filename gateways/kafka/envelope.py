@@ -113,7 +113,7 @@ def body_of(  # noqa: PLR0911, PLR0912 - one per type
         return amended
     if kind is CaseEntry.Voided:
         return {**body, "reason": e.reason}
-    return body  # ProgressStarted, FollowUpCompleted: the step and its date are all there is
+    return body  # ProgressStarted, Reopened, FollowUpCompleted: the step and its date are all there is
 
 
 def envelope(

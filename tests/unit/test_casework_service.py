@@ -10,18 +10,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.popo import POPOApplicationRecorder
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from domain.errors import (
     BeneficiaryErasedError,
     CommandIdReusedError,
+    DateOrderError,
     DuplicateBeneficiaryError,
     EntryVoidedError,
     ErasureNotDueError,
+    InvalidTransitionError,
+    InvalidValueError,
 )
+from domain.home_visits import HomeVisit
 from domain.identifiers import make_amka
 from domain.tenants import Tenant, TenantRegistry
 from infra.bootstrap import Kentra, bootstrap
@@ -30,6 +36,7 @@ from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from infra.stores import TenantStorage, memory_storage
 from infra.tenant_registry import load_registry
 from services.casework import Casework, read_log
+from services.commands import AnyCommand
 from services.ports import PersonalDataVault
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
 from tests.fakes import InMemoryVault
@@ -223,3 +230,117 @@ def test_a_batch_loads_the_entries_it_names_through_the_generic_reader(service: 
     person = service.casework.execute(intake()).entry_id
     results = service.casework.execute_many([open_request(person), open_request(person, category="housing_benefit")])
     assert [service.casework.entry(r.entry_id).beneficiary_id for r in results] == [person, person]  # type: ignore[union-attr,attr-defined]
+
+
+def test_a_closed_request_is_reopened_for_a_reason_that_is_sealed_and_its_closure_stays_in_history(
+    service: Service,
+) -> None:
+    person = service.casework.execute(intake()).entry_id
+    request = service.casework.execute(open_request(person)).entry_id
+    with pytest.raises(InvalidTransitionError):  # only a closed request is reopened
+        service.casework.execute(
+            command(command="reopen_request", request_id=str(request), occurred_on="2024-05-21", reason="x")
+        )
+    service.casework.execute(command(command="resolve_request", request_id=str(request), occurred_on="2024-05-20"))
+    with pytest.raises(DateOrderError):
+        service.casework.execute(
+            command(command="reopen_request", request_id=str(request), occurred_on="2024-05-19", reason="x")
+        )
+    service.casework.execute(
+        command(
+            command="reopen_request", request_id=str(request), occurred_on="2024-05-21", reason="Επανεξέταση από ΟΠΕΚΑ"
+        )
+    )
+    state = service.casework.describe(request)["state"]
+    assert (state["status"], state["closed_on"]) == ("in_progress", None)
+    history = service.casework.history(request)
+    assert [h["event"] for h in history][-2:] == ["CaseRequest.Closed", "CaseRequest.Reopened"]
+    assert history[-1]["attributes"]["sealed_reason"] == "[sealed]"
+    assert service.casework.history(request, reveal=True)[-1]["attributes"]["sealed_reason"] == {
+        "reason": "Επανεξέταση από ΟΠΕΚΑ"
+    }
+
+
+def test_a_reopen_without_a_reason_is_refused_by_the_command() -> None:
+    with pytest.raises(ValidationError):
+        command(command="reopen_request", request_id=str(uuid4()), occurred_on="2024-05-21")
+
+
+def visit(person: UUID, **fields: object) -> AnyCommand:
+    document: dict[str, object] = {
+        "command": "record_home_visit",
+        "beneficiary_id": str(person),
+        "purpose": "prosecutor_ordered",
+        "structure": "centre",
+        "occurred_on": "2024-05-10",
+    }
+    return command(**{**document, **fields})
+
+
+def test_a_prosecutor_ordered_investigation_names_its_order_and_no_other_visit_does(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    with pytest.raises(InvalidValueError) as missing:
+        service.casework.execute(visit(person, order_reference="ΕΙΣ/123/2024"))
+    assert missing.value.field == "order_deadline"
+    with pytest.raises(InvalidValueError) as stray:
+        service.casework.execute(visit(person, purpose="living_conditions", order_reference="ΕΙΣ/123/2024"))
+    assert stray.value.field == "order_reference"
+    ordered = service.casework.execute(
+        visit(person, order_reference="ΕΙΣ/123/2024", order_deadline="2024-06-10")
+    ).entry_id
+    state = service.casework.describe(ordered)["state"]
+    assert (state["order_reference"], state["order_deadline"]) == ("ΕΙΣ/123/2024", "2024-06-10")
+    with pytest.raises(InvalidValueError):  # the order cannot be amended away while the purpose stays
+        service.casework.execute(
+            command(
+                command="amend_entry", entry_id=str(ordered), reason="typing_error", changes={"order_reference": None}
+            )
+        )
+
+
+def test_a_visit_recorded_before_orders_existed_replays_without_them() -> None:
+    decoded: Any = HomeVisit.Conducted
+    conducted = decoded(
+        originator_id=uuid4(),
+        originator_version=1,
+        timestamp=decoded.create_timestamp(),
+        originator_topic="domain.home_visits:HomeVisit",
+        beneficiary_id=uuid4(),
+        purpose="prosecutor_ordered",
+        occurred_on=date(2023, 1, 5),
+        structure="centre",
+        recorded_by="m.georgiou",
+        follow_up_due=None,
+        sealed=None,
+        order_reference=None,
+        order_deadline=None,
+    )
+    for name in ("order_reference", "order_deadline"):  # as decoded from a row stored before issue 20
+        del conducted.__dict__[name]
+    replayed = conducted.mutate(None)
+    assert replayed is not None
+    assert (replayed.order_reference, replayed.order_deadline, replayed.purpose) == (None, None, "prosecutor_ordered")
+
+
+def test_a_change_of_situation_updates_how_to_reach_a_person_but_not_what_was_true_at_entry(service: Service) -> None:
+    person = service.casework.execute(intake()).entry_id
+    for refused in (
+        {"changes": {"profile": {"employment_status": "employed"}}},
+        {"special": {"disability": "no"}},
+        {"personal": {"birth_date": "1979-03-05"}},
+    ):
+        with pytest.raises(InvalidValueError):
+            service.casework.execute(
+                command(command="amend_entry", entry_id=str(person), reason="change_of_situation", **refused)
+            )
+    service.casework.execute(
+        command(
+            command="amend_entry",
+            entry_id=str(person),
+            reason="change_of_situation",
+            personal={"address": "Ελευθερίου Βενιζέλου 3, Καρδίτσα"},
+        )
+    )
+    state = service.casework.describe(person, reveal=True)["state"]
+    assert state["sealed"]["personal"]["address"] == "Ελευθερίου Βενιζέλου 3, Καρδίτσα"
+    assert state["profile"]["employment_status"] == "long_term_unemployed"
