@@ -146,13 +146,38 @@ def code_label(code: Any, catalogue: str, lang: str = "el") -> str:
     return str(getattr(labels(str(code)), f"label_{'en' if lang == 'en' else 'el'}"))
 
 
-def staff_name(value: Any) -> str:
-    """A member of staff by full name where one is known, else by user name (a Principal or a user name)."""
-    full = getattr(value, "full_name", None)
-    if isinstance(full, str) and full.strip():
-        return full
+def staff_name(value: Any, names: Mapping[str, str] | None = None) -> str:
+    """A member of staff by full name where one is known, else by user name.
+
+    ``value`` is a Principal (its ``display_name``) or a user name, looked up in ``names`` (user name to
+    full name: the tenant's staff directory)."""
+    shown = getattr(value, "display_name", None)
+    if isinstance(shown, str) and shown:
+        return shown
     username = getattr(value, "username", value)
-    return "" if username is None else str(username)
+    if username is None:
+        return ""
+    return (names or {}).get(str(username)) or str(username)
+
+
+def _directory(context: Context) -> Mapping[str, str]:
+    """The page's tenant's staff by user name, read once per request (``accounts.staff``: the lead's directory)."""
+    request, tenant = context.get("request"), context.get("tenant")
+    if request is None or not isinstance(tenant, str):
+        return {}
+    cached: dict[str, dict[str, str]] = getattr(request.state, "staff_names", None) or {}
+    if tenant not in cached:
+        kentra = request.app.state.kentra
+        cached[tenant] = {p.username: p.display_name for p in kentra.accounts.staff(tenant)}
+        request.state.staff_names = cached
+    return cached[tenant]
+
+
+@pass_context
+def _staff_filter(context: Context, value: Any) -> str:
+    if isinstance(getattr(value, "display_name", None), str):
+        return staff_name(value)
+    return staff_name(value, _directory(context))
 
 
 def _lang(context: Context) -> str:
@@ -184,7 +209,7 @@ def register(env: Environment, extra: Mapping[str, Any] | None = None) -> None:
             "month": _month_filter,
             "number": _number_filter,
             "label": _label_filter,
-            "staff_name": staff_name,
+            "staff_name": _staff_filter,
             **(extra or {}),
         }
     )

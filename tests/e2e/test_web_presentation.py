@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from gateways.web import exports
-from gateways.web.present import DateFormatError, month_name, parse_date, shown_timestamp
+from gateways.web.present import DateFormatError, month_name, parse_date, shown_timestamp, staff_name
 from services import reporting
 from tests.e2e.conftest import Api
 from tests.e2e.test_indicators_api import open_request, register
@@ -187,3 +187,22 @@ def test_a_caseworkers_download_is_her_own_structures_like_her_page(api: Api) ->
     for user in ("analyst.thessaly", "coord.kar"):  # an analyst reads aggregates of her region; another tenant's
         sign_in(api, user)
         assert api.client.get("/t/sofades/dashboard/download", params=MAY).status_code == 403
+
+
+def test_the_header_names_the_signed_in_member_of_staff_and_links_her_worklist(api: Api) -> None:
+    api.kentra.accounts.set_full_name("cw.sof.centre", "Ελένη Παπαδοπούλου")
+    sign_in(api, "cw.sof.centre")
+    header = api.client.get("/home").text.split("</header>")[0]
+    assert '<span class="who">Ελένη Παπαδοπούλου</span>' in header  # her name, not her user name
+    assert '<a href="/t/sofades/work">Οι εργασίες μου</a>' in header
+    sign_in(api, "coord.sof")  # no full name recorded: the user name
+    header = api.client.get("/t/sofades/dashboard").text.split("</header>")[0]
+    assert '<span class="who">coord.sof</span>' in header
+    assert 'href="/t/sofades/work"' in header
+    sign_in(api, "auditor.sof")
+    assert "/work" not in api.client.get("/home").text.split("</header>")[0]  # an auditor has no worklist
+
+
+def test_staff_are_named_from_the_directory_and_by_user_name_when_it_has_none() -> None:
+    assert staff_name("m.georgiou", {"m.georgiou": "Μαρία Γεωργίου"}) == "Μαρία Γεωργίου"
+    assert staff_name("importer", {"m.georgiou": "Μαρία Γεωργίου"}) == "importer"
