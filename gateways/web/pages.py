@@ -21,6 +21,7 @@ from gateways.web import dashboards
 from gateways.web.dashboards import dashboard_scope as _dashboard_scope
 from gateways.web.dashboards import period_between as _period
 from gateways.web.labels import LABELS
+from gateways.web.present import optional_date
 from gateways.web.session import (
     LANG,
     PRESESSION,
@@ -223,9 +224,7 @@ def _audit_terms(request: Request, casework: Casework) -> AuditScope:
     as_of = query.get("as_of") or None
     first, last = _period(query.get("from"), query.get("to"))
     basis: Literal["occurred", "recorded"] = "recorded" if query.get("basis") == "recorded" else "occurred"
-    return audit.audit_scope(
-        casework, first, last, query.get("structure") or None, date.fromisoformat(as_of) if as_of else None, basis
-    )
+    return audit.audit_scope(casework, first, last, query.get("structure") or None, optional_date(as_of), basis)
 
 
 @router.get("/t/{tenant}/audit")

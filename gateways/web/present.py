@@ -180,8 +180,67 @@ def _staff_filter(context: Context, value: Any) -> str:
     return staff_name(value, _directory(context))
 
 
+_METRICS = {
+    "served": ("Μοναδικοί ωφελούμενοι", "Unique beneficiaries"),
+    "requests": ("Αιτήματα", "Requests"),
+    "referrals": ("Παραπομπές", "Referrals"),
+    "activities": ("Δράσεις", "Activities"),
+    "home_visits": ("Κατ' οίκον επισκέψεις", "Home visits"),
+    "new_beneficiaries": ("Νέοι ωφελούμενοι", "New beneficiaries"),
+    "beneficiaries_since_opening": ("Ωφελούμενοι από την έναρξη", "Beneficiaries since opening"),
+}
+_CELL_WORDS = {
+    "period": ("περίοδος", "period"),
+    "total": ("σύνολο", "total"),
+    "participants": ("συμμετέχοντες", "participants"),
+    "female": ("Γυναίκες", "Women"),
+    "male": ("Άνδρες", "Men"),
+    "non_binary": ("Μη δυαδικό", "Non-binary"),
+    "unknown": ("Άγνωστο", "Unknown"),
+}
+_CELL_KEYS = {
+    "category": "category",
+    "destination": "agency",
+    "outcome": "referral_outcome",
+    "kind": "activity",
+    "purpose": "purpose",
+}
+
+
+def cell_name(cell: str, lang: str = "el") -> str:
+    """An indicator cell (``served/2022-07/female``) in words: «Μοναδικοί ωφελούμενοι · Ιούλ 2022 · Γυναίκες».
+
+    A part it does not know (an ESF code, a structure's id) is shown as it is."""
+    en = 1 if lang == "en" else 0
+    parts = cell.split("/")
+    if len(parts) != 3:
+        return cell
+    metric, key, gender = parts
+    if metric.startswith("esf-"):
+        shown_metric = ("Δείκτες ΕΚΤ " if not en else "ESF indicators ") + metric.removeprefix("esf-")
+    else:
+        shown_metric = _METRICS.get(metric, (metric, metric))[en]
+    kind, _, code = key.partition(":")
+    if metric.startswith("esf-") and code == "refused":
+        shown_key = kind + (" (δεν απάντησε)" if not en else " (refused to answer)")
+    elif code and kind in _CELL_KEYS:
+        shown_key = code_label(code, _CELL_KEYS[kind], lang)
+        if kind == "outcome" and shown_key == code:
+            shown_key = code_label(code, "referral_status", lang)
+    elif _MONTH.match(key):
+        shown_key = month_name(key, lang)
+    else:
+        shown_key = _CELL_WORDS.get(key, (code or key, code or key))[en]
+    return " · ".join((shown_metric, shown_key, _CELL_WORDS.get(gender, (gender, gender))[en]))
+
+
 def _lang(context: Context) -> str:
     return "en" if context.get("lang") == "en" else "el"
+
+
+@pass_context
+def _cell_filter(context: Context, value: Any) -> str:
+    return cell_name(str(value), _lang(context))
 
 
 @pass_context
@@ -209,6 +268,7 @@ def register(env: Environment, extra: Mapping[str, Any] | None = None) -> None:
             "month": _month_filter,
             "number": _number_filter,
             "label": _label_filter,
+            "cell": _cell_filter,
             "staff_name": _staff_filter,
             **(extra or {}),
         }

@@ -13,8 +13,18 @@ import pytest
 from openpyxl import load_workbook
 
 from gateways.web import exports
-from gateways.web.present import DateFormatError, month_name, parse_date, shown_timestamp, staff_name
+from gateways.web.labels import LABELS
+from gateways.web.present import (
+    DateFormatError,
+    cell_name,
+    month_name,
+    parse_date,
+    shown_timestamp,
+    staff_name,
+)
+from gateways.web.session import templates
 from services import reporting
+from services.access import Principal, Role
 from tests.e2e.conftest import Api
 from tests.e2e.test_indicators_api import open_request, register
 from tests.e2e.test_web import csrf, sign_in
@@ -206,3 +216,35 @@ def test_the_header_names_the_signed_in_member_of_staff_and_links_her_worklist(a
 def test_staff_are_named_from_the_directory_and_by_user_name_when_it_has_none() -> None:
     assert staff_name("m.georgiou", {"m.georgiou": "Μαρία Γεωργίου"}) == "Μαρία Γεωργίου"
     assert staff_name("importer", {"m.georgiou": "Μαρία Γεωργίου"}) == "importer"
+
+
+def test_the_worklist_link_shows_a_badge_of_what_is_due_today_when_the_page_knows_it() -> None:
+    caseworker = Principal("cw", Role.CASEWORKER, frozenset({"sofades"}), structure="centre", full_name="Άννα Ζήση")
+    shared = {"lang": "el", "t": LABELS["el"], "user": caseworker, "csrf": "x", "tenants": []}
+    page = templates.get_template("home.html")
+    with_count = page.render(**shared, due_today=1234).split("</header>")[0]
+    assert '<span class="badge">1.234<span class="visually-hidden"> για σήμερα</span></span>' in with_count
+    assert "Άννα Ζήση" in with_count
+    assert 'class="badge"' not in page.render(**shared).split("</header>")[0]  # no count: no badge
+
+
+def test_an_auditor_types_dates_dd_mm_yyyy_and_reads_each_cell_in_words(api: Api) -> None:
+    open_request(api, register(api, "female", "centre", 36), "centre")
+    sign_in(api, "auditor.sof")
+    typed = {"from": "01/05/2024", "to": "31/05/2024", "as_of": "28/06/2024"}
+    page = api.client.get("/t/sofades/audit", params=typed)
+    assert page.status_code == 200
+    assert '<th scope="row">Μάι 2024</th>' in page.text
+    assert 'id="as_of" name="as_of" type="text"' in page.text
+    drill = api.client.get("/t/sofades/audit/drilldown", params={**typed, "cell": "served/2024-05/female"})
+    assert "Μοναδικοί ωφελούμενοι · Μάι 2024 · Γυναίκες" in drill.text
+    wrong = api.client.get("/t/sofades/audit", params={**typed, "as_of": "2024/06/28"})
+    assert wrong.status_code == 422
+
+
+def test_a_cell_is_named_by_the_words_of_its_codes() -> None:
+    assert cell_name("requests/category:housing_benefit/total") == "Αιτήματα · Επίδομα Στέγασης · σύνολο"
+    assert cell_name("referrals/outcome:no_show/total") == "Παραπομπές · Δεν προσήλθε · σύνολο"
+    assert cell_name("referrals/outcome:sent/total") == "Παραπομπές · Στάλθηκε · σύνολο"
+    assert cell_name("esf-2014-2020/CO16:refused/male") == "Δείκτες ΕΚΤ 2014-2020 · CO16 (δεν απάντησε) · Άνδρες"
+    assert cell_name("served/2022-07/female", "en") == "Unique beneficiaries · Jul 2022 · Women"
