@@ -248,3 +248,27 @@ def test_a_cell_is_named_by_the_words_of_its_codes() -> None:
     assert cell_name("referrals/outcome:sent/total") == "Παραπομπές · Στάλθηκε · σύνολο"
     assert cell_name("esf-2014-2020/CO16:refused/male") == "Δείκτες ΕΚΤ 2014-2020 · CO16 (δεν απάντησε) · Άνδρες"
     assert cell_name("served/2022-07/female", "en") == "Unique beneficiaries · Jul 2022 · Women"
+
+
+def june_request(api: Api, person: str, structure: str) -> str:
+    body = {"beneficiary_id": person, "category": "gmi", "structure": structure, "occurred_on": "2024-06-10"}
+    response = api.post("coord.sof", "/requests", body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["entry_id"])
+
+
+def test_the_dashboard_opens_on_the_latest_month_the_caller_may_see_and_not_on_a_voided_entrys(api: Api) -> None:
+    open_request(api, register(api, "female", "centre", 37), "centre")
+    roma = register(api, "male", "roma-branch", 38)
+    june = june_request(api, roma, "roma-branch")  # the Roma branch's June says nothing to the centre's caseworker
+    sign_in(api, "cw.sof.centre")
+    assert "Μάιος 2024 (01/05/2024 – 31/05/2024)" in api.client.get("/t/sofades/dashboard").text
+    sign_in(api, "coord.sof")
+    assert "Ιούνιος 2024 (01/06/2024 – 30/06/2024)" in api.client.get("/t/sofades/dashboard").text
+    voided = api.client.post(
+        "/api/v1/tenants/sofades/corrections?action=void",
+        headers=api.headers("coord.sof"),
+        json={"entry_id": june, "reason": "duplicate_entry"},
+    )
+    assert voided.status_code < 300, voided.text
+    assert "Μάιος 2024 (01/05/2024 – 31/05/2024)" in api.client.get("/t/sofades/dashboard").text
