@@ -239,6 +239,7 @@ def auditrender(request: Request, tenant: str) -> Response:
     user, casework = checked
     kentra, lang = kentra_of(request), lang_of(request)
     context: dict[str, Any] = {
+        "tenant": tenant,
         "tenant_name": tenant_name(request, tenant),
         "chain": audit.chain_report(casework, user, kentra.audit_chain(tenant)),
         "basis": request.query_params.get("basis", "occurred"),
@@ -281,6 +282,7 @@ def audit_drilldown(request: Request, tenant: str, cell: str = "") -> Response:
         request,
         "drilldown.html",
         found=found,
+        tenant=tenant,
         back=back,
         tenant_name=tenant_name(request, tenant),
     )

@@ -18,6 +18,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from domain import catalogue as cat
+from domain.errors import DomainError
 
 ATHENS = ZoneInfo("Europe/Athens")
 DATE_HINT = {"el": "ηη/μμ/εεεε", "en": "dd/mm/yyyy"}
@@ -173,6 +174,25 @@ def _directory(context: Context) -> Mapping[str, str]:
     return cached[tenant]
 
 
+def _structures(context: Context) -> Mapping[str, str]:
+    """The page's tenant's structures by id (their Greek names: a structure has no English one)."""
+    request, tenant = context.get("request"), context.get("tenant")
+    if request is None or not isinstance(tenant, str):
+        return {}
+    registry = request.app.state.kentra.registry
+    try:
+        return {s.id: s.name_el for s in registry.tenant(tenant).structures}
+    except DomainError:
+        return {}
+
+
+@pass_context
+def _structure_filter(context: Context, value: Any) -> str:
+    if value is None:
+        return ""
+    return str(_structures(context).get(str(value), value))
+
+
 @pass_context
 def _staff_filter(context: Context, value: Any) -> str:
     if isinstance(getattr(value, "display_name", None), str):
@@ -207,7 +227,7 @@ _CELL_KEYS = {
 }
 
 
-def cell_name(cell: str, lang: str = "el") -> str:
+def cell_name(cell: str, lang: str = "el", structures: Mapping[str, str] | None = None) -> str:
     """An indicator cell (``served/2022-07/female``) in words: «Μοναδικοί ωφελούμενοι · Ιούλ 2022 · Γυναίκες».
 
     A part it does not know (an ESF code, a structure's id) is shown as it is."""
@@ -223,6 +243,8 @@ def cell_name(cell: str, lang: str = "el") -> str:
     kind, _, code = key.partition(":")
     if metric.startswith("esf-") and code == "refused":
         shown_key = kind + (" (δεν απάντησε)" if not en else " (refused to answer)")
+    elif kind == "structure" and code:
+        shown_key = (structures or {}).get(code, code)
     elif code and kind in _CELL_KEYS:
         shown_key = code_label(code, _CELL_KEYS[kind], lang)
         if kind == "outcome" and shown_key == code:
@@ -240,7 +262,7 @@ def _lang(context: Context) -> str:
 
 @pass_context
 def _cell_filter(context: Context, value: Any) -> str:
-    return cell_name(str(value), _lang(context))
+    return cell_name(str(value), _lang(context), _structures(context))
 
 
 @pass_context
@@ -269,6 +291,7 @@ def register(env: Environment, extra: Mapping[str, Any] | None = None) -> None:
             "number": _number_filter,
             "label": _label_filter,
             "cell": _cell_filter,
+            "structure": _structure_filter,
             "staff_name": _staff_filter,
             **(extra or {}),
         }

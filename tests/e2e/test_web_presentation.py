@@ -238,6 +238,7 @@ def test_an_auditor_types_dates_dd_mm_yyyy_and_reads_each_cell_in_words(api: Api
     assert 'id="as_of" name="as_of" type="text"' in page.text
     drill = api.client.get("/t/sofades/audit/drilldown", params={**typed, "cell": "served/2024-05/female"})
     assert "Μοναδικοί ωφελούμενοι · Μάι 2024 · Γυναίκες" in drill.text
+    assert "<td>Κέντρο Κοινότητας Δήμου Σοφάδων</td>" in drill.text  # the structure by its name, not its id
     wrong = api.client.get("/t/sofades/audit", params={**typed, "as_of": "2024/06/28"})
     assert wrong.status_code == 422
 
@@ -248,6 +249,7 @@ def test_a_cell_is_named_by_the_words_of_its_codes() -> None:
     assert cell_name("referrals/outcome:sent/total") == "Παραπομπές · Στάλθηκε · σύνολο"
     assert cell_name("esf-2014-2020/CO16:refused/male") == "Δείκτες ΕΚΤ 2014-2020 · CO16 (δεν απάντησε) · Άνδρες"
     assert cell_name("served/2022-07/female", "en") == "Unique beneficiaries · Jul 2022 · Women"
+    assert cell_name("referrals/structure:centre/total", "el", {"centre": "Κέντρο"}) == "Παραπομπές · Κέντρο · σύνολο"
 
 
 def june_request(api: Api, person: str, structure: str) -> str:
