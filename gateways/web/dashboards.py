@@ -149,6 +149,7 @@ def dashboard(request: Request, tenant: str, structure: str | None = None) -> Re
         [
             (key, p, f"?{urlencode({'period': p.code, **where})}")
             for key, p in zip(("previous_period", "next_period"), _neighbours(preset), strict=True)
+            if key == "previous_period" or p.start <= kentra.today()  # no link to a period still to come
         ]
         if preset
         else []

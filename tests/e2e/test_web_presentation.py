@@ -102,6 +102,9 @@ def test_the_dashboard_opens_on_the_latest_month_with_entries_with_its_totals_an
     for code in ("2024-05", "2024-Q2", "2024-H1", "2024"):
         assert f'href="?period={code}"' in page
     assert 'href="?period=2024-05" aria-current="page"' in page
+    assert 'href="?period=2024-04">← Προηγούμενη' in page
+    assert 'href="?period=2024-06">Επόμενη →' in page  # June has begun (the clock says 28 June)
+    assert "Επόμενη" not in api.client.get("/t/sofades/dashboard", params={"period": "2024-Q2"}).text
     quarter = api.client.get("/t/sofades/dashboard", params={"period": "2024-Q2"}).text
     assert "2ο τρίμηνο 2024 (01/04/2024 – 30/06/2024)" in quarter
     assert '<th scope="row">Ιούν 2024</th>' in quarter
