@@ -227,6 +227,43 @@ _CELL_KEYS = {
 }
 
 
+_ENTRY_KINDS = {
+    "CaseRequest": ("Αίτημα", "Request"),
+    "Referral": ("Παραπομπή", "Referral"),
+    "HomeVisit": ("Κατ' οίκον επίσκεψη", "Home visit"),
+    "Beneficiary": ("Ωφελούμενος/η", "Person"),
+    "Activity": ("Δράση", "Activity"),
+}
+_EVENTS = {
+    "Registered": ("εισαγωγή", "registered"),
+    "Opened": ("άνοιγμα", "opened"),
+    "ProgressStarted": ("σε εξέλιξη", "in progress"),
+    "AgencyStatusRecorded": ("κατάσταση στον φορέα", "status at the agency"),
+    "Closed": ("κλείσιμο", "closed"),
+    "Reopened": ("επανάνοιγμα", "reopened"),
+    "Sent": ("αποστολή", "sent"),
+    "Answered": ("απάντηση του φορέα", "the agency's answer"),
+    "OutcomeRecorded": ("έκβαση", "outcome"),
+    "Conducted": ("πραγματοποιήθηκε", "conducted"),
+    "FollowUpCompleted": ("έγινε η επανεπίσκεψη", "follow-up done"),
+    "Recorded": ("καταχώριση", "recorded"),
+    "Amended": ("διόρθωση", "amended"),
+    "Voided": ("ακύρωση", "voided"),
+    "Erased": ("διαγραφή προσωπικών δεδομένων", "personal data erased"),
+    "LegalHoldPlaced": ("δέσμευση για νομικό λόγο", "legal hold placed"),
+    "Completed": ("ολοκλήρωση", "completed"),
+}
+
+
+def event_name(event: str, lang: str = "el") -> str:
+    """An event's class name (``CaseRequest.Opened``) in words: «Αίτημα: άνοιγμα»; an unknown one as it is."""
+    en = 1 if lang == "en" else 0
+    kind, _, what = event.rpartition(".")
+    if kind not in _ENTRY_KINDS or what not in _EVENTS:
+        return event
+    return f"{_ENTRY_KINDS[kind][en]}: {_EVENTS[what][en]}"
+
+
 def cell_name(cell: str, lang: str = "el", structures: Mapping[str, str] | None = None) -> str:
     """An indicator cell (``served/2022-07/female``) in words: «Μοναδικοί ωφελούμενοι · Ιούλ 2022 · Γυναίκες».
 
@@ -266,6 +303,11 @@ def _cell_filter(context: Context, value: Any) -> str:
 
 
 @pass_context
+def _event_filter(context: Context, value: Any) -> str:
+    return event_name(str(value), _lang(context))
+
+
+@pass_context
 def _month_filter(context: Context, value: Any) -> str:
     return month_name(value, _lang(context))
 
@@ -291,6 +333,7 @@ def register(env: Environment, extra: Mapping[str, Any] | None = None) -> None:
             "number": _number_filter,
             "label": _label_filter,
             "cell": _cell_filter,
+            "event": _event_filter,
             "structure": _structure_filter,
             "staff_name": _staff_filter,
             **(extra or {}),

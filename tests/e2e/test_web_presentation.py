@@ -242,6 +242,7 @@ def test_an_auditor_types_dates_dd_mm_yyyy_and_reads_each_cell_in_words(api: Api
     drill = api.client.get("/t/sofades/audit/drilldown", params={**typed, "cell": "served/2024-05/female"})
     assert "Μοναδικοί ωφελούμενοι · Μάι 2024 · Γυναίκες" in drill.text
     assert "<td>Κέντρο Κοινότητας Δήμου Σοφάδων</td>" in drill.text  # the structure by its name, not its id
+    assert "<td>Ωφελούμενος/η: εισαγωγή</td>" in drill.text  # the event in words, not its class name
     wrong = api.client.get("/t/sofades/audit", params={**typed, "as_of": "2024/06/28"})
     assert wrong.status_code == 422
 
