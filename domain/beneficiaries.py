@@ -15,6 +15,7 @@ from domain.errors import (
     BeneficiaryErasedError,
     DateOrderError,
     EntryVoidedError,
+    InvalidTransitionError,
     InvalidValueError,
 )
 from domain.identifiers import amka_matches_birth_date
@@ -38,6 +39,7 @@ class Beneficiary(CaseEntry):
         Registered: ClassVar[type[DomainEvent]]
         LegalHoldPlaced: ClassVar[type[DomainEvent]]
         Erased: ClassVar[type[DomainEvent]]
+        CaseAssigned: ClassVar[type[DomainEvent]]
 
     @event("Registered")
     def __init__(
@@ -59,6 +61,10 @@ class Beneficiary(CaseEntry):
         self.corrections = 0
         self.holds: list[date] = []
         self.erased = False
+        # Who answers for the person now, and since when: whoever took the intake, until the case is
+        # given to someone else (``assign``). Set here so that logs from before ownership replay.
+        self.responsible = recorded_by
+        self.responsible_since = occurred_on
 
     @classmethod
     def register(
@@ -123,6 +129,50 @@ class Beneficiary(CaseEntry):
         if self.erased:
             raise BeneficiaryErasedError(self.id)
         super().ensure_open_for_changes()
+
+    def assign(
+        self,
+        *,
+        worker: str,
+        structure: str,
+        sealed_reason: str | None,
+        occurred_on: date,
+        today: date,
+        recorded_by: str,
+    ) -> None:
+        """Give the case to ``worker`` in ``structure`` (a transfer when the structure changes), for a
+        reason (sealed, required). Who may give it, and to whom, is the services' (services/access.py);
+        here: an active person, a change, and a date neither in the future, nor before the intake,
+        nor before the case was last given."""
+        self.ensure_active()
+        if sealed_reason is None:
+            raise InvalidValueError("a case is given to another worker for a reason", field="reason")
+        if worker == self.responsible and structure == self.structure:
+            raise InvalidTransitionError("this worker is already responsible for the person", field="worker")
+        ensure_not_future(occurred_on, today)
+        self.ensure_after_intake(occurred_on)
+        if occurred_on < self.responsible_since:
+            raise DateOrderError(
+                f"the case was last given on {self.responsible_since}; a new assignment cannot precede it",
+                field="occurred_on",
+            )
+        self._assigned(
+            worker=worker,
+            structure=structure,
+            sealed_reason=sealed_reason,
+            occurred_on=occurred_on,
+            recorded_by=recorded_by,
+        )
+
+    @event("CaseAssigned")
+    def _assigned(
+        self, *, worker: str, structure: str, sealed_reason: str | None, occurred_on: date, recorded_by: str
+    ) -> None:
+        # The person's structure is now the receiving one (who sees them follows it, services/access.py);
+        # the figures' structure as at entry is the read model's, which this event does not change.
+        self.responsible = worker
+        self.responsible_since = occurred_on
+        self.structure = structure
 
     def place_legal_hold(self, *, until: date, reason: str, today: date, recorded_by: str) -> None:
         """Keep this person's data at least until ``until`` (a court case, an audit, a complaint)."""

@@ -45,6 +45,9 @@ PUBLISHED: tuple[EventClass, ...] = (
 
 INTERNAL: tuple[EventClass, ...] = (
     Beneficiary.LegalHoldPlaced,  # a court case or a complaint is the municipality's own business
+    # Who is responsible for a person (staff names) and a transfer to the Roma branch (ethnic origin,
+    # GDPR Art. 9) stay in the municipality; the Region counts a person in the structure of entry.
+    Beneficiary.CaseAssigned,
     PersonalDataAccess.Recorded,
     PersonalDataSearch.Recorded,
     AuditQuery.Asked,

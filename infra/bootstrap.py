@@ -38,8 +38,9 @@ from infra.witness import FileWitness
 from projections.audit import AuditChain
 from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
+from services.access import Principal
 from services.casework import Casework, athens_today
-from services.ports import PersonalDataVault
+from services.ports import PersonalDataVault, StaffDirectory
 from services.regions import RegionalFigures
 
 log = logging.getLogger("kentra.keys")
@@ -53,6 +54,18 @@ VaultFactory = Callable[[TenantStorage, TenantKeys], PersonalDataVault]
 def storage_vault(storage: TenantStorage, keys: TenantKeys) -> PersonalDataVault:
     """The production vault: the one in the tenant's own store."""
     return storage.vault(keys)
+
+
+class AccountsStaff:
+    """The production staff directory: the platform's user accounts, opened at the first question (a
+    service that never gives a case away never opens them)."""
+
+    def __init__(self, kentra: Kentra) -> None:
+        self._kentra = kentra
+
+    def staff(self, tenant_id: str) -> list[Principal]:
+        """The tenant's active caseworkers and coordinators, by full name."""
+        return self._kentra.accounts.staff(tenant_id)
 
 
 class TenantNotProvisionedError(Exception):
@@ -78,6 +91,7 @@ class Kentra:
         producer: ProducerFactory = kafka_producer,
         consumer: ConsumerFactory = kafka_group_consumer,
         reader: ConsumerFactory = kafka_reader,
+        staff: StaffDirectory | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -87,6 +101,7 @@ class Kentra:
         self._make_producer = producer
         self._make_consumer = consumer
         self._make_reader = reader
+        self._staff: StaffDirectory = staff or AccountsStaff(self)
         self._master_key = settings.master_key_bytes()
         self._previous_master_key = previous_master_key_bytes(settings)
         self._keys: dict[str, TenantKeys] = {}
@@ -227,6 +242,7 @@ class Kentra:
             self._casework[tenant_id] = Casework(
                 tenant=tenant,
                 vault=self._make_vault(storage, keys),
+                staff=self._staff,
                 env={**storage.casework_env(), **seal_env(keys.event_seal_key())},
                 today=self.today,
                 served_on=partial(self._served_days, tenant_id),
@@ -368,9 +384,11 @@ def bootstrap(
     producer: ProducerFactory = kafka_producer,
     consumer: ConsumerFactory = kafka_group_consumer,
     reader: ConsumerFactory = kafka_reader,
+    staff: StaffDirectory | None = None,
 ) -> Kentra:
     """The platform, each part the production one unless given: the settings from the environment,
-    the tenants from their file, the Athens clock, SQLite or PostgreSQL stores, their vaults, Kafka."""
+    the tenants from their file, the Athens clock, SQLite or PostgreSQL stores, their vaults, Kafka,
+    the staff directory of the platform's accounts."""
     settings = settings or Settings.load()
     return Kentra(
         settings,
@@ -381,4 +399,5 @@ def bootstrap(
         producer=producer,
         consumer=consumer,
         reader=reader,
+        staff=staff,
     )

@@ -105,7 +105,11 @@ CONTACT_KINDS: dict[EventClass, str] = {
 FOLDED: frozenset[EventClass] = frozenset((*CREATED, *STEPS, Beneficiary.Erased, CaseEntry.Amended))
 # Published events that change no view (the Region receives them all the same).
 UNFOLDED: frozenset[EventClass] = frozenset({CaseRequest.AgencyStatusRecorded})
-_FOLDED_NAMES = frozenset(event_name(cls) for cls in FOLDED)
+# Internal events that the municipality's own views read (never the Region's, which never receives
+# them). The shared tables here do not change with them: a case given to someone else keeps the
+# person's structure as at entry in ``people`` (the ESF figures'); the worklists' view folds them.
+MUNICIPAL: frozenset[EventClass] = frozenset({Beneficiary.CaseAssigned})
+_FOLDED_NAMES = frozenset(event_name(cls) for cls in (*FOLDED, *MUNICIPAL))
 
 
 def folds(topic: str) -> bool:
@@ -230,7 +234,7 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
             if k in AMENDED_FIELDS
         }
     else:
-        return  # command records, access log, steps that change no view
+        return  # command records, access log, steps that change no view, MUNICIPAL events
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
     _update(conn, case_index.c.entry_id, entry_id, version, changes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from domain.errors import DomainError, InvalidValueError
 from domain.tenants import Tenant, TenantRegistry
@@ -93,6 +94,31 @@ def may_record_casework(principal: Principal, tenant_id: str, structure: str | N
         raise AccessDeniedError(f"no right to record for structure {structure!r}")
 
 
+def may_assign_case(principal: Principal, tenant_id: str, responsible: str) -> None:
+    """A coordinator gives any person of her tenant to someone; a caseworker hands over only a person
+    she is responsible for (whom she sees: the caller first asks ``sees_structure``, so that a person
+    of another structure is "not found", never "not allowed"). Whom to is ``may_receive_case``'s."""
+    if principal.role == Role.COORDINATOR and tenant_id in principal.tenants:
+        return
+    if principal.role == Role.CASEWORKER and tenant_id in principal.tenants and principal.username == responsible:
+        return
+    raise AccessDeniedError("only the worker responsible for the person, or a coordinator, hands the case over")
+
+
+def may_receive_case(worker: Principal, tenant_id: str, structure: str) -> None:
+    """Who may be given a case: an active caseworker or coordinator of the tenant (``worker`` comes from
+    the tenant's staff directory), a caseworker only into her own structure."""
+    if worker.role not in (Role.CASEWORKER, Role.COORDINATOR) or worker.tenants != frozenset({tenant_id}):
+        raise InvalidValueError("not an active caseworker or coordinator of this municipality", field="worker")
+    if worker.role == Role.CASEWORKER and worker.structure != structure:
+        raise InvalidValueError("a caseworker is given cases of her own structure only", field="structure")
+
+
+def may_list_staff(principal: Principal, tenant_id: str) -> None:
+    """The tenant's staff by name (whom to give a case, who recorded what): its own staff and auditors."""
+    may_read_casework(principal, tenant_id)
+
+
 def may_audit(principal: Principal, tenant_id: str) -> None:
     """Audit queries (chain, replay, drill-down, export) are the auditors' of that tenant."""
     if principal.role == Role.AUDITOR and tenant_id in principal.tenants:
@@ -149,6 +175,39 @@ def sees_person(principal: Principal, tenant_id: str, structure: str) -> bool:
     """The one rule for whom a record is about: shown to who sees the tenant's personal data and the
     record's structure. Every reader (API, pages) asks this before opening sealed data, never decides."""
     return sees_personal_data(principal, tenant_id) and sees_structure(principal, structure)
+
+
+def history_for(principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An entry's history (services/casework_reading.py ``history`` rows, oldest first) as the caller may
+    see it. A caseworker is shown the rows recorded in her own structure only (an entry keeps the
+    structure it was recorded in, and a case given to a structure is recorded in the receiving one).
+    Of a case given to her structure from one she may not see, she reads the reason (written for the
+    receiving structure) but not who gave it: a name would tell which structure the person was in.
+    Others see every row."""
+    if structure_scope(principal) is None:
+        return rows
+    shown: list[dict[str, Any]] = []
+    where: str | None = None  # the entry's structure after each row
+    for row in rows:
+        attributes = row["attributes"]
+        came_from = where
+        structure = attributes.get("structure")
+        if row["version"] == 1 or row["event"] == "Beneficiary.CaseAssigned":
+            where = structure
+        elif isinstance(attributes.get("changes"), dict) and attributes["changes"].get("structure"):
+            where = attributes["changes"]["structure"]
+        if not sees_structure(principal, str(structure or came_from)):
+            continue
+        if (
+            row["event"] == "Beneficiary.CaseAssigned"
+            and came_from is not None
+            and not sees_structure(principal, came_from)
+        ):
+            withheld = {**attributes, "recorded_by": None}
+            shown.append({**row, "attributes": withheld})
+            continue
+        shown.append(row)
+    return shown
 
 
 def may_search_people(principal: Principal, tenant_id: str) -> None:

@@ -22,8 +22,9 @@ from services import commands as c
 from services.casework_commands import after_opening
 from services.casework_corrections import amend_entry, void_entry
 from services.casework_lifecycle import STATISTICS_SUBJECT, PersonalDataLifecycle
+from services.casework_ownership import assign_case
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
-from services.ports import PersonalDataVault, ServiceDays, StoredEventsFactory
+from services.ports import PersonalDataVault, ServiceDays, StaffDirectory, StoredEventsFactory
 from services.stored import EachStoredEvents, fold
 
 __all__ = [  # what other modules import from here, wherever it is defined now
@@ -68,6 +69,7 @@ HANDLERS: dict[type[BaseModel], Handler] = {
     c.RecordActivity: handle.record_activity,
     c.AmendEntry: amend_entry,
     c.VoidEntry: void_entry,
+    c.AssignCase: assign_case,
 }
 
 
@@ -161,6 +163,7 @@ class Casework(PersonalDataLifecycle):
         *,
         tenant: Tenant,
         vault: PersonalDataVault,
+        staff: StaffDirectory,
         env: Mapping[str, str],
         today: Callable[[], date] = athens_today,
         served_on: ServiceDays | None = None,
@@ -168,6 +171,7 @@ class Casework(PersonalDataLifecycle):
     ) -> None:
         self.tenant = tenant
         self.vault = vault
+        self.staff = staff  # whom a case may be given to (services/casework_ownership.py)
         self.today = today
         self.served_on = served_on or (lambda _: [])
         super().__init__(env)
@@ -268,6 +272,13 @@ class Casework(PersonalDataLifecycle):
             if aggregate is not None:
                 loaded[aggregate_id] = aggregate
         return loaded
+
+    def already_recorded(self, command: c.AnyCommand) -> Outcome | None:
+        """The first outcome of this command if its id was recorded before (raising
+        CommandIdReusedError for different content), or None: for a use case whose access check would
+        answer differently once the command took effect (a case handed over is no longer hers)."""
+        record = self._record_of(command)
+        return None if record is None else self._replay(command, record)
 
     def _one_at_a_time(self, command: c.AnyCommand) -> Outcome | DomainError:
         try:

@@ -35,6 +35,7 @@ CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:
 StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 StructureId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]  # required FreeText
 
 
 class Payload(BaseModel):
@@ -366,6 +367,37 @@ class VoidEntry(Command, VoidFields):
     command: Literal["void_entry"] = "void_entry"
 
 
+class AssignFields(Payload):
+    """Give a person's case to another worker; a transfer when the structure changes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "worker": "m.oikonomou",
+                    "occurred_on": "2024-06-03",
+                    "reason": "Η κ. Οικονόμου αναλαμβάνει τις υποθέσεις στέγασης",
+                }
+            ]
+        }
+    )
+
+    worker: StaffId = Field(description="The user name of the worker now responsible")
+    structure: StructureId | None = Field(
+        default=None,
+        description="The structure now responsible: the worker's own for a caseworker; for a coordinator, "
+        "the person's current one unless given",
+    )
+    reason: Reason = Field(description="Why the case changes hands (sealed: staff read it)")
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1, description="Refuse if the person changed since")
+
+
+class AssignCase(Command, AssignFields):
+    command: Literal["assign_case"] = "assign_case"
+    beneficiary_id: UUID
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -380,7 +412,8 @@ AnyCommand = Annotated[
     | CompleteHomeVisitFollowUp
     | RecordActivity
     | AmendEntry
-    | VoidEntry,
+    | VoidEntry
+    | AssignCase,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)

@@ -15,7 +15,14 @@ from uuid import UUID
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError, InvalidValueError
 from domain.profile import PersonalDetails
-from services.access import AccessDeniedError, Principal, may_search_people, sees_person, sees_structure
+from services.access import (
+    AccessDeniedError,
+    Principal,
+    history_for,
+    may_search_people,
+    sees_person,
+    sees_structure,
+)
 from services.casework import Casework
 
 
@@ -109,13 +116,12 @@ def show(casework: Casework, user: Principal, entry_id: UUID, kind: str, endpoin
         if subject is not None:
             casework.record_access(subject, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
     described = casework.describe(entry_id, reveal=reveal)
-    return Shown(
-        id=entry.id,
-        kind=entry.KIND,
-        version=entry.version,
-        state=described["state"],
-        history=casework.history(entry_id, reveal=reveal),
-    )
+    history = history_for(user, casework.history(entry_id, reveal=reveal))
+    state = described["state"]
+    if not any(row["version"] == 1 for row in history):
+        # Created in a structure the caller may not see (a case given to hers since): not who took it.
+        state = {**state, "recorded_by": None}
+    return Shown(id=entry.id, kind=entry.KIND, version=entry.version, state=state, history=history)
 
 
 def person(casework: Casework, user: Principal, beneficiary_id: UUID) -> dict[str, Any]:

@@ -19,7 +19,9 @@ class StaffDirectory(Protocol):
     """Who works for a tenant: the active caseworkers and coordinators, with their full names (a case
     is given only to one of them, and the pages show staff by name)."""
 
-    def staff(self, tenant_id: str) -> list[Principal]: ...
+    def staff(self, tenant_id: str) -> list[Principal]:
+        """The tenant's active caseworkers and coordinators, sorted by full name."""
+        ...
 
 
 class PersonalDataVault(Protocol):

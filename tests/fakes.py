@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import BeneficiaryErasedError
+from services.access import Principal, Role
 
 
 class InMemoryVault:
@@ -110,3 +111,23 @@ class InMemoryVault:
     def batch(self) -> Iterator[None]:
         """Keys are made at once here: nothing to group."""
         yield
+
+
+class InMemoryStaff:
+    """A ``StaffDirectory`` over a list of accounts: ``staff`` gives the active caseworkers and
+    coordinators of exactly that tenant, by full name, as the accounts store does."""
+
+    def __init__(self, *members: Principal) -> None:
+        self.members = list(members)
+        self.disabled: set[str] = set()
+
+    def staff(self, tenant_id: str) -> list[Principal]:
+        """The tenant's active caseworkers and coordinators."""
+        found = [
+            p
+            for p in self.members
+            if p.username not in self.disabled
+            and p.role in (Role.CASEWORKER, Role.COORDINATOR)
+            and p.tenants == frozenset({tenant_id})
+        ]
+        return sorted(found, key=lambda p: (p.display_name.casefold(), p.username))

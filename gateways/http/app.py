@@ -27,6 +27,7 @@ from gateways.http import (
     corrections,
     home_visits,
     imports,
+    ownership,
     privacy,
     problems,
     referrals,
@@ -37,6 +38,7 @@ from gateways.http import (
 )
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
+from gateways.web import ownership as web_ownership
 from gateways.web import pages, session
 from gateways.web.session import CsrfError
 from infra.bootstrap import Kentra
@@ -186,9 +188,11 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(privacy.router)
     app.include_router(imports.router)
+    app.include_router(ownership.router)
     app.state.import_jobs = {}
     app.include_router(pages.router)
     app.include_router(web_casework.router)
+    app.include_router(web_ownership.router)
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)

@@ -22,6 +22,7 @@ READ_SIDE = [
     ("post", PERSON + "/legal-holds", "201"),
     ("post", PERSON + "/erasure", "200"),
     ("get", PERSON + "/subject-access", "200"),
+    ("get", PERSON + "/assignment", "200"),
 ]
 
 

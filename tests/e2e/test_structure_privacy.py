@@ -293,6 +293,25 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants/{tenant}/imports/{job_id}/report"): lambda p, t, o: [
         ("GET", f"{T}/imports/{p.id.replace('-', '')}/report", {})
     ],
+    ("GET", "/api/v1/tenants/{tenant}/staff"): lambda p, t, o: [("GET", f"{T}/staff", {})],
+    ("GET", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/assignment"): lambda p, t, o: [
+        ("GET", f"{T}/beneficiaries/{p.id}/assignment", {})
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/assignment"): lambda p, t, o: [
+        ("POST", f"{T}/beneficiaries/{p.id}/assignment", {"json": {"worker": w, "reason": "αλλαγή", **STEP}})
+        for w in ("coord.sof", "cw.sof.centre", "cw.sof.roma")
+    ],
+    ("GET", "/t/{tenant}/people/{beneficiary_id}/responsible"): lambda p, t, o: [
+        ("GET", f"/t/sofades/people/{p.id}/responsible", {})
+    ],
+    ("POST", "/t/{tenant}/people/{beneficiary_id}/responsible"): lambda p, t, o: [
+        (
+            "POST",
+            f"/t/sofades/people/{p.id}/responsible",
+            {"data": {"worker": "coord.sof", "reason": "αλλαγή", "occurred_on": "04/05/2024"}},
+        )
+    ],
+    ("GET", "/t/{tenant}/handed-over"): lambda p, t, o: [("GET", "/t/sofades/handed-over", {})],
     ("GET", "/home"): lambda p, t, o: [("GET", "/home", {})],
     ("GET", "/t/{tenant}/dashboard"): lambda p, t, o: [("GET", "/t/sofades/dashboard", {"params": PERIOD})],
     ("GET", "/r/{region}/dashboard"): lambda p, t, o: [("GET", "/r/thessaly/dashboard", {"params": PERIOD})],

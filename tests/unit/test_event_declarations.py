@@ -69,6 +69,16 @@ def test_the_fold_has_a_rule_for_every_published_event_and_folds_nothing_else() 
         assert fold.folds(get_topic(cls)) == (cls in fold.FOLDED)
 
 
+def test_the_municipalitys_own_views_read_internal_events_that_the_region_never_receives() -> None:
+    assert fold.MUNICIPAL, "no internal event is folded: drop this test with the set"
+    for cls in fold.MUNICIPAL:
+        assert cls in INTERNAL
+        assert not is_published(cls)
+        assert fold.folds(get_topic(cls))
+    for cls in set(INTERNAL) - fold.MUNICIPAL:
+        assert not fold.folds(get_topic(cls))
+
+
 def test_an_undeclared_event_class_is_not_published() -> None:
     class Undeclared(CaseEntry.Event):
         pass
