@@ -21,6 +21,7 @@ from fastapi import Request, Response
 from starlette.templating import Jinja2Templates
 
 from domain.errors import DomainError
+from gateways.web import present
 from gateways.web.labels import LABELS
 from infra.bootstrap import Kentra, TenantNotProvisionedError
 from infra.tokens import InvalidTokenError
@@ -30,6 +31,7 @@ from services.access import Principal, Role
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
+present.register(templates.env)  # dates dd/mm/yyyy, months «Ιούλ 2022», Greek labels, on every page
 SESSION, LANG, PRESESSION = "kentra_session", "kentra_lang", "kentra_presession"
 CSRF_FIELD = "csrf_token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
