@@ -509,7 +509,10 @@ def walk(api: Api) -> Walk:
 def blank(text: str, person: Person, taken: str) -> str:
     """The answer with the values the request carried blanked out, and the form's fresh ids."""
     for value, placeholder in sorted({**person.sent(), taken: "<amka>"}.items(), key=lambda kv: -len(kv[0])):
-        for form in {value, json.dumps(value)[1:-1], quote(value)}:  # as sent, as JSON escapes it, in a link
+        # As sent, as JSON escapes it, in a link, and a date as a form draws it again (dd/mm/yyyy).
+        day = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+        typed = f"{day[3]}/{day[2]}/{day[1]}" if day else value
+        for form in {value, json.dumps(value)[1:-1], quote(value), typed}:
             text = text.replace(form, placeholder) if form else text
     text = re.sub(r"(web|http)-[0-9a-f-]{36}", r"\1-<key>", text)
     return re.sub(r'(name="[^"]*csrf[^"]*" value=")[^"]*', r"\1<token>", text)
