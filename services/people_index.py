@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
 from domain.beneficiaries import Beneficiary
 from domain.identifiers import normalise_name
 from domain.name_keys import birth_date_key, prefixes
+from projections import privacy_queries
 from services.ports import PersonalDataVault
+
+if TYPE_CHECKING:
+    from projections.runner import CaseworkViews
+    from services.casework import Casework
 
 SURNAME_PREFIX = "surname-prefix"
 BIRTH_DATE = "birth-date"
@@ -34,29 +38,26 @@ def indexes_of(vault: PersonalDataVault, personal: Mapping[str, Any]) -> set[str
 
 
 def reindex(
-    load: Callable[[list[UUID]], dict[UUID, Any]],
-    open_personal: Callable[[Beneficiary], dict[str, Any] | None],
-    vault: PersonalDataVault,
-    people: list[UUID],
-    *,
-    each: Callable[[int, int], None] | None = None,
-) -> tuple[int, int]:
-    """Give each of ``people`` exactly the indexes of their current personal details: none for a person
-    voided or erased. Idempotent (a second run changes nothing); returns the rows added and removed.
+    casework: Casework, views: CaseworkViews, *, each: Callable[[int, int], None] | None = None
+) -> dict[str, int]:
+    """Give every person of the tenant exactly the indexes of their current personal details: none for
+    one voided or erased. Idempotent (a second run changes nothing): the backfill after an upgrade
+    that adds a kind of index, and the repair of indexes an interrupted amendment left behind.
 
-    ``load`` reads entries by id (500 at a time), ``open_personal`` opens a person's sealed details;
     ``each(done, total)`` is called once per person (a progress bar's step)."""
+    views.catch_up()
+    people = views.read(privacy_queries.beneficiaries_by_intake)
     added = removed = done = 0
     for start in range(0, len(people), 500):
         chunk = people[start : start + 500]
-        entries = load(chunk)
-        vault.preload(e.sealed for e in entries.values() if isinstance(e, Beneficiary) and e.sealed)
+        entries = casework.entries(chunk)
+        casework.vault.preload(e.sealed for e in entries.values() if isinstance(e, Beneficiary) and e.sealed)
         for person in chunk:
             entry = entries.get(person)
-            opened = open_personal(entry) if isinstance(entry, Beneficiary) and not entry.voided else None
-            wanted = indexes_of(vault, opened["personal"]) if opened else set()
-            more, fewer = vault.reindex(person, wanted)
+            opened = casework.personal_data(entry) if isinstance(entry, Beneficiary) and not entry.voided else None
+            wanted = indexes_of(casework.vault, opened["personal"]) if opened else set()
+            more, fewer = casework.vault.reindex(person, wanted)
             added, removed, done = added + more, removed + fewer, done + 1
             if each is not None:
                 each(done, len(people))
-    return added, removed
+    return {"people": len(people), "added": added, "removed": removed}

@@ -35,7 +35,16 @@ from gateways.web.casework_forms import (
 )
 from gateways.web.forms import Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
-from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
+from gateways.web.session import (
+    csrf_protect,
+    csrf_token,
+    kentra_of,
+    lang_of,
+    message,
+    render,
+    tenant_name,
+    user_of,
+)
 from services import commands as c
 from services import people, staff_search
 from services.access import AccessDeniedError, Principal, may_record_casework, structure_scope
@@ -102,21 +111,28 @@ def _read(desk: Desk, sections: list[Section], form: Mapping[str, Any]) -> tuple
 # ---------------------------------------------------------------------------------------- finding people
 @router.get("/t/{tenant}/people")
 def find_people(request: Request, tenant: str) -> Response:
-    """The search before an intake: the person may be registered already. The page's form posts (what is
-    searched for is personal data, kept out of URLs); a search in the query string is still answered."""
+    """The search before an intake: the person may be registered already. The form posts, and its results
+    are at ``?q=`` (the search sealed for this session: what was searched for, personal data, stays out
+    of addresses, logs and history; Back and reload work). A search in plain parameters is still answered."""
     desk = _staff(request, tenant)
     if isinstance(desk, Response):
         return desk
-    return _search(desk, request.query_params)
+    query = request.query_params
+    sealed = query.get("q")
+    asked = people_search.opened_search(sealed, csrf_token(request)) if sealed else query
+    return _search(desk, {**asked, "recorded": query.get("recorded", "")})
 
 
 @router.post("/t/{tenant}/people")
 async def search_people(request: Request, tenant: str) -> Response:
-    """The search form sent: by ΑΜΚΑ, by the start of a surname, by birth date, or surname and birth date."""
+    """The search form sent: by ΑΜΚΑ, by the start of a surname, by birth date, or surname and birth date;
+    answered by the results page's sealed address."""
     desk = _staff(request, tenant)
     if isinstance(desk, Response):
         return desk
-    return _search(desk, await request.form())
+    form = {key: str((await request.form()).get(key) or "") for key in people_search.FIELDS}
+    sealed = people_search.sealed_search(form, csrf_token(request))
+    return RedirectResponse(f"/t/{tenant}/people?" + urlencode({"q": sealed}), status_code=303)
 
 
 def _search(desk: Desk, asked: Mapping[str, Any]) -> Response:
@@ -129,7 +145,7 @@ def _search(desk: Desk, asked: Mapping[str, Any]) -> Response:
         context["notice"] = desk.t["recorded_activity"]
     if not any(typed.values()):
         return render(request, "people.html", **context)
-    endpoint = f"{request.method} /t/{tenant}/people"
+    endpoint = f"GET /t/{tenant}/people"
     try:  # by ΑΜΚΑ if one is given, else by name and birth date
         query = staff_search.PeopleQuery(
             amka=typed["amka"] or None,

@@ -1,5 +1,6 @@
 """The search page's own words and conversions: its labels (Greek, English), the birth date as staff
-type it (dd/mm/yyyy, or yyyy-mm-dd as a browser's date field sends it) and dates as they read them.
+type it (dd/mm/yyyy, or yyyy-mm-dd as a browser's date field sends it), dates as they read them, and
+the sealed search a results page's address carries instead of what was searched for.
 
 Apart from ``gateways.web.labels`` and ``gateways.web.forms`` so that the search can change without
 touching the forms every page shares.
@@ -7,13 +8,21 @@ touching the forms every page shares.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 from datetime import date
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from domain.errors import InvalidValueError
 from domain.name_keys import MIN_TYPED
 
 LIMIT = 50  # people shown at most on the page
+FIELDS = ("amka", "name", "birth_date")
+SEARCH_TTL_SECONDS = 8 * 3600  # a working day: a results page's address opens no later
 
 _WORDS: dict[str, tuple[str, str]] = {
     "name_hint": (
@@ -76,3 +85,25 @@ def birth_date(typed: str) -> date | None:
 def shown_date(day: date | None) -> str:
     """A date as Greek staff read it: dd/mm/yyyy."""
     return "" if day is None else f"{day:%d/%m/%Y}"
+
+
+def _fernet(session_secret: str) -> Fernet:
+    digest = hashlib.sha256(b"kentra/people-search/v1|" + session_secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def sealed_search(fields: Mapping[str, str], session_secret: str) -> str:
+    """What was searched for, encrypted under a key of the signed-in session (its form token): the
+    results page's address carries this, never an ΑΜΚΑ or a name, so a proxy's log, the browser's
+    history or a copied link hold nothing readable, and it opens in no other session."""
+    kept = {key: fields[key] for key in FIELDS if fields.get(key)}
+    return _fernet(session_secret).encrypt(json.dumps(kept, ensure_ascii=False).encode()).decode()
+
+
+def opened_search(token: str, session_secret: str) -> dict[str, str]:
+    """The fields of a sealed search of this session, or none if it is another's, too old, or altered."""
+    try:
+        data = json.loads(_fernet(session_secret).decrypt(token.encode(), ttl=SEARCH_TTL_SECONDS))
+    except (InvalidToken, ValueError):
+        return {}
+    return {key: str(data[key]) for key in FIELDS if isinstance(data, dict) and key in data}
