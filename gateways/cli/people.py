@@ -21,7 +21,7 @@ def people_reindex(
     """Give every person exactly the search indexes of their current details (surname prefixes, birth
     date, names): after an upgrade that adds a kind of index, or to repair one. Safe to run again: a
     second run changes nothing. Prints how many index rows were added and removed (never a name)."""
-    from services.people_index import reindex
+    from services.people_reindex import reindex
 
     with platform() as kentra:
         report = []

@@ -15,7 +15,8 @@ from domain.access_log import PersonalDataSearch
 from domain.identifiers import make_amka
 from gateways.web import people_search
 from services.casework import read_log
-from services.people_index import SURNAME_PREFIX, reindex
+from services.people_index import SURNAME_PREFIX
+from services.people_reindex import reindex
 from tests.e2e.conftest import Api, intake_body
 from tests.e2e.test_web import csrf, sign_in
 
@@ -263,3 +264,15 @@ def test_a_results_address_opens_in_no_other_session(api: Api) -> None:
     assert again.status_code == 200
     assert her not in again.text
     assert "Tsiou" not in again.text
+
+
+def test_a_caseworkers_last_contact_is_her_own_structures_never_a_later_one_of_the_other(api: Api) -> None:
+    her = register(api, "Ευανθία", "Τσιουρβαλή", "1979-03-04", 40)
+    on = {"beneficiary_id": her, "category": "gmi"}
+    assert api.post("cw.sof.centre", "/requests", {**on, "structure": "centre", "occurred_on": "2024-05-03"}).is_success
+    later = api.post("coord.sof", "/requests", {**on, "structure": "roma-branch", "occurred_on": "2024-06-20"})
+    assert later.status_code == 201, later.text
+    [mine] = found(api, "cw.sof.centre", name="Tsiou")[1].json()
+    assert mine["last_contact"] == "2024-05-03"  # the Roma branch's later contact would say she is served there
+    [everyone] = found(api, "coord.sof", name="Tsiou")[1].json()
+    assert everyone["last_contact"] == "2024-06-20"
