@@ -165,6 +165,8 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", f"{T}/beneficiaries", {"params": {"amka": p.amka}}),
         ("GET", f"{T}/beneficiaries", {"params": {"name": p.last_name}}),
         ("GET", f"{T}/beneficiaries", {"params": {"name": f"{p.first_name} {p.last_name}"}}),
+        ("GET", f"{T}/beneficiaries", {"params": {"birth_date": p.birth_date}}),
+        ("GET", f"{T}/beneficiaries", {"params": {"name": p.last_name, "birth_date": p.birth_date}}),
     ],
     ("GET", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}"): lambda p, t, o: [
         ("GET", f"{T}/beneficiaries/{p.id}", {})
@@ -339,7 +341,12 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/t/{tenant}/people"): lambda p, t, o: [
         ("GET", "/t/sofades/people", {"params": {"amka": p.amka}}),
         ("GET", "/t/sofades/people", {"params": {"name": p.last_name}}),
+        ("GET", "/t/sofades/people", {"params": {"birth_date": p.birth_date}}),
+        ("GET", "/t/sofades/people", {"params": {"name": p.last_name, "birth_date": p.birth_date}}),
     ],
+    # The form posts what GET answers too (the same code); by ΑΜΚΑ only here, since the walk's page intake
+    # (sorted before it) registers a namesake of each person in the caller's own structure.
+    ("POST", "/t/{tenant}/people"): lambda p, t, o: [("POST", "/t/sofades/people", {"data": {"amka": p.amka}})],
     ("GET", "/t/{tenant}/intake"): lambda p, t, o: [
         ("GET", "/t/sofades/intake", {"params": {"amka": p.amka, "name": f"{p.first_name} {p.last_name}"}})
     ],
@@ -395,7 +402,11 @@ NOT_ABOUT_PEOPLE = {
     ("GET", "/health/ready"),
     ("GET", "/metrics"),
 }
-SEARCHES = {("GET", "/api/v1/tenants/{tenant}/beneficiaries"), ("GET", "/t/{tenant}/people")}
+SEARCHES = {
+    ("GET", "/api/v1/tenants/{tenant}/beneficiaries"),
+    ("GET", "/t/{tenant}/people"),
+    ("POST", "/t/{tenant}/people"),
+}
 
 
 def app_routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
