@@ -109,3 +109,18 @@ OPEKA_CATEGORIES = {
     RequestCategory.HOUSING_BENEFIT,
     RequestCategory.BIRTH_BENEFIT,
 }
+
+# The people of the demo's own recent day (demo/today.py): first name, surname, gender, made from the
+# names above (synthetic, never real people), none sharing a surname with a demo user.
+DAY_PEOPLE = (
+    ("Βασιλική", "Τσιούρβα", "female"),
+    ("Δημήτριος", "Μπαλτάς", "male"),
+    ("Γεωργία", "Καλαμπόκα", "female"),
+    ("Αθανάσιος", "Ζαχαρόπουλος", "male"),
+    ("Χριστίνα", "Σακελλαρίου", "female"),
+    ("Ηλίας", "Δημητρίου", "male"),
+    ("Αγγελική", "Μπαλτά", "female"),
+    ("Ιωάννα", "Βασιλείου", "female"),
+    ("Σοφία", "Παπαδοπούλου", "female"),
+    ("Νικόλαος", "Τσιούρβας", "male"),
+)

@@ -17,7 +17,7 @@ from domain.events import EventClass, event_name
 from domain.home_visits import HomeVisit
 from domain.referrals import Referral
 from domain.requests import CaseRequest
-from projections.tables import case_index, contacts, people
+from projections.tables import case_index, contacts, people, responsibility
 
 Unseal = Callable[[str], dict[str, Any] | None]
 
@@ -48,6 +48,7 @@ CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
         "subtype": e.category,
         "status": "opened",
         "beneficiary_id": e.beneficiary_id,
+        "agency": e.agency,
     },
     Referral.Sent: lambda e: {
         "kind": "referral",
@@ -61,6 +62,8 @@ CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
         "status": "follow_up_due" if e.follow_up_due else "done",
         "beneficiary_id": e.beneficiary_id,
         "follow_up_due": e.follow_up_due,
+        # Unpublished: a Region's envelope has none, and visits recorded before issue 20 neither.
+        "order_deadline": getattr(e, "order_deadline", None),
     },
     Activity.Recorded: lambda e: {
         "kind": "activity",
@@ -74,9 +77,16 @@ STEPS: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
     CaseRequest.ProgressStarted: lambda e: {"status": "in_progress"},
     CaseRequest.Closed: lambda e: {"status": e.status, "closed_on": e.occurred_on},
     CaseRequest.Reopened: lambda e: {"status": "in_progress", "closed_on": None},
+    # The agency and its status as staff last saw them; its protocol number (``reference``) stays in the entry.
+    CaseRequest.AgencyStatusRecorded: lambda e: {
+        "agency": e.agency,
+        "agency_status": e.status,
+        "agency_status_on": e.occurred_on,
+    },
     Referral.Answered: lambda e: {
         "status": "accepted" if e.accepted else "declined",
         "closed_on": None if e.accepted else e.occurred_on,
+        "answered_on": e.occurred_on,
     },
     Referral.OutcomeRecorded: lambda e: {"status": "completed", "outcome": e.outcome, "closed_on": e.occurred_on},
     HomeVisit.FollowUpCompleted: lambda e: {"status": "done", "closed_on": e.occurred_on},
@@ -90,7 +100,10 @@ AMENDED_FIELDS = {
     "occurred_on": "occurred_on",
     "structure": "structure",
     "follow_up_due": "follow_up_due",
+    "agency": "agency",
+    "order_deadline": "order_deadline",
 }
+DATES = ("occurred_on", "follow_up_due", "order_deadline")
 SPECIAL = ("disability", "minority", "other_disadvantage")
 CONTACT_KINDS: dict[EventClass, str] = {
     Beneficiary.Registered: "intake",
@@ -104,7 +117,7 @@ CONTACT_KINDS: dict[EventClass, str] = {
 # Every event class apply() folds; the others (command records, the access log...) change no view.
 FOLDED: frozenset[EventClass] = frozenset((*CREATED, *STEPS, Beneficiary.Erased, CaseEntry.Amended))
 # Published events that change no view (the Region receives them all the same).
-UNFOLDED: frozenset[EventClass] = frozenset({CaseRequest.AgencyStatusRecorded})
+UNFOLDED: frozenset[EventClass] = frozenset()
 # Internal events that the municipality's own views read (never the Region's, which never receives
 # them). The shared tables here do not change with them: a case given to someone else keeps the
 # person's structure as at entry in ``people`` (the ESF figures'); the worklists' view folds them.
@@ -223,18 +236,19 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
     if kind in CREATED:
         _created(conn, kind, e, unseal)
         return
+    if kind is Beneficiary.CaseAssigned:
+        _assigned(conn, e)
+        return
     if kind in STEPS:
         changes = STEPS[kind](e)
     elif kind is Beneficiary.Erased:
         changes = {}  # only the ESF answers, kept under the tenant's statistics key (below)
     elif kind is CaseEntry.Amended:
         changes = {
-            AMENDED_FIELDS[k]: as_date(v) if k in ("occurred_on", "follow_up_due") else v
-            for k, v in e.changes.items()
-            if k in AMENDED_FIELDS
+            AMENDED_FIELDS[k]: as_date(v) if k in DATES else v for k, v in e.changes.items() if k in AMENDED_FIELDS
         }
     else:
-        return  # command records, access log, steps that change no view, MUNICIPAL events
+        return  # command records, access log, steps that change no view
     entry_id: UUID = e.originator_id
     version: int = e.originator_version
     _update(conn, case_index.c.entry_id, entry_id, version, changes)
@@ -306,6 +320,11 @@ def _created(conn: Connection | Batched, kind: EventClass, e: Any, unseal: Unsea
                 "closed_on": None,
                 "follow_up_due": None,
                 "outcome": None,
+                "agency": None,
+                "agency_status": None,
+                "agency_status_on": None,
+                "answered_on": None,
+                "order_deadline": None,
                 **CREATED[kind](e),
             }
         ],
@@ -333,11 +352,31 @@ def _created(conn: Connection | Batched, kind: EventClass, e: Any, unseal: Unsea
                     "structure": e.structure,
                     "intake_on": e.occurred_on,
                     "voided": False,
+                    "erased": False,
                     "version": version,
                     **person_row(e.profile, _special(unseal, e.sealed)),
                 }
             ],
         )
+
+
+def _assigned(conn: Connection | Batched, e: Any) -> None:
+    """Who is responsible for a person now (the worklists' view alone: ``people`` keeps the structure
+    as at entry). Rare: sent at once, replacing the person's row if this assignment is newer."""
+    person: UUID = e.originator_id
+    held = conn.execute(select(responsibility.c.version).where(responsibility.c.beneficiary_id == person)).first()
+    if held is not None and held[0] >= e.originator_version:
+        return
+    conn.execute(delete(responsibility).where(responsibility.c.beneficiary_id == person))
+    conn.execute(
+        insert(responsibility).values(
+            beneficiary_id=person,
+            worker=e.worker,
+            structure=e.structure,
+            since=e.occurred_on,
+            version=e.originator_version,
+        )
+    )
 
 
 def _person_changes(kind: EventClass, e: Any, changes: dict[str, Any], unseal: Unseal) -> dict[str, Any]:
@@ -347,6 +386,7 @@ def _person_changes(kind: EventClass, e: Any, changes: dict[str, Any], unseal: U
             ("intake_on", changes.get("occurred_on")),
             ("structure", changes.get("structure")),
             ("voided", changes.get("voided")),
+            ("erased", True if kind is Beneficiary.Erased else None),
         )
         if v is not None
     }

@@ -262,6 +262,15 @@ def indicators(conn: Connection, start: date, end: date, structure: str | None) 
     }
 
 
+def latest_entry_on(conn: Connection, until: date, structure: str | None) -> date | None:
+    """The day of the latest entry (not voided) on or before ``until``: where a dashboard opens."""
+    where: Where = [case_index.c.voided.is_(False), case_index.c.occurred_on <= until]
+    if structure:
+        where.append(case_index.c.structure == structure)
+    found = conn.execute(select(func.max(case_index.c.occurred_on)).where(*where)).scalar_one_or_none()
+    return found if isinstance(found, date) else None
+
+
 # ----------------------------------------------------------------------------------- ESF indicators
 Rule = Callable[[dict[str, Any]], bool]
 UNEMPLOYED = ("unemployed", "long_term_unemployed")

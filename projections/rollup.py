@@ -50,6 +50,7 @@ def facts(envelope: dict[str, Any]) -> SimpleNamespace:
         beneficiary_id=UUID(body["person"]) if body.get("person") else None,
         beneficiary_ids=[UUID(p) for p in body.get("people", [])],
         category=body.get("category"),
+        agency=body.get("agency"),
         destination=body.get("destination"),
         purpose=body.get("purpose"),
         kind=body.get("kind"),

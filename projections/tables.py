@@ -5,7 +5,7 @@ Created and changed only by the migrations in infra/migrations; this module desc
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Uuid, false
 
 metadata = MetaData()
 
@@ -24,6 +24,26 @@ case_index = Table(
     Column("outcome", String(30)),
     Column("recorded_by", String(64), nullable=False),
     Column("voided", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    # What the worklists need (issue 20): a request's agency (code), the other agency's last status and
+    # the day it was given (never its protocol number, which stays in the entry); when a referral was
+    # answered; a prosecutor-ordered visit's deadline (unpublished: None in a Region's store).
+    Column("agency", String(40)),
+    Column("agency_status", String(30)),
+    Column("agency_status_on", Date),
+    Column("answered_on", Date),
+    Column("order_deadline", Date),
+)
+
+# Who is responsible for a person now, once a case was assigned (Beneficiary.CaseAssigned, internal:
+# never in a Region's store). No row: the worker who recorded the intake, in the intake's structure.
+responsibility = Table(
+    "view_responsibility",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("worker", String(64), nullable=False, index=True),
+    Column("structure", String(40), nullable=False),
+    Column("since", Date, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -48,6 +68,8 @@ people = Table(
     Column("other_disadvantage", String(10)),
     Column("voided", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
+    # Erased (right to erasure): the row stays for the figures; nothing about the person is work any more.
+    Column("erased", Boolean, nullable=False, server_default=false()),
 )
 
 # Who was served on which day: an intake, a request opened, a referral sent, a home visit, or an

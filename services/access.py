@@ -94,6 +94,13 @@ def may_record_casework(principal: Principal, tenant_id: str, structure: str | N
         raise AccessDeniedError(f"no right to record for structure {structure!r}")
 
 
+def may_work_cases(principal: Principal, tenant_id: str) -> None:
+    """The worklists ("Οι εργασίες μου") are the tenant's caseworkers' and coordinators': open work to do,
+    not an auditor's or a Region's."""
+    if principal.role not in (Role.CASEWORKER, Role.COORDINATOR) or tenant_id not in principal.tenants:
+        raise AccessDeniedError(f"no worklists in tenant {tenant_id!r}")
+
+
 def may_assign_case(principal: Principal, tenant_id: str, responsible: str) -> None:
     """A coordinator gives any person of her tenant to someone; a caseworker hands over only a person
     she is responsible for (whom she sees: the caller first asks ``sees_structure``, so that a person

@@ -49,6 +49,12 @@ def indicators(
     return fresh(views).read(queries.indicators, start, end, structure)
 
 
+def latest_entry_on(views: CaseworkViews, until: date, structure: str | None) -> date | None:
+    """The day of the latest entry in scope up to ``until`` (``structure`` already scoped by ``scope``)."""
+    found: date | None = fresh(views).read(queries.latest_entry_on, until, structure)
+    return found
+
+
 def esf_indicators(
     views: CaseworkViews, programme: str, start: date, end: date, structure: str | None
 ) -> dict[str, Any]:

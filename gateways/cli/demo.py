@@ -47,6 +47,17 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
                 progress.advance(tasks[tid], len(chunk))
     if refused:
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
+    if _with_day(kentra, tenant_ids):
+        from demo.today import record_day
+
+        try:
+            record_day(kentra)  # the demo users' recent day at Sofades, after the history (demo/today.py)
+        except DomainError as refusal:  # all or nothing: say which command stopped it
+            first = next((r for r in getattr(refusal, "results", ()) if isinstance(r, DomainError)), refusal)
+            fail(
+                f"the demo's day was refused ({refusal.message}), first: {type(first).__name__}: {first.message}",
+                code=1,
+            )
     fold_with_progress(kentra, tenant_ids, rebuild=False)
     for tid in tenant_ids:
         chain = kentra.audit_chain(tid)
@@ -57,6 +68,24 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
         for tid in tenant_ids:
             gateway.catch_up(tid)
     return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+
+
+def _with_day(kentra: Kentra, tenant_ids: list[str]) -> bool:
+    """The demo users' day is Sofades', and theirs: recorded only where the demo users exist."""
+    from demo.cast import DAY_TENANT
+
+    return DAY_TENANT in tenant_ids and kentra.settings.environment == "development"
+
+
+TRY_THIS = (
+    "Δοκιμάστε: συνδεθείτε ως demo.caseworker (Μαρία Οικονόμου, Κέντρο Κοινότητας Σοφάδων) και ανοίξτε "
+    "«Οι εργασίες μου»: η ημέρα εργασίας της επίδειξης ({day}) της αφήνει ανοιχτές αιτήσεις, μία στον ΟΠΕΚΑ "
+    "χωρίς απάντηση 40 ημέρες, μια παραπομπή στη ΔΥΠΑ που περιμένει απάντηση 20 ημέρες, μια επανεπίσκεψη "
+    "εκπρόθεσμη και μία που λήγει εκείνη την ημέρα, και δύο υποθέσεις που της ανατέθηκαν. Ανοίξτε το ιστορικό "
+    "της αίτησης επιδόματος στέγασης της Γεωργίας Καλαμπόκα, που επιλύθηκε και ξανάνοιξε με αιτιολογία, και "
+    "τις διορθώσεις (λάθος ημερομηνία, νέα διεύθυνση, διπλή καταχώριση). Ως demo.mediator (Άννα Καραγιάννη) "
+    "βλέπετε τις εργασίες του Παραρτήματος Ρομά."
+)
 
 
 def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
@@ -146,6 +175,12 @@ def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None
             )
         out.print(seed)
     _print_regions(kentra, list(summaries))
+    if _with_day(kentra, list(summaries)):
+        from demo.cast import DAY_TENANT
+        from demo.today import first_recorded_on
+
+        day = first_recorded_on(kentra.casework(DAY_TENANT), kentra.today())
+        out.print(TRY_THIS.format(day=f"{day:%d/%m/%Y}"))
     out.print(
         f"Data directory: {kentra.settings.data_dir.resolve()}"
         if kentra.settings.embedded
@@ -186,31 +221,13 @@ def demo(
 
 def demo_users(kentra: Kentra) -> list[tuple[str, Principal, str]]:
     """One user per role for trying the pages, each with a fresh random password (development only)."""
-    from services.access import Principal, Role
+    from demo.cast import DEMO_USERS
 
     if kentra.settings.environment != "development":
         fail("demo users exist only in development")
     kentra.provision_platform()
-    wanted = [
-        Principal("demo.coordinator", Role.COORDINATOR, frozenset({"sofades"}), full_name="Ελένη Παπαδάκη"),
-        Principal(
-            "demo.caseworker", Role.CASEWORKER, frozenset({"sofades"}), structure="centre", full_name="Μαρία Οικονόμου"
-        ),
-        Principal(
-            "demo.caseworker2", Role.CASEWORKER, frozenset({"sofades"}), structure="centre", full_name="Γιώργος Τσιάρας"
-        ),
-        Principal(
-            "demo.mediator",
-            Role.CASEWORKER,
-            frozenset({"sofades"}),
-            structure="roma-branch",
-            full_name="Άννα Καραγιάννη",
-        ),
-        Principal("demo.analyst", Role.REGIONAL_ANALYST, region="thessaly", full_name="Νίκος Αθανασίου"),
-        Principal("demo.auditor", Role.AUDITOR, frozenset({"sofades"}), full_name="Σοφία Λαμπράκη"),
-    ]
     made = []
-    for principal in wanted:
+    for principal in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         if kentra.accounts.set_password(principal.username, password):
             kentra.accounts.set_full_name(principal.username, principal.full_name)

@@ -35,11 +35,13 @@ from gateways.http import (
     reporting,
     requests,
     tenants,
+    worklists,
 )
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
 from gateways.web import ownership as web_ownership
 from gateways.web import pages, session
+from gateways.web import worklists as web_worklists
 from gateways.web.session import CsrfError
 from infra.bootstrap import Kentra
 
@@ -189,10 +191,12 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(privacy.router)
     app.include_router(imports.router)
     app.include_router(ownership.router)
+    app.include_router(worklists.router)
     app.state.import_jobs = {}
     app.include_router(pages.router)
     app.include_router(web_casework.router)
     app.include_router(web_ownership.router)
+    app.include_router(web_worklists.router)
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)

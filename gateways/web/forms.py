@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from domain import errors
 from domain.catalogue import Labelled
+from gateways.web.present import DateFormatError, parse_date
 
 Kind = Literal["text", "date", "select", "number", "checkbox", "textarea", "hidden"]
 
@@ -65,7 +66,9 @@ def read(sections: Sequence[Section], form: Mapping[str, Any]) -> tuple[dict[str
     """The body the form describes (nested by the dotted names), and the raw values to show again.
 
     Empty inputs are left out, so that an optional field is absent rather than an empty string;
-    a checkbox is true when ticked and false otherwise.
+    a checkbox is true when ticked and false otherwise. A date is typed dd/mm/yyyy (``present.parse_date``)
+    and goes into the body as ISO; one that is no date goes in as ``NOT_A_DATE``, which the schema
+    refuses beside its field, while the form shows again what was typed.
     """
     body: dict[str, Any] = {}
     shown: dict[str, str] = {}
@@ -77,6 +80,9 @@ def read(sections: Sequence[Section], form: Mapping[str, Any]) -> tuple[dict[str
             shown[f.name] = "on" if value else ""
         elif not text:
             continue
+        elif f.kind == "date":
+            value = _iso(text)
+            shown[f.name] = text
         else:
             value = text
             shown[f.name] = text
@@ -86,6 +92,16 @@ def read(sections: Sequence[Section], form: Mapping[str, Any]) -> tuple[dict[str
             place = place.setdefault(parent, {})
         place[leaf] = value
     return body, shown
+
+
+NOT_A_DATE = "not-a-date"  # never a date to pydantic (a typed "1714608000" would be one: a Unix time)
+
+
+def _iso(text: str) -> str:
+    try:
+        return parse_date(text).isoformat()
+    except DateFormatError:
+        return NOT_A_DATE
 
 
 _BY_TYPE = {

@@ -333,3 +333,47 @@ _FORMS: dict[str, tuple[str, str]] = {
 }
 for _key, (_el, _en) in _FORMS.items():
     LABELS["el"][_key], LABELS["en"][_key] = _el, _en
+
+# Issue 20, Greek presentation, phones and keyboards: dates, the dashboard's presets and totals, the header's
+# worklist link, the downloads' headings. (Greek, English)
+_PRESENT: dict[str, tuple[str, str]] = {
+    "err_date": (
+        "Γράψτε την ημερομηνία ως ηη/μμ/εεεε, π.χ. 02/05/2024.",
+        "Write the date as dd/mm/yyyy, e.g. 02/05/2024.",
+    ),
+    "bad_period_detail": (
+        "Γράψτε τις ημερομηνίες ως ηη/μμ/εεεε· η «Έως» όχι πριν από την «Από», το πολύ δώδεκα έτη.",
+        "Write the dates as dd/mm/yyyy; «To» not before «From», at most twelve years.",
+    ),
+    "my_work": ("Οι εργασίες μου", "My work"),
+    "due_today": ("για σήμερα", "due today"),
+    "presets": ("Περίοδος με ένα κλικ", "Period in one click"),
+    "preset_month": ("Μήνας", "Month"),
+    "preset_quarter": ("Τρίμηνο", "Quarter"),
+    "preset_half": ("Εξάμηνο", "Half-year"),
+    "preset_year": ("Έτος", "Year"),
+    "previous_period": ("Προηγούμενη", "Previous"),
+    "next_period": ("Επόμενη", "Next"),
+    "own_period": ("Άλλη περίοδος", "Another period"),
+    "period_shown": ("Περίοδος", "Period"),
+    "opened_on_latest": (
+        "Η σελίδα άνοιξε στον τελευταίο μήνα με καταχωρίσεις.",
+        "The page opened on the latest month with entries.",
+    ),
+    "totals": ("Σύνολα της περιόδου", "Totals for the period"),
+    "people_served_total": ("Μοναδικοί ωφελούμενοι", "Unique beneficiaries"),
+    "new_beneficiaries": ("Νέοι ωφελούμενοι", "New beneficiaries"),
+    "networking_meetings": ("Συναντήσεις δικτύωσης", "Networking meetings"),
+    "community_events": ("Εκδηλώσεις", "Community events"),
+    "home_visits": ("Κατ' οίκον επισκέψεις", "Home visits"),
+    "referrals_by_destination": ("Παραπομπές ανά φορέα", "Referrals by agency"),
+    "referrals_by_outcome": ("Παραπομπές ανά κατάσταση ή έκβαση", "Referrals by status or outcome"),
+    "activities_by_kind": ("Δράσεις ανά είδος", "Activities by kind"),
+    "activities_and_visits": ("Δράσεις και επισκέψεις", "Activities and visits"),
+    "home_visits_by_purpose": ("Κατ' οίκον επισκέψεις ανά σκοπό", "Home visits by purpose"),
+    "none_in_period": ("Καμία στην περίοδο.", "None in the period."),
+    "count": ("Αριθμός", "Number"),
+    "region_months": ("Μήνες της περιόδου", "Months of the period"),
+}
+for _key, (_el, _en) in _PRESENT.items():
+    LABELS["el"][_key], LABELS["en"][_key] = _el, _en

@@ -6,21 +6,22 @@ asked for from Kentra's own pages, and the rights are read afresh on every reque
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from domain.catalogue import RequestCategory
 from domain.errors import DomainError
 from domain.periods import parse_period, year_periods
-from gateways import reports
 from gateways.clients import client_address
 from gateways.regional import consolidate
-from gateways.web import charts
+from gateways.web import dashboards
+from gateways.web.dashboards import dashboard_scope as _dashboard_scope
+from gateways.web.dashboards import period_between as _period
 from gateways.web.labels import LABELS
+from gateways.web.present import optional_date
 from gateways.web.session import (
     LANG,
     PRESESSION,
@@ -34,6 +35,7 @@ from gateways.web.session import (
     tenant_name,
     user_of,
 )
+from gateways.web.worklists import worklist_links
 from infra.accounts import WeakPasswordError
 from infra.bootstrap import Kentra
 from infra.throttle import SignInThrottledError
@@ -43,13 +45,13 @@ from services.access import (
     Principal,
     may_analyse_region,
     may_audit,
-    may_read_casework,
     visible_tenants,
 )
 from services.audit import AuditScope
 from services.casework import Casework
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+router.include_router(dashboards.router)  # the dashboard and its downloads: gateways/web/dashboards.py
 
 
 @router.get("/")
@@ -167,80 +169,6 @@ def home(request: Request) -> Response:
     return render(request, "home.html", tenants=tenants)
 
 
-def _period(start: str | None, end: str | None) -> tuple[date, date]:
-    last = date.fromisoformat(end) if end else date.today()
-    first = date.fromisoformat(start) if start else (last.replace(day=1) - timedelta(days=334)).replace(day=1)
-    reporting.checked_period(first, last)
-    return first, last
-
-
-def _dashboard_scope(request: Request, tenant: str, structure: str | None) -> tuple[Principal, str | None] | Response:
-    user = user_of(request)
-    if user is None:
-        return RedirectResponse("/", status_code=303)
-    kentra = kentra_of(request)
-    try:
-        registered = kentra.registry.tenant(tenant)
-        may_read_casework(user, tenant)
-        return user, reporting.scope(registered, user, structure or None)
-    except AccessDeniedError:
-        return message(request, 403, "not_allowed")
-    except DomainError:
-        return message(request, 404, "not_built")
-
-
-@router.get("/t/{tenant}/dashboard")
-def dashboard(
-    request: Request, tenant: str, start: str | None = None, end: str | None = None, structure: str | None = None
-) -> Response:
-    # Query names are `from` and `to`, as in the API; Python cannot name parameters so.
-    start, end = request.query_params.get("from", start), request.query_params.get("to", end)
-    scoped = _dashboard_scope(request, tenant, structure)
-    if isinstance(scoped, Response):
-        return scoped
-    _, chosen = scoped
-    kentra, lang = kentra_of(request), lang_of(request)
-    t, registered = LABELS[lang], kentra.registry.tenant(tenant)
-    context: dict[str, Any] = {
-        "tenant_name": registered.name_el if lang == "el" else registered.name_en,
-        "structures": registered.structures,
-        "structure": chosen,
-    }
-    try:
-        first, last = _period(start, end)
-    except (ValueError, DomainError):
-        return render(request, "dashboard.html", 422, error=t["bad_period"], start=start, end=end, **context)
-    doc = reporting.indicators(kentra.views(tenant), first, last, chosen)
-    categories = [
-        {"label": getattr(RequestCategory(c["category"]), f"label_{lang}"), "total": c["total"]}
-        for c in doc["requests"]["by_category"]
-    ]
-    per_month = doc["requests"]["per_month"]
-    query = {"from": first.isoformat(), "to": last.isoformat(), **({"structure": chosen} if chosen else {})}
-    return render(
-        request,
-        "dashboard.html",
-        doc=doc,
-        start=first.isoformat(),
-        end=last.isoformat(),
-        categories=categories,
-        download=f"/t/{tenant}/dashboard/download?{urlencode(query)}",
-        charts={
-            "served": charts.served_by_gender(doc["beneficiaries_served"]["per_month"], t),
-            "requests": charts.bars(
-                [m["month"] for m in per_month], [m["total"] for m in per_month], t["requests_per_month"]
-            ),
-            "categories": charts.bars(
-                [c["label"] for c in categories],
-                [c["total"] for c in categories],
-                t["requests_by_category"],
-                horizontal=True,
-            ),
-        },
-        **context,
-    )
-
-
 @router.get("/r/{region}/dashboard")
 def region_dashboard(request: Request, region: str) -> Response:
     """A regional analyst's view: each municipality of the region and the total, small cells suppressed."""
@@ -297,9 +225,7 @@ def _audit_terms(request: Request, casework: Casework) -> AuditScope:
     as_of = query.get("as_of") or None
     first, last = _period(query.get("from"), query.get("to"))
     basis: Literal["occurred", "recorded"] = "recorded" if query.get("basis") == "recorded" else "occurred"
-    return audit.audit_scope(
-        casework, first, last, query.get("structure") or None, date.fromisoformat(as_of) if as_of else None, basis
-    )
+    return audit.audit_scope(casework, first, last, query.get("structure") or None, optional_date(as_of), basis)
 
 
 @router.get("/t/{tenant}/audit")
@@ -314,6 +240,7 @@ def auditrender(request: Request, tenant: str) -> Response:
     user, casework = checked
     kentra, lang = kentra_of(request), lang_of(request)
     context: dict[str, Any] = {
+        "tenant": tenant,
         "tenant_name": tenant_name(request, tenant),
         "chain": audit.chain_report(casework, user, kentra.audit_chain(tenant)),
         "basis": request.query_params.get("basis", "occurred"),
@@ -356,6 +283,7 @@ def audit_drilldown(request: Request, tenant: str, cell: str = "") -> Response:
         request,
         "drilldown.html",
         found=found,
+        tenant=tenant,
         back=back,
         tenant_name=tenant_name(request, tenant),
     )
@@ -376,19 +304,5 @@ def caseloadrender(request: Request, tenant: str) -> Response:
         rows=reporting.caseload(kentra.views(tenant), today, chosen),
         as_of=today.isoformat(),
         tenant_name=tenant_name(request, tenant),
+        work=worklist_links(tenant),
     )
-
-
-@router.get("/t/{tenant}/dashboard/download")
-def downloadrender(request: Request, tenant: str, structure: str | None = None, format: str = "csv") -> Response:
-    scoped = _dashboard_scope(request, tenant, structure)
-    if isinstance(scoped, Response):
-        return scoped
-    _, chosen = scoped
-    try:
-        first, last = _period(request.query_params.get("from"), request.query_params.get("to"))
-    except (ValueError, DomainError):
-        return message(request, 422, "bad_period")
-    kentra = kentra_of(request)
-    doc = {"tenant": tenant, **reporting.indicators(kentra.views(tenant), first, last, chosen)}
-    return reports.download(doc, kentra.registry.tenant(tenant).name_el, format)

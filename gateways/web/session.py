@@ -20,14 +20,18 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 from starlette.templating import Jinja2Templates
 
+from domain.errors import DomainError
+from gateways.web import present
 from gateways.web.labels import LABELS
-from infra.bootstrap import Kentra
+from infra.bootstrap import Kentra, TenantNotProvisionedError
 from infra.tokens import InvalidTokenError
-from services.access import Principal
+from services import worklists
+from services.access import Principal, Role
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
+present.register(templates.env)  # dates dd/mm/yyyy, months «Ιούλ 2022», Greek labels, on every page
 SESSION, LANG, PRESESSION = "kentra_session", "kentra_lang", "kentra_presession"
 CSRF_FIELD = "csrf_token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -102,9 +106,29 @@ def tenant_name(request: Request, tenant: str) -> str:
     return registered.name_el if lang_of(request) == "el" else registered.name_en
 
 
+def due_today(request: Request, user: Principal | None) -> int | None:
+    """The header's count of follow-ups due today or overdue, for a caseworker or coordinator (one count)."""
+    if user is None or user.role not in (Role.CASEWORKER, Role.COORDINATOR) or len(user.tenants) != 1:
+        return None
+    kentra, tenant = kentra_of(request), next(iter(user.tenants))
+    try:
+        return worklists.due_today(kentra.views(tenant), user, tenant, kentra.today())
+    except (
+        DomainError,
+        TenantNotProvisionedError,
+    ):  # a tenant not provisioned yet: its pages say so, the header shows no count
+        return None
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    lang = lang_of(request)
-    shared = {"lang": lang, "t": LABELS[lang], "user": user_of(request), "csrf": csrf_token(request)}
+    lang, user = lang_of(request), user_of(request)
+    shared = {
+        "lang": lang,
+        "t": LABELS[lang],
+        "user": user,
+        "csrf": csrf_token(request),
+        "due_today": due_today(request, user),
+    }
     response = templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
     keep_presession(request, response)
     return response

@@ -189,6 +189,9 @@ ROUTES: dict[tuple[str, str], Calls] = {
             {"json": {**STEP, "agency": "opeka", "status": "submitted"}},
         )
     ],
+    ("POST", "/api/v1/tenants/{tenant}/requests/{request_id}/reopening"): lambda p, t, o: [
+        ("POST", f"{T}/requests/{p.request}/reopening", {"json": {**STEP, "reason": "Επανεξέταση"}})
+    ],
     ("POST", "/api/v1/tenants/{tenant}/requests/{request_id}/{step}"): lambda p, t, o: [
         ("POST", f"{T}/requests/{p.request}/{step}", {"json": STEP}) for step in ("resolution", "closure", "withdrawal")
     ],
@@ -250,6 +253,11 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", f"{T}/esf-indicators", {"params": {**PERIOD, "programme": "2021-2027"}})
     ],
     ("GET", "/api/v1/tenants/{tenant}/caseload"): lambda p, t, o: [("GET", f"{T}/caseload", {})],
+    ("GET", "/api/v1/tenants/{tenant}/worklists/{name}"): lambda p, t, o: [
+        ("GET", f"{T}/worklists/{name}", {"params": {"days": "0", **terms}})
+        for name in ("cases", "follow_ups", "referrals", "agency")
+        for terms in ({}, {"worker": "all"}, {"worker": "cw.sof.roma"}, {"structure": "roma-branch"})
+    ],
     ("GET", "/api/v1/tenants/{tenant}/projections"): lambda p, t, o: [("GET", f"{T}/projections", {})],
     ("GET", "/api/v1/regions/{region}/indicators"): lambda p, t, o: [
         ("GET", "/api/v1/regions/thessaly/indicators", {"params": PERIOD})
@@ -320,6 +328,11 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", "/t/sofades/audit/drilldown", {"params": {**PERIOD, "cell": "served/2024-05/female"}})
     ],
     ("GET", "/t/{tenant}/caseload"): lambda p, t, o: [("GET", "/t/sofades/caseload", {})],
+    ("GET", "/t/{tenant}/work"): lambda p, t, o: [
+        ("GET", "/t/sofades/work", {"params": {"list": name, "days": "0", **terms}})
+        for name in ("cases", "follow_ups", "referrals", "agency")
+        for terms in ({}, {"worker": "all"}, {"worker": "cw.sof.roma"})
+    ],
     ("GET", "/t/{tenant}/dashboard/download"): lambda p, t, o: [
         ("GET", "/t/sofades/dashboard/download", {"params": PERIOD})
     ],

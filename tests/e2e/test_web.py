@@ -68,11 +68,11 @@ def test_the_dashboard_shows_the_figures_in_charts_and_tables_and_downloads_them
     assert all(base64.b64decode(svg).startswith(b"<svg") for svg, _ in charts)
     assert charts[0][1] == "Μοναδικοί ωφελούμενοι ανά μήνα, κατά φύλο"
     assert "<script" not in page.text
-    assert '<th scope="row">2024-05</th><td>1</td><td>0</td>' in page.text
+    assert '<th scope="row">Μάι 2024</th><td>1</td><td>0</td>' in page.text  # months in Greek
     assert '<th scope="row">Επίδομα Στέγασης</th><td>1</td>' in page.text
     csv = api.client.get("/t/sofades/dashboard/download", params={"from": "2024-05-01", "to": "2024-05-31"})
     assert csv.headers["content-type"].startswith("text/csv")
-    assert "Μοναδικοί ωφελούμενοι ανά μήνα,beneficiaries_served_per_month,2024-05,1,0,0,0,1" in csv.text
+    assert "Μοναδικοί ωφελούμενοι ανά μήνα;Μάι 2024;1;0;0;0;1" in csv.text  # a Greek Excel's CSV
     bad = api.client.get("/t/sofades/dashboard", params={"from": "2024-06-01", "to": "2024-05-01"})
     assert bad.status_code == 422
     assert "Η περίοδος δεν είναι έγκυρη." in bad.text

@@ -16,10 +16,10 @@ from tests.e2e.test_web import csrf, sign_in, sign_out
 AMKA = make_amka(date(1985, 7, 9), 77)
 PERSON = {
     "structure": "centre",
-    "occurred_on": "2024-05-02",
+    "occurred_on": "02/05/2024",
     "personal.first_name": "Ελένη",
     "personal.last_name": "Σταματοπούλου",
-    "personal.birth_date": "1985-07-09",
+    "personal.birth_date": "09/07/1985",
     "personal.amka": AMKA,
     "profile.gender": "female",
     "profile.employment_status": "unemployed",
@@ -73,7 +73,8 @@ def test_intake_starts_with_a_search_and_a_new_person_is_registered_from_a_prefi
     page = api.client.get("/t/sofades/intake", params={"name": "Ελένη Σταματοπούλου"})
     assert 'name="personal.first_name" type="text" value="Ελένη"' in page.text
     assert 'name="personal.last_name" type="text" value="Σταματοπούλου"' in page.text
-    assert 'name="occurred_on" type="date" value="2024-06-28"' in page.text  # today, by the platform's clock
+    # today, by the platform's clock, as staff write a date
+    assert 'name="occurred_on" type="text" class="date" value="28/06/2024"' in page.text
     assert "<legend>Ειδικές κατηγορίες δεδομένων (άρθρο 9 ΓΚΠΔ)</legend>" in page.text
     person = registered(post(api, "/t/sofades/intake", {**PERSON, "command_id": command_id(page.text)}))
     shown = api.client.get(f"/t/sofades/people/{person}", params={"recorded": "intake"})
@@ -97,7 +98,7 @@ def test_a_form_with_mistakes_is_shown_again_with_greek_reasons_and_records_noth
             "personal.amka": "12345678901",
             "profile.gender": "",
             "personal.email": "not an address",
-            "occurred_on": "2031-01-01",
+            "occurred_on": "01/01/2031",
         },
     )
     assert wrong.status_code == 422
@@ -113,13 +114,13 @@ def test_a_form_with_mistakes_is_shown_again_with_greek_reasons_and_records_noth
     after = events(api)
     # The schema passes these; the domain refuses them, and they are explained beside the field.
     future = intake(
-        api, **{"occurred_on": "2031-01-01", "personal.amka": make_amka(date(1985, 7, 9), 78)}, confirmed_new="yes"
+        api, **{"occurred_on": "01/01/2031", "personal.amka": make_amka(date(1985, 7, 9), 78)}, confirmed_new="yes"
     )
     assert future.status_code == 422
     assert 'id="f-occurred_on-error">Η ημερομηνία δεν μπορεί να είναι στο μέλλον.' in future.text
     born_after = intake(
         api,
-        **{"personal.birth_date": "2024-05-03", "personal.amka": "", "personal.first_name": "Άλλη"},
+        **{"personal.birth_date": "03/05/2024", "personal.amka": "", "personal.first_name": "Άλλη"},
         confirmed_new="yes",
     )
     assert born_after.status_code == 422
@@ -173,7 +174,7 @@ def test_a_caseworker_records_a_request_referral_visit_and_activity_and_sees_the
     sign_in(api, "cw.sof.centre")
     person = registered(intake(api))
     key = form(api, "/t/sofades/record/request", beneficiary=person)
-    request = {"beneficiary_id": person, "command_id": key, "category": "housing_benefit", "occurred_on": "2024-05-06"}
+    request = {"beneficiary_id": person, "command_id": key, "category": "housing_benefit", "occurred_on": "06/05/2024"}
     sent = post(api, "/t/sofades/record/request", request)
     assert sent.status_code == 303
     assert sent.headers["location"] == f"/t/sofades/people/{person}?recorded=request"
@@ -186,7 +187,7 @@ def test_a_caseworker_records_a_request_referral_visit_and_activity_and_sees_the
             "beneficiary_id": person,
             "command_id": form(api, "/t/sofades/record/request", beneficiary=person),
             "category": "gmi",
-            "occurred_on": "2024-04-01",
+            "occurred_on": "01/04/2024",
         },
     )
     assert early.status_code == 422
@@ -197,25 +198,25 @@ def test_a_caseworker_records_a_request_referral_visit_and_activity_and_sees_the
         {
             "beneficiary_id": person,
             "command_id": form(api, "/t/sofades/record/referral", beneficiary=person),
-            "occurred_on": "2024-05-07",
+            "occurred_on": "07/05/2024",
         },
     )
     assert no_category.status_code == 422
     assert 'id="f-destination-error">Συμπληρώστε αυτό το πεδίο.' in no_category.text
-    referral = {"beneficiary_id": person, "destination": "mental_health_unit", "occurred_on": "2024-05-07"}
+    referral = {"beneficiary_id": person, "destination": "mental_health_unit", "occurred_on": "07/05/2024"}
     key = form(api, "/t/sofades/record/referral", beneficiary=person)
     assert post(api, "/t/sofades/record/referral", {**referral, "command_id": key}).status_code == 303
     visit = {
         "beneficiary_id": person,
         "purpose": "living_conditions",
-        "occurred_on": "2024-05-08",
-        "follow_up_due": "2024-06-08",
+        "occurred_on": "08/05/2024",
+        "follow_up_due": "08/06/2024",
         "findings": "Χωρίς θέρμανση",
     }
     key = form(api, "/t/sofades/record/home_visit", beneficiary=person)
     assert post(api, "/t/sofades/record/home_visit", {**visit, "command_id": key}).status_code == 303
     key = form(api, "/t/sofades/record/activity")
-    meeting = {"command_id": key, "kind": "networking_meeting", "occurred_on": "2024-05-09", "participants": "6"}
+    meeting = {"command_id": key, "kind": "networking_meeting", "occurred_on": "09/05/2024", "participants": "6"}
     done = post(api, "/t/sofades/record/activity", meeting)
     assert done.headers["location"] == "/t/sofades/people?recorded=activity"
     page = api.client.get(f"/t/sofades/people/{person}").text
@@ -247,7 +248,7 @@ def test_only_the_tenants_caseworkers_and_coordinators_reach_the_forms(api: Api)
     refused = post(
         api,
         "/t/sofades/record/request",
-        {"beneficiary_id": person, "category": "gmi", "occurred_on": "2024-05-06", "command_id": "web-try-other-1"},
+        {"beneficiary_id": person, "category": "gmi", "occurred_on": "06/05/2024", "command_id": "web-try-other-1"},
     )
     assert refused.status_code in (403, 422)
     assert "Ελένη" not in refused.text

@@ -17,4 +17,5 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     env = scratch_env(root / "data", checkout_like(root / "checkout"), pycache)
     result = run("kentra demo --no-serve", cwd=root / "checkout", env=env)
     assert result.returncode == 0, failure("kentra demo --no-serve", result, f"exit {result.returncode}")
+    (root / "demo-output.txt").write_text(result.stdout, encoding="utf-8")  # what it printed, beside the data
     return root / "data", pycache
