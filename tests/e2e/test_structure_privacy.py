@@ -483,7 +483,8 @@ def walk(api: Api) -> Walk:
 def blank(text: str, person: Person, taken: str) -> str:
     """The answer with the values the request carried blanked out, and the form's fresh ids."""
     for value, placeholder in sorted({**person.sent(), taken: "<amka>"}.items(), key=lambda kv: -len(kv[0])):
-        for form in {value, json.dumps(value)[1:-1], quote(value)}:  # as sent, as JSON escapes it, in a link
+        shown = re.sub(r"^(\d{4})-(\d{2})-(\d{2})$", r"\3/\2/\1", value)  # a date as the pages show it
+        for form in {value, json.dumps(value)[1:-1], quote(value), shown}:  # as sent, JSON-escaped, in a link
             text = text.replace(form, placeholder) if form else text
     text = re.sub(r"(web|http)-[0-9a-f-]{36}", r"\1-<key>", text)
     return re.sub(r'(name="[^"]*csrf[^"]*" value=")[^"]*', r"\1<token>", text)
