@@ -362,3 +362,43 @@ class SqlVault(KeyMaintenance):
         with self._engine.connect() as conn:
             rows = conn.execute(select(name_index.c.owner_id).where(name_index.c.blind_index == index).limit(1000))
             return [UUID(str(r[0])) for r in rows]
+
+    def indexed_any(self, indexes: Iterable[str]) -> set[UUID]:
+        """Everyone under any of these non-unique indexes (a prefix's; as many as there are)."""
+        wanted = list(dict.fromkeys(indexes))
+        owners: set[UUID] = set()
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(name_index.c.owner_id).where(name_index.c.blind_index.in_(wanted[start : start + 500]))
+                )
+                owners.update(UUID(str(owner)) for (owner,) in rows)
+        return owners
+
+    def remove_from_index(self, entries: Iterable[tuple[str, UUID]]) -> None:
+        """Take these (index, owner) pairs out of the non-unique index (a name since amended)."""
+        pairs = list(dict.fromkeys(entries))
+        if not pairs:
+            return
+        with self._engine.begin() as conn:
+            for index, owner in pairs:
+                conn.execute(
+                    delete(name_index).where(name_index.c.blind_index == index, name_index.c.owner_id == owner)
+                )
+
+    def reindex(self, owner: UUID, indexes: Iterable[str]) -> tuple[int, int]:
+        """Make ``owner``'s entries in the non-unique index exactly ``indexes``, in one transaction:
+        how many were added and how many removed (both 0 when they were so already)."""
+        wanted = set(indexes)
+        with self._engine.begin() as conn:
+            held = {
+                str(index)
+                for (index,) in conn.execute(select(name_index.c.blind_index).where(name_index.c.owner_id == owner))
+            }
+            stale = held - wanted
+            for index in stale:
+                conn.execute(
+                    delete(name_index).where(name_index.c.blind_index == index, name_index.c.owner_id == owner)
+                )
+            self._insert_index(conn, [(index, owner) for index in sorted(wanted - held)])
+        return len(wanted - held), len(stale)

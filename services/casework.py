@@ -103,6 +103,7 @@ class UnitOfWork:
         self.entries: dict[UUID, CaseEntry] = {}
         self.records: dict[UUID, CommandRecord] = {}
         self.claims: list[tuple[str, str, UUID]] = []
+        self.unindexed: list[tuple[str, UUID]] = []  # name indexes an amendment left behind: removed once saved
         # What the batch's first look found (Casework._prefetch), so each command need not ask again:
         self.seen: dict[UUID, CommandRecord] = {}  # command records stored before this batch
         self.absent: set[UUID] = set()  # ids looked for then and not found
@@ -201,9 +202,11 @@ class Casework(PersonalDataLifecycle):
         with self.vault.batch():
             self._prefetch(work, batch)
             for command in batch:
+                unindexed = list(work.unindexed)
                 try:
                     results.append(self._run(work, command))
                 except DomainError as error:
+                    work.unindexed = unindexed  # a refused amendment removes no index
                     results.append(error)
         self.vault.release_many("amka", work.unused_claims())
         if atomic and any(isinstance(result, DomainError) for result in results):
@@ -224,6 +227,7 @@ class Casework(PersonalDataLifecycle):
                 return [self._replay(batch[0], record)]
             # Someone else wrote to one of these entries meanwhile: fall back to one at a time.
             return [self._one_at_a_time(command) for command in batch]
+        self.vault.remove_from_index(work.unindexed)
         return results
 
     def _prefetch(self, work: UnitOfWork, batch: list[c.AnyCommand]) -> None:

@@ -29,12 +29,12 @@ from domain.errors import (
     InvalidValueError,
 )
 from domain.home_visits import HomeVisit
-from domain.identifiers import normalise_name
 from domain.profile import PersonalDetails
 from domain.referrals import Referral
 from domain.requests import CaseRequest
 from services import commands as c
 from services.idempotency import entry_id_for
+from services.people_index import indexes_of
 
 if TYPE_CHECKING:
     from services.casework import Casework, UnitOfWork
@@ -165,10 +165,13 @@ def claim_amka(app: Casework, work: UnitOfWork, amka: str, owner: UUID) -> None:
     work.claims.append(("amka", index, owner))
 
 
-def index_names(app: Casework, personal: PersonalDetails, owner: UUID) -> None:
-    """Index the person under their surname, and their first name and surname (blind indexes)."""
-    for key in (personal.last_name, f"{personal.first_name} {personal.last_name}"):
-        app.vault.add_to_index(app.vault.blind_index("name", normalise_name(key)), owner)
+def index_names(app: Casework, personal: PersonalDetails, owner: UUID) -> set[str]:
+    """Index the person under what staff find them by (``services.people_index``: exact names, the
+    surname's skeleton prefixes, the birth date; blind indexes); returns those indexes."""
+    indexes = indexes_of(app.vault, personal.model_dump())
+    for index in sorted(indexes):
+        app.vault.add_to_index(index, owner)
+    return indexes
 
 
 # ---------------------------------------------------------------------- creations

@@ -13,6 +13,7 @@ from domain.identifiers import amka_matches_birth_date
 from domain.profile import ParticipantProfile, PersonalDetails, SpecialCategoryAnswers, age_on
 from services import commands as c
 from services.casework_commands import claim_amka, expect, index_names, plain, sealer, structure_of, validated
+from services.people_index import indexes_of
 
 if TYPE_CHECKING:
     from services.casework import Casework, UnitOfWork
@@ -73,7 +74,11 @@ def _amend_beneficiary(
             raise AmkaDateMismatchError()
         if new_amka is not None and new_amka != old_amka:
             claim_amka(app, work, new_amka, entry.id)
-        index_names(app, personal, entry.id)
+        # The new name's indexes now; the old name's go once the amendment is saved (Casework.execute_many),
+        # so a refused or failed amendment leaves the person findable by the name they still have.
+        kept = index_names(app, personal, entry.id)
+        work.unindexed = [(i, o) for i, o in work.unindexed if o != entry.id or i not in kept]  # named back
+        work.unindexed += [(i, entry.id) for i in indexes_of(app.vault, current["personal"]) - kept]
         if personal.birth_date != date.fromisoformat(current["personal"]["birth_date"]):
             birth_date = personal.birth_date
         sealed = app.vault.seal(

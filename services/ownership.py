@@ -110,13 +110,15 @@ def assign_case(
     return casework.execute(command)
 
 
-def responsibility(casework: Casework, user: Principal, beneficiary_id: UUID, endpoint: str) -> Responsibility:
+def responsibility(
+    casework: Casework, user: Principal, beneficiary_id: UUID, endpoint: str = "responsibility"
+) -> Responsibility:
     """Who is responsible for the person, and the assignments behind it, oldest first.
 
     A caseworker is shown only the periods in her own structure; of a case that came to it from a
     structure she may not see, the reason but not who gave it (``services.access.history_for``).
     Reasons are personal data: opened only for those who see the person, and that look is recorded
-    in the tenant's log."""
+    in the tenant's log under ``endpoint`` (the page or route that asked)."""
     person = _person(casework, user, beneficiary_id)
     tenant = casework.tenant
     structures = {s.id: s.name_el for s in tenant.structures}

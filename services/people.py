@@ -15,11 +15,11 @@ from uuid import UUID
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError, InvalidValueError
 from domain.profile import PersonalDetails
+from services import staff_search
 from services.access import (
     AccessDeniedError,
     Principal,
     history_for,
-    may_search_people,
     sees_person,
     sees_structure,
 )
@@ -66,42 +66,24 @@ def searched(casework: Casework, user: Principal, by: str, shown: list[UUID], en
     casework.record_search(by=by, found=len(shown), searched_by=user.username, role=user.role.value, endpoint=endpoint)
 
 
-def look_up(
-    casework: Casework, user: Principal, *, amka: str | None, name: str | None, endpoint: str, limit: int = 50
-) -> list[UUID]:
-    """The people with this ΑΜΚΑ or name whom the caller may see; the search is logged."""
-    if (amka is None) == (name is None):
-        raise InvalidValueError("give exactly one of amka or name", field="amka")
-    may_search_people(user, casework.tenant.id)
-    if amka is not None:
-        found = casework.find_by_amka(amka)
-        candidates = [found] if found else []
-    else:
-        candidates = casework.search_by_name(name or "", limit=limit)
-    shown = visible(casework, user, candidates)
-    searched(casework, user, "amka" if amka is not None else "name", shown, endpoint)
-    return shown
-
-
 def search(
     casework: Casework, user: Principal, *, amka: str | None, name: str | None, limit: int, endpoint: str
 ) -> list[Match]:
     """Find people by exact ΑΜΚΑ or by name, each shown person's look recorded."""
-    matches = []
-    for beneficiary_id in look_up(casework, user, amka=amka, name=name, endpoint=endpoint, limit=limit):
-        entry = casework.entry(beneficiary_id)
-        person = (casework.personal_data(entry) or {}).get("personal", {})
-        casework.record_access(beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
-        matches.append(
-            Match(
-                id=beneficiary_id,
-                structure=entry.structure,
-                registered_on=entry.occurred_on.isoformat(),
-                first_name=person.get("first_name"),
-                last_name=person.get("last_name"),
-            )
+    if (amka is None) == (name is None):
+        raise InvalidValueError("give exactly one of amka or name", field="amka")
+    query = staff_search.PeopleQuery(amka=amka, name=name)
+    found = staff_search.find(casework, None, user, query, limit=limit, endpoint=endpoint)
+    return [
+        Match(
+            id=p.id,
+            structure=p.structure,
+            registered_on=p.registered_on.isoformat(),
+            first_name=p.first_name,
+            last_name=p.last_name,
         )
-    return matches
+        for p in found.people
+    ]
 
 
 def show(casework: Casework, user: Principal, entry_id: UUID, kind: str, endpoint: str) -> Shown:

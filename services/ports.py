@@ -79,6 +79,18 @@ class PersonalDataVault(Protocol):
 
     def indexed(self, index: str) -> list[UUID]: ...
 
+    def indexed_any(self, indexes: Iterable[str]) -> set[UUID]:
+        """Everyone under any of these non-unique indexes, however many."""
+        ...
+
+    def remove_from_index(self, entries: Iterable[tuple[str, UUID]]) -> None:
+        """Take these (index, owner) pairs out of the non-unique index."""
+        ...
+
+    def reindex(self, owner: UUID, indexes: Iterable[str]) -> tuple[int, int]:
+        """Make ``owner``'s non-unique indexes exactly these; how many were added and removed."""
+        ...
+
     def batch(self) -> AbstractContextManager[None]:
         """Group the keys created inside into one write, made before the block's events are saved."""
         ...

@@ -107,6 +107,25 @@ class InMemoryVault:
         """Everyone under a non-unique index."""
         return list(self.names.get(index, []))
 
+    def indexed_any(self, indexes: Iterable[str]) -> set[UUID]:
+        """Everyone under any of these indexes."""
+        return {owner for index in indexes for owner in self.names.get(index, [])}
+
+    def remove_from_index(self, entries: Iterable[tuple[str, UUID]]) -> None:
+        """Take these (index, owner) pairs out."""
+        for index, owner in entries:
+            if owner in self.names.get(index, []):
+                self.names[index].remove(owner)
+
+    def reindex(self, owner: UUID, indexes: Iterable[str]) -> tuple[int, int]:
+        """Make the owner's indexes exactly these; how many were added and removed."""
+        wanted = set(indexes)
+        held = {index for index, owners in self.names.items() if owner in owners}
+        self.remove_from_index((index, owner) for index in held - wanted)
+        for index in wanted - held:
+            self.add_to_index(index, owner)
+        return len(wanted - held), len(held - wanted)
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Keys are made at once here: nothing to group."""

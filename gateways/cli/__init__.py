@@ -20,6 +20,7 @@ from gateways.cli import (
     gateway,
     imports,
     keys,
+    people,
     privacy,
     projections,
     report,
@@ -61,6 +62,7 @@ app.add_typer(audit.commands, name="audit")
 app.add_typer(privacy.commands, name="privacy")
 app.add_typer(imports.commands, name="import")
 app.add_typer(keys.commands, name="keys")
+app.add_typer(people.commands, name="people")
 
 
 def main() -> None:

@@ -55,11 +55,16 @@ class EntryPublic(BaseModel):
 
 
 class BeneficiaryMatch(BaseModel):
+    """A person found by a search: never the ΑΜΚΑ in full (its first four and last two digits)."""
+
     id: UUID
     structure: str
     registered_on: str
     first_name: str | None
     last_name: str | None
+    birth_date: date | None = None
+    amka_masked: str | None = None
+    last_contact: date | None = None  # the latest contact not voided, in a structure the caller sees
 
 
 class EntryRow(BaseModel):

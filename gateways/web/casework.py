@@ -25,16 +25,26 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from domain.errors import DomainError, DuplicateBeneficiaryError, InvalidValueError
+from gateways.web import people_search
 from gateways.web.casework_forms import (
     ENTRY_FORMS,
     entry_sections,
     intake_sections,
 )
-from gateways.web.forms import Field, Filled, Section, fields_of, invalid, read, refused
+from gateways.web.forms import Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
-from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
+from gateways.web.session import (
+    csrf_protect,
+    csrf_token,
+    kentra_of,
+    lang_of,
+    message,
+    render,
+    tenant_name,
+    user_of,
+)
 from services import commands as c
-from services import people
+from services import people, staff_search
 from services.access import AccessDeniedError, Principal, may_record_casework, structure_scope
 from services.casework import Casework
 from services.recording import record
@@ -98,31 +108,73 @@ def _read(desk: Desk, sections: list[Section], form: Mapping[str, Any]) -> tuple
 # ---------------------------------------------------------------------------------------- finding people
 @router.get("/t/{tenant}/people")
 def find_people(request: Request, tenant: str) -> Response:
-    """Search by ΑΜΚΑ or name before an intake: the person may be registered already."""
+    """The search before an intake: the person may be registered already. The form posts, and its results
+    are at ``?q=`` (the search sealed for this session: what was searched for, personal data, stays out
+    of addresses, logs and history; Back and reload work). A search in plain parameters is still answered."""
     desk = _staff(request, tenant)
     if isinstance(desk, Response):
         return desk
     query = request.query_params
-    amka, name = (query.get("amka") or "").strip(), (query.get("name") or "").strip()
-    context: dict[str, Any] = {"tenant": tenant, "tenant_name": tenant_name(request, tenant), "amka": amka}
-    context["asked_name"] = name
-    if query.get("recorded") == "activity":
+    sealed = query.get("q")
+    asked = people_search.opened_search(sealed, csrf_token(request)) if sealed else query
+    return _search(desk, {**asked, "recorded": query.get("recorded", "")})
+
+
+@router.post("/t/{tenant}/people")
+async def search_people(request: Request, tenant: str) -> Response:
+    """The search form sent: by ΑΜΚΑ, by the start of a surname, by birth date, or surname and birth date;
+    answered by the results page's sealed address."""
+    desk = _staff(request, tenant)
+    if isinstance(desk, Response):
+        return desk
+    form = {key: str((await request.form()).get(key) or "") for key in people_search.FIELDS}
+    sealed = people_search.sealed_search(form, csrf_token(request))
+    return RedirectResponse(f"/t/{tenant}/people?" + urlencode({"q": sealed}), status_code=303)
+
+
+def _search(desk: Desk, asked: Mapping[str, Any]) -> Response:
+    request, tenant = desk.request, desk.tenant
+    words = people_search.WORDS[lang_of(request)]
+    typed = {key: str(asked.get(key) or "").strip() for key in ("amka", "name", "birth_date")}
+    context: dict[str, Any] = {"tenant": tenant, "tenant_name": tenant_name(request, tenant), "s": words}
+    context |= {"amka": typed["amka"], "asked_name": typed["name"], "asked_born": typed["birth_date"]}
+    if asked.get("recorded") == "activity":
         context["notice"] = desk.t["recorded_activity"]
-    if not (amka or name):
+    if not any(typed.values()):
         return render(request, "people.html", **context)
     endpoint = f"GET /t/{tenant}/people"
-    try:  # by ΑΜΚΑ if one is given, else by name
-        visible = people.look_up(
-            desk.casework, desk.user, amka=amka or None, name=None if amka else name, endpoint=endpoint
+    try:  # by ΑΜΚΑ if one is given, else by name and birth date
+        query = staff_search.PeopleQuery(
+            amka=typed["amka"] or None,
+            name=None if typed["amka"] else typed["name"] or None,
+            birth_date=None if typed["amka"] else people_search.birth_date(typed["birth_date"]),
         )
+        views = kentra_of(request).views(tenant)
+        found = staff_search.find(desk.casework, views, desk.user, query, limit=people_search.LIMIT, endpoint=endpoint)
     except AccessDeniedError:
         return message(request, 403, "not_allowed")
     except InvalidValueError as exc:
-        asked = [Section(None, [Field("amka", "amka"), Field("name", "name_search")])]
-        return render(request, "people.html", 422, error=refused(exc, asked, desk.t), **context)
-    found = people.seen(desk.casework, desk.user, visible, endpoint)
-    new = f"/t/{tenant}/intake?" + urlencode({"amka": amka} if amka else {"name": name})
-    return render(request, "people.html", found=found, searched=True, new=new, **context)
+        wrong = {"amka": desk.t["err_amka"], "birth_date": words["err_search_date"]}
+        context["error"] = {exc.field or "name": wrong.get(exc.field or "", words["err_search_short"])}
+        return render(request, "people.html", 422, **context)
+    structures = {s.id: s.name_el for s in desk.casework.tenant.structures}  # as the person page names them
+    shown = [
+        {
+            "id": p.id,
+            "name": f"{p.first_name} {p.last_name}",
+            "born": people_search.shown_date(p.birth_date),
+            "amka": p.amka_masked or "",
+            "last_contact": people_search.shown_date(p.last_contact) or words["no_contact"],
+            "structure": structures.get(p.structure, p.structure),
+        }
+        for p in found.people
+    ]
+    if found.too_many:
+        context["cut"] = words["search_too_many"]
+    elif found.cut:
+        context["cut"] = words["search_cut"].format(shown=len(shown), total=found.total)
+    new = f"/t/{tenant}/intake?" + urlencode({"amka": typed["amka"]} if typed["amka"] else {"name": typed["name"]})
+    return render(request, "people.html", found=shown, searched=True, new=new, **context)
 
 
 # ---------------------------------------------------------------------------------------- intake

@@ -3,14 +3,13 @@ give the case to another worker (issue 20).
 
 Like the other forms (gateways/web/casework.py): a command id drawn with the form, the session's CSRF
 token, the form read back by its description and drawn again with what was typed and each refusal
-beside its field. The rules are the use cases' (services/ownership.py) and services/access.py's.
+beside its field, dates typed dd/mm/yyyy (gateways/web/present.py). The rules are the use cases'
+(services/ownership.py) and services/access.py's.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,6 +21,7 @@ from domain.errors import DomainError, EntryNotFoundError, InvalidTransitionErro
 from gateways.web.casework import Desk
 from gateways.web.forms import Field, Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
+from gateways.web.present import shown_date
 from gateways.web.session import csrf_protect, kentra_of, lang_of, render, tenant_name, user_of
 from services import commands as c
 from services import ownership, people
@@ -87,24 +87,6 @@ _WORDS: dict[str, tuple[str, str]] = {
 }
 WORDS = {lang: {key: pair[i] for key, pair in _WORDS.items()} for i, lang in enumerate(("el", "en"))}
 
-_DAY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-
-
-def parse_day(text: str) -> date | None:
-    """A day typed as dd/mm/yyyy (also with dots or dashes), whatever the browser's locale; None if not one."""
-    found = _DAY.match(text)
-    if found is None:
-        return None
-    day, month, year = (int(part) for part in found.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def show_day(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
 
 def _words(request: Request) -> dict[str, str]:
     lang = lang_of(request)
@@ -152,7 +134,7 @@ def sections(desk: Desk, t: Mapping[str, str]) -> list[Section]:
                     hint="give_structure_hint",
                 ),
                 Field("reason", "give_reason", "textarea", required=True, hint="give_reason_hint"),
-                Field("occurred_on", "give_date", "text", required=True, autocomplete="off"),
+                Field("occurred_on", "give_date", "date", required=True, autocomplete="off"),
             ],
         )
     ]
@@ -185,7 +167,7 @@ def _draw(
         tenant_name=tenant_name(request, desk.tenant),
         person=person,
         now=now,
-        day=show_day,
+        day=shown_date,
         sections=form,
         field_labels={f.name: f.label for f in fields_of(form or [])},
         filled=filled,
@@ -200,7 +182,7 @@ def responsible_page(request: Request, tenant: str, beneficiary_id: UUID) -> Res
     desk = _desk(request, tenant)
     if isinstance(desk, Response):
         return desk
-    filled = Filled(values={"occurred_on": show_day(desk.casework.today())})
+    filled = Filled(values={"occurred_on": shown_date(desk.casework.today())})
     notice = _words(request)["given_notice"] if request.query_params.get("given") else None
     return _draw(desk, beneficiary_id, filled, f"web-{uuid4()}", notice=notice)
 
@@ -217,10 +199,7 @@ def _refusal(exc: DomainError, form: list[Section], t: Mapping[str, str]) -> dic
 
 
 def _body(form: Mapping[str, Any], described: list[Section]) -> tuple[dict[str, Any], Filled, str]:
-    body, shown = read(described, form)
-    if "occurred_on" in body:
-        day = parse_day(str(body["occurred_on"]))
-        body["occurred_on"] = day.isoformat() if day else "not a day"
+    body, shown = read(described, form)  # the date typed dd/mm/yyyy is read by gateways.web.present
     if form.get("expected_version"):
         body["expected_version"] = str(form["expected_version"])
     return body, Filled(values=shown), str(form.get("command_id") or f"web-{uuid4()}")

@@ -202,6 +202,8 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", f"{T}/beneficiaries", {"params": {"amka": p.amka}}),
         ("GET", f"{T}/beneficiaries", {"params": {"name": p.last_name}}),
         ("GET", f"{T}/beneficiaries", {"params": {"name": f"{p.first_name} {p.last_name}"}}),
+        ("GET", f"{T}/beneficiaries", {"params": {"birth_date": p.birth_date}}),
+        ("GET", f"{T}/beneficiaries", {"params": {"name": p.last_name, "birth_date": p.birth_date}}),
     ],
     ("GET", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}"): lambda p, t, o: [
         ("GET", f"{T}/beneficiaries/{p.id}", {})
@@ -376,7 +378,12 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/t/{tenant}/people"): lambda p, t, o: [
         ("GET", "/t/sofades/people", {"params": {"amka": p.amka}}),
         ("GET", "/t/sofades/people", {"params": {"name": p.last_name}}),
+        ("GET", "/t/sofades/people", {"params": {"birth_date": p.birth_date}}),
+        ("GET", "/t/sofades/people", {"params": {"name": p.last_name, "birth_date": p.birth_date}}),
     ],
+    # The form posts what GET answers too (the same code); by ΑΜΚΑ only here, since the walk's page intake
+    # (sorted before it) registers a namesake of each person in the caller's own structure.
+    ("POST", "/t/{tenant}/people"): lambda p, t, o: [("POST", "/t/sofades/people", {"data": {"amka": p.amka}})],
     ("GET", "/t/{tenant}/intake"): lambda p, t, o: [
         ("GET", "/t/sofades/intake", {"params": {"amka": p.amka, "name": f"{p.first_name} {p.last_name}"}})
     ],
@@ -432,7 +439,11 @@ NOT_ABOUT_PEOPLE = {
     ("GET", "/health/ready"),
     ("GET", "/metrics"),
 }
-SEARCHES = {("GET", "/api/v1/tenants/{tenant}/beneficiaries"), ("GET", "/t/{tenant}/people")}
+SEARCHES = {
+    ("GET", "/api/v1/tenants/{tenant}/beneficiaries"),
+    ("GET", "/t/{tenant}/people"),
+    ("POST", "/t/{tenant}/people"),
+}
 
 
 def app_routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
@@ -509,10 +520,8 @@ def walk(api: Api) -> Walk:
 def blank(text: str, person: Person, taken: str) -> str:
     """The answer with the values the request carried blanked out, and the form's fresh ids."""
     for value, placeholder in sorted({**person.sent(), taken: "<amka>"}.items(), key=lambda kv: -len(kv[0])):
-        # As sent, as JSON escapes it, in a link, and a date as a form draws it again (dd/mm/yyyy).
-        day = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
-        typed = f"{day[3]}/{day[2]}/{day[1]}" if day else value
-        for form in {value, json.dumps(value)[1:-1], quote(value), typed}:
+        shown = re.sub(r"^(\d{4})-(\d{2})-(\d{2})$", r"\3/\2/\1", value)  # a date as the pages show it
+        for form in {value, json.dumps(value)[1:-1], quote(value), shown}:  # as sent, JSON-escaped, in a link
             text = text.replace(form, placeholder) if form else text
     text = re.sub(r"(web|http)-[0-9a-f-]{36}", r"\1-<key>", text)
     return re.sub(r'(name="[^"]*csrf[^"]*" value=")[^"]*', r"\1<token>", text)
