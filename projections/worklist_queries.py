@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, and_, func, literal, or_, select
+from sqlalchemy import Column, ColumnElement, Connection, and_, func, literal, or_, select, union_all
 from sqlalchemy.sql import Select
 
 from domain.catalogue import AgencyApplicationStatus
@@ -192,9 +192,55 @@ def _cases(f: WorkFilter) -> Select[Any]:
     return query
 
 
+def _given_lately(f: WorkFilter) -> Select[Any]:
+    """The people given to the worker in the last ``f.days`` days, open items or not: a case just
+    received is hers before anything is recorded for it in her structure (its open items may be the
+    other structure's, which she does not see)."""
+    where: list[ColumnElement[bool]] = [
+        people.c.voided.is_(False),
+        people.c.erased.is_(False),
+        responsibility.c.since >= f.today - timedelta(days=f.days),
+    ]
+    if f.worker is not None:
+        where.append(responsibility.c.worker == f.worker)
+    if f.owning_structure is not None:
+        where.append(responsibility.c.structure == f.owning_structure)
+    if f.structure is not None:
+        where.append(responsibility.c.structure == f.structure)
+    return (
+        select(
+            responsibility.c.beneficiary_id,
+            responsibility.c.worker.label("worker"),
+            responsibility.c.structure.label("owning_structure"),
+            literal(0).label("open_items"),
+            responsibility.c.since.label("oldest"),
+            responsibility.c.since.label("latest"),
+        )
+        .select_from(responsibility.join(people, people.c.beneficiary_id == responsibility.c.beneficiary_id))
+        .where(*where)
+    )
+
+
+def _my_cases(f: WorkFilter) -> Select[Any]:
+    """People with open items, and (unless the list is narrowed to some items) the people given to the
+    worker lately; one row per person."""
+    if f.kind or f.subtype or f.status or f.recorded_by or f.min_age is not None or f.max_age is not None:
+        return _cases(f)
+    both = union_all(_cases(f), _given_lately(f)).subquery()
+    return select(
+        both.c.beneficiary_id,
+        func.max(both.c.worker).label("worker"),
+        func.max(both.c.owning_structure).label("owning_structure"),
+        func.sum(both.c.open_items).label("open_items"),
+        func.min(both.c.oldest).label("oldest"),
+        func.max(both.c.latest).label("latest"),
+    ).group_by(both.c.beneficiary_id)
+
+
 def cases(conn: Connection, f: WorkFilter) -> tuple[list[dict[str, Any]], int]:
-    """A page of people with open items (count and oldest item's day) and how many such people."""
-    grouped = _cases(f).subquery()
+    """A page of people with open items (count and oldest item's day), and of people given to the worker
+    in the last ``f.days`` days, and how many such people."""
+    grouped = _my_cases(f).subquery()
     total = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
     column = {"age": grouped.c.oldest, "count": grouped.c.open_items, "date": grouped.c.latest}.get(
         f.sort, grouped.c.oldest

@@ -33,7 +33,7 @@ from services.casework import Casework
 LISTS = q.LISTS
 # N by list: a follow-up due within a week is on the list; a referral unanswered after 15 days and an
 # application at an agency without news after 30 are chased (docs/design.md "Issue 20: worklists").
-DEFAULT_DAYS = {"cases": 0, "follow_ups": 7, "referrals": 15, "agency": 30}
+DEFAULT_DAYS = {"cases": 30, "follow_ups": 7, "referrals": 15, "agency": 30}
 MAX_DAYS = 3650
 SORTS = {"cases": ("age", "count", "date"), **dict.fromkeys(LISTS[1:], ("age", "date", "category"))}
 ALL = "all"  # every worker in the caller's scope
@@ -139,12 +139,14 @@ def worklist(
 
 def due_today(views: CaseworkViews, user: Principal, tenant_id: str, today: date) -> int | None:
     """The header's count: follow-ups due today or overdue in the caller's own list (a caseworker's
-    own people, a coordinator's whole tenant); None for whom worklists are not (one count, no catch-up:
-    a page that lists catches up)."""
+    own people, a coordinator's whole tenant); None for whom worklists are not. The views catch up
+    first (nothing to read when nothing is new): a follow-up just recorded as done must not still be
+    counted on the page the form led back to."""
     try:
         may_work_cases(user, tenant_id)
     except AccessDeniedError:
         return None
+    views.catch_up()
     own = structure_scope(user)
     worker = user.username if user.role == Role.CASEWORKER else None
     f = q.WorkFilter(today=today, days=0, structure=own, worker=worker, owning_structure=own)
