@@ -302,7 +302,8 @@ def caseloadrender(request: Request, tenant: str) -> Response:
         request,
         "caseload.html",
         rows=reporting.caseload(kentra.views(tenant), today, chosen),
-        as_of=today.isoformat(),
+        as_of=today,
+        tenant=tenant,
         tenant_name=tenant_name(request, tenant),
         work=worklist_links(tenant),
     )

@@ -141,5 +141,6 @@ def test_a_caseworker_sees_her_own_structures_caseload(api: Api) -> None:
     assert "/t/sofades/caseload" in api.client.get("/home").text
     page = api.client.get("/t/sofades/caseload")
     assert page.status_code == 200
-    assert '<th scope="row">centre</th><td>coord.sof</td>' in page.text
+    assert '<th scope="row">Κέντρο Κοινότητας Δήμου Σοφάδων</th><td>coord.sof</td>' in page.text  # by name
     assert "roma-branch" not in page.text  # her structure only
+    assert "Παράρτημα Ρομά" not in page.text
