@@ -154,3 +154,35 @@ def test_after_an_erasure_the_visit_page_shows_no_prosecutors_order_reference(of
     shown = page_client(office, "coord.sof").get(f"/t/sofades/home-visits/{visit}")
     assert shown.status_code == 200
     assert ORDER not in shown.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a correction of a person's structure (registered in the centre by mistake: changes.structure "
+    "= roma-branch) moves the person but keeps the centre caseworker responsible, who can no longer see "
+    "her: the case is in no caseworker's own list, the centre worker cannot hand it over (404), the Roma "
+    "mediator cannot take it (403), only a coordinator can; may_receive_case's rule (a caseworker "
+    "answers only for her own structure's people) is broken by the correction path",
+)
+def test_a_person_corrected_into_the_roma_branch_is_in_some_caseworkers_own_list(office: Api) -> None:  # noqa: F811
+    person = register(office, "cw.sof.centre", last_name="Λάθοςδομή")
+    moved = office.post(
+        "coord.sof",
+        "/corrections",
+        {"entry_id": person, "reason": "typing_error", "changes": {"structure": "roma-branch"}},
+    )
+    assert moved.status_code == 201, moved.text
+    request = office.post(
+        "cw.sof.roma",
+        "/requests",
+        {"beneficiary_id": person, "category": "gmi", "structure": "roma-branch", "occurred_on": "2024-06-03"},
+    )
+    assert request.status_code == 201, request.text
+    listed = {
+        user: [
+            c["beneficiary_id"]
+            for c in office.client.get(f"{T}/worklists/cases", headers=office.headers(user)).json()["cases"]
+        ]
+        for user in ("cw.sof.centre", "cw.sof.roma")
+    }
+    assert any(person in people for people in listed.values()), listed
