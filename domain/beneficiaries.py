@@ -130,6 +130,17 @@ class Beneficiary(CaseEntry):
             raise BeneficiaryErasedError(self.id)
         super().ensure_open_for_changes()
 
+    def check_amendment(self, changes: dict[str, Any]) -> None:
+        moved = changes.get("structure")
+        if moved is not None and moved != self.structure:
+            # The structure responsible for a person moves with the case, to a worker of it; a correction
+            # alone would leave her with a worker who may no longer see her, and in no one's list.
+            raise InvalidValueError(
+                "a person's structure follows their case: give the case to a worker of that structure "
+                "first, then correct the structure recorded at intake",
+                field="changes.structure",
+            )
+
     def assign(
         self,
         *,

@@ -33,11 +33,11 @@ class HomeVisit(CaseEntry):
         "purpose",
         "occurred_on",
         "follow_up_due",
-        "order_reference",
         "order_deadline",
     )
-    # A prosecutor's order is the municipality's and the court's business, not the Region's.
-    UNPUBLISHED: ClassVar[frozenset[str]] = frozenset({"order_reference", "order_deadline"})
+    # A prosecutor's order is the municipality's and the court's business, not the Region's. Its
+    # reference identifies the person's file at the prosecutor's office: it is sealed with the findings.
+    UNPUBLISHED: ClassVar[frozenset[str]] = frozenset({"order_deadline"})
 
     # The event classes @event makes, declared for the type checker (which cannot see them).
     if TYPE_CHECKING:
@@ -56,8 +56,7 @@ class HomeVisit(CaseEntry):
         recorded_by: str,
         follow_up_due: date | None,
         sealed: str | None,
-        # Defaults: visits recorded before issue 20 carry neither in their stored Conducted event.
-        order_reference: str | None = None,
+        # Default: visits recorded before issue 20 carry no deadline in their stored Conducted event.
         order_deadline: date | None = None,
     ) -> None:
         self.beneficiary_id = beneficiary_id
@@ -66,7 +65,6 @@ class HomeVisit(CaseEntry):
         self.structure = structure
         self.recorded_by = recorded_by
         self.follow_up_due = follow_up_due
-        self.order_reference = order_reference
         self.order_deadline = order_deadline
         self.follow_up_done_on: date | None = None
         self.sealed = sealed
@@ -105,8 +103,7 @@ class HomeVisit(CaseEntry):
             recorded_by=recorded_by,
             follow_up_due=follow_up_due,
             sealed=seal(beneficiary.id),
-            order_reference=order_reference,
-            order_deadline=order_deadline,
+            order_deadline=order_deadline,  # the reference is in ``sealed``, with the findings
         )
 
     @property
@@ -141,9 +138,23 @@ class HomeVisit(CaseEntry):
             raise DateOrderError("a follow-up cannot be due before the visit", field="changes.follow_up_due")
         if self.follow_up_done_on is not None and visited > self.follow_up_done_on:
             raise DateOrderError("the visit cannot move after its follow-up", field="changes.occurred_on")
-        if {"purpose", "order_reference", "order_deadline"} & set(changes):  # old visits may lack an order
-            check_order(
-                changes.get("purpose", self.purpose),
-                changes.get("order_reference", self.order_reference),
-                changes.get("order_deadline", self.order_deadline),
+        if {"purpose", "order_deadline"} & set(changes):  # visits recorded before issue 20 lack an order
+            self._check_order_amendment(
+                changes.get("purpose", self.purpose), changes.get("order_deadline", self.order_deadline)
+            )
+
+    def _check_order_amendment(self, purpose: str, deadline: date | None) -> None:
+        ordered = HomeVisitPurpose.PROSECUTOR_ORDERED.value
+        if purpose == ordered and self.purpose != ordered:
+            raise InvalidValueError(
+                "a prosecutor's order is recorded with its investigation: void this visit and record that",
+                field="changes.purpose",
+            )
+        if purpose != ordered and deadline is not None:
+            raise InvalidValueError(
+                "only a prosecutor-ordered investigation has a deadline", field="changes.order_deadline"
+            )
+        if purpose == ordered and deadline is None and self.order_deadline is not None:
+            raise InvalidValueError(
+                "a prosecutor-ordered investigation keeps its deadline", field="changes.order_deadline"
             )

@@ -246,7 +246,7 @@ def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -
         recorded_by=cmd.recorded_by,
         follow_up_due=cmd.follow_up_due,
         today=app.today(),
-        seal=sealer(app, {"findings": cmd.findings}),
+        seal=sealer(app, {"findings": cmd.findings, "order_reference": cmd.order_reference}),
         order_reference=cmd.order_reference,
         order_deadline=cmd.order_deadline,
     )

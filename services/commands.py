@@ -431,7 +431,6 @@ CHANGE_TYPES: dict[str, Any] = {
     "agency_reference": (Reference | None, None),
     "destination": (Agency | None, None),
     "purpose": (HomeVisitPurpose | None, None),
-    "order_reference": (Reference | None, None),
     "order_deadline": (date | None, None),
     "follow_up_due": (date | None, None),
     "participants": (int | None, Field(default=None, ge=0, le=100_000)),

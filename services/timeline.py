@@ -65,7 +65,6 @@ FACTS: dict[str, tuple[str, ...]] = {
         "purpose",
         "occurred_on",
         "structure",
-        "order_reference",
         "order_deadline",
         "follow_up_due",
         "follow_up_done_on",
@@ -185,7 +184,10 @@ def read_entry(casework: Casework, user: Principal, entry_id: UUID, kind: str, e
     people: list[tuple[UUID, str | None]] = []
     if isinstance(entry, CaseRequest | Referral | HomeVisit):
         about = casework.entry(entry.beneficiary_id)
-        person = (about.id, _name(casework.personal_data(about)) if reveal else None)
+        # The person is named only where the caller may see them now: a person given to the other
+        # structure since is not named on her old entries (their own facts stay hers to read).
+        named = reveal and sees_person(user, tenant, about.structure)
+        person = (about.id, _name(casework.personal_data(about)) if named else None)
         looked_at.append(about.id)
     for beneficiary_id in entry.beneficiary_ids if isinstance(entry, Activity) else ():
         other = casework.entry(beneficiary_id)
@@ -346,7 +348,7 @@ def timeline(casework: Casework, user: Principal, entry: CaseEntry, *, reveal: b
                 version=version,
                 occurred_on=_typed("occurred_on", attributes.get("occurred_on")),
                 recorded_at=datetime.fromisoformat(row["recorded_at"]),
-                recorded_by=str(attributes.get("recorded_by", "")),
+                recorded_by=str(attributes.get("recorded_by") or ""),  # None: withheld
                 structure=attributes.get("structure"),
                 facts=() if correction else tuple(_event_facts(entry.KIND, name, attributes, reveal)),
                 changes=tuple(_changes(casework, entry, version, attributes, reveal)) if name == "Amended" else (),

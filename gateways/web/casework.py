@@ -173,14 +173,19 @@ def _search(desk: Desk, asked: Mapping[str, Any]) -> Response:
         context["cut"] = words["search_too_many"]
     elif found.cut:
         context["cut"] = words["search_cut"].format(shown=len(shown), total=found.total)
-    new = f"/t/{tenant}/intake?" + urlencode({"amka": typed["amka"]} if typed["amka"] else {"name": typed["name"]})
+    # The intake form starts from what was searched for, sealed as the results' address is (never an
+    # ΑΜΚΑ or a name in an address: the browser's history and a proxy's log keep those).
+    carried = {"amka": typed["amka"]} if typed["amka"] else {"name": typed["name"]}
+    new = f"/t/{tenant}/intake?" + urlencode({"q": people_search.sealed_search(carried, csrf_token(request))})
     return render(request, "people.html", found=shown, searched=True, new=new, **context)
 
 
 # ---------------------------------------------------------------------------------------- intake
 def _prefill(desk: Desk) -> Filled:
     """A new form: today, the caseworker's structure, and what the search was for."""
-    query = desk.request.query_params
+    query: Mapping[str, str] = desk.request.query_params
+    if query.get("q"):  # from the search's results: sealed for this session
+        query = people_search.opened_search(query["q"], csrf_token(desk.request))
     values = {"occurred_on": desk.casework.today().isoformat(), "structure": desk.user.structure or ""}
     if query.get("amka"):
         values["personal.amka"] = query["amka"]

@@ -53,7 +53,7 @@ def read_query(params: Mapping[str, str]) -> tuple[str, WorkQuery, int]:
     name = params.get("list") or "cases"
     numbers = {key: _number(params.get(key)) for key in NUMBERS}
     try:
-        page = max(1, int(params.get("page") or 1))
+        page = min(max(1, int(params.get("page") or 1)), 40_000)  # past the last page: an empty one, never an overflow
     except ValueError:
         page = 1
     query = WorkQuery(

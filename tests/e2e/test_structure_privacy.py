@@ -524,6 +524,7 @@ def blank(text: str, person: Person, taken: str) -> str:
         for form in {value, json.dumps(value)[1:-1], quote(value), shown}:  # as sent, JSON-escaped, in a link
             text = text.replace(form, placeholder) if form else text
     text = re.sub(r"(web|http)-[0-9a-f-]{36}", r"\1-<key>", text)
+    text = re.sub(r"(\?q=)[A-Za-z0-9_%=-]+", r"\1<sealed>", text)  # what was searched for, sealed afresh
     return re.sub(r'(name="[^"]*csrf[^"]*" value=")[^"]*', r"\1<token>", text)
 
 

@@ -108,7 +108,7 @@ def test_the_prosecutor_ordered_investigation_names_its_order_and_a_deadline_ahe
 ) -> None:
     ordered = state(casework, "p4-investigation", kind="home_visit")
     assert ordered["purpose"] == "prosecutor_ordered"
-    assert ordered["order_reference"]
+    assert ordered["sealed"]["order_reference"]  # sealed with the findings: it names her file at the prosecutor's
     assert date.fromisoformat(ordered["order_deadline"]) > day
 
 

@@ -289,11 +289,14 @@ def test_a_prosecutor_ordered_investigation_names_its_order_and_no_other_visit_d
         visit(person, order_reference="ΕΙΣ/123/2024", order_deadline="2024-06-10")
     ).entry_id
     state = service.casework.describe(ordered)["state"]
-    assert (state["order_reference"], state["order_deadline"]) == ("ΕΙΣ/123/2024", "2024-06-10")
+    assert state["order_deadline"] == "2024-06-10"
+    assert "order_reference" not in state  # it names the person's file at the prosecutor's: sealed
+    opened = service.casework.describe(ordered, reveal=True)["state"]["sealed"]
+    assert opened["order_reference"] == "ΕΙΣ/123/2024"
     with pytest.raises(InvalidValueError):  # the order cannot be amended away while the purpose stays
         service.casework.execute(
             command(
-                command="amend_entry", entry_id=str(ordered), reason="typing_error", changes={"order_reference": None}
+                command="amend_entry", entry_id=str(ordered), reason="typing_error", changes={"order_deadline": None}
             )
         )
 
@@ -312,14 +315,12 @@ def test_a_visit_recorded_before_orders_existed_replays_without_them() -> None:
         recorded_by="m.georgiou",
         follow_up_due=None,
         sealed=None,
-        order_reference=None,
         order_deadline=None,
     )
-    for name in ("order_reference", "order_deadline"):  # as decoded from a row stored before issue 20
-        del conducted.__dict__[name]
+    del conducted.__dict__["order_deadline"]  # as decoded from a row stored before issue 20
     replayed = conducted.mutate(None)
     assert replayed is not None
-    assert (replayed.order_reference, replayed.order_deadline, replayed.purpose) == (None, None, "prosecutor_ordered")
+    assert (replayed.order_deadline, replayed.purpose) == (None, "prosecutor_ordered")
 
 
 def test_a_change_of_situation_updates_how_to_reach_a_person_but_not_what_was_true_at_entry(service: Service) -> None:
