@@ -5,7 +5,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-PORT=${KENTRA_KAFKA_PORT:-59092}
+# Below the kernel's ephemeral ports (32768-60999): a client reconnecting to a port in that range while
+# the broker is away can be given that very port as its own (a TCP self-connect) and keep the broker out.
+PORT=${KENTRA_KAFKA_PORT:-29092}
 CONTROLLER_PORT=$((PORT + 1))
 STATE=${KENTRA_SERVICES_DIR:-/tmp/kentra-services}/kafka-$PORT
 POM=$HERE/kafka/pom.xml

@@ -7,7 +7,7 @@
 # Roles: kentra_owner owns the schemas (migrations) and creates one login role per tenant
 # (kentra_t_<tenant>, rights on its own schema only); kentra_app reaches the platform schema.
 set -euo pipefail
-PORT=${KENTRA_PG_PORT:-55432}
+PORT=${KENTRA_PG_PORT:-25432}  # below the ephemeral ports, as kafka.sh explains
 STATE=${KENTRA_SERVICES_DIR:-/tmp/kentra-services}/postgres-$PORT
 DATA=$STATE/data
 DB=kentra_test
