@@ -266,11 +266,12 @@ class DemoHistory:
             command_id = self._id()
             visited = self._day(month, not_before=person.intake)
             due = self._later(visited, 7, 45) if rng.random() < 0.4 else None
+            staff = self._staff()  # drawn before the purpose, as always: the same seed, the same history
             purpose = rng.choices(list(HomeVisitPurpose), weights=(40, 25, 6, 6, 8, 5))[0]
             ordered = purpose is HomeVisitPurpose.PROSECUTOR_ORDERED  # its order drawn without the generator
             yield c.RecordHomeVisit(
                 command_id=command_id,
-                recorded_by=self._staff(),
+                recorded_by=staff,
                 beneficiary_id=person.id,
                 purpose=purpose,
                 structure=person.structure,
