@@ -66,7 +66,7 @@ class Desk:
         return LABELS[lang_of(self.request)]
 
 
-def _staff(request: Request, tenant: str) -> Desk | Response:
+def staff_desk(request: Request, tenant: str) -> Desk | Response:
     """The signed-in caseworker or coordinator of this tenant, and its casework; or the page saying no."""
     user = user_of(request)
     if user is None:
@@ -111,7 +111,7 @@ def find_people(request: Request, tenant: str) -> Response:
     """The search before an intake: the person may be registered already. The form posts, and its results
     are at ``?q=`` (the search sealed for this session: what was searched for, personal data, stays out
     of addresses, logs and history; Back and reload work). A search in plain parameters is still answered."""
-    desk = _staff(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     query = request.query_params
@@ -124,7 +124,7 @@ def find_people(request: Request, tenant: str) -> Response:
 async def search_people(request: Request, tenant: str) -> Response:
     """The search form sent: by ΑΜΚΑ, by the start of a surname, by birth date, or surname and birth date;
     answered by the results page's sealed address."""
-    desk = _staff(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     form = {key: str((await request.form()).get(key) or "") for key in people_search.FIELDS}
@@ -199,7 +199,7 @@ def _prefill(desk: Desk) -> Filled:
 
 @router.get("/t/{tenant}/intake")
 def intake_form(request: Request, tenant: str) -> Response:
-    desk = _staff(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     return _draw(
@@ -215,7 +215,7 @@ def intake_form(request: Request, tenant: str) -> Response:
 @router.post("/t/{tenant}/intake")
 async def intake(request: Request, tenant: str) -> Response:
     """Register a person. A likely duplicate is shown first and needs the caseworker's confirmation."""
-    desk = _staff(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     form = await request.form()
@@ -264,7 +264,7 @@ def _beneficiary_param(value: Any) -> UUID | None:
 @router.get("/t/{tenant}/record/{kind}")
 def entry_form(request: Request, tenant: str, kind: str) -> Response:
     """A form for a request, referral or home visit of a person, or an activity (of a person or none)."""
-    desk = _staff(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     if kind not in ENTRY_FORMS:
@@ -295,7 +295,7 @@ def entry_form(request: Request, tenant: str, kind: str) -> Response:
 
 @router.post("/t/{tenant}/record/{kind}")
 async def record_entry(request: Request, tenant: str, kind: str) -> Response:
-    desk = _staff(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     if kind not in ENTRY_FORMS:

@@ -18,14 +18,14 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from domain.errors import DomainError, EntryNotFoundError, InvalidTransitionError, InvalidValueError
-from gateways.web.casework import Desk
+from gateways.web.casework import Desk, staff_desk
 from gateways.web.forms import Field, Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
 from gateways.web.present import shown_date
-from gateways.web.session import csrf_protect, kentra_of, lang_of, render, tenant_name, user_of
+from gateways.web.session import csrf_protect, lang_of, render, tenant_name
 from services import commands as c
 from services import ownership, people
-from services.access import AccessDeniedError, may_record_casework, sees_structure
+from services.access import AccessDeniedError, sees_structure
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -91,22 +91,6 @@ WORDS = {lang: {key: pair[i] for key, pair in _WORDS.items()} for i, lang in enu
 def _words(request: Request) -> dict[str, str]:
     lang = lang_of(request)
     return {**LABELS[lang], **WORDS[lang]}
-
-
-def _desk(request: Request, tenant: str) -> Desk | Response:
-    """The signed-in caseworker or coordinator of this tenant, and its casework; or the page saying no."""
-    user = user_of(request)
-    if user is None:
-        return RedirectResponse("/", status_code=303)
-    kentra = kentra_of(request)
-    try:
-        kentra.registry.tenant(tenant)
-        may_record_casework(user, tenant, None)
-    except AccessDeniedError:
-        return _say(request, 403, "not_allowed")
-    except DomainError:
-        return _say(request, 404, "not_built")
-    return Desk(request, tenant, user, kentra.casework(tenant))
 
 
 def _say(request: Request, status: int, key: str) -> Response:
@@ -179,7 +163,7 @@ def _draw(
 
 @router.get("/t/{tenant}/people/{beneficiary_id}/responsible")
 def responsible_page(request: Request, tenant: str, beneficiary_id: UUID) -> Response:
-    desk = _desk(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     filled = Filled(values={"occurred_on": shown_date(desk.casework.today())})
@@ -208,7 +192,7 @@ def _body(form: Mapping[str, Any], described: list[Section]) -> tuple[dict[str, 
 @router.post("/t/{tenant}/people/{beneficiary_id}/responsible")
 async def give_case(request: Request, tenant: str, beneficiary_id: UUID) -> Response:
     """Give the case; refused, the form comes back as typed with the reasons beside the fields."""
-    desk = _desk(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     t = _words(request)
@@ -237,7 +221,7 @@ async def give_case(request: Request, tenant: str, beneficiary_id: UUID) -> Resp
 
 @router.get("/t/{tenant}/handed-over")
 def handed_over(request: Request, tenant: str) -> Response:
-    desk = _desk(request, tenant)
+    desk = staff_desk(request, tenant)
     if isinstance(desk, Response):
         return desk
     return _say(request, 200, "handed_over")
