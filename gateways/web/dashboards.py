@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
+from domain.clock import athens_today
 from domain.errors import DomainError
 from domain.periods import Period, parse_period
 from gateways.web import charts, exports
@@ -31,7 +32,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 def period_between(start: str | None, end: str | None, today: date | None = None) -> tuple[date, date]:
     """A span typed dd/mm/yyyy (or ISO); missing ends are the last eleven months to ``today``."""
-    last = optional_date(end) or today or date.today()
+    last = optional_date(end) or today or athens_today()
     first = optional_date(start) or (last.replace(day=1) - timedelta(days=334)).replace(day=1)
     reporting.checked_period(first, last)
     return first, last

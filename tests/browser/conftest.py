@@ -26,6 +26,7 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
+from domain.clock import athens_today
 from gateways.http.app import create_app
 from infra.bootstrap import Kentra, bootstrap
 from infra.settings import Settings
@@ -191,4 +192,4 @@ def tab(site: Site, browser: Any, request: pytest.FixtureRequest) -> Iterator[Ta
 
 
 def today() -> date:
-    return date.today()
+    return athens_today()

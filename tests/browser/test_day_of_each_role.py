@@ -11,11 +11,11 @@ it needs through the pages.
 from __future__ import annotations
 
 import re
-from datetime import date
 from uuid import uuid4
 
 from playwright.sync_api import expect
 
+from domain.clock import athens_today
 from services.access import Principal, Role
 from tests.browser.conftest import PASSWORD, USERS, Site, Tab
 from tests.browser.test_entries_in_chromium import fill_date, open_entry, send, take
@@ -167,7 +167,7 @@ def test_a_caseworkers_whole_day_through_the_pages(tab: Tab) -> None:
     tab.go(f"/t/sofades/people/{person}")
     page.get_by_role("link", name="Κατ' οίκον επίσκεψη").click()
     page.get_by_label("Σκοπός επίσκεψης").select_option(label="Διερεύνηση συνθηκών διαβίωσης")
-    fill_date(page.get_by_label("Επανεπίσκεψη έως"), date.today())
+    fill_date(page.get_by_label("Επανεπίσκεψη έως"), athens_today())
     page.get_by_role("button", name="Καταχώριση").click()
     page.wait_for_url(re.compile(rf"/t/sofades/people/{person}"))
     assert due_today(tab) == before + 1

@@ -10,6 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from domain.clock import athens_today
 from tests.browser.conftest import Tab
 from tests.browser.test_pages_in_chromium import register
 
@@ -101,7 +102,7 @@ def test_a_caseworker_takes_every_step_of_her_day_on_the_entries_pages(tab: Tab)
     tab.go(f"/t/sofades/people/{person}")
     page.get_by_role("link", name="Κατ' οίκον επίσκεψη").click()
     page.get_by_label("Σκοπός επίσκεψης").select_option(label="Διερεύνηση συνθηκών διαβίωσης")
-    fill_date(page.get_by_label("Επανεπίσκεψη έως"), date.today())
+    fill_date(page.get_by_label("Επανεπίσκεψη έως"), athens_today())
     page.get_by_role("button", name="Καταχώριση").click()
     page.wait_for_url(re.compile(rf"/t/sofades/people/{person}"))
     visit = open_entry(tab, person, "home-visits", "Διερεύνηση συνθηκών διαβίωσης")

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 import projections.fold
 import projections.runner
 from domain.catalogue import ActivityKind, Agency, HomeVisitPurpose, RequestCategory
+from domain.clock import athens_today
 from domain.errors import DomainError
 from domain.identifiers import make_amka
 from infra.bootstrap import Kentra, bootstrap
@@ -451,7 +452,7 @@ def test_indicators_equal_a_recomputation_from_the_raw_events(data: st.DataObjec
 
 def audited_cells_hold_together(casework: Casework, incremental: dict[str, Any]) -> None:
     """The auditor's replay gives the same figures, and every cell drills down to as many as it counts."""
-    replayed = replay(casework, casework.vault, date.today())
+    replayed = replay(casework, casework.vault, athens_today())
     try:
         with replayed.now.connect() as conn:
             scopes = [(a, b, s) for a, b in PERIODS for s in (None, "roma-branch")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from domain.clock import athens_today
 from domain.identifiers import make_amka
 from gateways.kafka.gateway import Gateway
 from projections.replay import replay
@@ -48,7 +49,7 @@ def forge_then_work(store: StoreUnderTest) -> int:
 
 def gmi_requests(store: StoreUnderTest) -> tuple[int, int]:
     """The drill-down of the GMI requests cell from a fresh replay: its figure and its entries."""
-    replayed = replay(store.casework, store.casework.vault, date.today() + timedelta(days=1))
+    replayed = replay(store.casework, store.casework.vault, athens_today() + timedelta(days=1))
     try:
         with replayed.basis("occurred").connect() as conn:
             found = drilldown(
