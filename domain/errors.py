@@ -31,6 +31,21 @@ class UnknownStructureError(InvalidValueError):
         super().__init__(f"tenant {tenant!r} has no structure {structure!r}", field="structure")
 
 
+class UnknownOperationError(InvalidValueError):
+    def __init__(self, tenant: str, operation: str) -> None:
+        super().__init__(
+            f"tenant {tenant!r} has no operation {operation!r} (give its MIS/ΟΠΣ code or programme period)",
+            field="operation",
+        )
+
+
+class OutsideOperationError(InvalidValueError):
+    """A period or a date that does not fall within the operation it is asked of."""
+
+    def __init__(self, message: str, field: str = "period") -> None:
+        super().__init__(message, field=field)
+
+
 class AmkaDateMismatchError(InvalidValueError):
     """The ΑΜΚΑ's DDMMYY is not the birth date and the caller did not confirm that it is so."""
 

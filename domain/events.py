@@ -18,6 +18,7 @@ from domain.access_log import AuditQuery, PersonalDataAccess, PersonalDataSearch
 from domain.activities import Activity
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry
+from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
 from domain.import_run import ImportRun
 from domain.referrals import Referral
@@ -48,6 +49,15 @@ INTERNAL: tuple[EventClass, ...] = (
     # Who is responsible for a person (staff names) and a transfer to the Roma branch (ethnic origin,
     # GDPR Art. 9) stay in the municipality; the Region counts a person in the structure of entry.
     Beneficiary.CaseAssigned,
+    # ESF participation and deliveries (issue 21): the municipality's own delivery to its managing
+    # authority, with special-category answers at entry; the Region's figures do not use them. They
+    # are folded locally (projections/fold.py) and by the auditor's replay.
+    Beneficiary.OperationEntered,
+    Beneficiary.SituationChanged,
+    Beneficiary.OperationLeft,
+    Beneficiary.LongTermResultRecorded,
+    Beneficiary.OperationRecordCorrected,
+    EsfSubmission.Submitted,
     PersonalDataAccess.Recorded,
     PersonalDataSearch.Recorded,
     AuditQuery.Asked,

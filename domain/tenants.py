@@ -5,6 +5,7 @@ The registry is data (infra/data/tenants.toml): a new municipality is a new entr
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, time
 from decimal import Decimal
@@ -20,7 +21,7 @@ from pydantic import (
 )
 
 from domain.catalogue import StaffRole
-from domain.errors import UnknownStructureError, UnknownTenantError
+from domain.errors import UnknownOperationError, UnknownStructureError, UnknownTenantError
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -40,8 +41,17 @@ class Region(Record):
 
 
 class Programme(Record):
+    """One ESF operation of a municipality: its centre's funding under one programme period.
+
+    Each Community Centre is an operation (πράξη) with its MIS/ΟΠΣ code; a tenant has one operation per
+    programme period, so the period ("2014-2020", "2021-2027") is the operation's key in events. Dates
+    the sources do not give are left open: ``operations_from``/``operations_to`` bound the operation
+    where known, and a tenant's operations never overlap (``Tenant.operation_on``).
+    """
+
     period: ProgrammePeriod
     name_el: Text
+    title_el: Text | None = None  # the operation's own title; the centre's name where the sources give none
     code_kind: Text | None = None
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,10}$")] | None = None
     priority_axis_el: Text | None = None
@@ -132,6 +142,20 @@ class Tenant(Record):
         return value
 
     @model_validator(mode="after")
+    def _operations_apart(self) -> Tenant:
+        periods = [p.period for p in self.programmes]
+        if len(set(periods)) != len(periods):
+            raise ValueError(f"one operation per programme period: {periods}")
+        codes = [p.code for p in self.programmes if p.code]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"MIS codes repeat: {codes}")
+        spans = sorted((p.operations_from or date.min, p.operations_to or date.max) for p in self.programmes)
+        for (_, first_end), (second_start, _) in itertools.pairwise(spans):
+            if second_start <= first_end:
+                raise ValueError("two operations of the tenant overlap: a date belongs to one operation")
+        return self
+
+    @model_validator(mode="after")
     def _structures_unique(self) -> Tenant:
         ids = [s.id for s in self.structures]
         if len(set(ids)) != len(ids):
@@ -156,6 +180,29 @@ class Tenant(Record):
         if own is not None:
             return date.fromisoformat(own if len(own) == 10 else own + "-01")
         return self.opened_on
+
+    # ------------------------------------------------------------------ operations (ESF, issue 21)
+    def operation(self, key: str) -> Programme:
+        """An operation by its MIS/ΟΠΣ code or its programme period; UnknownOperationError otherwise."""
+        for programme in self.programmes:
+            if key in (programme.code, programme.period):
+                return programme
+        raise UnknownOperationError(self.id, key)
+
+    def operation_on(self, day: date) -> Programme | None:
+        """The operation a date belongs to, or None for a date outside every operation."""
+        for programme in self.programmes:
+            if (programme.operations_from or date.min) <= day <= (programme.operations_to or date.max):
+                return programme
+        return None
+
+    def operation_title(self, programme: Programme) -> str:
+        """The operation's title: its own, else the centre's name (each centre is an operation)."""
+        return programme.title_el or self.structure("centre").name_el
+
+    def operation_span(self, programme: Programme) -> tuple[date | None, date | None]:
+        """The operation's first and last day where known (None: the sources do not say)."""
+        return programme.operations_from, programme.operations_to
 
     def structure(self, structure_id: str) -> Structure:
         for structure in self.structures:

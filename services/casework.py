@@ -18,6 +18,7 @@ from domain.errors import CommandIdReusedError, ConcurrentChangeError, DomainErr
 from domain.tenants import Tenant
 from domain.undecodable import decodable
 from services import casework_commands as handle
+from services import casework_esf as esf
 from services import commands as c
 from services.casework_commands import after_opening
 from services.casework_corrections import amend_entry, void_entry
@@ -70,6 +71,11 @@ HANDLERS: dict[type[BaseModel], Handler] = {
     c.AmendEntry: amend_entry,
     c.VoidEntry: void_entry,
     c.AssignCase: assign_case,
+    c.EnterOperation: esf.enter_operation,
+    c.ChangeSituation: esf.change_situation,
+    c.LeaveOperation: esf.leave_operation,
+    c.RecordLongTermResult: esf.record_long_term_result,
+    c.CorrectOperationRecord: esf.correct_operation_record,
 }
 
 

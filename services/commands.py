@@ -28,6 +28,7 @@ from domain.catalogue import (
     ResidenceArea,
 )
 from domain.entries import CaseEntry
+from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
 from domain.profile import FreeText, PersonalDetails, SpecialCategoryAnswers
 
@@ -398,6 +399,120 @@ class AssignCase(Command, AssignFields):
     beneficiary_id: UUID
 
 
+# ------------------------------------------------------------------ ESF participation (issue 21)
+class SituationAnswers(BaseModel):
+    """A person's situation (domain.esf.SITUATION_FIELDS); for a change, only the fields that changed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    employment_status: EmploymentStatus | None = None
+    isced_level: int | None = Field(default=None, ge=0, le=8)
+    household_situation: HouseholdSituation | None = None
+    residence_area: ResidenceArea | None = None
+    foreign_background: bool | None = None
+    third_country_national: bool | None = None
+    homeless_or_housing_exclusion: bool | None = None
+
+
+class EnterOperationFields(Payload):
+    """A person registered under an earlier operation enters a later one (no second intake).
+
+    The entry's data are those of its day: the situation and special-category answers given here,
+    else those last recorded; the age is computed from the birth date."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"occurred_on": "2024-03-12"}]})
+
+    occurred_on: date = Field(description="The first contact in the operation")
+    operation: OperationKey | None = Field(default=None, description="Default: the operation of occurred_on")
+    situation: SituationAnswers | None = None
+    special: SpecialCategoryAnswers | None = None
+    structure: StructureId | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class EnterOperation(Command, EnterOperationFields):
+    command: Literal["enter_operation"] = "enter_operation"
+    beneficiary_id: UUID
+
+
+class SituationChangeFields(Payload):
+    """A change in a person's situation from a date; what was true at entry is not rewritten."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"occurred_on": "2024-09-02", "changes": {"employment_status": "employed"}}]}
+    )
+
+    occurred_on: date = Field(description="The day the situation changed")
+    changes: SituationAnswers
+    structure: StructureId | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ChangeSituation(Command, SituationChangeFields):
+    command: Literal["change_situation"] = "change_situation"
+    beneficiary_id: UUID
+
+
+class LeaveOperationFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred_on": "2024-11-29",
+                    "status": {
+                        "job_searching": True,
+                        "in_education_or_training": False,
+                        "qualification_gained": False,
+                        "employed": False,
+                    },
+                }
+            ]
+        }
+    )
+
+    occurred_on: date = Field(description="The day the person left the operation")
+    operation: OperationKey | None = Field(default=None, description="Default: the operation of occurred_on")
+    status: LeavingStatus
+    structure: StructureId | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class LeaveOperation(Command, LeaveOperationFields):
+    command: Literal["leave_operation"] = "leave_operation"
+    beneficiary_id: UUID
+
+
+class LongTermResultFields(Payload):
+    occurred_on: date = Field(description="The day of the follow-up, six months or more after leaving")
+    operation: OperationKey
+    status: LongTermStatus
+    structure: StructureId | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class RecordLongTermResult(Command, LongTermResultFields):
+    command: Literal["record_long_term_result"] = "record_long_term_result"
+    beneficiary_id: UUID
+
+
+class OperationCorrectionFields(Payload):
+    """Correct a later entry's data or date, an exit's date or status, or a follow-up's status."""
+
+    operation: OperationKey
+    record: Literal["entry", "exit", "long_term"]
+    changes: dict[str, Any] = Field(default_factory=dict, max_length=10)
+    special: SpecialCategoryAnswers | None = Field(default=None, description="entry only: the answers corrected")
+    reason: CorrectionReason
+    reason_note: FreeText | None = None
+    structure: StructureId | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class CorrectOperationRecord(Command, OperationCorrectionFields):
+    command: Literal["correct_operation_record"] = "correct_operation_record"
+    beneficiary_id: UUID
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -413,7 +528,12 @@ AnyCommand = Annotated[
     | RecordActivity
     | AmendEntry
     | VoidEntry
-    | AssignCase,
+    | AssignCase
+    | EnterOperation
+    | ChangeSituation
+    | LeaveOperation
+    | RecordLongTermResult
+    | CorrectOperationRecord,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
