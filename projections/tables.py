@@ -86,6 +86,52 @@ contacts = Table(
     Column("version", Integer, nullable=False),
 )
 
+# ESF participation (issue 21; internal events, never in a Region's store). A person's entry into an
+# operation after the intake's own (Beneficiary.OperationEntered), with the data of that day: the
+# same columns as ``people``'s entry profile. The intake's operation is entered at the intake (``people``).
+operation_entries = Table(
+    "view_operation_entries",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("operation", String(10), primary_key=True),  # the programme period, e.g. "2021-2027"
+    Column("entered_on", Date, nullable=False, index=True),
+    Column("structure", String(40), nullable=False),
+    Column("automatic", Boolean, nullable=False),  # recorded by the platform at the first contact
+    Column("gender", String(12), nullable=False),
+    Column("age_at_entry", Integer, nullable=False),
+    Column("employment_status", String(30), nullable=False),
+    Column("isced_level", Integer, nullable=False),
+    Column("household_situation", String(30), nullable=False),
+    Column("residence_area", String(20), nullable=False),
+    Column("foreign_background", Boolean, nullable=False),
+    Column("third_country_national", Boolean, nullable=False),
+    Column("homeless", Boolean, nullable=False),
+    Column("disability", String(10)),  # yes / no / refused; null once unreadable (erased without statistics)
+    Column("minority", String(10)),
+    Column("other_disadvantage", String(10)),
+    Column("version", Integer, nullable=False),
+)
+
+# Leaving an operation and the six-month follow-up (Beneficiary.OperationLeft, LongTermResultRecorded,
+# OperationRecordCorrected), one row per person and operation, for every operation (the intake's too).
+operation_exits = Table(
+    "view_operation_exits",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("operation", String(10), primary_key=True),
+    Column("structure", String(40), nullable=False),
+    Column("left_on", Date, nullable=False, index=True),
+    Column("job_searching", Boolean, nullable=False),
+    Column("in_education_or_training", Boolean, nullable=False),
+    Column("qualification_gained", Boolean, nullable=False),
+    Column("employed", Boolean, nullable=False),
+    Column("follow_up_due", Date, nullable=False, index=True),  # left_on + 6 months (domain.esf.follow_up_due)
+    Column("followed_up_on", Date),
+    Column("employed_after_six_months", Boolean),
+    Column("improved_after_six_months", Boolean),
+    Column("version", Integer, nullable=False),
+)
+
 positions = Table(
     "view_positions",
     metadata,

@@ -133,6 +133,20 @@ def may_audit(principal: Principal, tenant_id: str) -> None:
     raise AccessDeniedError(f"no audit access to tenant {tenant_id!r}")
 
 
+def may_deliver_esf(principal: Principal, tenant_id: str) -> None:
+    """The ESF delivery of an operation (indicator table, participant file) and submitting it are the
+    tenant's coordinators' (the centre coordinator delivers to the managing authority)."""
+    if principal.role != Role.COORDINATOR or tenant_id not in principal.tenants:
+        raise AccessDeniedError(f"only a coordinator of {tenant_id!r} delivers the ESF reports")
+
+
+def may_read_esf_submissions(principal: Principal, tenant_id: str) -> None:
+    """What was delivered, and its restatements: the tenant's coordinators and its auditors."""
+    if principal.role in (Role.COORDINATOR, Role.AUDITOR) and tenant_id in principal.tenants:
+        return
+    raise AccessDeniedError(f"no access to the ESF submissions of {tenant_id!r}")
+
+
 def may_manage_personal_data(principal: Principal, tenant_id: str) -> None:
     """Erasure, legal holds and subject access are the tenant's coordinators' (the controller's staff)."""
     if principal.role != Role.COORDINATOR or tenant_id not in principal.tenants:
