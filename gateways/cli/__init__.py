@@ -17,6 +17,8 @@ from gateways.cli import (
     backup,
     casework,
     demo,
+    esf,
+    esf_submissions,  # noqa: F401 - registers its commands on the esf group
     gateway,
     imports,
     keys,
@@ -54,6 +56,7 @@ app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
 app.command()(report.report)
 app.add_typer(tenants.commands, name="tenants")
+app.add_typer(esf.commands, name="esf")
 app.add_typer(users.commands, name="users")
 app.add_typer(projections.commands, name="projections")
 app.add_typer(gateway.commands, name="gateway")

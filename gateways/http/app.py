@@ -25,9 +25,12 @@ from gateways.http import (
     auth,
     beneficiaries,
     corrections,
+    esf,
+    esf_submissions,
     home_visits,
     imports,
     ownership,
+    participation,
     privacy,
     problems,
     referrals,
@@ -39,8 +42,11 @@ from gateways.http import (
 )
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
+from gateways.web import esf as web_esf
+from gateways.web import esf_submissions as web_esf_submissions
 from gateways.web import ownership as web_ownership
 from gateways.web import pages, session
+from gateways.web import participation as web_participation
 from gateways.web import steps as web_entries
 from gateways.web import worklists as web_worklists
 from gateways.web.session import CsrfError
@@ -193,12 +199,18 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(ownership.router)
     app.include_router(worklists.router)
+    app.include_router(participation.router)  # ESF (issue 21)
+    app.include_router(esf.router)
+    app.include_router(esf_submissions.router)
     app.state.import_jobs = {}
     app.include_router(pages.router)
     app.include_router(web_casework.router)
     app.include_router(web_entries.router)  # every entry's page and the steps on it
     app.include_router(web_ownership.router)
     app.include_router(web_worklists.router)
+    app.include_router(web_participation.router)
+    app.include_router(web_esf.router)
+    app.include_router(web_esf_submissions.router)
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)

@@ -1,0 +1,15 @@
+"""A tenant's operations and its ESF delivery per operation (indicator table and participant file) over
+the API (services.esf).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateways.http.schemas import problem_responses
+
+router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}",
+    tags=["esf"],
+    responses=problem_responses(400, 401, 403, 404, 422, 500, 503),
+)
