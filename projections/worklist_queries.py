@@ -2,7 +2,8 @@
 
 Four lists: a worker's open cases (one row per person, with the count of open items and the oldest's
 date), follow-ups due and overdue, referrals awaiting an answer, and requests pending at another
-agency. Rows carry codes, dates and ids only; the pages open the person through the use case.
+agency; and (issue 21) the ESF six-month follow-ups due after leaving an operation. Rows carry codes,
+dates and ids only; the pages open the person through the use case.
 
 Never work: a voided entry, and any entry about a voided or erased person (an erased person's entries
 stay for the figures). The responsible worker of a person is the last assignment
@@ -19,9 +20,9 @@ from sqlalchemy import Column, ColumnElement, Connection, and_, func, literal, o
 from sqlalchemy.sql import Select
 
 from domain.catalogue import AgencyApplicationStatus
-from projections.tables import case_index, people, responsibility
+from projections.tables import case_index, operation_exits, people, responsibility
 
-LISTS = ("cases", "follow_ups", "referrals", "agency")
+LISTS = ("cases", "follow_ups", "referrals", "agency", "esf_follow_ups")
 # The agency has not decided yet (domain.catalogue.AgencyApplicationStatus less approved and rejected).
 PENDING_AT_AGENCY = tuple(
     s.value
@@ -254,7 +255,68 @@ def cases(conn: Connection, f: WorkFilter) -> tuple[list[dict[str, Any]], int]:
 
 
 def due_today(conn: Connection, f: WorkFilter) -> int:
-    """How many follow-ups are due by ``f.today`` (overdue ones too): the header's count, one statement."""
-    return int(
-        conn.execute(select(func.count(literal(1))).select_from(SOURCE).where(*_where("follow_ups", f))).scalar_one()
+    """How many follow-ups are due by ``f.today`` (overdue ones too), home visits' and the ESF six-month
+    ones: the header's count."""
+    visits = select(func.count(literal(1))).select_from(SOURCE).where(*_where("follow_ups", f)).scalar_subquery()
+    esf = select(func.count(literal(1))).select_from(ESF_SOURCE).where(*_esf_where(f)).scalar_subquery()
+    return int(conn.execute(select(visits + esf)).scalar_one())
+
+
+# ---------------------------------------------------------------- the ESF six-month follow-ups (issue 21)
+# People who left an operation six months ago or more and were not followed up yet: one row per person
+# and operation (``view_operation_exits``), never for a voided or erased person.
+esf_intake = case_index.alias("esf_intake")
+esf_worker = func.coalesce(responsibility.c.worker, esf_intake.c.recorded_by)
+esf_owner = func.coalesce(responsibility.c.structure, esf_intake.c.structure)
+ESF_SOURCE = (
+    operation_exits.join(esf_intake, esf_intake.c.entry_id == operation_exits.c.beneficiary_id)
+    .join(people, people.c.beneficiary_id == operation_exits.c.beneficiary_id)
+    .outerjoin(responsibility, responsibility.c.beneficiary_id == operation_exits.c.beneficiary_id)
+)
+
+
+def _esf_where(f: WorkFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [
+        operation_exits.c.followed_up_on.is_(None),
+        operation_exits.c.follow_up_due <= f.today + timedelta(days=f.days),
+        esf_intake.c.voided.is_(False),
+        people.c.voided.is_(False),
+        people.c.erased.is_(False),
+    ]
+    if f.structure is not None:
+        where.append(operation_exits.c.structure == f.structure)
+    if f.subtype is not None:
+        where.append(operation_exits.c.operation == f.subtype)
+    if f.worker is not None:
+        where.append(esf_worker == f.worker)
+    if f.owning_structure is not None:
+        where.append(esf_owner == f.owning_structure)
+    return where + _ages(operation_exits.c.follow_up_due, f)
+
+
+def esf_follow_ups(conn: Connection, f: WorkFilter) -> tuple[list[dict[str, Any]], int]:
+    """A page of the six-month follow-ups due (and overdue), and how many in all."""
+    where = _esf_where(f)
+    total = conn.execute(select(func.count()).select_from(ESF_SOURCE).where(*where)).scalar_one()
+    order = {"age": operation_exits.c.follow_up_due, "date": operation_exits.c.left_on}.get(
+        f.sort, operation_exits.c.follow_up_due
     )
+    ordered = order.desc() if (f.sort == "age") != f.descending else order.asc()
+    rows = conn.execute(
+        select(
+            operation_exits.c.beneficiary_id,
+            operation_exits.c.operation,
+            operation_exits.c.structure,
+            operation_exits.c.left_on,
+            operation_exits.c.follow_up_due,
+            esf_worker.label("worker"),
+            esf_owner.label("owning_structure"),
+            operation_exits.c.follow_up_due.label("since"),
+        )
+        .select_from(ESF_SOURCE)
+        .where(*where)
+        .order_by(ordered, operation_exits.c.beneficiary_id, operation_exits.c.operation)
+        .limit(f.limit)
+        .offset(f.offset)
+    ).mappings()
+    return [{**row, "age_days": (f.today - row["since"]).days} for row in rows], int(total)

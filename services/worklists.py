@@ -1,5 +1,6 @@
 """The worklists use case ("Οι εργασίες μου"): open cases, follow-ups due, referrals awaiting an answer,
-requests pending at another agency; each filtered, sorted and paged, for a caseworker or a coordinator.
+requests pending at another agency, the ESF six-month follow-ups due after leaving an operation; each
+filtered, sorted and paged, for a caseworker or a coordinator.
 
 Who sees what is asked of ``services.access``: a caseworker's lists hold her own structure's entries
 whatever she asks (asking for another structure is refused), and, when they are a worker's, only the
@@ -33,9 +34,14 @@ from services.casework import Casework
 LISTS = q.LISTS
 # N by list: a follow-up due within a week is on the list; a referral unanswered after 15 days and an
 # application at an agency without news after 30 are chased (docs/design.md "Issue 20: worklists").
-DEFAULT_DAYS = {"cases": 30, "follow_ups": 7, "referrals": 15, "agency": 30}
+# The ESF six-month follow-up cannot be recorded before it is due: its list holds those due by today.
+DEFAULT_DAYS = {"cases": 30, "follow_ups": 7, "referrals": 15, "agency": 30, "esf_follow_ups": 0}
 MAX_DAYS = 3650
-SORTS = {"cases": ("age", "count", "date"), **dict.fromkeys(LISTS[1:], ("age", "date", "category"))}
+SORTS = {
+    "cases": ("age", "count", "date"),
+    **dict.fromkeys(LISTS[1:4], ("age", "date", "category")),
+    "esf_follow_ups": ("age", "date"),  # by due day, by the day they left
+}
 ALL = "all"  # every worker in the caller's scope
 ME = "me"
 
@@ -128,7 +134,12 @@ def worklist(
     """One page of one worklist, read after the views caught up with the log (read your own writes)."""
     f = terms(tenant, user, name, query, today)
     views.catch_up()
-    rows, total = views.read(q.cases, f) if name == "cases" else views.read(q.entries, name, f)
+    if name == "cases":
+        rows, total = views.read(q.cases, f)
+    elif name == "esf_follow_ups":
+        rows, total = views.read(q.esf_follow_ups, f)
+    else:
+        rows, total = views.read(q.entries, name, f)
     for row in rows:
         # The person's responsible worker, only if the caller may see the structure responsible for them.
         owner = row.pop("owning_structure")
@@ -138,10 +149,10 @@ def worklist(
 
 
 def due_today(views: CaseworkViews, user: Principal, tenant_id: str, today: date) -> int | None:
-    """The header's count: follow-ups due today or overdue in the caller's own list (a caseworker's
-    own people, a coordinator's whole tenant); None for whom worklists are not. The views catch up
-    first (nothing to read when nothing is new): a follow-up just recorded as done must not still be
-    counted on the page the form led back to."""
+    """The header's count: follow-ups due today or overdue (home visits' and the ESF six-month ones) in
+    the caller's own list (a caseworker's own people, a coordinator's whole tenant); None for whom
+    worklists are not. The views catch up first (nothing to read when nothing is new): a follow-up just
+    recorded as done must not still be counted on the page the form led back to."""
     try:
         may_work_cases(user, tenant_id)
     except AccessDeniedError:

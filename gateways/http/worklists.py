@@ -23,7 +23,7 @@ router = APIRouter(
     tags=["worklists"],
     responses=problem_responses(400, 401, 403, 404, 422, 500, 503),
 )
-ListName = Literal["cases", "follow_ups", "referrals", "agency"]
+ListName = Literal["cases", "follow_ups", "referrals", "agency", "esf_follow_ups"]
 Days = Annotated[int | None, Query(ge=0, le=w.MAX_DAYS)]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")]
 Staff = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
@@ -61,6 +61,19 @@ class WorkCase(BaseModel):
     age_days: int
 
 
+class EsfFollowUp(BaseModel):
+    """One participant on the ESF six-month follow-ups: who left which operation, and when it is due."""
+
+    beneficiary_id: UUID
+    operation: str = Field(description="The operation's programme period")
+    structure: str
+    left_on: date
+    follow_up_due: date
+    worker: str | None
+    since: date
+    age_days: int
+
+
 class Worklist(BaseModel):
     tenant: str
     worklist: ListName
@@ -73,11 +86,12 @@ class Worklist(BaseModel):
     offset: int
     items: list[WorkItem] = []
     cases: list[WorkCase] = []
+    participants: list[EsfFollowUp] = []
 
 
 @router.get(
     "/worklists/{name}",
-    summary="A worklist: open cases, follow-ups, referrals or agency requests",
+    summary="A worklist: open cases, follow-ups, referrals, agency requests or ESF six-month follow-ups",
     response_model=Worklist,
 )
 def get_worklist(
@@ -127,5 +141,5 @@ def get_worklist(
         "total": page.total,
         "limit": limit,
         "offset": offset,
-        ("cases" if name == "cases" else "items"): page.rows,
+        {"cases": "cases", "esf_follow_ups": "participants"}.get(name, "items"): page.rows,
     }

@@ -22,10 +22,13 @@ from domain.clock import ATHENS
 from domain.errors import DomainError
 from gateways.web.casework_forms import ENTRY_FORMS, PERSON_KINDS, listed
 from gateways.web.labels import LABELS
+from gateways.web.participation_forms import block as esf_block
+from gateways.web.participation_forms import words as esf_words
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
 from services.access import Principal
 from services.casework import Casework
 from services.lists import entries_of_person
+from services.participation import participation_of
 from services.timeline import ERASED, HIDDEN, SEALED, EntryView, Moment, activities_of_person, read_entry
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -220,9 +223,10 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
             _listed("activity", row, words) for row in activities_of_person(views, desk.user, entry_id)
         ]
         context["entries"] = entries
+        context["participation"] = esf_block(participation_of(desk.casework, views, desk.user, entry_id), words.lang)
     done = request.query_params.get("done", "")
     recorded = request.query_params.get("recorded", "")
-    notice = desk.t.get(f"done_{done}") if done else None
+    notice = (desk.t.get(f"done_{done}") or esf_words(words.lang).get(f"done_{done}")) if done else None
     if recorded in (*ENTRY_FORMS, "intake"):
         notice = desk.t.get(f"recorded_{recorded}")
     return render(

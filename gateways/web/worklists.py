@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from domain.errors import DomainError
+from domain.tenants import Tenant
 from gateways.web.casework_forms import label
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
 from gateways.web.worklist_labels import PENDING_STATUSES, SUBTYPES, WORDS
@@ -109,10 +110,16 @@ def _worker_choices(request: Request, tenant: str, user: Principal) -> list[tupl
 
 
 def _rows(
-    name: str, page: w.WorkPage, people: dict[Any, str], staff: dict[str, str], lang: str
+    name: str, page: w.WorkPage, people: dict[Any, str], staff: dict[str, str], lang: str, *, tenant: Tenant
 ) -> list[dict[str, Any]]:
     shown = []
     for row in page.rows:
+        if name == "esf_follow_ups":  # a person and an operation, not an entry
+            programme = tenant.operation(row["operation"])
+            what = f"{tenant.operation_title(programme)} ({programme.name_el})"
+            worker = staff.get(row["worker"] or "", row["worker"] or "")
+            shown.append({**row, "name": people.get(row["beneficiary_id"]), "worker_name": worker, "what": what})
+            continue
         kind = row.get("kind", "request")
         shown.append(
             {
@@ -168,7 +175,7 @@ def work(request: Request, tenant: str) -> Response:
         listname=name,
         shown=shown,
         totals=totals,
-        rows=_rows(name, shown, people, _staff_names(request, tenant), lang),
+        rows=_rows(name, shown, people, _staff_names(request, tenant), lang, tenant=registered),
         page=number,
         pages=pages,
         link=lambda **changed: link(tenant, params, **changed),
@@ -176,12 +183,20 @@ def work(request: Request, tenant: str) -> Response:
             tenant, {"worker": params.get("worker"), "structure": params.get("structure")}, list=other
         ),
         sorts=w.SORTS[name],
-        subtypes=[(code.value, getattr(code, f"label_{lang}")) for code in SUBTYPES[name]],
+        subtypes=_subtypes(name, registered, lang),
         statuses=[(s.value, getattr(s, f"label_{lang}")) for s in PENDING_STATUSES] if name == "agency" else [],
         workers=_worker_choices(request, tenant, user),
         chooses_structure=own is None,
         **context,
     )
+
+
+def _subtypes(name: str, tenant: Tenant, lang: str) -> list[tuple[str, str]]:
+    """What the list's "category" filter offers: the codes of its kind, or for the ESF follow-ups the
+    tenant's operations."""
+    if name == "esf_follow_ups":
+        return [(p.period, f"{tenant.operation_title(p)} ({p.name_el})") for p in tenant.programmes]
+    return [(code.value, getattr(code, f"label_{lang}")) for code in SUBTYPES[name]]
 
 
 def _count_of(query: WorkQuery) -> WorkQuery:
