@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from domain.errors import DateOrderError, DomainError, EntryNotFoundError, InvalidValueError
+from domain.errors import DateOrderError, DomainError, EntryNotFoundError, OutsideOperationError
 from gateways.web.entries import Reader, entry_id_of, reader
 from gateways.web.forms import Filled, fields_of, invalid, read, refused
 from gateways.web.participation_forms import FORMS, RECORDS, current, words
@@ -220,10 +220,9 @@ def _payload(
             kept["occurred_on"] = changes["occurred_on"]
         if "status" in changes and _changed(changes, {k[8:]: v for k, v in drawn.items()}, "status"):
             kept["status"] = changes["status"]
-        profile = changes.get("profile") or {}
-        if profile and _changed(changes, {k[8:]: v for k, v in drawn.items()}, "profile"):
-            data = (record_of.entry_data if record_of else None) or {}
-            kept["profile"] = {"gender": data.get("gender"), "age_at_entry": data.get("age_at_entry"), **profile}
+        profile = _changed(changes, {k[8:]: v for k, v in drawn.items()}, "profile")
+        if profile:  # the fields changed: the recorded profile takes them (services.casework_esf)
+            kept["profile"] = profile
         body["changes"] = kept
         if not kept and not body.get("special"):
             return body, {"": t["err_no_change"]}
@@ -239,8 +238,8 @@ def _refusal(
             return {"": t[label]}, 409
     if step == "follow-up" and isinstance(exc, DateOrderError) and record_of and record_of.follow_up_due:
         return {"occurred_on": t["err_esf_follow_up_early"].format(day=shown_date(record_of.follow_up_due))}, 422
-    if isinstance(exc, InvalidValueError) and exc.field in ("operation", "occurred_on") and step == "entry":
-        return {"occurred_on": t["err_esf_not_in_operation"]}, 422
+    if isinstance(exc, OutsideOperationError):
+        return {"changes.occurred_on" if step in RECORDS else "occurred_on": t["err_esf_not_in_operation"]}, 422
     return refused(exc, sections, t), 422
 
 
