@@ -191,9 +191,9 @@ ESF_2021_2027_RULES: tuple[Indicator, ...] = (
     _output("EECO03", "long-term unemployed", lambda p: p["employment_status"] == "long_term_unemployed"),
     _output("EECO04", "inactive", inactive),
     _output("EECO05", "employed, including self-employed", employed_at_entry),
-    _output("EECO06", "children below 18 years of age", lambda p: p["age_at_entry"] < 18),
-    _output("EECO07", "young people aged 18-29 years", lambda p: 18 <= p["age_at_entry"] <= 29),
-    _output("EECO08", "participants aged 55 years and above", lambda p: p["age_at_entry"] >= 55),
+    _output("EECO06", "number of children below 18 years of age", lambda p: p["age_at_entry"] < 18),
+    _output("EECO07", "young people between 18 and 29 years of age", lambda p: 18 <= p["age_at_entry"] <= 29),
+    _output("EECO08", "number of participants of 55 years of age and above", lambda p: p["age_at_entry"] >= 55),
     _output("EECO09", "with lower secondary education or less (ISCED 0-2)", lambda p: p["isced_level"] <= 2),
     _output(
         "EECO10",
@@ -206,7 +206,7 @@ ESF_2021_2027_RULES: tuple[Indicator, ...] = (
     _output("EECO14", "participants with a foreign background", lambda p: bool(p["foreign_background"])),
     _output(
         "EECO15",
-        "minorities (including marginalised communities such as Roma)",
+        "minorities (including marginalised communities, such as Roma people)",
         lambda p: p["minority"] == "yes",
         "minority",
     ),
@@ -217,20 +217,29 @@ ESF_2021_2027_RULES: tuple[Indicator, ...] = (
     _on_leaving("EECR03", "participants gaining a qualification upon leaving", qualified),
     _on_leaving("EECR04", "participants in employment, including self-employment, upon leaving", employed_on_leaving),
     _after("EECR05", "participants in employment, including self-employment, six months after leaving", employed_after),
-    # Annex II: end recipients of ΤΕΒΑ food support in the period (projections/esf_queries.py).
-    _deprived("EMCR01", "end recipients receiving food support", _teba),
-    _deprived("EMCR02", "children below 18 years of age", lambda p: p["age_at_entry"] < 18),
-    _deprived("EMCR03", "young people aged 18-29 years", lambda p: 18 <= p["age_at_entry"] <= 29),
-    _deprived("EMCR04", "end recipients aged 65 years and above", lambda p: p["age_at_entry"] >= 65),
-    _deprived("EMCR05", "end recipients with disabilities", lambda p: p["disability"] == "yes", "disability"),
-    _deprived("EMCR06", "third-country nationals", lambda p: bool(p["third_country_national"])),
+    # Annex II: end recipients of ΤΕΒΑ food support in the period (projections/esf_queries.py). The
+    # regulation lists the breakdowns without codes; these are the Commission's SFC2021 codes.
+    _deprived("EMCR01", "number of end recipients receiving food support", _teba),
+    _deprived("EMCR02", "number of children below 18 years of age", lambda p: p["age_at_entry"] < 18),
     _deprived(
-        "EMCR07",
-        "end recipients with a foreign background, minorities (including marginalised communities such as Roma)",
+        "EMCR03", "number of young people between 18 and 29 years of age", lambda p: 18 <= p["age_at_entry"] <= 29
+    ),
+    _deprived("EMCR04", "number of end recipients of 65 years of age and above", lambda p: p["age_at_entry"] >= 65),
+    _deprived("EMCR05", "number of women", lambda p: p["gender"] == "female"),
+    _deprived("EMCR06", "number of end recipients with disabilities", lambda p: p["disability"] == "yes", "disability"),
+    _deprived("EMCR07", "number of third-country nationals", lambda p: bool(p["third_country_national"])),
+    _deprived(
+        "EMCR08",
+        "number of end recipients with a foreign background and minorities (including marginalised communities, "
+        "such as Roma people)",
         lambda p: bool(p["foreign_background"] or p["minority"] == "yes"),
         "minority",
     ),
-    _deprived("EMCR08", "homeless or affected by housing exclusion", lambda p: bool(p["homeless"])),
+    _deprived(
+        "EMCR09",
+        "number of homeless end recipients or end recipients affected by housing exclusion",
+        lambda p: bool(p["homeless"]),
+    ),
 )
 
 RULES: dict[str, tuple[Indicator, ...]] = {"2014-2020": ESF_2014_2020_RULES, "2021-2027": ESF_2021_2027_RULES}
