@@ -370,3 +370,12 @@ def test_an_erasure_keeps_each_entrys_special_answers_under_the_statistics_key(s
     [entered] = service.events("OperationEntered")
     assert service.vault.unseal(entered.sealed_special) is None  # the person's own key is gone
     assert json.loads(service.vault.sealed[erased.sealed_changes][1]) == kept
+
+
+def test_a_later_entrys_special_answers_show_sealed_unless_revealed(service: Service) -> None:
+    someone = registered_2021(service)
+    service.casework.execute(request_on(service, someone, "2024-02-01"))
+    shown = service.casework.describe(someone)["state"]["entry_data"]["2021-2027"]
+    assert shown["sealed_special"] == "[sealed]"
+    revealed = service.casework.describe(someone, reveal=True)["state"]["entry_data"]["2021-2027"]
+    assert revealed["sealed_special"]["special"]["disability"] == "yes"
