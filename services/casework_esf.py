@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from domain.beneficiaries import Beneficiary
+from domain.entries import CaseEntry
 from domain.errors import InvalidValueError, OutsideOperationError, PersonalDataUnreadableError
 from domain.esf import LeavingStatus, LongTermStatus
 from domain.profile import ParticipantProfile, age_on
@@ -120,6 +121,17 @@ def enter_at_contact(app: Casework, person: Beneficiary, day: date, recorded_by:
         recorded_by=recorded_by,
         structure=person.structure,  # the person's, whichever structure the contact was in
     )
+
+
+def enter_at_amended_contact(app: Casework, work: UnitOfWork, entry: CaseEntry, recorded_by: str) -> None:
+    """A contact whose date or people were corrected is a contact on its (new) day with its (new)
+    people: each of them enters that day's operation if they have not (``enter_at_contact``)."""
+    if isinstance(entry, Beneficiary) or entry.voided:
+        return
+    one = getattr(entry, "beneficiary_id", None)
+    people = getattr(entry, "beneficiary_ids", None) or ([one] if one is not None else [])
+    for beneficiary_id in people:
+        enter_at_contact(app, work.get(beneficiary_id, Beneficiary, "beneficiary"), entry.occurred_on, recorded_by)
 
 
 # ---------------------------------------------------------------------- the commands

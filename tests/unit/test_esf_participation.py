@@ -379,3 +379,30 @@ def test_a_later_entrys_special_answers_show_sealed_unless_revealed(service: Ser
     assert shown["sealed_special"] == "[sealed]"
     revealed = service.casework.describe(someone, reveal=True)["state"]["entry_data"]["2021-2027"]
     assert revealed["sealed_special"]["special"]["disability"] == "yes"
+
+
+def test_a_contact_moved_into_a_later_operation_or_a_person_added_to_an_activity_enters_them(
+    service: Service,
+) -> None:
+    someone, another = registered_2021(service), registered_2021(service, personal__amka=None)
+    request = service.casework.execute(request_on(service, someone, "2023-12-20")).entry_id
+    assert service.events("OperationEntered") == []
+    service.run(
+        command="amend_entry", entry_id=str(request), changes={"occurred_on": "2024-01-03"}, reason="wrong_date"
+    )
+    activity = service.run(
+        command="record_activity",
+        kind="counselling_session",
+        beneficiary_ids=[str(someone)],
+        participants=1,
+        occurred_on="2024-02-01",
+        structure="centre",
+    )
+    service.run(
+        command="amend_entry",
+        entry_id=str(activity),
+        changes={"beneficiary_ids": [str(someone), str(another)], "participants": 2},
+        reason="typing_error",
+    )
+    entered = {(e.originator_id, e.occurred_on) for e in service.events("OperationEntered")}
+    assert entered == {(someone, date(2024, 1, 3)), (another, date(2024, 2, 1))}
