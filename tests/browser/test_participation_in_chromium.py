@@ -46,7 +46,8 @@ def registered_in_2021(tab: Tab, last: str) -> str:
 
 def step(tab: Tab, link: str, name: str) -> None:
     """Follow a step's link in the person's ESF block; its form is checked by axe-core."""
-    tab.page.locator("#esf-participation ~ div").get_by_role("link", name=link).click()
+    # Each row's links name their operation (for a screen reader, out of the table too): the 2021-2027 one.
+    tab.page.get_by_role("link", name=re.compile(f"^{link}.*2021-2027")).click()
     expect(tab.page.get_by_role("button", name="Καταχώριση")).to_be_visible()
     tab.accessible(f"{name}-form")
 

@@ -201,12 +201,11 @@ def test_a_correction_of_an_exit_needs_a_reason_and_then_is_recorded(esf: Api) -
     path = f"/t/sofades/people/{person}/operations/2021-2027/correct-exit"
     assert path in person_page(centre, person)
     before = version(esf, person)
-    unreasoned = send(centre, path, {"changes.status.job_searching": "", "changes.status.employed": "on"})
+    unreasoned = send(centre, path, {"changes.status.employed": "on"})
     assert unreasoned.status_code == 422
+    assert 'href="#f-reason"' in unreasoned.text  # the reason is what is missing
     assert version(esf, person) == before
-    fixed = send(
-        centre, path, {"changes.status.job_searching": "", "changes.status.employed": "on", "reason": "typing_error"}
-    )
+    fixed = send(centre, path, {"changes.status.employed": "on", "reason": "typing_error"})
     assert fixed.status_code == 303, fixed.text
     assert "03/03/2025: Απασχολείται" in block(centre.get(fixed.headers["location"]).text)
 
