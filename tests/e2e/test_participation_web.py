@@ -70,7 +70,7 @@ def send(client: TestClient, path: str, fields: dict[str, str]) -> Any:
 def person_page(client: TestClient, person: str) -> str:
     page = client.get(f"/t/sofades/people/{person}")
     assert page.status_code == 200, page.text
-    return page.text
+    return str(page.text)
 
 
 def block(text: str) -> str:
