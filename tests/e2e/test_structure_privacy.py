@@ -193,6 +193,24 @@ ENTRY_PAGES: dict[tuple[str, str], Calls] = {
     },
 }
 
+# The ESF participation steps on a person's page (issue 21): drawn and posted about the person.
+_ESF_STEPS = ("entry", "exit", "follow-up", "correct-entry", "correct-exit", "correct-follow-up")
+_ESF_BODY = {"occurred_on": "04/05/2024", "status.job_searching": "on", "reason": "typing_error"}
+
+
+def _esf_calls(path: str, method: str) -> Calls:
+    return lambda p, t, o: [(method, path.format(id=p.id), {"data": _ESF_BODY} if method == "POST" else {})]
+
+
+ESF_PAGES: dict[tuple[str, str], Calls] = {
+    (method, f"/t/{{tenant}}/people/{{beneficiary_id}}{where}"): _esf_calls(f"/t/sofades/people/{{id}}{path}", method)
+    for where, path in [
+        ("/situation", "/situation"),
+        *((f"/operations/{{operation}}/{s}", f"/operations/2021-2027/{s}") for s in _ESF_STEPS),
+    ]
+    for method in ("GET", "POST")
+}
+
 ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants"): lambda p, t, o: [("GET", "/api/v1/tenants", {})],
     ("POST", "/api/v1/tenants/{tenant}/beneficiaries"): lambda p, t, o: [
@@ -419,6 +437,7 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ),
     ],
     **ENTRY_PAGES,
+    **ESF_PAGES,
 }
 # Routes that take nothing about anyone and answer nothing about anyone (or end the walker's session).
 NOT_ABOUT_PEOPLE = {
