@@ -237,6 +237,12 @@ def test_the_lists_rebuild_from_the_log(store: StoreUnderTest) -> None:
         occurred_on="2024-05-03")  # fmt: skip
     visit(store, her, "2024-06-01")
     referral(store, her, "2024-05-02")
+    # Someone who left the 2014-2020 operation more than six months ago: her ESF follow-up is due.
+    earlier = store.casework.execute(intake(occurred_on="2022-05-02", personal__amka=make_amka(date(1979, 3, 4), 2)))
+    assert earlier.entry_id is not None
+    run(store, command="leave_operation", beneficiary_id=str(earlier.entry_id), occurred_on="2023-06-01",
+        status={"job_searching": True, "in_education_or_training": False, "qualification_gained": False,
+                "employed": False})  # fmt: skip
     before = {name: listed(store, users["centre"], name).rows for name in w.LISTS}
     store.kentra.views(store.tenant.id).rebuild()
     assert {name: listed(store, users["centre"], name).rows for name in w.LISTS} == before
