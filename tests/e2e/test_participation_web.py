@@ -266,3 +266,13 @@ def test_the_other_structure_does_not_see_the_follow_up_on_its_worklist(esf: Api
     mine = esf.client.get("/api/v1/tenants/sofades/worklists/esf_follow_ups", headers=esf.headers("cw.sof.centre"))
     assert mine.status_code == 200, mine.text
     assert [p["beneficiary_id"] for p in mine.json()["participants"]] == [person]
+
+
+def test_a_sort_the_follow_up_list_does_not_have_is_refused_not_a_server_error(esf: Api) -> None:
+    answer = esf.client.get(
+        "/api/v1/tenants/sofades/worklists/esf_follow_ups", params={"sort": "count"}, headers=esf.headers("coord.sof")
+    )
+    assert answer.status_code == 422, answer.text
+    page = page_client(esf, "coord.sof").get("/t/sofades/work", params={"list": "esf_follow_ups", "sort": "count"})
+    assert page.status_code == 422
+    assert "Ένα από τα φίλτρα δεν είναι έγκυρο." in page.text
