@@ -21,6 +21,7 @@ from projections.cells import figure, flatten_esf, members
 from projections.esf_queries import esf_delivery
 from projections.queries import esf_indicators
 from projections.replay import replay
+from services.privacy import subject_access
 from tests.conftest import StoreUnderTest, command, intake, open_request
 
 TODAY = date(2025, 6, 30)
@@ -407,3 +408,22 @@ def test_the_programme_indicators_are_the_delivery_s_figures_without_the_partici
             assert esf_indicators(conn, operation, start, end, None) == {
                 k: v for k, v in delivery.items() if k != "people"
             }
+
+
+def test_a_subject_access_request_shows_the_person_s_operation_entries_and_exits(
+    recorded: tuple[StoreUnderTest, list[Person]],
+) -> None:
+    store, people = recorded
+    anna = next(p for p in people if p.name == "anna")
+    assert anna.id is not None
+    document = subject_access(
+        store.casework, store.kentra.views(store.tenant.id), anna.id, asked_by="dpo", role="coordinator"
+    )
+    entries = document["read_models"]["view_operation_entries"]
+    exits = document["read_models"]["view_operation_exits"]
+    assert [(row["operation"], row["entered_on"], row["disability"]) for row in entries] == [
+        ("2021-2027", "2024-02-10", "yes")
+    ]
+    assert [(row["operation"], row["left_on"], row["followed_up_on"]) for row in exits] == [
+        ("2021-2027", "2024-05-31", "2024-12-02")
+    ]
