@@ -66,7 +66,12 @@ def a_participant(vault: InMemoryVault) -> Beneficiary:
         recorded_by="m.georgiou",
         structure="centre",
     )
-    step = {"today": TODAY, "recorded_by": "m.georgiou", "structure": "centre", "intake_operation": "2014-2020"}
+    step: dict[str, Any] = {
+        "today": TODAY,
+        "recorded_by": "m.georgiou",
+        "structure": "centre",
+        "intake_operation": "2014-2020",
+    }
     person.leave_operation(operation="2021-2027", occurred_on=date(2024, 5, 31), status=LEAVING, **step)
     person.record_long_term_result(
         operation="2021-2027",
@@ -132,8 +137,13 @@ def test_folding_again_or_in_one_batch_gives_the_same_rows() -> None:
 def test_corrections_change_the_entry_and_the_exit_and_a_change_of_situation_changes_neither() -> None:
     vault, engine = InMemoryVault(), views()
     person = a_participant(vault)
-    fixes = {"reason": CorrectionReason.TYPING_ERROR, "sealed_reason": None, "today": TODAY}
-    common = {"operation": "2021-2027", "intake_operation": "2014-2020", "recorded_by": "c", "structure": "centre"}
+    fixes: dict[str, Any] = {"reason": CorrectionReason.TYPING_ERROR, "sealed_reason": None, "today": TODAY}
+    common: dict[str, Any] = {
+        "operation": "2021-2027",
+        "intake_operation": "2014-2020",
+        "recorded_by": "c",
+        "structure": "centre",
+    }
     person.correct_operation_record(
         record="entry",
         changes={"occurred_on": date(2024, 2, 3), "profile": {**PROFILE, "age_at_entry": 44, "isced_level": 5}},
