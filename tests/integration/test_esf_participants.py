@@ -198,9 +198,10 @@ def record_everyone(store: StoreUnderTest) -> list[Person]:
     r.follow_up(petros, "2014-2020", "2024-04-01", employed=True, improved=False)
 
     # Nikos: a 2021-2027 intake, employed, tertiary, third-country national; served again (once); ΤΕΒΑ
-    # food aid resolved in April; leaves with none of the results; followed up in 2025 (that document's).
+    # food aid resolved in April; leaves in training; followed up in 2025: that document counts his
+    # follow-up, not his exit of 2024.
     nikos = Person("nikos", "male")
-    nikos.counts[Y2024] = {"participants", "EECO01", "EECO05", "EECO11", "EECO13", "EMCR01", "EMCR07"}
+    nikos.counts[Y2024] = {"participants", "EECO01", "EECO05", "EECO11", "EECO13", "EMCR01", "EMCR07", "EECR02"}
     nikos.counts[H2025] = {"EECR05"}
     r.register(
         nikos,
@@ -215,10 +216,11 @@ def record_everyone(store: StoreUnderTest) -> list[Person]:
     teba = r.request(nikos, "2024-04-01", "food_aid_teba")
     r.run(command="resolve_request", request_id=str(teba), occurred_on="2024-04-20")
     r.request(nikos, "2024-09-01")
-    r.leave(nikos, "2024-10-31")
+    r.leave(nikos, "2024-10-31", in_education_or_training=True)
     r.follow_up(nikos, "2021-2027", "2025-05-05", employed=True, improved=True)
 
-    # Maria: 68, inactive, no schooling (ISCED 0), rural, refused the disability question; ΤΕΒΑ aid.
+    # Maria: 68, inactive, no schooling (ISCED 0), rural, refused the disability question; ΤΕΒΑ aid;
+    # leaves with none of the results.
     maria = Person("maria", "female")
     maria.counts[Y2024] = {
         "participants",
@@ -244,6 +246,7 @@ def record_everyone(store: StoreUnderTest) -> list[Person]:
     )
     teba = r.request(maria, "2024-02-01", "food_aid_teba")
     r.run(command="resolve_request", request_id=str(teba), occurred_on="2024-02-15")
+    r.leave(maria, "2024-11-29")
 
     # Georgia: registered in 2022 (in no document here); entered 2021-2027 by hand with that day's
     # answers (unemployed; other disadvantage "yes", minority refused), her entry's education then
