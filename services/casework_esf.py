@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry
-from domain.errors import InvalidValueError, OutsideOperationError, PersonalDataUnreadableError
+from domain.errors import DateOrderError, InvalidValueError, OutsideOperationError, PersonalDataUnreadableError
 from domain.esf import LeavingStatus, LongTermStatus
 from domain.profile import ParticipantProfile, age_on
 from services import casework_commands as shared  # a module, not names: it calls enter_at_contact back
@@ -270,6 +270,9 @@ def _entry_changes(app: Casework, person: Beneficiary, operation: str, given: di
     day = given.get("occurred_on")
     if day is not None:
         operation_of(app, operation, day, within=True)
+        left_on = person.operations[operation]["left_on"]
+        if left_on is not None and day > date.fromisoformat(left_on):
+            raise DateOrderError(f"the person left the operation on {left_on}", field="changes.occurred_on")
     if "profile" not in given and day is None:
         return given
     profile = {**person.entry_data[operation]["profile"], **(given.get("profile") or {})}
