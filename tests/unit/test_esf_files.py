@@ -51,7 +51,7 @@ def document(**person: Any) -> dict[str, Any]:
     }
 
 
-def test_special_answers_read_ναι_όχι_άρνηση_and_booleans_too() -> None:
+def test_special_answers_and_booleans_read_as_greek_yes_no_refused() -> None:
     row = csv_rows(esf_files.to_csv(document(), "participants"))[0]
     assert row["Αναπηρία (disability)"] == "ναι"
     assert row["Μειονότητα (minority)"] == "άρνηση"
