@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import load_workbook
@@ -75,7 +75,9 @@ def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
 def test_the_xlsx_keeps_dates_as_dates_and_each_code_with_its_greek_kind() -> None:
     workbook = load_workbook(io.BytesIO(esf_files.to_xlsx(document())))
     people = list(workbook["Συμμετέχοντες"].iter_rows(min_row=12, values_only=True))
-    assert people[0][2].date() == date(2023, 2, 1)
+    entered = people[0][2]
+    assert isinstance(entered, datetime)
+    assert entered.date() == date(2023, 2, 1)
     indicators = list(workbook["Δείκτες"].iter_rows(min_row=12, values_only=True))
     assert indicators[1][:3] == ("Άμεσος δείκτης αποτελέσματος", "CR04", indicator_label({"code": "CR04"}))
 
