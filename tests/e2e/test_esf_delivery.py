@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import pytest
 from openpyxl import load_workbook
@@ -182,3 +183,46 @@ def test_the_operations_are_listed_with_their_codes_and_dates(api: Api) -> None:
     assert pylaia["operations"][0]["budget_amended_eur"] == "594126.00"
     other = api.client.get("/api/v1/tenants/sofades/operations", headers=api.headers("coord.kar"))
     assert other.status_code == 403
+
+
+def participants(api: Api, fmt: str = "csv", **period: str) -> list[dict[str, str]]:
+    response = report(api, "coord.sof", operation="5002786", format=fmt, part="participants", **period)
+    assert response.status_code == 200, response.text
+    return csv_rows(response.content)
+
+
+def test_the_participant_file_names_people_by_a_pseudonym_that_links_entry_and_exit(api: Api) -> None:
+    her = register(api, 5)
+    left = api.post(
+        "coord.sof",
+        f"/beneficiaries/{her}/operation-exits",
+        {
+            "occurred_on": "2023-09-15",
+            "status": {
+                "job_searching": True,
+                "in_education_or_training": False,
+                "qualification_gained": False,
+                "employed": False,
+            },
+        },
+    )
+    assert left.status_code == 201, left.text
+    entered = participants(api, **SPRING_2023)
+    exited = participants(api, **{"from": "2023-09-01", "to": "2023-09-30"})
+    assert len(entered) == len(exited) == 1
+    pseudonym = entered[0]["Κωδικός συμμετέχοντα (participant)"]
+    assert pseudonym == exited[0]["Κωδικός συμμετέχοντα (participant)"]  # the same person in both files
+    assert her not in pseudonym
+    kafka = str(api.kentra.keys(api.kentra.registry.tenant("sofades")).pseudonym(UUID(her)))
+    assert pseudonym != kafka  # not the Regions' pseudonym: the files cannot be joined with their stream
+    row = exited[0]
+    assert (row["Ημερομηνία εισόδου (entered_on)"], row["Ημερομηνία εξόδου (left_on)"]) == ("2023-04-03", "2023-09-15")
+    assert row["Αναζητά εργασία κατά την έξοδο (job_searching)"] == "ναι"
+    assert row["Εργάζεται κατά την έξοδο (employed)"] == "όχι"
+    # the intake's special answers: disability yes, minority refused, other disadvantage no
+    assert (row["Αναπηρία (disability)"], row["Μειονότητα (minority)"]) == ("ναι", "άρνηση")
+    assert row["Άλλη μειονεκτική θέση (other_disadvantage)"] == "όχι"
+    as_json = report(api, "coord.sof", operation="5002786", part="participants", **SPRING_2023).json()
+    assert [p["participant"] for p in as_json["people"]] == [pseudonym]
+    assert "beneficiary_id" not in as_json["people"][0]
+    assert as_json["people"][0]["minority"] == "refused"
