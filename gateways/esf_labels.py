@@ -1,7 +1,7 @@
 """Greek names of the ESF indicator codes, their kinds, and the participant file's columns.
 
 The indicators' names follow the Greek text of Regulation (EU) 1304/2013 Annex I (CO, CR) and
-2021/1057 Annex I (EECO, EECR); a code missing here is shown with the views' (English) label.
+2021/1057 Annexes I (EECO, EECR) and II (EMCR); a code missing here is shown with the views' (English) label.
 """
 
 from __future__ import annotations
@@ -64,6 +64,17 @@ INDICATORS_EL = {
     "EECR04": "συμμετέχοντες που εργάζονται, συμπεριλαμβανομένων των αυτοαπασχολούμενων, μετά τη συμμετοχή τους",
     "EECR05": "συμμετέχοντες που εργάζονται, συμπεριλαμβανομένων των αυτοαπασχολούμενων, έξι μήνες μετά τη "
     "συμμετοχή τους",
+    # 2021/1057 Annex II: end recipients of food support (ΤΕΒΑ)
+    "EMCR01": "αριθμός τελικών αποδεκτών που λαμβάνουν επισιτιστική βοήθεια",
+    "EMCR02": "αριθμός παιδιών κάτω των 18 ετών",
+    "EMCR03": "αριθμός νέων ηλικίας 18 έως 29 ετών",
+    "EMCR04": "αριθμός τελικών αποδεκτών ηλικίας 65 ετών και άνω",
+    "EMCR05": "αριθμός γυναικών",
+    "EMCR06": "αριθμός τελικών αποδεκτών με αναπηρία",
+    "EMCR07": "αριθμός υπηκόων τρίτων χωρών",
+    "EMCR08": "αριθμός τελικών αποδεκτών αλλοδαπής προέλευσης και μειονοτήτων (συμπεριλαμβανομένων "
+    "περιθωριοποιημένων κοινοτήτων, όπως οι Ρομά)",
+    "EMCR09": "αριθμός άστεγων τελικών αποδεκτών ή τελικών αποδεκτών που πλήττονται από αποκλεισμό από τη στέγαση",
 }
 
 KINDS_EL = {

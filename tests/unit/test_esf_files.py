@@ -11,7 +11,8 @@ from typing import Any
 from openpyxl import load_workbook
 
 from gateways import esf_files
-from gateways.esf_labels import indicator_label
+from gateways.esf_labels import INDICATORS_EL, KINDS_EL, indicator_label
+from projections.esf_rules import RULES
 
 COUNTS = {"female": 1, "male": 0, "non_binary": 0, "unknown": 0, "total": 1}
 
@@ -89,3 +90,10 @@ def test_a_part_alone_is_one_sheet() -> None:
 
 def csv_rows(content: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_every_code_of_both_programmes_has_a_greek_name() -> None:
+    for rules in RULES.values():
+        for rule in rules:
+            assert rule.code in INDICATORS_EL, rule.code
+            assert rule.kind in KINDS_EL, rule.kind
