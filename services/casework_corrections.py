@@ -11,6 +11,7 @@ from domain.entries import CaseEntry
 from domain.errors import AmkaDateMismatchError, InvalidValueError
 from domain.identifiers import amka_matches_birth_date
 from domain.profile import ParticipantProfile, PersonalDetails, SpecialCategoryAnswers, age_on
+from services import casework_esf as esf
 from services import commands as c
 from services.casework_commands import claim_amka, expect, index_names, plain, sealer, structure_of, validated
 from services.people_index import indexes_of
@@ -42,6 +43,8 @@ def amend_entry(app: Casework, work: UnitOfWork, cmd: c.AmendEntry) -> CaseEntry
         recorded_by=cmd.recorded_by,
         structure=structure_of(app, cmd.structure, entry.structure),
     )
+    if {"occurred_on", "beneficiary_ids"} & set(changes):
+        esf.enter_at_amended_contact(app, work, entry, cmd.recorded_by)  # a contact moved into an operation
     return entry
 
 

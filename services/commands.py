@@ -483,6 +483,18 @@ class LeaveOperation(Command, LeaveOperationFields):
 
 
 class LongTermResultFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred_on": "2025-06-02",
+                    "operation": "2021-2027",
+                    "status": {"employed": True, "improved_labour_market_situation": False},
+                }
+            ]
+        }
+    )
+
     occurred_on: date = Field(description="The day of the follow-up, six months or more after leaving")
     operation: OperationKey
     status: LongTermStatus
@@ -497,6 +509,20 @@ class RecordLongTermResult(Command, LongTermResultFields):
 
 class OperationCorrectionFields(Payload):
     """Correct a later entry's data or date, an exit's date or status, or a follow-up's status."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation": "2021-2027",
+                    "record": "exit",
+                    "changes": {"occurred_on": "2024-11-15"},
+                    "reason": "wrong_date",
+                    "reason_note": "Η αποχώρηση καταχωρίστηκε με λάθος ημερομηνία",
+                }
+            ]
+        }
+    )
 
     operation: OperationKey
     record: Literal["entry", "exit", "long_term"]

@@ -379,3 +379,65 @@ def test_a_later_entrys_special_answers_show_sealed_unless_revealed(service: Ser
     assert shown["sealed_special"] == "[sealed]"
     revealed = service.casework.describe(someone, reveal=True)["state"]["entry_data"]["2021-2027"]
     assert revealed["sealed_special"]["special"]["disability"] == "yes"
+
+
+def test_a_contact_moved_into_a_later_operation_or_a_person_added_to_an_activity_enters_them(
+    service: Service,
+) -> None:
+    someone, another = registered_2021(service), registered_2021(service, personal__amka=None)
+    request = service.casework.execute(request_on(service, someone, "2023-12-20")).entry_id
+    assert service.events("OperationEntered") == []
+    service.run(
+        command="amend_entry", entry_id=str(request), changes={"occurred_on": "2024-01-03"}, reason="wrong_date"
+    )
+    activity = service.run(
+        command="record_activity",
+        kind="counselling_session",
+        beneficiary_ids=[str(someone)],
+        participants=1,
+        occurred_on="2024-02-01",
+        structure="centre",
+    )
+    service.run(
+        command="amend_entry",
+        entry_id=str(activity),
+        changes={"beneficiary_ids": [str(someone), str(another)], "participants": 2},
+        reason="typing_error",
+    )
+    entered = {(e.originator_id, e.occurred_on) for e in service.events("OperationEntered")}
+    assert entered == {(someone, date(2024, 1, 3)), (another, date(2024, 2, 1))}
+
+
+def test_a_later_entry_is_not_moved_after_its_exit_nor_out_of_its_operation(service: Service) -> None:
+    someone = registered_2021(service)
+    service.casework.execute(request_on(service, someone, "2024-02-01"))
+    service.run(command="leave_operation", beneficiary_id=str(someone), occurred_on="2024-03-01", status=LEAVING)
+    correction = {
+        "command": "correct_operation_record",
+        "beneficiary_id": str(someone),
+        "operation": "2021-2027",
+        "record": "entry",
+        "reason": "wrong_date",
+    }
+    with pytest.raises(DateOrderError, match="left the operation on 2024-03-01"):
+        service.run(**correction, changes={"occurred_on": "2024-03-05"})
+    with pytest.raises(OutsideOperationError):
+        service.run(**correction, changes={"occurred_on": "2023-12-05"})
+    assert service.events("OperationRecordCorrected") == []
+
+
+def test_a_correction_that_changes_nothing_is_refused(service: Service) -> None:
+    someone = registered_2021(service)
+    service.casework.execute(request_on(service, someone, "2024-02-01"))
+    service.run(command="leave_operation", beneficiary_id=str(someone), occurred_on="2024-03-01", status=LEAVING)
+    for record, changes in (("exit", {"occurred_on": "2024-03-01"}), ("entry", {"profile": {"isced_level": 2}})):
+        with pytest.raises(InvalidValueError, match="value it already has"):
+            service.run(
+                command="correct_operation_record",
+                beneficiary_id=str(someone),
+                operation="2021-2027",
+                record=record,
+                changes=changes,
+                reason="typing_error",
+            )
+    assert service.events("OperationRecordCorrected") == []
