@@ -20,7 +20,7 @@ from projections.replay import Replay, replay
 from projections.restatement import events_behind
 from services.access import Principal, may_read_esf_submissions
 from services.casework import Casework
-from services.esf_submissions import Submission, _events, changed_cells, one, summary
+from services.esf_submissions import Submission, _events, asked_by_auditor, changed_cells, one, summary
 
 Pseudonym = Callable[[UUID], UUID]
 MAX_EVENTS = 200  # per changed cell
@@ -45,6 +45,7 @@ def restatement(
     (``user``: the caller, who must be a coordinator or auditor of the tenant)."""
     if user is not None:
         may_read_esf_submissions(user, casework.tenant.id)
+        asked_by_auditor(casework, user, "GET /esf/submissions/{id}", submission=str(submission_id))
     submission = one(casework, submission_id)
     replayed = replay(casework, casework.vault, casework.today(), until_position=submission.position)
     try:

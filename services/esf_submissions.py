@@ -31,7 +31,7 @@ from projections import queries
 from projections.cells import flatten_esf
 from projections.runner import CaseworkViews
 from services import commands as c
-from services.access import Principal, may_deliver_esf, may_read_esf_submissions
+from services.access import Principal, Role, may_deliver_esf, may_read_esf_submissions
 from services.casework import Casework
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
 from services.reporting import checked_period
@@ -272,12 +272,21 @@ def changed_cells(submission: Submission, now: dict[str, int]) -> dict[str, tupl
 def listed(casework: Casework, views: CaseworkViews, user: Principal) -> list[dict[str, Any]]:
     """Every submission, newest first, with whether it still holds (figures computed now on the views)."""
     may_read_esf_submissions(user, casework.tenant.id)
+    asked_by_auditor(casework, user, "GET /esf/submissions")
     rows = []
     for submission in reversed(recorded(casework)):
         now, _ = delivery_figures(views, submission.operation, submission.period_from, submission.period_to)
         changed = changed_cells(submission, now)
         rows.append({**summary(submission), "holds": not changed, "cells_changed": len(changed)})
     return rows
+
+
+def asked_by_auditor(casework: Casework, user: Principal, endpoint: str, **parameters: str) -> None:
+    """An auditor's look is recorded in the tenant's log, as her other questions are (services.audit)."""
+    if user.role is Role.AUDITOR:
+        casework.record_audit_query(
+            asked_by=user.username, role=user.role.value, endpoint=endpoint, parameters=parameters
+        )
 
 
 def summary(submission: Submission) -> dict[str, Any]:
@@ -334,24 +343,19 @@ def _events(casework: Casework, entry_id: UUID) -> list[Any]:
 FIGURE_FREE = frozenset({"first_name", "last_name", "phone", "email", "address", "afm", "amka"})
 
 
-def _contact_only(command: c.AmendEntry) -> bool:
-    return not command.changes and not command.special and set(command.personal or {}) <= FIGURE_FREE
+def _contact_only(payload: c.AmendFields) -> bool:
+    return not payload.changes and not payload.special and set(payload.personal or {}) <= FIGURE_FREE
 
 
-def correction_warnings(casework: Casework, command: Any) -> list[Submission]:
+def correction_warnings(casework: Casework, payload: c.Payload, beneficiary_id: UUID | None = None) -> list[Submission]:
     """The submissions a correction just recorded touches (an intake's amendment or void, or a
-    correction of an operation record), by its dates alone; an amendment of a person's contact details
-    only, or of an entry that is not a person, changes no ESF figure and warns of nothing."""
+    correction of an operation record: ``payload`` the command or its body, ``beneficiary_id`` the
+    person where the body does not name them), by its dates alone, no replay. An amendment of a
+    person's contact details only, or a correction of an entry that is not a person, changes no ESF
+    figure and warns of nothing."""
     submitted = recorded(casework)
-    if not submitted:
-        return []
-    if isinstance(command, c.CorrectOperationRecord):
-        person_id, operation = command.beneficiary_id, command.operation
-    elif isinstance(command, (c.AmendEntry, c.VoidEntry)):
-        person_id, operation = command.entry_id, None
-        if isinstance(command, c.AmendEntry) and _contact_only(command):
-            return []
-    else:
+    person_id, operation = _corrected(payload, beneficiary_id)
+    if not submitted or person_id is None:
         return []
     try:
         person = casework.entry(person_id)
@@ -361,3 +365,29 @@ def correction_warnings(casework: Casework, command: Any) -> list[Submission]:
         return []
     dates = _dates_of(casework, person, operation)
     return [s for s in submitted if any(s.touches(op, day) for op, day in dates)]
+
+
+def _corrected(payload: c.Payload, beneficiary_id: UUID | None) -> tuple[UUID | None, str | None]:
+    """The person a correction may change the figures of, and the operation it is limited to."""
+    if isinstance(payload, c.OperationCorrectionFields):
+        return getattr(payload, "beneficiary_id", beneficiary_id), payload.operation
+    if isinstance(payload, c.AmendFields) and _contact_only(payload):
+        return None, None
+    if isinstance(payload, c.AmendFields | c.VoidFields):
+        return payload.entry_id, None
+    return None, None
+
+
+def warning(submission: Submission) -> dict[str, Any]:
+    """A correction's warning as the API answers it (the pages word it in Greek)."""
+    code = f"MIS {submission.code}" if submission.code else f"operation {submission.operation}"
+    return {
+        "code": "submitted_period",
+        "submission_id": str(submission.id),
+        "operation": submission.operation,
+        "mis_code": submission.code,
+        "from": submission.period_from.isoformat(),
+        "to": submission.period_to.isoformat(),
+        "message": f"the correction concerns a submitted period ({code}, {submission.period_from} to "
+        f"{submission.period_to}): the submission will be restated",
+    }
