@@ -23,9 +23,9 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.beneficiaries import Beneficiary
-from domain.errors import CommandIdReusedError, ConcurrentChangeError, EntryNotFoundError, OutsideOperationError
+from domain.errors import CommandIdReusedError, ConcurrentChangeError, EntryNotFoundError
 from domain.esf import EsfSubmission
-from domain.tenants import Programme, Tenant
+from domain.tenants import Tenant
 from domain.undecodable import decodable
 from projections import queries
 from projections.cells import flatten_esf
@@ -33,8 +33,8 @@ from projections.runner import CaseworkViews
 from services import commands as c
 from services.access import Principal, Role, may_deliver_esf, may_read_esf_submissions
 from services.casework import Casework
+from services.esf import checked_operation
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
-from services.reporting import checked_period
 
 COMMAND = "submit_esf_delivery"
 KIND = "esf_submission"
@@ -64,18 +64,7 @@ class Submission:
         return operation == self.operation and self.period_from <= day <= self.period_to
 
 
-# ------------------------------------------------------------------------------------ the operation
-def checked_operation(tenant: Tenant, key: str, start: date, end: date) -> Programme:
-    """The operation named by MIS code or programme period, with the period inside its span."""
-    checked_period(start, end)
-    programme = tenant.operation(key)
-    first, last = tenant.operation_span(programme)
-    if (first is not None and start < first) or (last is not None and end > last):
-        span = f"{first or '…'} – {last or '…'}"
-        raise OutsideOperationError(f"the period falls outside operation {key} ({span})")
-    return programme
-
-
+# ------------------------------------------------------------------------------------ the figures
 def delivery_figures(views: CaseworkViews, operation: str, start: date, end: date) -> tuple[dict[str, int], int]:
     """The delivery's figures for the whole operation and the log position they include.
 
@@ -269,10 +258,12 @@ def changed_cells(submission: Submission, now: dict[str, int]) -> dict[str, tupl
     return {cell: (before.get(cell, 0), now.get(cell, 0)) for cell in cells if before.get(cell, 0) != now.get(cell, 0)}
 
 
-def listed(casework: Casework, views: CaseworkViews, user: Principal) -> list[dict[str, Any]]:
-    """Every submission, newest first, with whether it still holds (figures computed now on the views)."""
-    may_read_esf_submissions(user, casework.tenant.id)
-    asked_by_auditor(casework, user, "GET /esf/submissions")
+def listed(casework: Casework, views: CaseworkViews, user: Principal | None = None) -> list[dict[str, Any]]:
+    """Every submission, newest first, with whether it still holds (figures computed now on the views);
+    ``user`` the caller (a coordinator or auditor of the tenant), None for an operator's command."""
+    if user is not None:
+        may_read_esf_submissions(user, casework.tenant.id)
+        asked_by_auditor(casework, user, "GET /esf/submissions")
     rows = []
     for submission in reversed(recorded(casework)):
         now, _ = delivery_figures(views, submission.operation, submission.period_from, submission.period_to)
