@@ -344,9 +344,15 @@ def correction_warnings(casework: Casework, payload: c.Payload, beneficiary_id: 
     person where the body does not name them), by its dates alone, no replay. An amendment of a
     person's contact details only, or a correction of an entry that is not a person, changes no ESF
     figure and warns of nothing."""
-    submitted = recorded(casework)
     person_id, operation = _corrected(payload, beneficiary_id)
-    if not submitted or person_id is None:
+    return [] if person_id is None else touched(casework, person_id, operation)
+
+
+def touched(casework: Casework, person_id: UUID, operation: str | None = None) -> list[Submission]:
+    """The submissions whose period holds a date of the person's ESF record (in ``operation`` only, if
+    given); none for an id that is not a person."""
+    submitted = recorded(casework)
+    if not submitted:
         return []
     try:
         person = casework.entry(person_id)
