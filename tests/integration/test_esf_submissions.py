@@ -15,6 +15,7 @@ from services import esf_submissions as submissions
 from services.access import Principal, Role
 from services.esf_restatement import restatement
 from tests.conftest import StoreUnderTest, command, intake
+from tests.integration.test_audit_chain import raw, replaced, verdict_of
 
 START, END = date(2022, 7, 1), date(2022, 12, 31)
 
@@ -138,3 +139,19 @@ def test_a_correction_outside_every_submitted_period_warns_of_nothing(store: Sto
 
 def _coordinator(store: StoreUnderTest) -> Principal:
     return Principal(username=f"coord-{uuid4().hex[:6]}", role=Role.COORDINATOR, tenants=frozenset({store.tenant.id}))
+
+
+def test_a_submission_is_sealed_like_every_event_and_a_forged_figure_is_reported(store: StoreUnderTest) -> None:
+    _person(store, "2022-08-10", 111)
+    _submit(store, "sub-forged")
+    (row,) = store.casework.recorder.select_notifications(start=None, limit=10, topics=[submissions.TOPIC])
+    assert verdict_of(store) == (None, None)
+    raw(
+        store,
+        [
+            "UPDATE {table} SET state = "
+            + replaced(store, "participants/total", "participants/totaX")
+            + f" WHERE {{id}} = {row.id}"
+        ],
+    )
+    assert verdict_of(store) == ("altered", row.id)
