@@ -26,6 +26,9 @@ def ensure_not_future(day: date, today: date, field: str = "occurred_on") -> Non
         raise DateInFutureError(field)
 
 
+_UNKNOWN = object()  # a field whose recorded value the aggregate does not keep: never "the same"
+
+
 class CaseEntry(Aggregate):
     """Base of every casework aggregate. Codes are stored as plain strings, dates as dates."""
 
@@ -81,6 +84,13 @@ class CaseEntry(Aggregate):
             )
         if not changes and sealed is None:
             raise InvalidValueError("a correction must change something", field="changes")
+        same = sorted(name for name, value in changes.items() if self.recorded_value(name) == value)
+        if same and len(same) == len(changes) and sealed is None:
+            # A correction that gives every field the value it has is no correction: recorded, it would
+            # count as one (the entry's corrections, a restated ESF delivery) and change nothing.
+            raise InvalidValueError(
+                f"the correction gives {same[0]!r} the value it already has", field=f"changes.{same[0]}"
+            )
         if reason is CorrectionReason.CHANGE_OF_SITUATION and changes:
             raise InvalidValueError(
                 "a change of situation updates the person's current details only; what was recorded "
@@ -102,6 +112,10 @@ class CaseEntry(Aggregate):
 
     def check_amendment(self, changes: dict[str, Any]) -> None:
         """Subclasses refuse amendments that would break their invariants."""
+
+    def recorded_value(self, name: str) -> Any:
+        """What the entry records for an amendable field, to tell a correction that changes nothing."""
+        return getattr(self, name, _UNKNOWN)
 
     @event("Amended")
     def _amended(

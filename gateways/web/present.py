@@ -47,6 +47,9 @@ CATALOGUES: dict[str, type[cat.Labelled]] = {
 }
 
 
+EARLIEST_YEAR = 1880  # the oldest birth date of a person at most 120 years old at an intake since 2000
+
+
 class DateFormatError(ValueError):
     """What was typed is not a date written dd/mm/yyyy (or yyyy-mm-dd)."""
 
@@ -60,6 +63,8 @@ def parse_date(text: str) -> date:
     elif found := _ISO.match(typed):
         year, month, day = (int(part) for part in found.groups())
     else:
+        raise DateFormatError(typed)
+    if year < EARLIEST_YEAR:  # 02/05/0024: a year mistyped, no date Kentra keeps (births included)
         raise DateFormatError(typed)
     try:
         return date(year, month, day)

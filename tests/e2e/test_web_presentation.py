@@ -75,6 +75,8 @@ def test_the_date_helpers_show_athens_time_greek_months_and_refuse_impossible_da
     assert parse_date("29/2/2024") == date(2024, 2, 29)
     with pytest.raises(DateFormatError):
         parse_date("29/02/2023")
+    with pytest.raises(DateFormatError):
+        parse_date("02/05/0024")  # a year typed short: refused, not the year 24
     assert shown_timestamp("2024-07-31T21:30:00+00:00") == "01/08/2024 00:30"  # summer time: UTC+3
     assert shown_timestamp("2024-01-31T21:30:00+00:00") == "31/01/2024 23:30"  # winter: UTC+2
     assert month_name("2022-07") == "Ιούλ 2022"

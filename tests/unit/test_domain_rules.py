@@ -136,6 +136,23 @@ def test_a_correction_may_only_touch_amendable_fields() -> None:
         )
 
 
+def test_a_correction_that_changes_nothing_is_refused_and_records_nothing() -> None:
+    request = a_request()
+    request.collect_events()
+    with pytest.raises(InvalidValueError, match="already has"):
+        request.amend(
+            changes={"category": "gmi"},  # what it is already
+            sealed=None,
+            reason=CorrectionReason.TYPING_ERROR,
+            sealed_reason=None,
+            today=TODAY,
+            recorded_by="u",
+            structure="centre",
+        )
+    assert request.collect_events() == []
+    assert request.corrections == 0
+
+
 def test_a_voided_entry_refuses_every_further_change() -> None:
     request = a_request()
     request.void(
