@@ -161,6 +161,11 @@ class EntryReading(Application[UUID]):
         state = {k: v for k, v in vars(entry).items() if not k.startswith("_")}
         erased = reveal and self._about_an_erased_person(entry)
         state["sealed"] = self._open(state.get("sealed"), reveal, erased)
+        if state.get("entry_data"):  # a later operation's entry: its special-category answers are sealed too
+            state["entry_data"] = {
+                operation: {**data, "sealed_special": self._open(data.get("sealed_special"), reveal, erased)}
+                for operation, data in state["entry_data"].items()
+            }
         return {
             "id": str(entry.id),
             "kind": entry.KIND,
