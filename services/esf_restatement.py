@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from projections import queries
+from projections import esf_queries
 from projections.cells import Member, flatten_esf, members
 from projections.replay import Replay, replay
 from projections.restatement import events_behind
@@ -29,7 +29,7 @@ REASONED = ("Amended", "Voided", "OperationRecordCorrected")
 
 def _figures(replayed: Any, submission: Submission) -> dict[str, int]:
     doc = replayed.read(
-        queries.esf_indicators, submission.operation, submission.period_from, submission.period_to, None
+        esf_queries.esf_delivery, submission.operation, submission.period_from, submission.period_to, None
     )
     return flatten_esf(doc)
 

@@ -27,7 +27,7 @@ from domain.errors import CommandIdReusedError, ConcurrentChangeError, EntryNotF
 from domain.esf import EsfSubmission
 from domain.tenants import Tenant
 from domain.undecodable import decodable
-from projections import queries
+from projections import esf_queries
 from projections.cells import flatten_esf
 from projections.runner import CaseworkViews
 from services import commands as c
@@ -74,7 +74,7 @@ def delivery_figures(views: CaseworkViews, operation: str, start: date, end: dat
     views.catch_up()
     for _ in range(PINNING_TRIES):
         before = views.position()
-        doc = views.read(queries.esf_indicators, operation, start, end, None)
+        doc = views.read(esf_queries.esf_delivery, operation, start, end, None)
         if views.position() == before:
             return flatten_esf(doc), before
     raise ConcurrentChangeError("the figures kept moving while they were read; try again")
