@@ -155,3 +155,23 @@ def test_a_submission_is_sealed_like_every_event_and_a_forged_figure_is_reported
         ],
     )
     assert verdict_of(store) == ("altered", row.id)
+
+
+def test_a_void_restates_a_submission_and_names_the_void_with_its_reason(store: StoreUnderTest) -> None:
+    kept = _person(store, "2022-08-10", 112, gender="female")
+    voided = _person(store, "2022-09-10", 113, gender="female")
+    submission_id = _submit(store, "sub-void")
+    void = command(command="void_entry", entry_id=str(voided), reason="duplicate_entry")
+    store.casework.execute(void)
+    assert [s.id for s in submissions.correction_warnings(store.casework, void)] == [submission_id]
+    report = restatement(store.casework, submission_id, user=_coordinator(store))
+    changes = {c["cell"]: c for c in report["changes"]}
+    participants = changes["esf-2014-2020/participants/female"]
+    assert (participants["as_submitted"], participants["now"], participants["moved_out"]) == (2, 1, 1)
+    (event,) = participants["events"]
+    assert (event["event"].rsplit(".", 1)[-1], event["reason"], event["entry"]) == (
+        "Voided",
+        "duplicate_entry",
+        str(voided),
+    )
+    assert str(kept) not in str(report)  # only who moved
