@@ -16,21 +16,13 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.tenants import Programme, Tenant
-from projections import queries
+from projections import esf_queries
 from projections.runner import CaseworkViews
 from services.reporting import checked_operation, fresh
 
 PURPOSE = "esf-delivery"  # the pseudonyms' purpose: a new purpose gets unlinkable pseudonyms
 PARTS = ("indicators", "participants")
 __all__ = ["PARTS", "PURPOSE", "checked_operation", "delivery", "described", "operation_meta", "operations"]
-
-
-def _esf_delivery(conn: Any, operation: str, start: date, end: date, structure: str | None) -> dict[str, Any]:
-    """TEMPORARY, until projections.esf_queries.esf_delivery lands (helper esf-views): the existing
-    output indicators in its shape, with no results and no people."""
-    doc = queries.esf_indicators(conn, operation, start, end, structure)
-    kinds = [{"kind": "output", **entry} for entry in doc.pop("indicators")]
-    return {**doc, "operation": operation, "indicators": kinds, "people": []}
 
 
 class PurposePseudonyms(Protocol):
@@ -102,6 +94,6 @@ def delivery(
     programme = checked_operation(tenant, key, start, end)
     if structure is not None:
         tenant.structure(structure)  # an unknown structure is refused, not answered with zeros
-    doc = fresh(views).read(_esf_delivery, programme.period, start, end, structure)
+    doc = fresh(views).read(esf_queries.esf_delivery, programme.period, start, end, structure)
     people = [_pseudonymised(keys, p) for p in doc.get("people", [])]
     return described(tenant, programme, {**doc, "people": people})

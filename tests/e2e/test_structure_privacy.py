@@ -292,6 +292,12 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", f"{T}/esf-indicators", {"params": {**PERIOD, "programme": "2021-2027"}})
     ],
     ("GET", "/api/v1/tenants/{tenant}/caseload"): lambda p, t, o: [("GET", f"{T}/caseload", {})],
+    ("GET", "/api/v1/tenants/{tenant}/operations"): lambda p, t, o: [("GET", f"{T}/operations", {})],
+    ("GET", "/api/v1/tenants/{tenant}/esf/report"): lambda p, t, o: [
+        ("GET", f"{T}/esf/report", {"params": {**PERIOD, "operation": "2021-2027", "format": fmt, "part": part}})
+        for fmt in ("json", "csv")
+        for part in ("indicators", "participants")
+    ],
     ("GET", "/api/v1/tenants/{tenant}/worklists/{name}"): lambda p, t, o: [
         ("GET", f"{T}/worklists/{name}", {"params": {"days": "0", **terms}})
         for name in ("cases", "follow_ups", "referrals", "agency")
@@ -371,6 +377,17 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", "/t/sofades/work", {"params": {"list": name, "days": "0", **terms}})
         for name in ("cases", "follow_ups", "referrals", "agency")
         for terms in ({}, {"worker": "all"}, {"worker": "cw.sof.roma"})
+    ],
+    ("GET", "/t/{tenant}/esf"): lambda p, t, o: [
+        ("GET", "/t/sofades/esf", {"params": {**PERIOD, "operation": "2021-2027"}})
+    ],
+    ("GET", "/t/{tenant}/esf/download"): lambda p, t, o: [
+        (
+            "GET",
+            "/t/sofades/esf/download",
+            {"params": {**PERIOD, "operation": "2021-2027", "format": "csv", "part": part}},
+        )
+        for part in ("indicators", "participants")
     ],
     ("GET", "/t/{tenant}/dashboard/download"): lambda p, t, o: [
         ("GET", "/t/sofades/dashboard/download", {"params": PERIOD})
