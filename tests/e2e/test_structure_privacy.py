@@ -31,6 +31,8 @@ from tests.e2e.conftest import PASSWORD, Api, intake_body
 from tests.e2e.test_web import sign_in
 
 T = "/api/v1/tenants/sofades"
+# The ESF submission the coordinator's walk through the form records (its id follows from its command id).
+WALKED_SUBMISSION = entry_id_for("sofades", "walk-esf-0001")
 
 
 @dataclass(frozen=True)
@@ -464,8 +466,6 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ],
     **ENTRY_PAGES,
 }
-# The submission the coordinator's walk through the form records (its id follows from its command id).
-WALKED_SUBMISSION = entry_id_for("sofades", "walk-esf-0001")
 # Routes that take nothing about anyone and answer nothing about anyone (or end the walker's session).
 NOT_ABOUT_PEOPLE = {
     ("GET", "/openapi.json"),
