@@ -38,8 +38,11 @@ class CorrectionRecorded(Recorded):
     warnings: list[SubmittedPeriodWarning] = Field(default_factory=list)
 
 
-def _warned(casework: Casework, answer: Recorded, payload: c.Payload) -> CorrectionRecorded:
-    found = [warning(s) for s in correction_warnings(casework, payload)]
+def warned(
+    casework: Casework, answer: Recorded, payload: c.Payload, beneficiary_id: UUID | None = None
+) -> CorrectionRecorded:
+    """A correction's answer with the ESF submissions whose period it touches (dates only, no replay)."""
+    found = [warning(s) for s in correction_warnings(casework, payload, beneficiary_id)]
     return CorrectionRecorded(**answer.model_dump(), warnings=[SubmittedPeriodWarning.model_validate(w) for w in found])
 
 
@@ -60,7 +63,7 @@ def correct_entry(
     action: Annotated[Literal["amend", "void"], Query(description="void takes no changes")] = "amend",
 ) -> CorrectionRecorded:
     if action == "amend":
-        return _warned(casework, recorded(record(casework, user, body, "amend_entry", key), response), body)
+        return warned(casework, recorded(record(casework, user, body, "amend_entry", key), response), body)
     if body.changes or body.personal or body.special:
         raise InvalidValueError("a void takes no changes", field="changes")
     void = c.VoidFields(
@@ -70,4 +73,4 @@ def correct_entry(
         structure=body.structure,
         expected_version=body.expected_version,
     )
-    return _warned(casework, recorded(record(casework, user, void, "void_entry", key), response), void)
+    return warned(casework, recorded(record(casework, user, void, "void_entry", key), response), void)

@@ -95,3 +95,32 @@ def test_only_the_tenants_coordinators_and_auditors_read_its_submissions(api: Ap
 def test_an_unknown_submission_is_not_found(api: Api) -> None:
     path = "/api/v1/tenants/sofades/esf/submissions/0b0e0c5e-1111-4111-8111-000000000000"
     assert api.client.get(path, headers=api.headers("coord.sof")).status_code == 404
+
+
+def test_an_exit_correction_warns_and_restates_the_result_cells_it_moved(api: Api) -> None:
+    person = _intake(api, "2023-02-01", 305, gender="female", employment_status="long_term_unemployed")
+    leaving = {
+        "job_searching": True,
+        "in_education_or_training": False,
+        "qualification_gained": False,
+        "employed": False,
+    }
+    left = api.post(
+        "cw.sof.centre", f"/beneficiaries/{person}/operation-exits", {"occurred_on": "2023-05-31", "status": leaving}
+    )
+    assert left.status_code == 201, left.text
+    terms = {"operation": "5002786", "from": "2023-01-01", "to": "2023-06-30", "submitted_on": "2023-07-10"}
+    submission_id = api.post("coord.sof", "/esf/submissions", terms, key="esf-sub-exit").json()["id"]
+    employed = {**leaving, "job_searching": False, "employed": True}
+    body = {"operation": "2014-2020", "record": "exit", "changes": {"status": employed}, "reason": "typing_error"}
+    corrected = api.post("coord.sof", f"/beneficiaries/{person}/operation-corrections", body)
+    assert corrected.status_code == 201, corrected.text
+    (warning,) = corrected.json()["warnings"]
+    assert warning["submission_id"] == submission_id
+    report = api.client.get(
+        f"/api/v1/tenants/sofades/esf/submissions/{submission_id}", headers=api.headers("coord.sof")
+    )
+    changes = {c["cell"]: c for c in report.json()["changes"]}
+    assert (changes["esf-2014-2020/CR04/female"]["as_submitted"], changes["esf-2014-2020/CR04/female"]["now"]) == (0, 1)
+    (event,) = changes["esf-2014-2020/CR04/female"]["events"]
+    assert (event["event"].rsplit(".", 1)[-1], event["reason"]) == ("OperationRecordCorrected", "typing_error")
