@@ -20,7 +20,7 @@ from projections.replay import Replay, replay
 from projections.restatement import events_behind
 from services.access import Principal, may_read_esf_submissions
 from services.casework import Casework
-from services.esf_submissions import Submission, _events, asked_by_auditor, changed_cells, one, summary
+from services.esf_submissions import Submission, asked_by_auditor, changed_cells, events_of, one, summary
 
 Pseudonym = Callable[[UUID], UUID]
 MAX_EVENTS = 200  # per changed cell
@@ -123,7 +123,7 @@ def _plain(entry_id: UUID, person: bool) -> str:
 def _reasons(casework: Casework, entry_id: UUID) -> dict[int, str]:
     """The correction reason code of each of an entry's corrections, by version (codes, never notes)."""
     found: dict[int, str] = {}
-    for event in _events(casework, entry_id):
+    for event in events_of(casework, entry_id):
         if type(event).__qualname__.rsplit(".", 1)[-1] in REASONED:
             found[event.originator_version] = str(getattr(event, "reason", "") or "") or "other"
     return found

@@ -310,7 +310,7 @@ def _dates_of(casework: Casework, person: Beneficiary, operation: str | None) ->
     """Every (operation, day) the person's ESF record has had: the intake's date and each later entry's,
     exit's and follow-up's, as first recorded and as corrected."""
     found: set[tuple[str, date]] = set()
-    for event in _events(casework, person.id):
+    for event in events_of(casework, person.id):
         name = type(event).__qualname__.rsplit(".", 1)[-1]
         changes = getattr(event, "changes", None) or {}
         if name in ("Registered", "Amended"):  # the intake: the entry into the operation of its date
@@ -325,7 +325,8 @@ def _dates_of(casework: Casework, person: Beneficiary, operation: str | None) ->
     return {(op, day) for op, day in found if operation in (None, op)}
 
 
-def _events(casework: Casework, entry_id: UUID) -> list[Any]:
+def events_of(casework: Casework, entry_id: UUID) -> list[Any]:
+    """An entry's events in version order (a row that does not decode skipped)."""
     stored = casework.recorder.select_events(entry_id)
     events, _ = decodable(casework.mapper.to_domain_event, stored, reader="esf_submissions")
     return events
