@@ -21,6 +21,7 @@ from domain import catalogue as cat
 from domain.clock import ATHENS
 from domain.errors import DomainError
 from gateways.web.casework_forms import ENTRY_FORMS, PERSON_KINDS, listed
+from gateways.web.esf_submissions import correction_notice
 from gateways.web.labels import LABELS
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
 from services.access import Principal
@@ -225,6 +226,8 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
     notice = desk.t.get(f"done_{done}") if done else None
     if recorded in (*ENTRY_FORMS, "intake"):
         notice = desk.t.get(f"recorded_{recorded}")
+    warned = done in ("amend", "void") and request.query_params.get("warn") == "esf"
+    warnings = correction_notice(request, tenant, entry_id) if warned else []  # ESF submissions it restates
     return render(
         request,
         "entry.html",
@@ -234,6 +237,7 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
         segments=SEGMENTS,
         heading=heading(view, words),
         notice=notice,
+        warnings=warnings,
         **context,
     )
 

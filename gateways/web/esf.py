@@ -19,6 +19,7 @@ from domain.errors import DomainError, OutsideOperationError, UnknownOperationEr
 from domain.tenants import Programme, Tenant
 from gateways import esf_files
 from gateways.esf_labels import GENDERS_EL, KINDS_EL, indicator_label
+from gateways.web.esf_submissions import delivery_notes
 from gateways.web.present import optional_date, shown_date
 from gateways.web.session import csrf_protect, kentra_of, message, render, user_of
 from services import esf
@@ -135,7 +136,8 @@ def esf_page(request: Request, tenant: str) -> Response:
         for part in esf_files.PARTS
     ]
     typed = {"operation": key, "from": shown_date(start), "to": shown_date(end), "structure": structure or ""}
-    return render(request, "esf.html", doc=doc, rows=_rows(doc), downloads=downloads, typed=typed, **context)
+    notes = delivery_notes(request, registered, key, start, end)  # submitting, and what corrections restated
+    return render(request, "esf.html", doc=doc, rows=_rows(doc), downloads=downloads, typed=typed, **notes, **context)
 
 
 @router.get("/t/{tenant}/esf/download")
