@@ -14,6 +14,9 @@ from domain.errors import DomainError
 from gateways.cli.common import TenantsOption, err, fail, fold_with_progress, out, platform
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from demo.esf import DemoSubmission, Segment
     from infra.bootstrap import Kentra
     from services.access import Principal
 
@@ -21,37 +24,30 @@ DEMO_BATCH = 400
 
 
 def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    from demo.esf import DemoEsf
+    from demo.esf_day import record_returning, records_ready, submissions_ready
     from demo.history import DemoHistory, summarise
     from gateways.kafka.gateway import DirectSink, Gateway
     from services.casework import read_log
 
     histories = {tid: list(DemoHistory(kentra.registry.tenant(tid), kentra.today()).commands()) for tid in tenant_ids}
-    refused: list[str] = []
-    columns = (
-        TextColumn("{task.description:<20}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("commands"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err) as progress:
-        tasks = {tid: progress.add_task(tid, total=len(cmds)) for tid, cmds in histories.items()}
-        for tid, commands in histories.items():
-            kentra.provision(tid)
-            casework = kentra.casework(tid)
-            for start in range(0, len(commands), DEMO_BATCH):
-                chunk = commands[start : start + DEMO_BATCH]
-                for result in casework.execute_many(chunk):
-                    if isinstance(result, DomainError):
-                        refused.append(f"{tid}: {type(result).__name__}: {result.message}")
-                progress.advance(tasks[tid], len(chunk))
+    # The history with its ESF records, cut where each past delivery was made (demo/esf.py).
+    esf = records_ready()
+    plans = {
+        tid: DemoEsf(kentra.registry.tenant(tid), kentra.today(), commands).segments(with_records=esf)
+        for tid, commands in histories.items()
+    }
+    refused, delivered = _record_history(kentra, plans, deliveries=esf and submissions_ready())
     if refused:
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
     if _with_day(kentra, tenant_ids):
+        from demo.cast import DAY_TENANT
         from demo.today import record_day
 
         try:
             record_day(kentra)  # the demo users' recent day at Sofades, after the history (demo/today.py)
+            if esf:  # and its people back under the 2021-2027 operation (demo/esf_day.py)
+                record_returning(kentra, histories[DAY_TENANT])
         except DomainError as refusal:  # all or nothing: say which command stopped it
             first = next((r for r in getattr(refusal, "results", ()) if isinstance(r, DomainError)), refusal)
             fail(
@@ -67,7 +63,44 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
         gateway = Gateway(kentra, DirectSink(kentra))
         for tid in tenant_ids:
             gateway.catch_up(tid)
-    return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+    summaries = {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+    for tid, made in delivered.items():
+        summaries[tid]["esf_submissions"] = made
+    return summaries
+
+
+def _record_history(
+    kentra: Kentra, plans: dict[str, list[Segment]], *, deliveries: bool
+) -> tuple[list[str], dict[str, list[tuple[DemoSubmission, UUID]]]]:
+    """Record each tenant's history in batches, and each past delivery where its period's records are in."""
+    from demo.esf import count
+    from demo.esf_day import deliver
+
+    refused: list[str] = []
+    delivered: dict[str, list[tuple[DemoSubmission, UUID]]] = {tid: [] for tid in plans}
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("commands"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as progress:
+        tasks = {tid: progress.add_task(tid, total=count(segments)) for tid, segments in plans.items()}
+        for tid, segments in plans.items():
+            kentra.provision(tid)
+            casework = kentra.casework(tid)
+            for segment in segments:
+                commands = segment.commands
+                for start in range(0, len(commands), DEMO_BATCH):
+                    chunk = commands[start : start + DEMO_BATCH]
+                    for result in casework.execute_many(chunk):
+                        if isinstance(result, DomainError):
+                            refused.append(f"{tid}: {type(result).__name__}: {result.message}")
+                    progress.advance(tasks[tid], len(chunk))
+                if segment.submission is not None and deliveries and not refused:
+                    delivered[tid].append((segment.submission, deliver(kentra, segment.submission)))
+    return refused, delivered
 
 
 def _with_day(kentra: Kentra, tenant_ids: list[str]) -> bool:
