@@ -76,6 +76,9 @@ class Beneficiary(CaseEntry):
         # ({"entered_on", "left_on", "followed_up"} as ISO dates / a flag), and situation changes since.
         self.operations: dict[str, dict[str, Any]] = {}
         self.situation_changes: dict[str, Any] = {}
+        # A later entry's data as recorded then corrected, by period ({"profile", "sealed_special"}): what
+        # a partial correction starts from and what an erasure keeps under the statistics key.
+        self.entry_data: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def register(
@@ -309,6 +312,7 @@ class Beneficiary(CaseEntry):
             **self.operations,
             operation: {"entered_on": occurred_on.isoformat(), "left_on": None, "followed_up": False},
         }
+        self.entry_data = {**self.entry_data, operation: {"profile": profile, "sealed_special": sealed_special}}
 
     def change_situation(
         self, *, changes: dict[str, Any], occurred_on: date, today: date, recorded_by: str, structure: str
@@ -514,4 +518,11 @@ class Beneficiary(CaseEntry):
             }
             key = "entered_on" if record == "entry" else "left_on"
             self.operations = {**self.operations, operation: {**current, key: day.isoformat()}}
+        if record == "entry" and operation in self.entry_data:
+            data = dict(self.entry_data[operation])
+            if "profile" in changes:
+                data["profile"] = changes["profile"]
+            if sealed_special is not None:
+                data["sealed_special"] = sealed_special
+            self.entry_data = {**self.entry_data, operation: data}
         self.corrections += 1

@@ -32,6 +32,7 @@ from domain.home_visits import HomeVisit
 from domain.profile import PersonalDetails
 from domain.referrals import Referral
 from domain.requests import CaseRequest
+from services import casework_esf as esf
 from services import commands as c
 from services.idempotency import entry_id_for
 from services.people_index import indexes_of
@@ -203,7 +204,7 @@ def register_beneficiary(app: Casework, work: UnitOfWork, cmd: c.RegisterBenefic
 def open_request(app: Casework, work: UnitOfWork, cmd: c.OpenRequest) -> CaseRequest:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
-    return CaseRequest.open(
+    request = CaseRequest.open(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
         category=cmd.category.value,
@@ -215,13 +216,15 @@ def open_request(app: Casework, work: UnitOfWork, cmd: c.OpenRequest) -> CaseReq
         today=app.today(),
         seal=sealer(app, {"notes": cmd.notes}),
     )
+    esf.enter_at_contact(app, beneficiary, cmd.occurred_on, cmd.recorded_by)  # once the contact passed
+    return request
 
 
 def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Referral:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     request = work.get(cmd.request_id, CaseRequest, "request") if cmd.request_id is not None else None
-    return Referral.send(
+    referral = Referral.send(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
         request=request,
@@ -232,12 +235,14 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
         today=app.today(),
         seal=sealer(app, {"notes": cmd.notes}),
     )
+    esf.enter_at_contact(app, beneficiary, cmd.occurred_on, cmd.recorded_by)
+    return referral
 
 
 def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -> HomeVisit:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
-    return HomeVisit.conduct(
+    visit = HomeVisit.conduct(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
         purpose=cmd.purpose.value,
@@ -250,10 +255,12 @@ def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -
         order_reference=cmd.order_reference,
         order_deadline=cmd.order_deadline,
     )
+    esf.enter_at_contact(app, beneficiary, cmd.occurred_on, cmd.recorded_by)
+    return visit
 
 
 def record_activity(app: Casework, work: UnitOfWork, cmd: c.RecordActivity) -> Activity:
-    return Activity.record(
+    activity = Activity.record(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         kind=cmd.kind.value,
         occurred_on=cmd.occurred_on,
@@ -270,6 +277,10 @@ def record_activity(app: Casework, work: UnitOfWork, cmd: c.RecordActivity) -> A
             {"notes": cmd.notes, "volunteer": cmd.volunteer.model_dump(mode="json") if cmd.volunteer else None},
         ),
     )
+    for beneficiary_id in cmd.beneficiary_ids:  # each person named, loaded and checked by the activity
+        person = work.get(beneficiary_id, Beneficiary, "beneficiary")
+        esf.enter_at_contact(app, person, cmd.occurred_on, cmd.recorded_by)
+    return activity
 
 
 # ---------------------------------------------------------------------- steps

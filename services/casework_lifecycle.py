@@ -61,9 +61,7 @@ class PersonalDataLifecycle(EntryReading):
         if not retention.allows(self.today()) and not (legal_ground and legal_ground.strip()):
             earliest = retention.earliest.isoformat() if retention.earliest else None
             raise ErasureNotDueError(beneficiary_id, retention.why, earliest)
-        opened = self.vault.unseal(person.sealed) if person.sealed else None
-        special = (opened or {}).get("special")
-        statistics = self.vault.seal(STATISTICS_SUBJECT, {"special": special}) if special else None
+        statistics = self._statistics(person)
         person.erase(
             reason=reason, legal_ground=legal_ground, statistics=statistics, today=self.today(), recorded_by=erased_by
         )
@@ -76,3 +74,21 @@ class PersonalDataLifecycle(EntryReading):
             "legal_ground": legal_ground,
             "rows_removed": self.vault.forget(beneficiary_id),
         }
+
+    def _statistics(self, person: Beneficiary) -> str | None:
+        """What the figures keep of an erased person, sealed under the statistics key: the intake's
+        special-category answers (``special``) and each later entry's by operation (``operations``),
+        opened now, while the person's key still exists. None when there is nothing to keep."""
+        opened = self.vault.unseal(person.sealed) if person.sealed else None
+        kept: dict[str, Any] = {}
+        special = (opened or {}).get("special")
+        if special:
+            kept["special"] = special
+        operations = {}
+        for operation, data in person.entry_data.items():
+            entered = self.vault.unseal(data["sealed_special"]) if data.get("sealed_special") else None
+            if entered and entered.get("special"):
+                operations[operation] = entered["special"]
+        if operations:
+            kept["operations"] = operations
+        return self.vault.seal(STATISTICS_SUBJECT, kept) if kept else None
