@@ -8,21 +8,19 @@ Dated back from the demo's day (demo/today.py) with fixed ids: a later run recor
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import random
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from demo.cast import CASEWORKER, COORDINATOR, DAY_TENANT
-from demo.esf import DemoSubmission, participants
+from demo.esf import DemoEsf, DemoSubmission
 from demo.today import first_recorded_on
 from domain.catalogue import EmploymentStatus, RequestCategory
 from domain.esf import LeavingStatus, LongTermStatus, follow_up_due
 from domain.tenants import Tenant
-from services import casework_esf
 from services import commands as c
+from services import esf_submissions
 from services.idempotency import entry_id_for
 
 if TYPE_CHECKING:
@@ -42,7 +40,9 @@ def returning(day: date, tenant: Tenant, history: list[c.AnyCommand]) -> list[c.
     if tenant.id != DAY_TENANT:
         return []
     rng = random.Random(f"kentra-demo-esf-day/{tenant.id}")
-    settled = [p for p in participants(tenant, history) if p.structure == "centre" and not p.open]
+    esf = DemoEsf(tenant, day, history)
+    esf.records()  # their situation as the history's changes of situation leave it
+    settled = [p for p in esf.people if p.structure == "centre" and not p.open]
     out: list[c.AnyCommand] = []
     for n, (person, days_ago) in enumerate(
         zip(rng.sample(settled, len(RETURNED_LEFT_DAYS_AGO)), RETURNED_LEFT_DAYS_AGO, strict=True)
@@ -80,13 +80,16 @@ def returning(day: date, tenant: Tenant, history: list[c.AnyCommand]) -> list[c.
         ]
         employed = n % 3 == 1
         if n == 2:
+            studying = EmploymentStatus.INACTIVE_IN_EDUCATION
+            if person.employment == studying.value:
+                studying = EmploymentStatus.UNEMPLOYED
             out.append(
                 c.ChangeSituation(
                     command_id=f"{name}-situation",
                     recorded_by=CASEWORKER,
                     beneficiary_id=person.id,
                     occurred_on=back + timedelta(days=10),
-                    changes=c.SituationAnswers(employment_status=EmploymentStatus.INACTIVE_IN_EDUCATION),
+                    changes=c.SituationAnswers(employment_status=studying),
                 )
             )
         out.append(
@@ -119,23 +122,11 @@ def returning(day: date, tenant: Tenant, history: list[c.AnyCommand]) -> list[c.
     return out
 
 
-def records_ready() -> bool:
-    """Whether the ESF participation handlers are in (the contract's stub raises NotImplementedError):
-    without them the demo records its history alone, as before."""
-    return "TODO(issue 21" not in (casework_esf.__doc__ or "")
-
-
-def submissions_ready() -> bool:
-    """Whether the deliveries' use case (services.esf_submissions) is in."""
-    return importlib.util.find_spec("services.esf_submissions") is not None
-
-
 def deliver(kentra: Kentra, submission: DemoSubmission) -> UUID:
     """Record ``submission`` on what the log holds now: its figures, computed at this position."""
-    esf_submissions: Any = importlib.import_module("services.esf_submissions")
     views = kentra.views(submission.tenant)
     views.catch_up()  # the figures are those of the log as it stands at this point of the history
-    submitted: UUID = esf_submissions.submit(
+    return esf_submissions.submit(
         kentra.casework(submission.tenant),
         views,
         kentra.registry.tenant(submission.tenant),
@@ -147,7 +138,6 @@ def deliver(kentra: Kentra, submission: DemoSubmission) -> UUID:
         command_id=submission.command_id,
         recorded_by=submission.recorded_by,
     )
-    return submitted
 
 
 def record_returning(kentra: Kentra, history: list[c.AnyCommand]) -> None:
