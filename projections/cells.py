@@ -16,7 +16,9 @@ from uuid import UUID
 
 from sqlalchemy import Connection, and_, func, select
 
-from projections.queries import GENDERS, PROGRAMMES, _entries, _gender_of_entry, month_key, months
+from projections.esf_queries import counted, participants
+from projections.esf_rules import RULES
+from projections.queries import GENDERS, _entries, _gender_of_entry, month_key, months
 from projections.tables import case_index, contacts, people
 
 PEOPLE_METRICS = ("served", "new_beneficiaries", "beneficiaries_since_opening")
@@ -70,7 +72,9 @@ def flatten(doc: dict[str, Any]) -> dict[str, int]:
 
 
 def flatten_esf(doc: dict[str, Any]) -> dict[str, int]:
-    """Every figure of an ESF document (``projections.queries.esf_indicators``) by cell name."""
+    """Every figure of an ESF document (``projections.esf_queries.esf_delivery``, or
+    ``projections.queries.esf_indicators``) by cell name: ``esf-{operation}/participants/{gender}``,
+    ``esf-{operation}/{code}/{gender}`` and ``esf-{operation}/{code}:refused/{gender}``."""
     metric = f"esf-{doc['programme']}"
     cells = dict(_gendered(f"{metric}/participants", doc["participants"]))
     for code in doc["indicators"]:
@@ -126,7 +130,7 @@ def members(conn: Connection, name: str, start: date, end: date, structure: str 
         if cell.metric == "new_beneficiaries":
             where.append(people.c.intake_on >= start)
         return _people(conn, where, cell.gender, structure)
-    if cell.metric.startswith("esf-") and cell.metric.removeprefix("esf-") in PROGRAMMES:
+    if cell.metric.startswith("esf-") and cell.metric.removeprefix("esf-") in RULES:
         return _esf(conn, cell.metric.removeprefix("esf-"), cell)
     raise cell.unknown("no such metric or key")
 
@@ -185,29 +189,24 @@ def _people(conn: Connection, where: list[Any], gender: str, structure: str | No
     return [Member(person, person) for (person,) in rows]
 
 
-def _esf(conn: Connection, programme: str, cell: Cell) -> list[Member]:
+def _esf(conn: Connection, operation: str, cell: Cell) -> list[Member]:
+    """The participants behind an ESF cell: the same rows and rules as the document's figures."""
     code, _, refused = cell.key.partition(":")
-    rules = PROGRAMMES[programme]
+    rules = {i.code: i for i in RULES[operation]}
     if (code != "participants" and code not in rules) or refused not in ("", "refused"):
-        raise cell.unknown(f"no such code in {programme}")
-    where: list[Any] = [people.c.voided.is_(False), people.c.intake_on >= cell.start, people.c.intake_on <= cell.end]
-    if cell.structure:
-        where.append(people.c.structure == cell.structure)
-    if (matches := _gender_matches(people.c.gender, cell.gender)) is not None:
-        where.append(matches)
-    chosen = []
-    for row in conn.execute(select(people).where(*where)).mappings():
-        person = dict(row)
-        if code == "participants":
-            chosen.append(person)
-            continue
-        _, rule, special = rules[code]
-        if refused and (special is None or person[special] != "refused" or rule(person)):
-            continue
-        if not refused and not rule(person):
-            continue
-        chosen.append(person)
-    return [Member(p["beneficiary_id"], p["beneficiary_id"]) for p in chosen]
+        raise cell.unknown(f"no such code in {operation}")
+    if refused and (code == "participants" or not rules[code].special):
+        raise cell.unknown(f"{code} has no refused answers to count")
+    rows = participants(conn, operation, cell.start, cell.end, cell.structure)
+    chosen = (
+        [r for r in rows if r["entered"]]
+        if code == "participants"
+        else counted(rules[code], rows, refused=bool(refused))
+    )
+    if cell.gender != "total":
+        known = GENDERS[:3]
+        chosen = [r for r in chosen if (r["gender"] if r["gender"] in known else "unknown") == cell.gender]
+    return [Member(r["beneficiary_id"], r["beneficiary_id"]) for r in chosen]
 
 
 def figure(cell: str, found: list[Member]) -> int:

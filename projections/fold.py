@@ -17,6 +17,7 @@ from domain.events import EventClass, event_name
 from domain.home_visits import HomeVisit
 from domain.referrals import Referral
 from domain.requests import CaseRequest
+from projections.esf_fold import ESF_FOLDED, apply_esf, erased_operations
 from projections.tables import case_index, contacts, people, responsibility
 
 Unseal = Callable[[str], dict[str, Any] | None]
@@ -33,7 +34,12 @@ class SealedData(Protocol):
 
 def preload_batch(sealed: SealedData, events: Iterable[Any]) -> None:
     """Fetch the keys of a batch of events' sealed values, at once."""
-    sealed.preload(token for e in events if (token := getattr(e, "sealed", None)))
+    sealed.preload(
+        token
+        for e in events
+        for name in ("sealed", "sealed_special")  # an intake's, a later operation entry's
+        if (token := getattr(e, name, None))
+    )
 
 
 CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
@@ -121,7 +127,8 @@ UNFOLDED: frozenset[EventClass] = frozenset()
 # Internal events that the municipality's own views read (never the Region's, which never receives
 # them). The shared tables here do not change with them: a case given to someone else keeps the
 # person's structure as at entry in ``people`` (the ESF figures'); the worklists' view folds them.
-MUNICIPAL: frozenset[EventClass] = frozenset({Beneficiary.CaseAssigned})
+# The ESF participation events fill the operation entries and exits (projections/esf_fold.py).
+MUNICIPAL: frozenset[EventClass] = frozenset({Beneficiary.CaseAssigned, *ESF_FOLDED})
 _FOLDED_NAMES = frozenset(event_name(cls) for cls in (*FOLDED, *MUNICIPAL))
 
 
@@ -144,6 +151,7 @@ def person_row(profile: dict[str, Any], special: dict[str, Any] | None) -> dict[
         "age_at_entry": profile["age_at_entry"],
         "employment_status": profile["employment_status"],
         "isced_level": profile["isced_level"],
+        "household_situation": profile.get("household_situation"),
         "residence_area": profile["residence_area"],
         "foreign_background": profile["foreign_background"],
         "third_country_national": profile["third_country_national"],
@@ -239,6 +247,9 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
     if kind is Beneficiary.CaseAssigned:
         _assigned(conn, e)
         return
+    if kind in ESF_FOLDED:
+        apply_esf(conn, kind, e, unseal)
+        return
     if kind in STEPS:
         changes = STEPS[kind](e)
     elif kind is Beneficiary.Erased:
@@ -269,6 +280,8 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
     person = _person_changes(kind, e, changes, unseal)
     if person:
         _update(conn, people.c.beneficiary_id, entry_id, version, person)
+    if kind is Beneficiary.Erased:
+        erased_operations(conn, e, unseal(e.sealed_changes) if e.sealed_changes else None)
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}

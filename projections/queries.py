@@ -13,17 +13,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, extract, func, literal, select
 
+from projections.esf_queries import esf_delivery
+from projections.esf_rules import RULES
+from projections.genders import GENDERS, by_gender
 from projections.tables import case_index, contacts, people, region_links
 
-GENDERS = ("female", "male", "non_binary", "unknown")
+__all__ = ["GENDERS", "by_gender"]  # where the other modules have always imported them from
+
 Where = list[ColumnElement[bool]]
-
-
-def by_gender(rows: list[tuple[str | None, int]]) -> dict[str, int]:
-    counts = dict.fromkeys(GENDERS, 0)
-    for gender, n in rows:
-        counts[gender if gender in counts else "unknown"] += int(n)
-    return {**counts, "total": sum(counts.values())}
 
 
 def month_key(day: date) -> str:
@@ -272,91 +269,27 @@ def latest_entry_on(conn: Connection, until: date, structure: str | None) -> dat
 
 
 # ----------------------------------------------------------------------------------- ESF indicators
+# The codes and rules are projections/esf_rules.py's (one definition); these are the outputs, in the
+# shape older callers read: code -> (label, rule, the special-category answer whose refusal is counted).
 Rule = Callable[[dict[str, Any]], bool]
-UNEMPLOYED = ("unemployed", "long_term_unemployed")
-INACTIVE = ("inactive", "inactive_in_education")
-EMPLOYED = ("employed", "self_employed")
 
-# code -> (label, rule, the special-category answer whose refusal is counted, or None)
-ESF_2014_2020: dict[str, tuple[str, Rule, str | None]] = {
-    "CO01": ("unemployed, including long-term unemployed", lambda p: p["employment_status"] in UNEMPLOYED, None),
-    "CO02": ("long-term unemployed", lambda p: p["employment_status"] == "long_term_unemployed", None),
-    "CO03": ("inactive", lambda p: p["employment_status"] in INACTIVE, None),
-    "CO04": ("inactive, not in education or training", lambda p: p["employment_status"] == "inactive", None),
-    "CO05": ("employed, including self-employed", lambda p: p["employment_status"] in EMPLOYED, None),
-    "CO06": ("below 25 years of age", lambda p: p["age_at_entry"] < 25, None),
-    "CO07": ("above 54 years of age", lambda p: p["age_at_entry"] > 54, None),
-    "CO08": (
-        "above 54, unemployed or inactive not in education or training",
-        lambda p: p["age_at_entry"] > 54 and p["employment_status"] in (*UNEMPLOYED, "inactive"),
-        None,
-    ),
-    "CO09": ("ISCED 1 or 2", lambda p: p["isced_level"] in (1, 2), None),
-    "CO10": ("ISCED 3 or 4", lambda p: p["isced_level"] in (3, 4), None),
-    "CO11": ("ISCED 5 to 8", lambda p: p["isced_level"] >= 5, None),
-    "CO15": (
-        "migrants, foreign background, minorities (incl. Roma)",
-        lambda p: p["foreign_background"] or p["third_country_national"] or p["minority"] == "yes",
-        "minority",
-    ),
-    "CO16": ("participants with disabilities", lambda p: p["disability"] == "yes", "disability"),
-    "CO17": ("other disadvantaged", lambda p: p["other_disadvantage"] == "yes", "other_disadvantage"),
-    "CO18": ("homeless or affected by housing exclusion", lambda p: p["homeless"], None),
-    "CO19": ("from rural areas", lambda p: p["residence_area"] == "rural", None),
-}
 
-ESF_2021_2027: dict[str, tuple[str, Rule, str | None]] = {
-    "EECO01": ("total participants", lambda p: True, None),
-    "EECO02": ("unemployed, including long-term unemployed", lambda p: p["employment_status"] in UNEMPLOYED, None),
-    "EECO03": ("long-term unemployed", lambda p: p["employment_status"] == "long_term_unemployed", None),
-    "EECO04": ("inactive", lambda p: p["employment_status"] in INACTIVE, None),
-    "EECO05": ("employed, including self-employed", lambda p: p["employment_status"] in EMPLOYED, None),
-    "EECO06": ("children below 18 years of age", lambda p: p["age_at_entry"] < 18, None),
-    "EECO07": ("young people aged 18-29", lambda p: 18 <= p["age_at_entry"] <= 29, None),
-    "EECO08": ("participants aged 55 and above", lambda p: p["age_at_entry"] >= 55, None),
-    "EECO09": ("ISCED 0 to 2", lambda p: p["isced_level"] <= 2, None),
-    "EECO10": ("ISCED 3 or 4", lambda p: p["isced_level"] in (3, 4), None),
-    "EECO11": ("ISCED 5 to 8", lambda p: p["isced_level"] >= 5, None),
-    "EECO12": ("participants with disabilities", lambda p: p["disability"] == "yes", "disability"),
-    "EECO13": ("third-country nationals", lambda p: p["third_country_national"], None),
-    "EECO14": ("participants with a foreign background", lambda p: p["foreign_background"], None),
-    "EECO15": (
-        "minorities (including marginalised communities such as Roma)",
-        lambda p: p["minority"] == "yes",
-        "minority",
-    ),
-    "EECO16": ("homeless or affected by housing exclusion", lambda p: p["homeless"], None),
-    "EECO17": ("participants from rural areas", lambda p: p["residence_area"] == "rural", None),
-}
+def _outputs(programme: str) -> dict[str, tuple[str, Rule, str | None]]:
+    return {
+        i.code: (i.label, i.rule, i.special[0] if i.special else None) for i in RULES[programme] if i.kind == "output"
+    }
 
+
+ESF_2014_2020 = _outputs("2014-2020")
+ESF_2021_2027 = _outputs("2021-2027")
 PROGRAMMES = {"2014-2020": ESF_2014_2020, "2021-2027": ESF_2021_2027}
 
 
 def esf_indicators(conn: Connection, programme: str, start: date, end: date, structure: str | None) -> dict[str, Any]:
-    """Participants who entered in the period (first entry: the intake), by ESF code and gender.
-
-    A refused special-category answer is counted under ``refused`` for its code, never guessed.
-    """
-    where: Where = [people.c.voided.is_(False), people.c.intake_on >= start, people.c.intake_on <= end]
-    if structure:
-        where.append(people.c.structure == structure)
-    participants = [dict(row) for row in conn.execute(select(people).where(*where)).mappings()]
-    codes = []
-    for code, (label, rule, special) in PROGRAMMES[programme].items():
-        matched = [(p["gender"], 1) for p in participants if rule(p)]
-        refused = [(p["gender"], 1) for p in participants if special and p[special] == "refused" and not rule(p)]
-        entry: dict[str, Any] = {"code": code, "label": label, **by_gender(matched)}
-        if special:
-            entry["refused"] = by_gender(refused)
-        codes.append(entry)
-    return {
-        "programme": programme,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "structure": structure,
-        "participants": by_gender([(p["gender"], 1) for p in participants]),
-        "indicators": codes,
-    }
+    """The ESF indicators of ``programme``'s operation for a period within it: ``esf_delivery``'s
+    figures, without the participant file (projections/esf_queries.py has the rules)."""
+    doc = esf_delivery(conn, programme, start, end, structure)
+    return {k: v for k, v in doc.items() if k != "people"}
 
 
 # ----------------------------------------------------------------------------------- caseload

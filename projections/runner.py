@@ -18,7 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, apply, folds, preload_batch
 from projections.reading import ViewReader
-from projections.tables import case_index, contacts, people, positions, responsibility
+from projections.tables import (
+    case_index,
+    contacts,
+    operation_entries,
+    operation_exits,
+    people,
+    positions,
+    responsibility,
+)
 
 VIEW = "casework_views"
 BATCH = 5000  # log events folded per transaction: larger amortises the commit, the lock and the key fetch
@@ -133,7 +141,7 @@ class CaseworkViews(ViewReader):
     def rebuild(self, *, on_batch: Any = None) -> int:
         """Empty the views and fold the whole log again."""
         with self.engine.begin() as conn:
-            for table in (case_index, contacts, people, responsibility):
+            for table in (case_index, contacts, people, responsibility, operation_entries, operation_exits):
                 conn.execute(delete(table))
             conn.execute(delete(positions).where(positions.c.view == VIEW))
         return self.catch_up(on_batch=on_batch)

@@ -59,6 +59,8 @@ people = Table(
     Column("age_at_entry", Integer, nullable=False),
     Column("employment_status", String(30), nullable=False),
     Column("isced_level", Integer, nullable=False),
+    # The ESF participant file's (issue 21); null in rows folded before it was kept.
+    Column("household_situation", String(30)),
     Column("residence_area", String(20), nullable=False),
     Column("foreign_background", Boolean, nullable=False),
     Column("third_country_national", Boolean, nullable=False),

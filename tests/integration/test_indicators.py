@@ -29,6 +29,7 @@ from infra.bootstrap import Kentra, bootstrap
 from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from infra.tenant_registry import load_registry
 from projections.cells import figure, flatten, flatten_esf, members
+from projections.esf_rules import RULES
 from projections.queries import GENDERS, PROGRAMMES, esf_indicators, indicators, months
 from projections.replay import replay
 from services.casework import Casework, read_log
@@ -105,6 +106,10 @@ def reference_state(casework: Casework) -> tuple[dict[UUID, dict[str, Any]], dic
                 "occurred_on": e.occurred_on,
                 "voided": False,
             }
+        elif name == "CaseRequest.Closed":
+            entries[eid]["status"], entries[eid]["closed_on"] = e.status, e.occurred_on
+        elif name == "CaseRequest.Reopened":
+            entries[eid]["status"], entries[eid]["closed_on"] = "in_progress", None
         elif name == "Referral.Answered":
             entries[eid]["status"] = "accepted" if e.accepted else "declined"
         elif name == "Referral.OutcomeRecorded":
@@ -212,17 +217,28 @@ def reference_indicators(casework: Casework, start: date, end: date, structure: 
 
 
 def reference_esf(casework: Casework, programme: str, start: date, end: date) -> list[dict[str, Any]]:
-    _, persons = reference_state(casework)
-    entered = [
-        {**p, "homeless": p["homeless_or_housing_exclusion"]}
-        for p in persons.values()
-        if not p["voided"] and start <= p["intake_on"] <= end
-    ]
+    """Outputs from the intakes in the period (no later operation entries, exits or follow-ups here, so
+    no result counts anyone), and Annex II from the ΤΕΒΑ requests resolved in the period."""
+    entries, persons = reference_state(casework)
+    live = {pid: {**p, "homeless": p["homeless_or_housing_exclusion"]} for pid, p in persons.items() if not p["voided"]}
+    entered = [p for p in live.values() if start <= p["intake_on"] <= end]
+    fed = {
+        e["people"][0]
+        for e in entries.values()
+        if e["kind"] == "request"
+        and not e["voided"]
+        and e["subtype"] == "food_aid_teba"
+        and e["status"] == "resolved"
+        and start <= e["closed_on"] <= end
+    }
+    recipients = [p for pid, p in live.items() if pid in fed and p["intake_on"] <= end]
     result = []
-    for code, (_, rule, special) in PROGRAMMES[programme].items():
-        row = {"code": code, **counts([p["gender"] for p in entered if rule(p)])}
-        if special:
-            row["refused"] = counts([p["gender"] for p in entered if p[special] == "refused" and not rule(p)])
+    for indicator in RULES[programme]:
+        scope = {"output": entered, "most_deprived": recipients}.get(indicator.kind, [])
+        matched = [p["gender"] for p in scope if indicator.rule(p)]
+        row = {"code": indicator.code, "kind": indicator.kind, **counts(matched)}
+        if indicator.special:
+            row["refused"] = counts([p["gender"] for p in scope if indicator.refused(p)])
         result.append(row)
     return result
 
