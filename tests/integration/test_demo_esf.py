@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.utils import get_topic
 from pydantic import SecretStr
 
-from demo.cast import CASEWORKER, DAY_TENANT
+from demo.cast import CASEWORKER, DAY_TENANT, USERS_BY_NAME
 from demo.esf import RESTATED, SUBMISSIONS, DemoEsf, DemoSubmission
 from demo.esf_day import deliver, record_returning, returning
 from demo.history import DemoHistory
@@ -28,6 +28,7 @@ from domain.esf import follow_up_due
 from infra.bootstrap import Kentra, bootstrap
 from infra.settings import Settings
 from services import commands as c
+from services import worklists
 from services.casework import Casework
 from services.esf_restatement import restatement
 from services.esf_submissions import Submission, recorded
@@ -189,3 +190,27 @@ def test_a_returning_person_is_never_one_whose_contact_the_history_left_open(
     for request_id in requests:
         request: Any = demo.casework(DAY_TENANT).entry(request_id)
         assert request.status not in ("opened", "in_progress"), request.status
+
+
+def test_demo_caseworkers_six_month_follow_up_worklist_lists_the_returning_people_due(
+    demo: Kentra, history: list[c.AnyCommand]
+) -> None:
+    if "esf_follow_ups" not in worklists.LISTS:
+        pytest.skip("the six-month follow-up worklist (h/esf-pages) is not merged in this branch")
+    casework = demo.casework(DAY_TENANT)
+    day, commands = returned(demo, history)
+    page = worklists.worklist(
+        demo.views(DAY_TENANT),
+        demo.registry.tenant(DAY_TENANT),
+        USERS_BY_NAME[CASEWORKER],
+        "esf_follow_ups",
+        worklists.WorkQuery(limit=100),
+        today=casework.today(),
+    )
+    listed = {row["beneficiary_id"] for row in page.rows if row["operation"] == "2021-2027"}
+    left = {cmd.beneficiary_id for cmd in commands if isinstance(cmd, c.LeaveOperation)}
+    followed = {cmd.beneficiary_id for cmd in commands if isinstance(cmd, c.RecordLongTermResult)}
+    assert len(listed) >= 3
+    assert listed <= left - followed
+    assert {row["worker"] for row in page.rows} == {CASEWORKER}
+    assert day <= casework.today()
