@@ -103,8 +103,11 @@ def test_the_restated_delivery_names_the_cells_that_changed_and_the_corrections_
     amended = next(cmd for cmd in corrections if isinstance(cmd, c.AmendEntry))
     behind = {(e["entry"], e["event"], e["reason"]) for change in report["changes"] for e in change["events"]}
     assert (str(amended.entry_id), "CaseEntry.Amended", "typing_error") in behind
-    cells = {change["cell"] for change in report["changes"]}
-    assert any("employment" in cell or "CO0" in cell or "unemployed" in cell.lower() for cell in cells), cells
+    corrected = next(cmd for cmd in corrections if isinstance(cmd, c.CorrectOperationRecord))
+    assert (str(corrected.beneficiary_id), "Beneficiary.OperationRecordCorrected", "new_information") in behind
+    # Unemployed -> long-term unemployed at entry moves CO02; employed on leaving after all moves CR04.
+    codes = {change["cell"].split("/")[1] for change in report["changes"]}
+    assert codes == {"CO02", "CR04"}
 
 
 def test_the_other_deliveries_still_hold(demo: Kentra) -> None:
