@@ -157,12 +157,12 @@ class DemoEsf:
         self.today = today
         self.history = history
         self.rng = random.Random(f"kentra-demo-esf/{tenant.id}")
-        self.counter = 0
         self.people = participants(tenant, history)
 
-    def _id(self, what: str) -> str:
-        self.counter += 1
-        return f"demo-esf-{self.tenant.id}-{what}-{self.counter:06d}"
+    def _id(self, what: str, person: int) -> str:
+        # Named by the person's place in the history, never by a running count: a record left out on
+        # one day (a follow-up not yet due) shifts no other record's id.
+        return f"demo-esf-{self.tenant.id}-{person:06d}-{what}"
 
     def _operation(self, day: date) -> str | None:
         found = self.tenant.operation_on(day)
@@ -172,12 +172,12 @@ class DemoEsf:
         """Changes of situation, exits and follow-ups, each person's in the order the service accepts."""
         rng = self.rng
         out: list[EsfRecord] = []
-        for person in self.people:
+        for n, person in enumerate(self.people):
             operation = self._operation(person.intake)
             if operation is None:
                 continue
             if rng.random() < SITUATION_SHARE and person.last > person.intake:
-                out.append(self._situation(person))
+                out.append(self._situation(person, n))
             if rng.random() >= EXIT_SHARE:
                 continue
             span_end = self.tenant.operation(operation).operations_to or date.max
@@ -192,7 +192,7 @@ class DemoEsf:
             )
             out.append(
                 c.LeaveOperation(
-                    command_id=self._id("left"),
+                    command_id=self._id("left", n),
                     recorded_by=rng.choice(STAFF),
                     beneficiary_id=person.id,
                     occurred_on=left,
@@ -203,14 +203,16 @@ class DemoEsf:
             )
             due = follow_up_due(left)
             followed = due + timedelta(days=rng.randint(0, 40))
-            drawn = rng.random()  # drawn whatever the day, so a later run draws the same history
+            # All drawn whatever the day, so that a run on a later day draws the very same history.
+            drawn, employed_draw, improved_draw = rng.random(), rng.random(), rng.random()
+            follower = rng.choice(STAFF)
             if followed <= self.today and drawn < FOLLOWED_UP_SHARE:
-                employed = rng.random() < (0.7 if status["employed"] else 0.25)
-                improved = employed and person.employment in ("employed", "self_employed") and rng.random() < 0.4
+                employed = employed_draw < (0.7 if status["employed"] else 0.25)
+                improved = employed and person.employment in ("employed", "self_employed") and improved_draw < 0.4
                 out.append(
                     c.RecordLongTermResult(
-                        command_id=self._id("followed-up"),
-                        recorded_by=rng.choice(STAFF),
+                        command_id=self._id("followed-up", n),
+                        recorded_by=follower,
                         beneficiary_id=person.id,
                         occurred_on=followed,
                         operation=operation,
@@ -220,14 +222,14 @@ class DemoEsf:
                 )
         return out
 
-    def _situation(self, person: Participant) -> c.ChangeSituation:
+    def _situation(self, person: Participant, n: int) -> c.ChangeSituation:
         rng = self.rng
         day = person.intake + timedelta(days=rng.randint(1, (person.last - person.intake).days))
         others = [s for s in EmploymentStatus if s.value != person.employment]
         changed = rng.choice(others)
         person.employment = changed.value
         return c.ChangeSituation(
-            command_id=self._id("situation"),
+            command_id=self._id("situation", n),
             recorded_by=rng.choice(STAFF),
             beneficiary_id=person.id,
             occurred_on=day,
