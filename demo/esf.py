@@ -18,7 +18,6 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from demo.cast import COORDINATOR
@@ -28,9 +27,6 @@ from domain.esf import LeavingStatus, LongTermStatus, follow_up_due
 from domain.tenants import Tenant
 from services import commands as c
 from services.idempotency import entry_id_for
-
-if TYPE_CHECKING:
-    pass
 
 EXIT_SHARE = 0.35  # of the participants of each tenant, leave with a status recorded
 FOLLOWED_UP_SHARE = 0.6  # of those whose six-month follow-up is due, have it recorded
@@ -286,7 +282,7 @@ class DemoEsf:
             )
         return out
 
-    def segments(self, *, with_records: bool = True) -> list[Segment]:
+    def segments(self) -> list[Segment]:
         """The history and the ESF records cut at each delivery, then the corrections after them all."""
         submissions = sorted(SUBMISSIONS.get(self.tenant.id, ()), key=lambda s: s.end)
         ends = [s.end for s in submissions]
@@ -302,19 +298,13 @@ class DemoEsf:
                 # entry after a period's end is where its records are all in.
                 at = max(at, index(cmd.occurred_on))
             segments[at].commands.append(cmd)
-        if with_records:
-            records = self.records()
-            for record in records:
-                segments[index(record.occurred_on)].commands.append(record)
-            segments[-1].commands.extend(self.corrections(records))
+        records = self.records()
+        for record in records:
+            segments[index(record.occurred_on)].commands.append(record)
+        segments[-1].commands.extend(self.corrections(records))
         return segments
 
 
 def count(segments: list[Segment]) -> int:
     """How many commands the segments hold (for the progress bar)."""
     return sum(len(s.commands) for s in segments)
-
-
-def submission_row(found: Any) -> dict[str, Any]:
-    """What the demo prints of a delivery: when it was delivered, and when it was entered in Kentra."""
-    return {"submitted_on": found.occurred_on, "recorded_at": found.created_on}
