@@ -258,14 +258,9 @@ class DemoEsf:
                     reason_note="Άνεργος/η πάνω από 12 μήνες κατά την είσοδο· καταχωρίστηκε ως άνεργος/η",
                 )
             )
-        exited = next(
-            (
-                left[p.id]
-                for p in inside
-                if p.id in left and left[p.id].occurred_on <= RESTATED.end and not left[p.id].status.employed
-            ),
-            None,
-        )
+        # One who left in the period doing none of the four: employed after all moves one cell (CR04).
+        idle = [left[p.id] for p in inside if p.id in left and left[p.id].occurred_on <= RESTATED.end]
+        exited = next((cmd for cmd in idle if not any(cmd.status.model_dump().values())), None)
         if exited is not None:
             status = exited.status.model_dump()
             out.append(
@@ -275,7 +270,7 @@ class DemoEsf:
                     beneficiary_id=exited.beneficiary_id,
                     operation=exited.operation or "2014-2020",
                     record="exit",
-                    changes={"status": {**status, "job_searching": False, "employed": True}},
+                    changes={"status": {**status, "employed": True}},
                     reason=CorrectionReason.NEW_INFORMATION,
                     reason_note="Η σύμβαση εργασίας υπογράφηκε πριν από την αποχώρηση· ήρθε με καθυστέρηση",
                 )
