@@ -231,7 +231,7 @@ def test_the_roma_branchs_mediator_lists_none_of_the_centres_returning_people(
         demo.registry.tenant(DAY_TENANT),
         USERS_BY_NAME[MEDIATOR],
         "esf_follow_ups",
-        worklists.WorkQuery(worker=worklists.ALL, limit=500),
+        worklists.WorkQuery(worker=worklists.ALL, limit=200),
         today=demo.casework(DAY_TENANT).today(),
     )
     left = {cmd.beneficiary_id for cmd in commands if isinstance(cmd, c.LeaveOperation)}
