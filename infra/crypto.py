@@ -132,6 +132,12 @@ class TenantKeys:
         """A keyed hash of an id: stable for the region, meaningless without the municipality's key."""
         return UUID(bytes=hmac.new(self.pseudonym_key, identifier.bytes, hashlib.sha256).digest()[:16])
 
+    def pseudonym_for(self, purpose: str, identifier: UUID) -> UUID:
+        """A keyed hash of an id for one purpose (e.g. "esf-delivery"): stable across calls, and not
+        linkable to ``pseudonym`` (the Regions' stream) or to another purpose's, having its own key."""
+        key = _derive(self.pseudonym_key, f"kentra/{self.tenant_id}/pseudonym/{purpose}/v1")
+        return UUID(bytes=hmac.new(key, identifier.bytes, hashlib.sha256).digest()[:16])
+
 
 @dataclass(frozen=True)
 class RegionLink:

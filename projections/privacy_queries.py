@@ -12,7 +12,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, or_, select
 
-from projections.tables import case_index, contacts, people
+from projections.tables import case_index, contacts, operation_entries, operation_exits, people
 
 
 def _plain(rows: Any) -> list[dict[str, Any]]:
@@ -32,6 +32,14 @@ def rows_about(conn: Connection, beneficiary_id: UUID) -> tuple[set[UUID], dict[
         "view_people": _plain(conn.execute(select(people).where(people.c.beneficiary_id == beneficiary_id))),
         "view_case_index": _plain(conn.execute(select(case_index).where(about))),
         "view_contacts": _plain(conn.execute(select(contacts).where(contacts.c.beneficiary_id == beneficiary_id))),
+        # ESF participation (issue 21): their later operation entries (with the answers of that day)
+        # and exits, which are data about them as much as the intake's row.
+        "view_operation_entries": _plain(
+            conn.execute(select(operation_entries).where(operation_entries.c.beneficiary_id == beneficiary_id))
+        ),
+        "view_operation_exits": _plain(
+            conn.execute(select(operation_exits).where(operation_exits.c.beneficiary_id == beneficiary_id))
+        ),
     }
 
 

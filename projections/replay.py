@@ -173,12 +173,14 @@ def replay(
     as_of: date,
     *,
     on_batch: Callable[[int], None] | None = None,
+    until_position: int | None = None,
 ) -> Replay:
     """Fold the tenant's whole log into in-memory databases (see the module's text).
 
     Until the first event recorded after the ``as_of`` day, both bases are the same database; at
     that event it is copied, and from there each event goes where it belongs. A log whose events
-    were all recorded by then is folded once.
+    were all recorded by then is folded once. With ``until_position``, the *as of* basis holds the
+    events up to that log position instead (what an ESF submission's figures were computed at).
     """
     cutoff = end_of_day(as_of)
     then = _Fold(Replayed(_memory_views()), sealed.unseal)
@@ -208,7 +210,7 @@ def replay(
                     "structure": getattr(event, "structure", None),
                 }
                 # Not "stop at the first late event": the log is in recording order only per aggregate.
-                late = recorded_at > cutoff
+                late = recorded_at > cutoff if until_position is None else position > until_position
                 if late and now is None:
                     then.commit(reopen=True)
                     copied = Replayed(_copy(then.replayed.engine), then.replayed.events, then.replayed.position)

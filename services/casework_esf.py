@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry
-from domain.errors import InvalidValueError, OutsideOperationError, PersonalDataUnreadableError
+from domain.errors import DateOrderError, InvalidValueError, OutsideOperationError, PersonalDataUnreadableError
 from domain.esf import LeavingStatus, LongTermStatus
 from domain.profile import ParticipantProfile, age_on
 from services import casework_commands as shared  # a module, not names: it calls enter_at_contact back
@@ -240,6 +240,8 @@ def correct_operation_record(app: Casework, work: UnitOfWork, cmd: c.CorrectOper
         given = _entry_changes(app, person, operation, given)
     elif "occurred_on" in given:
         operation_of(app, operation, given["occurred_on"], within=True)  # an exit, within the operation
+    if given and cmd.special is None:
+        _ensure_changes_something(person, operation, cmd.record, given)
     special = {"special": cmd.special.model_dump(mode="json")} if cmd.special else None
     sealed_special = app.vault.seal(person.id, special) if special else None
     note = {"reason_note": cmd.reason_note} if cmd.reason_note else None
@@ -270,6 +272,9 @@ def _entry_changes(app: Casework, person: Beneficiary, operation: str, given: di
     day = given.get("occurred_on")
     if day is not None:
         operation_of(app, operation, day, within=True)
+        left_on = person.operations[operation]["left_on"]
+        if left_on is not None and day > date.fromisoformat(left_on):
+            raise DateOrderError(f"the person left the operation on {left_on}", field="changes.occurred_on")
     if "profile" not in given and day is None:
         return given
     profile = {**person.entry_data[operation]["profile"], **(given.get("profile") or {})}
@@ -278,3 +283,23 @@ def _entry_changes(app: Casework, person: Beneficiary, operation: str, given: di
         profile["age_at_entry"] = age_on(birth_date, day)
     model = shared.validated(ParticipantProfile, profile, "changes.profile")
     return {**given, "profile": model.model_dump(mode="json")}
+
+
+def _ensure_changes_something(person: Beneficiary, operation: str, record: str, given: dict[str, Any]) -> None:
+    """A correction giving every field the value it has is none (as ``CaseEntry.amend`` rules): it would
+    restate a delivery and change nothing. Statuses are not kept on the aggregate: never "the same"."""
+    found = person.operations.get(operation) or {}
+    recorded: dict[str, Any] = {}
+    if record == "entry":
+        recorded = {
+            "occurred_on": found.get("entered_on"),
+            "profile": person.entry_data.get(operation, {}).get("profile"),
+        }
+    elif record == "exit":
+        recorded = {"occurred_on": found.get("left_on")}
+    as_recorded = {k: v.isoformat() if isinstance(v, date) else v for k, v in given.items()}
+    same = sorted(k for k, v in as_recorded.items() if k in recorded and recorded[k] == v)
+    if len(same) == len(given):
+        raise InvalidValueError(
+            f"the correction gives {same[0]!r} the value it already has", field=f"changes.{same[0]}"
+        )

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.errors import InvalidValueError
-from domain.tenants import Tenant
+from domain.errors import InvalidValueError, OutsideOperationError
+from domain.tenants import Programme, Tenant
 from projections import queries
 from projections.runner import CaseworkViews
 from services.access import Principal, structure_scope
@@ -24,6 +24,29 @@ def checked_period(start: date, end: date) -> None:
         raise InvalidValueError("'to' is before 'from'", field="to")
     if (end - start).days > MAX_DAYS:
         raise InvalidValueError("a period is at most twelve years", field="to")
+
+
+def _span_text(first: date | None, last: date | None) -> str:
+    return f"{first.isoformat() if first else 'open'} to {last.isoformat() if last else 'open'}"
+
+
+def checked_operation(tenant: Tenant, key: str, start: date, end: date) -> Programme:
+    """The operation named by MIS/ΟΠΣ code or period, for a period wholly inside it.
+
+    Raises UnknownOperationError for a key the tenant has not, InvalidValueError for a period that
+    runs backwards or is too long, OutsideOperationError (naming the operation's dates) for one that
+    is not wholly inside the operation.
+    """
+    programme = tenant.operation(key)
+    checked_period(start, end)
+    first, last = tenant.operation_span(programme)
+    if (first is not None and start < first) or (last is not None and end > last):
+        name = programme.code or programme.period
+        raise OutsideOperationError(
+            f"the period {start.isoformat()} to {end.isoformat()} is not wholly inside operation {name} "
+            f"({programme.period}), which runs from {_span_text(first, last)}"
+        )
+    return programme
 
 
 def scope(tenant: Tenant, user: Principal | None, structure: str | None) -> str | None:
@@ -56,10 +79,11 @@ def latest_entry_on(views: CaseworkViews, until: date, structure: str | None) ->
 
 
 def esf_indicators(
-    views: CaseworkViews, programme: str, start: date, end: date, structure: str | None
+    views: CaseworkViews, tenant: Tenant, programme: str, start: date, end: date, *, structure: str | None
 ) -> dict[str, Any]:
-    """The ESF participant indicators (CO or EECO codes) by gender for a period."""
-    checked_period(start, end)
+    """The ESF participant indicators (CO or EECO codes) by gender for a period wholly inside the
+    programme's operation (OutsideOperationError, naming its dates, otherwise)."""
+    checked_operation(tenant, programme, start, end)
     return fresh(views).read(queries.esf_indicators, programme, start, end, structure)
 
 

@@ -10,10 +10,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from domain.clock import ATHENS
 from domain.errors import DomainError
 from gateways.cli.common import TenantsOption, err, fail, fold_with_progress, out, platform
 
 if TYPE_CHECKING:
+    from demo.esf import Segment
     from infra.bootstrap import Kentra
     from services.access import Principal
 
@@ -21,37 +23,28 @@ DEMO_BATCH = 400
 
 
 def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    from demo.esf import DemoEsf
+    from demo.esf_day import record_returning
     from demo.history import DemoHistory, summarise
     from gateways.kafka.gateway import DirectSink, Gateway
     from services.casework import read_log
 
     histories = {tid: list(DemoHistory(kentra.registry.tenant(tid), kentra.today()).commands()) for tid in tenant_ids}
-    refused: list[str] = []
-    columns = (
-        TextColumn("{task.description:<20}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("commands"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err) as progress:
-        tasks = {tid: progress.add_task(tid, total=len(cmds)) for tid, cmds in histories.items()}
-        for tid, commands in histories.items():
-            kentra.provision(tid)
-            casework = kentra.casework(tid)
-            for start in range(0, len(commands), DEMO_BATCH):
-                chunk = commands[start : start + DEMO_BATCH]
-                for result in casework.execute_many(chunk):
-                    if isinstance(result, DomainError):
-                        refused.append(f"{tid}: {type(result).__name__}: {result.message}")
-                progress.advance(tasks[tid], len(chunk))
+    # The history with its ESF records, cut where each past delivery was made (demo/esf.py).
+    plans = {
+        tid: DemoEsf(kentra.registry.tenant(tid), kentra.today(), commands).segments()
+        for tid, commands in histories.items()
+    }
+    refused = _record_history(kentra, plans)
     if refused:
         fail(f"{len(refused)} demo commands were refused, first: {refused[0]}", code=1)
     if _with_day(kentra, tenant_ids):
+        from demo.cast import DAY_TENANT
         from demo.today import record_day
 
         try:
             record_day(kentra)  # the demo users' recent day at Sofades, after the history (demo/today.py)
+            record_returning(kentra, histories[DAY_TENANT])  # and its people back under 2021-2027
         except DomainError as refusal:  # all or nothing: say which command stopped it
             first = next((r for r in getattr(refusal, "results", ()) if isinstance(r, DomainError)), refusal)
             fail(
@@ -68,6 +61,37 @@ def _run_demo(kentra: Kentra, tenant_ids: list[str]) -> dict[str, dict[str, Any]
         for tid in tenant_ids:
             gateway.catch_up(tid)
     return {tid: summarise(iter(read_log(kentra.casework(tid)))) for tid in tenant_ids}
+
+
+def _record_history(kentra: Kentra, plans: dict[str, list[Segment]]) -> list[str]:
+    """Record each tenant's history in batches, and each past delivery where its period's records are in."""
+    from demo.esf import count
+    from demo.esf_day import deliver
+
+    refused: list[str] = []
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("commands"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as progress:
+        tasks = {tid: progress.add_task(tid, total=count(segments)) for tid, segments in plans.items()}
+        for tid, segments in plans.items():
+            kentra.provision(tid)
+            casework = kentra.casework(tid)
+            for segment in segments:
+                commands = segment.commands
+                for start in range(0, len(commands), DEMO_BATCH):
+                    chunk = commands[start : start + DEMO_BATCH]
+                    for result in casework.execute_many(chunk):
+                        if isinstance(result, DomainError):
+                            refused.append(f"{tid}: {type(result).__name__}: {result.message}")
+                    progress.advance(tasks[tid], len(chunk))
+                if segment.submission is not None and not refused:
+                    deliver(kentra, segment.submission)
+    return refused
 
 
 def _with_day(kentra: Kentra, tenant_ids: list[str]) -> bool:
@@ -126,6 +150,50 @@ def _print_regions(kentra: Kentra, tenant_ids: list[str]) -> None:
         out.print(table)
 
 
+TRY_ESF = (
+    "ΕΚΤ: ως demo.coordinator ανοίξτε /t/sofades/esf (οι δύο πράξεις των Σοφάδων, είσοδοι, αποχωρήσεις, "
+    "αποτελέσματα) και, ως demo.coordinator ή demo.auditor (Σοφία Λαμπράκη), /t/sofades/esf/submissions: "
+    "οι υποβολές του 2022 στη "
+    "Διαχειριστική Αρχή (ΟΠΣ 5002786). Η υποβολή του Α΄ εξαμήνου αναθεωρήθηκε από μεταγενέστερες διορθώσεις "
+    "(λάθος πληκτρολόγησης στην εργασιακή κατάσταση κατά την είσοδο, κατάσταση αποχώρησης): ανοίξτε την για "
+    "τα κελιά που άλλαξαν και τα γεγονότα που τα άλλαξαν· του Β΄ εξαμήνου ισχύει. Η «Παρακολούθηση 6 μηνών» "
+    "της demo.caseworker έχει συμμετέχοντες της πράξης 2021-2027 που αποχώρησαν πριν από έξι μήνες και πλέον. "
+    "Οι υποβολές έγιναν τις ημερομηνίες που δείχνει ο πίνακας· καταχωρίστηκαν στο Kentra τώρα, με την "
+    "εκτέλεση της επίδειξης, και το λένε."
+)
+
+
+def _print_submissions(kentra: Kentra, tenant_ids: list[str]) -> None:
+    """The demo's deliveries: the day each was delivered, the day it was entered in Kentra, whether it holds."""
+    from services.esf_submissions import changed_cells, delivery_figures, recorded
+
+    table = Table(
+        "δήμος",
+        "πράξη",
+        "περίοδος",
+        "υποβλήθηκε",
+        "καταχωρίστηκε στο Kentra",
+        "κατάσταση",
+        title="Υποβολές στη Διαχειριστική Αρχή (ΕΚΤ), όπως τις κατέγραψε η επίδειξη",
+    )
+    for tid in tenant_ids:
+        tenant, views = kentra.registry.tenant(tid), kentra.views(tid)
+        for sub in recorded(kentra.casework(tid)):
+            now, _ = delivery_figures(views, sub.operation, sub.period_from, sub.period_to)
+            changed = changed_cells(sub, now)
+            table.add_row(
+                tenant.name_el,
+                f"{sub.operation} · ΟΠΣ {sub.code}" if sub.code else sub.operation,
+                f"{sub.period_from:%d/%m/%Y}-{sub.period_to:%d/%m/%Y}",
+                f"{sub.submitted_on:%d/%m/%Y}",
+                f"{sub.recorded_at.astimezone(ATHENS):%d/%m/%Y %H:%M}",
+                f"αναθεωρήθηκε: {len(changed)} κελιά" if changed else "ισχύει",
+            )
+    if table.row_count:
+        table.caption = "υποβλήθηκε: η ημέρα παράδοσης που δηλώνει η επίδειξη· καταχωρίστηκε: η εκτέλεσή της"
+        out.print(table)
+
+
 def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None:
     from demo.plan import next_month
     from services.reporting import indicators
@@ -175,12 +243,14 @@ def _print_summary(kentra: Kentra, summaries: dict[str, dict[str, Any]]) -> None
             )
         out.print(seed)
     _print_regions(kentra, list(summaries))
+    _print_submissions(kentra, list(summaries))
     if _with_day(kentra, list(summaries)):
         from demo.cast import DAY_TENANT
         from demo.today import first_recorded_on
 
         day = first_recorded_on(kentra.casework(DAY_TENANT), kentra.today())
         out.print(TRY_THIS.format(day=f"{day:%d/%m/%Y}"))
+        out.print(TRY_ESF)
     out.print(
         f"Data directory: {kentra.settings.data_dir.resolve()}"
         if kentra.settings.embedded

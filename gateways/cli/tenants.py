@@ -15,23 +15,42 @@ commands = typer.Typer(help="The municipalities (tenants).", no_args_is_help=Tru
 
 @commands.command("list")
 def tenants_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
-    """List the tenants with their region, programme and structures."""
+    """List the tenants with their region and structures, then each tenant's ESF operations."""
     from infra.settings import Settings, SettingsError
     from infra.tenant_registry import RegistryFileError, load_registry
+    from services.esf import operations
 
     try:
         registry = load_registry(Settings.load().tenants_file)
     except (SettingsError, RegistryFileError) as error:
         fail(str(error))
     if as_json:
-        emit([t.model_dump(mode="json", exclude={"reported"}) for t in registry.tenants])
+        emit(
+            [{**t.model_dump(mode="json", exclude={"reported"}), "operations": operations(t)} for t in registry.tenants]
+        )
         return
-    table = Table("id", "Δήμος", "region", "programme (code)", "opened", "structures")
+    table = Table("id", "Δήμος", "region", "opened", "structures")
     for t in registry.tenants:
-        programme = t.programmes[0]
-        code = f"{programme.period} ({programme.code_kind} {programme.code})" if programme.code else programme.period
-        table.add_row(t.id, t.name_el, t.region, code, t.opened or "—", ", ".join(s.id for s in t.structures))
+        table.add_row(t.id, t.name_el, t.region, t.opened or "—", ", ".join(s.id for s in t.structures))
     out.print(table)
+    # One small two-column table per operation: the titles and axes are long, and read whole.
+    for t in registry.tenants:
+        for o in operations(t):
+            budget = o["budget_eur"] or "—"
+            if o["budget_amended_eur"]:
+                budget = f"{budget} → {o['budget_amended_eur']} ({o['budget_amendment'] or '—'})"
+            ops = Table("", "", show_header=False, title=f"{t.id}: operation {o['period']}", title_justify="left")
+            for label, value in (
+                ("programme", o["programme"]),
+                (o["code_kind"] or "MIS/ΟΠΣ", o["code"]),
+                ("title", o["title"]),
+                ("from", o["from"]),
+                ("to", o["to"]),
+                ("budget €", budget),
+                ("priority axis", o["priority_axis"]),
+            ):
+                ops.add_row(label, value or "—")
+            out.print(ops)
 
 
 @commands.command("validate")

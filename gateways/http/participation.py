@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import Response
 
 from gateways.http.answers import Created, casework_router, recorded
+from gateways.http.corrections import CorrectionRecorded, warned
 from gateways.http.deps import CaseworkWriter, CommandIdDep, CurrentUser
 from gateways.http.schemas import Recorded
 from services import commands as c
@@ -96,7 +97,8 @@ def record_long_term_result(  # noqa: PLR0917
     f"{PERSON}/operation-corrections",
     status_code=201,
     responses=Created,
-    summary="Correct an error in a later entry, an exit or a follow-up, with a reason",
+    response_model=CorrectionRecorded,
+    summary="Correct an error in a later entry, an exit or a follow-up, with a reason; warnings if restated",
 )
 def correct_operation_record(  # noqa: PLR0917
     casework: CaseworkWriter,
@@ -105,7 +107,8 @@ def correct_operation_record(  # noqa: PLR0917
     body: c.OperationCorrectionFields,
     key: CommandIdDep,
     response: Response,
-) -> Recorded:
-    return recorded(
+) -> CorrectionRecorded:
+    answer = recorded(
         record(casework, user, body, "correct_operation_record", key, beneficiary_id=beneficiary_id), response
     )
+    return warned(casework, answer, body, beneficiary_id)  # the ESF submissions it restates, if any

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from gateways import esf_files
 from gateways.http.deps import CaseworkReader, CurrentUser, KentraDep
 from gateways.http.report_schemas import Caseload, EsfIndicators, Indicators, ProjectionLag
 from gateways.http.schemas import problem_responses
 from gateways.reports import download
-from services import reporting
+from services import esf, reporting
 
 router = APIRouter(
     prefix="/api/v1/tenants/{tenant}",
@@ -51,9 +52,10 @@ def get_indicators(
 
 @router.get(
     "/esf-indicators",
-    summary="ESF participant indicators (CO or EECO codes) by gender",
+    summary="ESF participant indicators (CO or EECO codes) by gender, as JSON, CSV or XLSX",
     response_model=EsfIndicators,
     response_model_exclude_unset=True,  # ``refused`` only for the codes on a special category
+    responses={200: {"content": {"text/csv": {}, esf_files.XLSX: {}}}},
 )
 def get_esf_indicators(
     kentra: KentraDep,
@@ -64,10 +66,17 @@ def get_esf_indicators(
     start: FromDate,
     end: ToDate,
     structure: StructureFilter = None,
+    # Declared so that a format is honoured, and one not offered refused (422), never silently ignored.
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Any:
     reporting.checked_period(start, end)
     scoped = reporting.scope(casework.tenant, user, structure)
-    return {"tenant": tenant, **reporting.esf_indicators(kentra.views(tenant), programme, start, end, scoped)}
+    found = reporting.esf_indicators(kentra.views(tenant), casework.tenant, programme, start, end, structure=scoped)
+    if format in ("csv", "xlsx"):
+        operation = casework.tenant.operation(programme)
+        doc = esf.described(casework.tenant, operation, {**found, "people": []})
+        return esf_files.download(doc, format, "indicators")
+    return {"tenant": tenant, **found}
 
 
 @router.get("/caseload", summary="Open work per structure and caseworker", response_model=Caseload)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Token(BaseModel):
@@ -21,12 +21,32 @@ class StructurePublic(BaseModel):
     name_el: str
 
 
+class OperationPublic(BaseModel):
+    """One ESF operation of a tenant (services.esf.operation_meta); None where the registry does not say."""
+
+    key: str
+    period: str
+    code: str | None
+    code_kind: str | None
+    title: str
+    programme: str
+    priority_axis: str | None
+    budget_eur: str | None
+    budget_amended_eur: str | None
+    budget_amendment: str | None
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
 class TenantPublic(BaseModel):
     id: str
     name_el: str
     name_en: str
     region: str
     structures: list[StructurePublic]
+    operations: list[OperationPublic] = []
 
 
 class Recorded(BaseModel):

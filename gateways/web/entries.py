@@ -21,6 +21,7 @@ from domain import catalogue as cat
 from domain.clock import ATHENS
 from domain.errors import DomainError
 from gateways.web.casework_forms import ENTRY_FORMS, PERSON_KINDS, listed
+from gateways.web.esf_submissions import correction_notice
 from gateways.web.labels import LABELS
 from gateways.web.participation_forms import block as esf_block
 from gateways.web.participation_forms import words as esf_words
@@ -229,6 +230,8 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
     notice = (desk.t.get(f"done_{done}") or esf_words(words.lang).get(f"done_{done}")) if done else None
     if recorded in (*ENTRY_FORMS, "intake"):
         notice = desk.t.get(f"recorded_{recorded}")
+    warned = done in ("amend", "void") and request.query_params.get("warn") == "esf"
+    warnings = correction_notice(request, tenant, entry_id) if warned else []  # ESF submissions it restates
     return render(
         request,
         "entry.html",
@@ -238,6 +241,7 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
         segments=SEGMENTS,
         heading=heading(view, words),
         notice=notice,
+        warnings=warnings,
         **context,
     )
 

@@ -31,6 +31,7 @@ from domain.referrals import OutcomeBeforeAcceptanceError
 from gateways.web.casework_forms import Step, amend_sections, step_names, step_of, step_sections
 from gateways.web.entries import KINDS, SEGMENTS, Reader, entry_id_of, reader
 from gateways.web.entries import router as entry_pages
+from gateways.web.esf_submissions import warned_after
 from gateways.web.forms import Filled, Section, fields_of, invalid, read, refused
 from gateways.web.session import csrf_protect, message, render, tenant_name
 from services import commands as c
@@ -179,7 +180,8 @@ async def take_step(request: Request, tenant: str, segment: str, entry_id: str, 
         filled.errors, status = answer
     if filled.errors:
         return _draw(desk, entry, step, filled, key=key, status=status)
-    return RedirectResponse(f"/t/{tenant}/{segment}/{entry.id}?done={step}", status_code=303)
+    warn = "&warn=esf" if warned_after(request, tenant, entry.id, step, body) else ""  # a submitted period
+    return RedirectResponse(f"/t/{tenant}/{segment}/{entry.id}?done={step}{warn}", status_code=303)
 
 
 def _record(

@@ -26,10 +26,13 @@ from domain.identifiers import make_amka
 from gateways.web.casework_forms import step_names
 from services.access import Principal, Role
 from services.casework import read_log
+from services.idempotency import entry_id_for
 from tests.e2e.conftest import PASSWORD, Api, intake_body
 from tests.e2e.test_web import sign_in
 
 T = "/api/v1/tenants/sofades"
+# The ESF submission the coordinator's walk through the form records (its id follows from its command id).
+WALKED_SUBMISSION = entry_id_for("sofades", "walk-esf-0001")
 
 
 @dataclass(frozen=True)
@@ -310,6 +313,12 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", f"{T}/esf-indicators", {"params": {**PERIOD, "programme": "2021-2027"}})
     ],
     ("GET", "/api/v1/tenants/{tenant}/caseload"): lambda p, t, o: [("GET", f"{T}/caseload", {})],
+    ("GET", "/api/v1/tenants/{tenant}/operations"): lambda p, t, o: [("GET", f"{T}/operations", {})],
+    ("GET", "/api/v1/tenants/{tenant}/esf/report"): lambda p, t, o: [
+        ("GET", f"{T}/esf/report", {"params": {**PERIOD, "operation": "2021-2027", "format": fmt, "part": part}})
+        for fmt in ("json", "csv")
+        for part in ("indicators", "participants")
+    ],
     ("GET", "/api/v1/tenants/{tenant}/worklists/{name}"): lambda p, t, o: [
         ("GET", f"{T}/worklists/{name}", {"params": {"days": "0", **terms}})
         for name in ("cases", "follow_ups", "referrals", "agency")
@@ -389,6 +398,43 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", "/t/sofades/work", {"params": {"list": name, "days": "0", **terms}})
         for name in ("cases", "follow_ups", "referrals", "agency")
         for terms in ({}, {"worker": "all"}, {"worker": "cw.sof.roma"})
+    ],
+    # ESF submissions (issue 21): figures only, people by pseudonym; the walkers' submissions are real.
+    ("POST", "/api/v1/tenants/{tenant}/esf/submissions"): lambda p, t, o: [
+        ("POST", f"{T}/esf/submissions", {"json": {"operation": "2021-2027", **PERIOD}})
+    ],
+    ("GET", "/api/v1/tenants/{tenant}/esf/submissions"): lambda p, t, o: [("GET", f"{T}/esf/submissions", {})],
+    ("GET", "/api/v1/tenants/{tenant}/esf/submissions/{submission_id}"): lambda p, t, o: [
+        ("GET", f"{T}/esf/submissions/{WALKED_SUBMISSION}", {})
+    ],
+    ("POST", "/t/{tenant}/esf/submissions"): lambda p, t, o: [
+        (
+            "POST",
+            "/t/sofades/esf/submissions",
+            {
+                "data": {
+                    "command_id": "walk-esf-0001",
+                    "operation": "2021-2027",
+                    "from": "01/05/2024",
+                    "to": "31/05/2024",
+                }
+            },
+        )
+    ],
+    ("GET", "/t/{tenant}/esf/submissions"): lambda p, t, o: [("GET", "/t/sofades/esf/submissions", {})],
+    ("GET", "/t/{tenant}/esf/submissions/{submission_id}"): lambda p, t, o: [
+        ("GET", f"/t/sofades/esf/submissions/{WALKED_SUBMISSION}", {})
+    ],
+    ("GET", "/t/{tenant}/esf"): lambda p, t, o: [
+        ("GET", "/t/sofades/esf", {"params": {**PERIOD, "operation": "2021-2027"}})
+    ],
+    ("GET", "/t/{tenant}/esf/download"): lambda p, t, o: [
+        (
+            "GET",
+            "/t/sofades/esf/download",
+            {"params": {**PERIOD, "operation": "2021-2027", "format": "csv", "part": part}},
+        )
+        for part in ("indicators", "participants")
     ],
     ("GET", "/t/{tenant}/dashboard/download"): lambda p, t, o: [
         ("GET", "/t/sofades/dashboard/download", {"params": PERIOD})

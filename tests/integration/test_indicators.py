@@ -36,7 +36,9 @@ from services.casework import Casework, read_log
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry
 
 TODAY = date(2024, 6, 28)
-START = date(2024, 1, 1)
+# From the second half of 2023, under Sofades' 2014-2020 operation, so that people registered then
+# enter 2021-2027 at their first contact of 2024 (automatically) and may leave either operation.
+START = date(2023, 7, 1)
 PERIODS = [
     (date(2024, 1, 1), date(2024, 6, 28)),
     (date(2024, 2, 1), date(2024, 3, 31)),
@@ -216,12 +218,55 @@ def reference_indicators(casework: Casework, start: date, end: date, structure: 
     }
 
 
+def reference_participation(casework: Casework) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]]]:
+    """Later operation entries and exits by (person, operation), as the raw log says they are now."""
+    later: dict[Any, dict[str, Any]] = {}
+    exits: dict[Any, dict[str, Any]] = {}
+
+    def answers(token: str | None) -> dict[str, Any]:
+        opened = casework.vault.unseal(token) if token else None
+        return dict(opened["special"]) if opened else dict.fromkeys(("disability", "minority", "other_disadvantage"))
+
+    for e in read_log(casework):
+        name, key = type(e).__qualname__, (e.originator_id, getattr(e, "operation", None))
+        if name == "Beneficiary.OperationEntered":
+            later[key] = {**e.profile, **answers(e.sealed_special), "entered_on": e.occurred_on}
+            later[key]["structure"] = e.structure
+        elif name == "Beneficiary.OperationLeft":
+            exits[key] = {**e.status, "left_on": e.occurred_on, "followed_up_on": None}
+        elif name == "Beneficiary.LongTermResultRecorded":
+            exits[key].update(
+                followed_up_on=e.occurred_on,
+                employed_after_six_months=e.status["employed"],
+                improved_after_six_months=e.status["improved_labour_market_situation"],
+            )
+        elif name == "Beneficiary.OperationRecordCorrected":
+            changes = dict(e.changes)
+            if e.record == "entry":
+                later[key].update(changes.get("profile", {}))
+                if "occurred_on" in changes:
+                    later[key]["entered_on"] = changes["occurred_on"]
+                if e.sealed_special:
+                    later[key].update(answers(e.sealed_special))
+            elif e.record == "exit":
+                exits[key].update(changes.get("status", {}))
+                if "occurred_on" in changes:
+                    exits[key]["left_on"] = changes["occurred_on"]
+            else:
+                status = changes.get("status", {})
+                exits[key].update(
+                    employed_after_six_months=status["employed"],
+                    improved_after_six_months=status["improved_labour_market_situation"],
+                )
+    return later, exits
+
+
 def reference_esf(casework: Casework, programme: str, start: date, end: date) -> list[dict[str, Any]]:
-    """Outputs from the intakes in the period (no later operation entries, exits or follow-ups here, so
-    no result counts anyone), and Annex II from the ΤΕΒΑ requests resolved in the period."""
+    """Every ESF code from the raw log: outputs from the entry into the operation in the period (a
+    later entry's data, or the intake's), results from the exit or follow-up in the period, Annex II
+    from the ΤΕΒΑ requests resolved in the period."""
     entries, persons = reference_state(casework)
-    live = {pid: {**p, "homeless": p["homeless_or_housing_exclusion"]} for pid, p in persons.items() if not p["voided"]}
-    entered = [p for p in live.values() if start <= p["intake_on"] <= end]
+    later, exits = reference_participation(casework)
     fed = {
         e["people"][0]
         for e in entries.values()
@@ -231,10 +276,36 @@ def reference_esf(casework: Casework, programme: str, start: date, end: date) ->
         and e["status"] == "resolved"
         and start <= e["closed_on"] <= end
     }
-    recipients = [p for pid, p in live.items() if pid in fed and p["intake_on"] <= end]
+    scopes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for pid, person in persons.items():
+        if person["voided"]:
+            continue
+        entry = {**person, "entered_on": person["intake_on"]}
+        found = later.get((pid, programme))
+        if found is not None and not (
+            start <= person["intake_on"] <= end and person["intake_on"] <= found["entered_on"]
+        ):
+            entry = found
+        row = {**entry, "homeless": entry["homeless_or_housing_exclusion"]}
+        left = exits.get((pid, programme))
+        if left is not None and left["left_on"] <= end:
+            row.update(left)
+        else:
+            left = None
+        flags = {
+            "output": start <= entry["entered_on"] <= end,
+            "immediate_result": left is not None and start <= left["left_on"] <= end,
+            "longer_term_result": left is not None
+            and left["followed_up_on"] is not None
+            and start <= left["followed_up_on"] <= end,
+            "most_deprived": pid in fed and entry["entered_on"] <= end,
+        }
+        for kind, counted in flags.items():
+            if counted:
+                scopes[kind].append(row)
     result = []
     for indicator in RULES[programme]:
-        scope = {"output": entered, "most_deprived": recipients}.get(indicator.kind, [])
+        scope = scopes[indicator.kind]
         matched = [p["gender"] for p in scope if indicator.rule(p)]
         row = {"code": indicator.code, "kind": indicator.kind, **counts(matched)}
         if indicator.special:
@@ -257,6 +328,14 @@ def fresh_platform() -> tuple[Kentra, str]:
 day = st.integers(0, (TODAY - START).days).map(lambda n: START + timedelta(days=n))
 structure = st.sampled_from(["centre", "roma-branch"])
 answer = st.sampled_from(["yes", "no", "refused"])
+leaving = st.fixed_dictionaries(
+    {
+        "job_searching": st.booleans(),
+        "in_education_or_training": st.booleans(),
+        "qualification_gained": st.booleans(),
+        "employed": st.booleans(),
+    }
+).filter(lambda s: not (s["job_searching"] and s["employed"]))
 
 
 def step(
@@ -268,6 +347,7 @@ def step(
             ["register"] * 3
             + ["request"] * 4
             + ["close", "referral", "answer", "outcome", "visit", "activity", "amend_request", "amend_person", "void"]
+            + ["leave", "follow_up", "correct_exit"]
         )
     )
 
@@ -415,6 +495,39 @@ def step(
                         )
                     ),
                     special={"disability": data.draw(answer)},
+                )
+            )
+        elif action == "leave":
+            casework.execute(
+                command(
+                    command="leave_operation",
+                    beneficiary_id=str(data.draw(st.sampled_from(people))),
+                    occurred_on=data.draw(day).isoformat(),
+                    status=data.draw(leaving),
+                )
+            )
+        elif action == "follow_up":
+            casework.execute(
+                command(
+                    command="record_long_term_result",
+                    beneficiary_id=str(data.draw(st.sampled_from(people))),
+                    operation=data.draw(st.sampled_from(["2014-2020", "2021-2027"])),
+                    occurred_on=data.draw(day).isoformat(),
+                    status={
+                        "employed": data.draw(st.booleans()),
+                        "improved_labour_market_situation": data.draw(st.booleans()),
+                    },
+                )
+            )
+        elif action == "correct_exit":
+            casework.execute(
+                command(
+                    command="correct_operation_record",
+                    beneficiary_id=str(data.draw(st.sampled_from(people))),
+                    operation=data.draw(st.sampled_from(["2014-2020", "2021-2027"])),
+                    record="exit",
+                    changes={"status": data.draw(leaving)},
+                    reason="typing_error",
                 )
             )
         elif action == "void":

@@ -406,3 +406,38 @@ def test_a_contact_moved_into_a_later_operation_or_a_person_added_to_an_activity
     )
     entered = {(e.originator_id, e.occurred_on) for e in service.events("OperationEntered")}
     assert entered == {(someone, date(2024, 1, 3)), (another, date(2024, 2, 1))}
+
+
+def test_a_later_entry_is_not_moved_after_its_exit_nor_out_of_its_operation(service: Service) -> None:
+    someone = registered_2021(service)
+    service.casework.execute(request_on(service, someone, "2024-02-01"))
+    service.run(command="leave_operation", beneficiary_id=str(someone), occurred_on="2024-03-01", status=LEAVING)
+    correction = {
+        "command": "correct_operation_record",
+        "beneficiary_id": str(someone),
+        "operation": "2021-2027",
+        "record": "entry",
+        "reason": "wrong_date",
+    }
+    with pytest.raises(DateOrderError, match="left the operation on 2024-03-01"):
+        service.run(**correction, changes={"occurred_on": "2024-03-05"})
+    with pytest.raises(OutsideOperationError):
+        service.run(**correction, changes={"occurred_on": "2023-12-05"})
+    assert service.events("OperationRecordCorrected") == []
+
+
+def test_a_correction_that_changes_nothing_is_refused(service: Service) -> None:
+    someone = registered_2021(service)
+    service.casework.execute(request_on(service, someone, "2024-02-01"))
+    service.run(command="leave_operation", beneficiary_id=str(someone), occurred_on="2024-03-01", status=LEAVING)
+    for record, changes in (("exit", {"occurred_on": "2024-03-01"}), ("entry", {"profile": {"isced_level": 2}})):
+        with pytest.raises(InvalidValueError, match="value it already has"):
+            service.run(
+                command="correct_operation_record",
+                beneficiary_id=str(someone),
+                operation="2021-2027",
+                record=record,
+                changes=changes,
+                reason="typing_error",
+            )
+    assert service.events("OperationRecordCorrected") == []
