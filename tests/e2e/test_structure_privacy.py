@@ -214,6 +214,8 @@ ESF_PAGES: dict[tuple[str, str], Calls] = {
     for method in ("GET", "POST")
 }
 
+LEFT = {"job_searching": True, "in_education_or_training": False, "qualification_gained": False, "employed": False}
+
 ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants"): lambda p, t, o: [("GET", "/api/v1/tenants", {})],
     ("POST", "/api/v1/tenants/{tenant}/beneficiaries"): lambda p, t, o: [
@@ -370,6 +372,47 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants/{tenant}/staff"): lambda p, t, o: [("GET", f"{T}/staff", {})],
     ("GET", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/assignment"): lambda p, t, o: [
         ("GET", f"{T}/beneficiaries/{p.id}/assignment", {})
+    ],
+    # ESF participation (issue 21): each step on a hidden person answers as for nobody.
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/operation-entries"): lambda p, t, o: [
+        ("POST", f"{T}/beneficiaries/{p.id}/operation-entries", {"json": {"occurred_on": "2024-05-04"}})
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/situation-changes"): lambda p, t, o: [
+        (
+            "POST",
+            f"{T}/beneficiaries/{p.id}/situation-changes",
+            {"json": {"occurred_on": "2024-05-04", "changes": {"employment_status": "employed"}}},
+        )
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/operation-exits"): lambda p, t, o: [
+        ("POST", f"{T}/beneficiaries/{p.id}/operation-exits", {"json": {"occurred_on": "2024-05-04", "status": LEFT}})
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/long-term-results"): lambda p, t, o: [
+        (
+            "POST",
+            f"{T}/beneficiaries/{p.id}/long-term-results",
+            {
+                "json": {
+                    "occurred_on": "2024-11-04",
+                    "operation": "2021-2027",
+                    "status": {"employed": True, "improved_labour_market_situation": False},
+                }
+            },
+        )
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/operation-corrections"): lambda p, t, o: [
+        (
+            "POST",
+            f"{T}/beneficiaries/{p.id}/operation-corrections",
+            {
+                "json": {
+                    "operation": "2021-2027",
+                    "record": "exit",
+                    "changes": {"status": LEFT},
+                    "reason": "typing_error",
+                }
+            },
+        )
     ],
     ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/assignment"): lambda p, t, o: [
         ("POST", f"{T}/beneficiaries/{p.id}/assignment", {"json": {"worker": w, "reason": "αλλαγή", **STEP}})
