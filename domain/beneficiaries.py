@@ -470,7 +470,9 @@ class Beneficiary(CaseEntry):
             raise InvalidValueError(f"{what}'s {unknown[0]!r} is not corrected here", field=f"changes.{unknown[0]}")
 
     def _corrected_entry(self, operation: str, found: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        if operation not in self.operations:
+        # A later entry is one with entry data: the intake's operation is in ``operations`` too once
+        # the person leaves it, and its entry is still the intake's.
+        if operation not in self.entry_data:
             raise InvalidValueError(
                 "the intake's operation is entered at the intake: correct the intake itself", field="record"
             )

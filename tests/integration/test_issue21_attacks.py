@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import DateOrderError
+from domain.errors import DateOrderError, InvalidValueError
 from domain.identifiers import make_amka
 from projections.esf_queries import esf_delivery
 from tests.conftest import StoreUnderTest, command, intake, open_request
@@ -114,5 +114,26 @@ def test_an_intake_is_not_corrected_to_after_a_later_operation_s_entry(store: St
             command="amend_entry",
             entry_id=str(person),
             changes={"occurred_on": "2024-03-01"},
+            reason="typing_error",
+        )
+
+
+def test_the_intake_s_entry_is_not_corrected_as_an_operation_record_once_the_person_has_left(
+    store: StoreUnderTest,
+) -> None:
+    """The intake's entry is corrected by amend_entry (the intake itself); an exit recorded for the
+    intake's operation must not open the operation-record correction to it: such an event would move
+    the aggregate's entry date while the figures, which read the intake, never change."""
+    store.clock.day = TODAY
+    person = _register(store, "2024-01-10", 9105)
+    _run(store, command="leave_operation", beneficiary_id=str(person), occurred_on="2024-06-01", status=NOTHING)
+    with pytest.raises(InvalidValueError):
+        _run(
+            store,
+            command="correct_operation_record",
+            beneficiary_id=str(person),
+            operation="2021-2027",
+            record="entry",
+            changes={"occurred_on": "2024-02-01"},
             reason="typing_error",
         )
