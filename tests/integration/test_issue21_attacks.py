@@ -137,3 +137,26 @@ def test_the_intake_s_entry_is_not_corrected_as_an_operation_record_once_the_per
             changes={"occurred_on": "2024-02-01"},
             reason="typing_error",
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="esf_queries._entry takes the intake over a later entry only when the intake lies in the "
+    "period, not when it lies earlier in the same operation: the later entry counts as a second entry",
+)
+def test_a_person_counts_once_in_an_operation_whose_periods_are_delivered_apart_after_an_intake_correction(
+    store: StoreUnderTest,
+) -> None:
+    """Intake typed 2023-12-20, served 2024-02-10 (entered 2021-2027 automatically), the intake then
+    corrected to 2024-01-05: the person entered 2021-2027 once, on 2024-01-05. The January document
+    counts them; the February-December one must not count them again (a return within the same
+    operation counts once), so the two halves add up to the year."""
+    store.clock.day = TODAY
+    person = _register(store, "2023-12-20", 9106)
+    store.casework.execute(open_request(person, occurred_on="2024-02-10"))
+    _run(
+        store, command="amend_entry", entry_id=str(person), changes={"occurred_on": "2024-01-05"}, reason="typing_error"
+    )
+    january = _entered(store, "2021-2027", date(2024, 1, 1), date(2024, 1, 31), person)
+    rest = _entered(store, "2021-2027", date(2024, 2, 1), date(2024, 12, 31), person)
+    assert (january, rest) == ({"entered"}, set())
