@@ -351,7 +351,7 @@ def correction_warnings(casework: Casework, payload: c.Payload, beneficiary_id: 
 
 def touched(casework: Casework, person_id: UUID, operation: str | None = None) -> list[Submission]:
     """The submissions whose period holds a date of the person's ESF record (in ``operation`` only, if
-    given); none for an id that is not a person."""
+    given), or for a contact the later entries it made (``_at_contact``); none for another id."""
     submitted = recorded(casework)
     if not submitted:
         return []
@@ -359,10 +359,27 @@ def touched(casework: Casework, person_id: UUID, operation: str | None = None) -
         person = casework.entry(person_id)
     except EntryNotFoundError:
         return []
-    if not isinstance(person, Beneficiary):
-        return []
-    dates = _dates_of(casework, person, operation)
+    dates = _dates_of(casework, person, operation) if isinstance(person, Beneficiary) else _at_contact(casework, person)
     return [s for s in submitted if any(s.touches(op, day) for op, day in dates)]
+
+
+def _at_contact(casework: Casework, contact: Any) -> set[tuple[str, date]]:
+    """The later operations' entries of a contact's people dated on a day the contact has had: a contact
+    moved to a day of an operation its people had not entered enters them there (a late entry in a
+    submitted period), so its correction restates the submissions of that day."""
+    one = getattr(contact, "beneficiary_id", None)
+    people = getattr(contact, "beneficiary_ids", None) or ([one] if one is not None else [])
+    days = set()
+    for e in events_of(casework, contact.id):
+        days.add(
+            _day(e.occurred_on if e.originator_version == 1 else (getattr(e, "changes", None) or {}).get("occurred_on"))
+        )
+    found: set[tuple[str, date]] = set()
+    for person in (casework.entry(p) for p in people):
+        if isinstance(person, Beneficiary):
+            entered = {(op, _day(person.operations[op]["entered_on"])) for op in person.entry_data}
+            found |= {(op, day) for op, day in entered if day is not None and day in days}
+    return found
 
 
 def _corrected(payload: c.Payload, beneficiary_id: UUID | None) -> tuple[UUID | None, str | None]:

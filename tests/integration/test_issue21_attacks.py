@@ -13,6 +13,7 @@ import pytest
 from domain.errors import DateOrderError, InvalidValueError
 from domain.identifiers import make_amka
 from projections.esf_queries import esf_delivery
+from services import esf_submissions as submissions
 from tests.conftest import StoreUnderTest, command, intake, open_request
 
 TODAY = date(2025, 6, 30)
@@ -160,3 +161,34 @@ def test_a_person_counts_once_in_an_operation_whose_periods_are_delivered_apart_
     january = _entered(store, "2021-2027", date(2024, 1, 1), date(2024, 1, 31), person)
     rest = _entered(store, "2021-2027", date(2024, 2, 1), date(2024, 12, 31), person)
     assert (january, rest) == ({"entered"}, set())
+
+
+def _submit_2024_h1(store: StoreUnderTest, key: str) -> UUID:
+    return submissions.submit(
+        store.casework,
+        store.kentra.views(store.tenant.id),
+        store.tenant,
+        operation="2021-2027",
+        start=date(2024, 1, 1),
+        end=date(2024, 6, 30),
+        submitted_on=date(2024, 7, 10),
+        reference=None,
+        command_id=key,
+        recorded_by="coord",
+    )
+
+
+def test_a_contact_moved_into_a_submitted_period_warns_of_the_submission_it_restates(store: StoreUnderTest) -> None:
+    """Intake 2023-12-01, a request of 2023-12-15, 2024's first half submitted; the request's date is
+    then corrected to 2024-02-01, which enters the person into 2021-2027 (a late entry): the
+    submission is restated, so the correction's answer warns of it, as an intake's correction does."""
+    store.clock.day = TODAY
+    person = _register(store, "2023-12-01", 9107)
+    request = store.casework.execute(open_request(person, occurred_on="2023-12-15")).entry_id
+    submission = _submit_2024_h1(store, "sub-attack-1")
+    amend = command(
+        command="amend_entry", entry_id=str(request), changes={"occurred_on": "2024-02-01"}, reason="typing_error"
+    )
+    store.casework.execute(amend)
+    assert _entered(store, "2021-2027", date(2024, 1, 1), date(2024, 6, 30), person) == {"entered"}
+    assert submission in {s.id for s in submissions.correction_warnings(store.casework, amend)}
