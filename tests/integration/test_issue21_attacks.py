@@ -192,3 +192,19 @@ def test_a_contact_moved_into_a_submitted_period_warns_of_the_submission_it_rest
     store.casework.execute(amend)
     assert _entered(store, "2021-2027", date(2024, 1, 1), date(2024, 6, 30), person) == {"entered"}
     assert submission in {s.id for s in submissions.correction_warnings(store.casework, amend)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="voiding the contact that entered a person into an operation automatically leaves the entry: "
+    "no event undoes an OperationEntered, and the fold keeps it",
+)
+def test_a_person_whose_only_contact_in_an_operation_is_voided_is_no_participant_of_it(store: StoreUnderTest) -> None:
+    """Intake 2023-12-01; a request of 2024-02-10 typed on the wrong person entered them into 2021-2027
+    automatically; the request is voided: the person had no contact in 2021-2027, so 2024's figures
+    do not count them."""
+    store.clock.day = TODAY
+    person = _register(store, "2023-12-01", 9108)
+    request = store.casework.execute(open_request(person, occurred_on="2024-02-10")).entry_id
+    _run(store, command="void_entry", entry_id=str(request), reason="wrong_person")
+    assert _entered(store, *Y2024, person) == set()
