@@ -208,3 +208,30 @@ def test_a_person_whose_only_contact_in_an_operation_is_voided_is_no_participant
     request = store.casework.execute(open_request(person, occurred_on="2024-02-10")).entry_id
     _run(store, command="void_entry", entry_id=str(request), reason="wrong_person")
     assert _entered(store, *Y2024, person) == set()
+
+
+def test_an_exit_is_not_corrected_to_less_than_six_months_before_its_follow_up(store: StoreUnderTest) -> None:
+    """Left 2024-01-15, followed up 2024-07-20 (six months on): the exit corrected to 2024-03-01 would
+    make a four-month follow-up count among the longer-term results; it is refused and the figures
+    keep the six-month follow-up."""
+    store.clock.day = TODAY
+    person = _register(store, "2024-01-10", 9109)
+    _run(store, command="leave_operation", beneficiary_id=str(person), occurred_on="2024-01-15", status=NOTHING)
+    _run(
+        store,
+        command="record_long_term_result",
+        beneficiary_id=str(person),
+        operation="2021-2027",
+        occurred_on="2024-07-20",
+        status={"employed": True, "improved_labour_market_situation": False},
+    )
+    with pytest.raises(DateOrderError):
+        _run(
+            store,
+            command="correct_operation_record",
+            beneficiary_id=str(person),
+            operation="2021-2027",
+            record="exit",
+            changes={"occurred_on": "2024-03-01"},
+            reason="wrong_date",
+        )
