@@ -67,3 +67,30 @@ def test_a_submission_s_reference_is_bounded(api: Api) -> None:
     body = {"operation": "5002786", "from": "2023-01-01", "to": "2023-06-30", "reference": "Α" * 10_000}
     response = api.post("coord.sof", "/esf/submissions", body, key="sub-long-1")
     assert response.status_code in (413, 422), response.text
+
+
+def test_a_period_straddling_sofades_two_operations_is_refused_for_either(api: Api) -> None:
+    straddling = {"from": "2023-07-01", "to": "2024-06-30"}
+    for operation in ("5002786", "2021-2027"):
+        response = report(api, "coord.sof", operation=operation, **straddling)
+        assert response.status_code in (400, 422), response.text
+        assert "not wholly inside operation" in response.text
+        submitted = api.post(
+            "coord.sof", "/esf/submissions", {"operation": operation, **straddling}, key=f"s-{operation}"
+        )
+        assert submitted.status_code in (400, 422), submitted.text
+
+
+def test_another_tenant_s_coordinator_and_the_other_structure_s_caseworker_get_no_submission(api: Api) -> None:
+    body = {"operation": "5002786", "from": "2023-01-01", "to": "2023-06-30", "submitted_on": "2023-07-05"}
+    created = api.post("coord.sof", "/esf/submissions", body, key="sub-walk-1")
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/tenants/sofades/esf/submissions/{created.json()['id']}"
+    for user in ("coord.kar", "cw.sof.roma", "cw.sof.centre", "analyst.thessaly", "auditor.pyl"):
+        response = api.client.get(path, headers=api.headers(user))
+        assert response.status_code in (403, 404), (user, response.text)
+        assert "5002786" not in response.text
+    other = api.client.get(
+        f"/api/v1/tenants/karditsa/esf/submissions/{created.json()['id']}", headers=api.headers("coord.kar")
+    )
+    assert other.status_code == 404, other.text
