@@ -261,3 +261,32 @@ def test_an_erasure_after_a_submission_neither_restates_it_nor_makes_it_look_for
     found = restatement(store.casework, submission)
     assert found["holds"], found["changes"]
     assert found["matches_log_at_submission"]
+
+
+def test_a_submission_s_position_is_that_of_its_figures_when_another_process_folds_meanwhile(
+    store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the figures are read, another process records an intake of the period and folds it:
+    the submission's figures and position still go together (replayed at the position, the log
+    gives the submitted figures, and the submission holds)."""
+    store.clock.day = TODAY
+    views = store.kentra.views(store.tenant.id)
+    _register(store, "2024-02-01", 9111)
+    real_read = type(views).read
+    calls = {"n": 0}
+
+    def read_while_recording(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            _register(store, "2024-03-01", 9112)
+            self.catch_up()
+        return real_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(views), "read", read_while_recording)
+    submission = _submit_2024_h1(store, "sub-attack-3")
+    monkeypatch.undo()
+    found = restatement(store.casework, submission)
+    assert calls["n"] >= 2
+    assert found["matches_log_at_submission"]
+    assert found["holds"]
+    assert submissions.one(store.casework, submission).figures["esf-2021-2027/participants/total"] == 2
