@@ -290,3 +290,34 @@ def test_a_submission_s_position_is_that_of_its_figures_when_another_process_fol
     assert found["matches_log_at_submission"]
     assert found["holds"]
     assert submissions.one(store.casework, submission).figures["esf-2021-2027/participants/total"] == 2
+
+
+def test_a_refused_minority_answer_stays_refused_in_a_later_operation_s_automatic_entry_and_after_erasure(
+    store: StoreUnderTest,
+) -> None:
+    """Refused at a 2023 intake, entered 2021-2027 at a 2024 contact: EECO15 counts them under
+    "refused", never as a minority nor as not one; after the person's erasure (answers kept for the
+    statistics) the same."""
+    store.clock.day = TODAY
+    cmd = intake(
+        occurred_on="2023-11-01",
+        personal__birth_date="1980-02-03",
+        personal__amka=make_amka(date(1980, 2, 3), 9113),
+        special={"disability": "no", "minority": "refused", "other_disadvantage": "no"},
+    )
+    person = store.casework.execute(cmd).entry_id
+    store.casework.execute(open_request(person, occurred_on="2024-02-10"))
+
+    def eeco15() -> tuple[int, int]:
+        views = store.kentra.views(store.tenant.id)
+        views.catch_up()
+        with views.engine.connect() as conn:
+            doc = esf_delivery(conn, *Y2024, None)
+        found = next(i for i in doc["indicators"] if i["code"] == "EECO15")
+        return found["total"], found["refused"]["total"]
+
+    assert eeco15() == (0, 1)
+    store.casework.erase(person, reason="subject_request", legal_ground="GDPR Art. 17(1)(a)", erased_by="dpo")
+    assert eeco15() == (0, 1)
+    store.kentra.views(store.tenant.id).rebuild()
+    assert eeco15() == (0, 1)
