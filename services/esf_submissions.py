@@ -89,7 +89,7 @@ class SubmitDelivery(c.Payload):
     operation: str
     period_from: date
     period_to: date
-    submitted_on: date
+    submitted_on: date | None  # as given: a retry without a date is the same command on another day
     reference: str | None
 
 
@@ -119,14 +119,17 @@ def submit(
         operation=programme.period,
         period_from=start,
         period_to=end,
-        submitted_on=submitted_on or casework.today(),
+        submitted_on=submitted_on,
         reference=(reference or "").strip() or None,
     )
-    fingerprint = casework.vault.fingerprint(json.dumps(terms.model_dump(mode="json"), sort_keys=True).encode())
+    day = submitted_on or casework.today()
+    fingerprint = _fingerprint(casework, terms)
     record_id = command_record_id(own.id, command_id)
     earlier = _record(casework, record_id)
     if earlier is not None:
-        return _replayed(earlier, fingerprint)
+        # A record made before the date was kept as given holds today's date in its fingerprint.
+        dated = _fingerprint(casework, terms.model_copy(update={"submitted_on": day}))
+        return _replayed(earlier, fingerprint, dated)
     figures, position = delivery_figures(views, programme.period, start, end)
     submission_id = entry_id_for(own.id, command_id)
     submission = EsfSubmission.submit(
@@ -136,7 +139,7 @@ def submit(
         period_to=end,
         figures=figures,
         position=position,
-        submitted_on=terms.submitted_on,
+        submitted_on=day,
         today=casework.today(),
         recorded_by=recorded_by,
         reference=terms.reference,
@@ -162,8 +165,12 @@ def _record(casework: Casework, record_id: UUID) -> CommandRecord | None:
     return found if isinstance(found, CommandRecord) else None
 
 
-def _replayed(record: CommandRecord, fingerprint: str) -> UUID:
-    if record.command != COMMAND or record.fingerprint != fingerprint:
+def _fingerprint(casework: Casework, terms: SubmitDelivery) -> str:
+    return casework.vault.fingerprint(json.dumps(terms.model_dump(mode="json"), sort_keys=True).encode())
+
+
+def _replayed(record: CommandRecord, *fingerprints: str) -> UUID:
+    if record.command != COMMAND or record.fingerprint not in fingerprints:
         raise CommandIdReusedError
     return record.entry_id
 

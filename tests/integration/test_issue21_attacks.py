@@ -321,3 +321,22 @@ def test_a_refused_minority_answer_stays_refused_in_a_later_operation_s_automati
     assert eeco15() == (0, 1)
     store.kentra.views(store.tenant.id).rebuild()
     assert eeco15() == (0, 1)
+
+
+def test_a_submission_retried_the_next_day_without_its_date_is_the_same_submission(store: StoreUnderTest) -> None:
+    """Submitted with no date (today's), the answer lost, retried with the same command id after
+    midnight: the retry is the first submission, not a refused reuse of the command id."""
+    store.clock.day = date(2024, 7, 10)
+    views = store.kentra.views(store.tenant.id)
+    terms: dict[str, Any] = {
+        "operation": "2021-2027",
+        "start": date(2024, 1, 1),
+        "end": date(2024, 6, 30),
+        "submitted_on": None,
+        "reference": None,
+        "command_id": "sub-attack-4",
+        "recorded_by": "coord",
+    }
+    first = submissions.submit(store.casework, views, store.tenant, **terms)
+    store.clock.day = date(2024, 7, 11)
+    assert submissions.submit(store.casework, views, store.tenant, **terms) == first
