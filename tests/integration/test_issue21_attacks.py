@@ -238,11 +238,6 @@ def test_an_exit_is_not_corrected_to_less_than_six_months_before_its_follow_up(s
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the replay as of the submission's position cannot open the erased person's special answers "
-    "(their key is gone) and does not use the erasure's kept statistics, so the disability cells differ",
-)
 def test_an_erasure_after_a_submission_neither_restates_it_nor_makes_it_look_forged(store: StoreUnderTest) -> None:
     """A participant with a disability, 2024's first half submitted, then the person erased (the ESF
     answers kept for the statistics): the submission still holds, and the figures replayed at its
