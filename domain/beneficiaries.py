@@ -416,7 +416,8 @@ class Beneficiary(CaseEntry):
         self, *, operation: str, occurred_on: date, status: dict[str, Any], recorded_by: str, structure: str
     ) -> None:
         record = self.operations.get(operation) or {"entered_on": self.occurred_on.isoformat(), "left_on": None}
-        self.operations = {**self.operations, operation: {**record, "followed_up": True}}
+        followed = {"followed_up": True, "followed_up_on": occurred_on.isoformat()}
+        self.operations = {**self.operations, operation: {**record, **followed}}
 
     def correct_operation_record(
         self,
@@ -470,7 +471,9 @@ class Beneficiary(CaseEntry):
             raise InvalidValueError(f"{what}'s {unknown[0]!r} is not corrected here", field=f"changes.{unknown[0]}")
 
     def _corrected_entry(self, operation: str, found: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        if operation not in self.operations:
+        # A later entry is one with entry data: the intake's operation is in ``operations`` too once
+        # the person leaves it, and its entry is still the intake's.
+        if operation not in self.entry_data:
             raise InvalidValueError(
                 "the intake's operation is entered at the intake: correct the intake itself", field="record"
             )
@@ -490,6 +493,17 @@ class Beneficiary(CaseEntry):
         entered = found["entered_on"]
         if "occurred_on" in changes and changes["occurred_on"] < date.fromisoformat(entered):
             raise DateOrderError(f"the person entered the operation on {entered}", field="changes.occurred_on")
+        # A later exit would leave a follow-up of less than six months among the longer-term results.
+        followed_on = found.get("followed_up_on")
+        if (
+            "occurred_on" in changes
+            and followed_on
+            and follow_up_due(changes["occurred_on"]) > date.fromisoformat(followed_on)
+        ):
+            raise DateOrderError(
+                f"the six-month follow-up was recorded on {followed_on}: the exit is at least six months before it",
+                field="changes.occurred_on",
+            )
         return changes
 
     def _corrected_follow_up(self, operation: str, found: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -88,7 +88,6 @@ KINDS_EL = {
 # the key too, so a program can find its column whatever the Greek says.
 PARTICIPANT_COLUMNS = (
     ("participant", "Κωδικός συμμετέχοντα"),
-    ("structure", "Δομή"),
     ("entered_on", "Ημερομηνία εισόδου"),
     ("entry", "Είδος εισόδου"),
     ("automatic", "Αυτόματη είσοδος"),

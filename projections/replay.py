@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
+from domain.beneficiaries import Beneficiary
 from domain.clock import ATHENS
 from domain.events import event_name, published_topic
 from domain.undecodable import decodable
@@ -217,6 +218,11 @@ def replay(
                     now = _Fold(copied, sealed.unseal)
                 if not late:
                     then.apply(event, row)
+                elif until_position is not None and type(event) is Beneficiary.Erased:
+                    # The ESF answers an erasure keeps for the statistics were known at the position, and
+                    # the person's key that sealed them then is gone: the basis at the position takes them
+                    # too, so a submission's figures replay as computed (the erasure is not counted there).
+                    apply(then.batched, event, then.unseal)
                 if now is not None:
                     now.apply(event, row)
             if on_batch is not None:

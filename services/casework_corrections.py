@@ -88,6 +88,8 @@ def _amend_beneficiary(
             entry.id, {"personal": personal.model_dump(mode="json"), "special": special.model_dump(mode="json")}
         )
     intake = changes.get("occurred_on", entry.occurred_on)
+    if "occurred_on" in changes:
+        esf.ensure_intake_may_move(app, entry, intake)
     if "profile" in changes or birth_date is not None or "occurred_on" in changes:
         profile = {**entry.profile, **(changes.get("profile") or {})}
         if birth_date is None:

@@ -134,6 +134,27 @@ def enter_at_amended_contact(app: Casework, work: UnitOfWork, entry: CaseEntry, 
         enter_at_contact(app, work.get(beneficiary_id, Beneficiary, "beneficiary"), entry.occurred_on, recorded_by)
 
 
+def ensure_intake_may_move(app: Casework, person: Beneficiary, day: date) -> None:
+    """An intake's date corrected to ``day`` keeps the ESF records about it true: once the person has
+    left the intake's operation the intake stays in that operation and on or before the exit (else the
+    exit would count in an operation the figures say they never entered), and it does not move past
+    a later operation's entry (the later entry would precede the first)."""
+    before, after = intake_operation(app, person), app.tenant.operation_on(day)
+    record = person.operations.get(before) if before is not None and before not in person.entry_data else None
+    left_on = record.get("left_on") if record else None
+    if left_on is not None and (after is None or after.period != before or day > date.fromisoformat(left_on)):
+        raise DateOrderError(
+            f"the person left operation {before} on {left_on}: the intake stays within it and before the exit",
+            field="changes.occurred_on",
+        )
+    for operation, data in person.operations.items():
+        if operation in person.entry_data and day > date.fromisoformat(data["entered_on"]):
+            raise DateOrderError(
+                f"the person entered operation {operation} on {data['entered_on']}: the intake precedes it",
+                field="changes.occurred_on",
+            )
+
+
 # ---------------------------------------------------------------------- the commands
 def enter_operation(app: Casework, work: UnitOfWork, cmd: c.EnterOperation) -> Beneficiary:
     """Enter a later operation explicitly, with the data of that day (those given, else those known)."""

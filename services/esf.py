@@ -72,8 +72,11 @@ def described(tenant: Tenant, programme: Programme, doc: dict[str, Any]) -> dict
 
 
 def _pseudonymised(keys: PurposePseudonyms, person: dict[str, Any]) -> dict[str, Any]:
-    """A participant's row without the beneficiary's id: the purpose's pseudonym instead."""
-    row = {k: v for k, v in person.items() if k != "beneficiary_id"}
+    """A participant's row without the beneficiary's id (the purpose's pseudonym instead) nor their
+    structure: that someone is served by the Roma branch is ethnic origin (GDPR Art. 9), which the
+    managing authority's file would tell even of a person who refused the minority question. A file
+    of one structure says so once, in its header."""
+    row = {k: v for k, v in person.items() if k not in ("beneficiary_id", "structure")}
     identifier = person["beneficiary_id"]
     own = identifier if isinstance(identifier, UUID) else UUID(str(identifier))
     return {"participant": str(keys.pseudonym_for(PURPOSE, own)), **row}

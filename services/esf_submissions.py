@@ -89,7 +89,7 @@ class SubmitDelivery(c.Payload):
     operation: str
     period_from: date
     period_to: date
-    submitted_on: date
+    submitted_on: date | None  # as given: a retry without a date is the same command on another day
     reference: str | None
 
 
@@ -119,14 +119,17 @@ def submit(
         operation=programme.period,
         period_from=start,
         period_to=end,
-        submitted_on=submitted_on or casework.today(),
+        submitted_on=submitted_on,
         reference=(reference or "").strip() or None,
     )
-    fingerprint = casework.vault.fingerprint(json.dumps(terms.model_dump(mode="json"), sort_keys=True).encode())
+    day = submitted_on or casework.today()
+    fingerprint = _fingerprint(casework, terms)
     record_id = command_record_id(own.id, command_id)
     earlier = _record(casework, record_id)
     if earlier is not None:
-        return _replayed(earlier, fingerprint)
+        # A record made before the date was kept as given holds today's date in its fingerprint.
+        dated = _fingerprint(casework, terms.model_copy(update={"submitted_on": day}))
+        return _replayed(earlier, fingerprint, dated)
     figures, position = delivery_figures(views, programme.period, start, end)
     submission_id = entry_id_for(own.id, command_id)
     submission = EsfSubmission.submit(
@@ -136,7 +139,7 @@ def submit(
         period_to=end,
         figures=figures,
         position=position,
-        submitted_on=terms.submitted_on,
+        submitted_on=day,
         today=casework.today(),
         recorded_by=recorded_by,
         reference=terms.reference,
@@ -162,8 +165,12 @@ def _record(casework: Casework, record_id: UUID) -> CommandRecord | None:
     return found if isinstance(found, CommandRecord) else None
 
 
-def _replayed(record: CommandRecord, fingerprint: str) -> UUID:
-    if record.command != COMMAND or record.fingerprint != fingerprint:
+def _fingerprint(casework: Casework, terms: SubmitDelivery) -> str:
+    return casework.vault.fingerprint(json.dumps(terms.model_dump(mode="json"), sort_keys=True).encode())
+
+
+def _replayed(record: CommandRecord, *fingerprints: str) -> UUID:
+    if record.command != COMMAND or record.fingerprint not in fingerprints:
         raise CommandIdReusedError
     return record.entry_id
 
@@ -351,7 +358,7 @@ def correction_warnings(casework: Casework, payload: c.Payload, beneficiary_id: 
 
 def touched(casework: Casework, person_id: UUID, operation: str | None = None) -> list[Submission]:
     """The submissions whose period holds a date of the person's ESF record (in ``operation`` only, if
-    given); none for an id that is not a person."""
+    given), or for a contact the later entries it made (``_at_contact``); none for another id."""
     submitted = recorded(casework)
     if not submitted:
         return []
@@ -359,10 +366,27 @@ def touched(casework: Casework, person_id: UUID, operation: str | None = None) -
         person = casework.entry(person_id)
     except EntryNotFoundError:
         return []
-    if not isinstance(person, Beneficiary):
-        return []
-    dates = _dates_of(casework, person, operation)
+    dates = _dates_of(casework, person, operation) if isinstance(person, Beneficiary) else _at_contact(casework, person)
     return [s for s in submitted if any(s.touches(op, day) for op, day in dates)]
+
+
+def _at_contact(casework: Casework, contact: Any) -> set[tuple[str, date]]:
+    """The later operations' entries of a contact's people dated on a day the contact has had: a contact
+    moved to a day of an operation its people had not entered enters them there (a late entry in a
+    submitted period), so its correction restates the submissions of that day."""
+    one = getattr(contact, "beneficiary_id", None)
+    people = getattr(contact, "beneficiary_ids", None) or ([one] if one is not None else [])
+    days = set()
+    for e in events_of(casework, contact.id):
+        days.add(
+            _day(e.occurred_on if e.originator_version == 1 else (getattr(e, "changes", None) or {}).get("occurred_on"))
+        )
+    found: set[tuple[str, date]] = set()
+    for person in (casework.entry(p) for p in people):
+        if isinstance(person, Beneficiary):
+            entered = {(op, _day(person.operations[op]["entered_on"])) for op in person.entry_data}
+            found |= {(op, day) for op, day in entered if day is not None and day in days}
+    return found
 
 
 def _corrected(payload: c.Payload, beneficiary_id: UUID | None) -> tuple[UUID | None, str | None]:

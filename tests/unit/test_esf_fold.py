@@ -153,7 +153,7 @@ def test_corrections_change_the_entry_and_the_exit_and_a_change_of_situation_cha
     )
     person.correct_operation_record(
         record="exit",
-        changes={"occurred_on": date(2024, 6, 3), "status": {**LEAVING, "qualification_gained": False}},
+        changes={"occurred_on": date(2024, 6, 2), "status": {**LEAVING, "qualification_gained": False}},
         sealed_special=None,
         **common,
         **fixes,
@@ -178,8 +178,8 @@ def test_corrections_change_the_entry_and_the_exit_and_a_change_of_situation_cha
     assert entry["disability"] == "no"
     left = the_row(engine, operation_exits, person.id)
     assert (left["left_on"], left["follow_up_due"], left["qualification_gained"]) == (
-        date(2024, 6, 3),
-        date(2024, 12, 3),
+        date(2024, 6, 2),
+        date(2024, 12, 2),
         False,
     )
     assert (left["followed_up_on"], left["employed_after_six_months"]) == (date(2024, 12, 2), False)
