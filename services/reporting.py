@@ -27,7 +27,12 @@ def checked_period(start: date, end: date) -> None:
 
 
 def _span_text(first: date | None, last: date | None) -> str:
-    return f"{first.isoformat() if first else 'open'} to {last.isoformat() if last else 'open'}"
+    """An operation's dates as known: the registry may give neither end, or one."""
+    if first and last:
+        return f"runs from {first.isoformat()} to {last.isoformat()}"
+    if last:
+        return f"runs until {last.isoformat()}"
+    return f"runs from {first.isoformat()} on" if first else "has no dates in the registry"
 
 
 def checked_operation(tenant: Tenant, key: str, start: date, end: date) -> Programme:
@@ -44,7 +49,7 @@ def checked_operation(tenant: Tenant, key: str, start: date, end: date) -> Progr
         name = programme.code or programme.period
         raise OutsideOperationError(
             f"the period {start.isoformat()} to {end.isoformat()} is not wholly inside operation {name} "
-            f"({programme.period}), which runs from {_span_text(first, last)}"
+            f"({programme.period}), which {_span_text(first, last)}"
         )
     return programme
 
