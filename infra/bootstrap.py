@@ -20,7 +20,12 @@ from infra.crypto import RegionLink, TenantKeys
 from infra.event_seal import seal_env
 from infra.kafka import ConsumerFactory, ProducerFactory, kafka_group_consumer, kafka_producer, kafka_reader
 from infra.migrations.runner import upgrade_views
-from infra.pg_provision import PLATFORM_SCHEMA, provision_platform_schema, provision_rollup_schema
+from infra.pg_provision import (
+    PLATFORM_SCHEMA,
+    create_platform_tables,
+    provision_platform_schema,
+    provision_rollup_schema,
+)
 from infra.positions import Positions
 from infra.sessions import Sessions
 from infra.settings import (
@@ -153,7 +158,7 @@ class Kentra:
                     f"sqlite:///{self.settings.data_dir / 'platform.sqlite'}", hide_parameters=True
                 )
                 self._accounts = SqlAccounts(self._platform_engine)
-                self._accounts.create_tables()
+                create_platform_tables(self._accounts)
             else:
                 self._accounts = SqlAccounts(self._pg_engine(), schema=PLATFORM_SCHEMA)
         return self._accounts
@@ -161,7 +166,7 @@ class Kentra:
     def provision_platform(self) -> None:
         """Create the platform tables (users) if missing; on PostgreSQL as the owner role."""
         if self.settings.embedded:
-            self.accounts.create_tables()
+            create_platform_tables(self.accounts)
             return
         provision_platform_schema(self.settings.owner_url(), self.settings.database_url)
 

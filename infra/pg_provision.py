@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from infra.accounts import SqlAccounts
+from infra.jobs import create_tables as create_job_tables
+from infra.leases import create_tables as create_lease_tables
 from infra.migrations.runner import upgrade_views
 
 PLATFORM_SCHEMA = "kentra_platform"
@@ -102,13 +104,21 @@ def _provision_schema(
             conn.execute(sql.SQL("GRANT " + privileges + " ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role))
 
 
+def create_platform_tables(accounts: SqlAccounts) -> None:
+    """The platform's own tables, on the embedded file or in ``kentra_platform``: users, worker leases,
+    durable jobs."""
+    accounts.create_tables()
+    create_lease_tables(accounts.engine)
+    create_job_tables(accounts.engine)
+
+
 def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None:
     """Schema ``kentra_platform`` with the users table, owned by the owner role, usable by the app role."""
     _provision_schema(
         owner_url,
         app_url,
         PLATFORM_SCHEMA,
-        lambda engine: SqlAccounts(engine, schema=PLATFORM_SCHEMA).create_tables(),
+        lambda engine: create_platform_tables(SqlAccounts(engine, schema=PLATFORM_SCHEMA)),
         "SELECT, INSERT, UPDATE",
     )
 

@@ -78,6 +78,21 @@ class Settings(BaseSettings):
     # connection. Others wait their turn in the event loop.
     http_threads: int = Field(default=6, ge=1, le=64)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Issue 22: hundreds of tenants. A process's PostgreSQL connections are bounded by these, not by
+    # the number of tenants: one pool for the application's login role, the tenant's role taken per
+    # transaction (SET LOCAL ROLE), so PgBouncer in transaction mode can share them.
+    db_pool_size: int = Field(default=4, ge=1, le=64)
+    db_max_overflow: int = Field(default=4, ge=0, le=64)
+    # Workers share tenants through leases in the platform schema: held this long, renewed at a third.
+    worker_lease_seconds: float = Field(default=10.0, ge=2.0, le=600.0)
+    # A durable job (an import) whose worker stopped renewing it this long is taken by another worker.
+    job_lease_seconds: float = Field(default=30.0, ge=5.0, le=3600.0)
+    # API and workers run no DDL: they wait this long for `kentra migrate` to bring the schema they need.
+    schema_wait_seconds: float = Field(default=300.0, ge=0.0, le=86_400.0)
+    # `kentra kafka init`: topics as production runs them (3 and 2 in the production manifests).
+    kafka_partitions: int = Field(default=12, ge=1, le=1000)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=7)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, le=7)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator(

@@ -21,7 +21,10 @@ from gateways.cli import (
     esf_submissions,  # noqa: F401 - registers its commands on the esf group
     gateway,
     imports,
+    jobs,
+    kafka,
     keys,
+    migrate,
     people,
     privacy,
     projections,
@@ -52,6 +55,7 @@ app.command("schema")(casework.schema)
 app.command()(demo.demo)
 app.command()(version)
 app.command()(serve.serve)
+app.command()(migrate.migrate)
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
 app.command()(report.report)
@@ -66,6 +70,8 @@ app.add_typer(privacy.commands, name="privacy")
 app.add_typer(imports.commands, name="import")
 app.add_typer(keys.commands, name="keys")
 app.add_typer(people.commands, name="people")
+app.add_typer(kafka.commands, name="kafka")
+app.add_typer(jobs.commands, name="jobs")
 
 
 def main() -> None:
