@@ -18,6 +18,7 @@ from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
 from infra.crypto import RegionLink, TenantKeys
 from infra.event_seal import seal_env
+from infra.jobs import Jobs
 from infra.kafka import ConsumerFactory, ProducerFactory, kafka_group_consumer, kafka_producer, kafka_reader
 from infra.migrations.runner import upgrade_views
 from infra.pg_provision import (
@@ -125,6 +126,7 @@ class Kentra:
         self.regional_figures = RegionalFigures()  # each Region's protected years, while unchanged
         self._accounts: SqlAccounts | None = None
         self._platform_engine: Engine | None = None
+        self._jobs: Jobs | None = None
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
         self.sessions = Sessions(self.tokens, lambda: self.accounts)
         self.sign_in_throttle = SignInThrottle(
@@ -162,6 +164,13 @@ class Kentra:
             else:
                 self._accounts = SqlAccounts(self._pg_engine(), schema=PLATFORM_SCHEMA)
         return self._accounts
+
+    @property
+    def jobs(self) -> Jobs:
+        """The durable jobs (imports), in the platform database beside the users."""
+        if self._jobs is None:
+            self._jobs = Jobs(self.accounts.engine)
+        return self._jobs
 
     def provision_platform(self) -> None:
         """Create the platform tables (users) if missing; on PostgreSQL as the owner role."""
@@ -368,6 +377,9 @@ class Kentra:
             app.close()
         for storage in self._storages.values():
             storage.close()
+        if self._jobs is not None:
+            self._jobs.close()
+            self._jobs = None
         if self._engine is not None:
             self._engine.dispose()
         if self._platform_engine is not None:

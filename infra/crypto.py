@@ -124,6 +124,10 @@ class TenantKeys:
         """The HMAC key of the tenant's audit chain (from the rotation-stable signing seed; in no database)."""
         return _derive(self.signing_seed, f"kentra/{self.tenant_id}/audit-chain/v2")
 
+    def job_file_key(self) -> bytes:
+        """The AES-256-GCM key of the tenant's job files (uploads, reports) kept in the platform database."""
+        return _derive(self.signing_seed, f"kentra/{self.tenant_id}/job-files/v1")
+
     def event_seal_key(self) -> bytes:
         """The HMAC key that seals each event Kentra writes, so a row inserted by anyone else is told apart."""
         return _derive(self.signing_seed, f"kentra/{self.tenant_id}/event-seal/v1")

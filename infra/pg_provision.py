@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from infra.accounts import SqlAccounts
+from infra.jobs import TABLES as JOB_TABLES
 from infra.jobs import create_tables as create_job_tables
 from infra.leases import create_tables as create_lease_tables
 from infra.migrations.runner import upgrade_views
@@ -84,7 +85,13 @@ def refuse_changes(
 
 
 def _provision_schema(
-    owner_url: str, app_url: SecretStr | None, schema: str, create: Callable[[Engine], None], privileges: str
+    owner_url: str,
+    app_url: SecretStr | None,
+    schema: str,
+    create: Callable[[Engine], None],
+    privileges: str,
+    *,
+    also: tuple[tuple[str, str], ...] = (),
 ) -> None:
     """Create ``schema`` and its tables as the owner role, then let the application role use them."""
     owner = make_url(owner_url)
@@ -102,6 +109,8 @@ def _provision_schema(
             role, ident = sql.Identifier(app_role), sql.Identifier(schema)
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, role))
             conn.execute(sql.SQL("GRANT " + privileges + " ON ALL TABLES IN SCHEMA {} TO {}").format(ident, role))
+            for table, granted in also:  # (table, privileges) beyond the schema's
+                conn.execute(sql.SQL("GRANT " + granted + " ON {} TO {}").format(sql.Identifier(schema, table), role))
 
 
 def create_platform_tables(accounts: SqlAccounts) -> None:
@@ -120,6 +129,7 @@ def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None
         PLATFORM_SCHEMA,
         lambda engine: create_platform_tables(SqlAccounts(engine, schema=PLATFORM_SCHEMA)),
         "SELECT, INSERT, UPDATE",
+        also=tuple((table, "DELETE") for table in JOB_TABLES),  # jobs and their files end with retention
     )
 
 

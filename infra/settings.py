@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = Field(default=10.0, ge=2.0, le=600.0)
     # A durable job (an import) whose worker stopped renewing it this long is taken by another worker.
     job_lease_seconds: float = Field(default=30.0, ge=5.0, le=3600.0)
+    # `kentra serve` takes and runs jobs in a thread too (the embedded demo, a single process); off where
+    # a `kentra jobs run` Deployment runs them.
+    serve_runs_jobs: bool = True
     # API and workers run no DDL: they wait this long for `kentra migrate` to bring the schema they need.
     schema_wait_seconds: float = Field(default=300.0, ge=0.0, le=86_400.0)
     # `kentra kafka init`: topics as production runs them (3 and 2 in the production manifests).

@@ -206,10 +206,13 @@ class Importer:
         checksum: str,
         dry_run: bool,
         on_rows: Callable[[int], None] | None = None,
+        first_position: int | None = None,
     ) -> Summary:
-        """Import one file's rows (``source`` is its name, ``checksum`` its SHA-256)."""
+        """Import one file's rows (``source`` is its name, ``checksum`` its SHA-256). A job taken over
+        from a stopped worker gives the ``first_position`` the first attempt began at, so the run's
+        range of positions covers the rows that attempt recorded too."""
         self.source = source
-        first = (self.casework.recorder.max_notification_id() or 0) + 1
+        first = first_position or (self.casework.recorder.max_notification_id() or 0) + 1
         summary = Summary(layout.kind)
         for batch in _batches(rows, BATCH):
             self.known = self.casework.find_many_by_amka(_amkas(batch))

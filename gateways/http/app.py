@@ -40,6 +40,7 @@ from gateways.http import (
     tenants,
     worklists,
 )
+from gateways.import_jobs import jobs_beside
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
 from gateways.web import esf as web_esf
@@ -177,7 +178,8 @@ def create_app(kentra: Kentra) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Blocking endpoints run in worker threads; as many at once as the connection pools allow.
         anyio.to_thread.current_default_thread_limiter().total_tokens = kentra.settings.http_threads
-        yield
+        with jobs_beside(kentra) as app.state.job_worker:  # the imports, unless a jobs Deployment runs them
+            yield
 
     app = FastAPI(
         title="Kentra",
@@ -202,7 +204,6 @@ def create_app(kentra: Kentra) -> FastAPI:
     app.include_router(participation.router)  # ESF (issue 21)
     app.include_router(esf.router)
     app.include_router(esf_submissions.router)
-    app.state.import_jobs = {}
     app.include_router(pages.router)
     app.include_router(web_casework.router)
     app.include_router(web_entries.router)  # every entry's page and the steps on it

@@ -1,33 +1,33 @@
 """Import over the API: a coordinator uploads a file; a job imports it; its status and report are fetched.
 
-Jobs live in the API process (``app.state.import_jobs``) and in ``<data dir>/imports/<job>/``. A
-restart forgets a job's status, never its effect: the import is idempotent, so uploading the file
-again finishes it and records nothing twice.
+A job is a row in the platform database with its upload and report sealed beside it (``infra.jobs``),
+so every API replica answers for every job, and any worker (``kentra jobs run``, or the thread of
+``kentra serve``) runs it (``gateways.import_jobs``). The upload is deleted once the job ends; the
+job and its report after ``import_report_retention_hours``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-import time
-from datetime import UTC, datetime
+import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
-from domain.errors import DomainError, EntryNotFoundError, InvalidValueError
+from domain.errors import EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import ImportJob, problem_responses
-from gateways.importing import Limits, Report, check_file, checksum, kind_of, rows
+from gateways.import_jobs import status_of
+from gateways.importing import Limits, check_file
 from infra.bootstrap import Kentra
+from infra.jobs import Job
 from services.access import may_manage_personal_data
 from services.casework import Casework
-from services.importing import LAYOUTS, Importer
+from services.importing import LAYOUTS
 
 router = APIRouter(
     prefix="/api/v1/tenants/{tenant}/imports",
@@ -46,51 +46,12 @@ def coordinator(tenant: str, kentra: KentraDep, user: CurrentUser) -> Casework:
 Coordinator = Annotated[Casework, Depends(coordinator)]
 
 
-def _jobs(request: Request) -> dict[str, dict[str, Any]]:
-    jobs: dict[str, dict[str, Any]] = request.app.state.import_jobs
-    return jobs
-
-
-def expire_reports(kentra: Kentra, jobs: dict[str, dict[str, Any]]) -> None:
-    """Delete every job folder (its report holds what staff typed) older than the retention setting."""
-    root = kentra.settings.data_dir / "imports"
-    oldest = time.time() - kentra.settings.import_report_retention_hours * 3600
-    for folder in root.glob("*") if root.is_dir() else ():
-        if folder.is_dir() and folder.stat().st_mtime < oldest:
-            shutil.rmtree(folder, ignore_errors=True)
-            jobs.pop(folder.name, None)
-
-
-def _run(kentra: Kentra, casework: Casework, job: dict[str, Any], path: FilePath, kind: str | None) -> None:
-    limits = Limits.of(kentra.settings)
-    report = Report(path.parent / "report.csv")
-    report.file = job["file"]
-    job.update(status="running", started_at=datetime.now(UTC).isoformat())
-    try:
-        layout = LAYOUTS[kind] if kind else kind_of(path, limits)
-        job["kind"] = layout.kind
-        importer = Importer(casework, on_problem=report.add)
-
-        def progress(count: int) -> None:
-            job["rows_done"] += count
-
-        summary = importer.run(
-            layout,
-            rows(path, layout, limits),
-            source=job["file"],
-            checksum=checksum(path),
-            dry_run=job["dry_run"],
-            on_rows=progress,
-        )
-        job.update(status="done", summary=summary.as_dict())
-    except DomainError as error:
-        job.update(status="failed", error=error.message)
-    except Exception as error:
-        job.update(status="failed", error=f"unexpected {type(error).__name__}")
-    finally:
-        report.close()
-        job.update(finished_at=datetime.now(UTC).isoformat(), rejected_rows_reported=report.count)
-        path.unlink(missing_ok=True)  # the upload holds personal data: gone once read
+def _submit(kentra: Kentra, tenant: str, asked_by: str, params: dict[str, Any], upload: FilePath) -> Job:
+    kentra.jobs.expire(kentra.settings.import_report_retention_hours)
+    key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+    return kentra.jobs.submit(
+        job_id=uuid4().hex, kind="import", tenant=tenant, asked_by=asked_by, params=params, upload=upload, key=key
+    )
 
 
 @router.post(
@@ -114,65 +75,52 @@ async def post_import(
     name = re.sub(r"[^\w.\-]", "_", FilePath(file.filename or "upload").name)[:100]
     if not name.lower().endswith((".csv", ".xlsx")):
         raise InvalidValueError("only .csv and .xlsx files are imported", field="file")
-    expire_reports(kentra, _jobs(request))
-    job_id = uuid4().hex
-    folder = kentra.settings.data_dir / "imports" / job_id
-    folder.mkdir(parents=True, mode=0o700)
-    path = folder / name
-    with path.open("wb") as handle:
-        while chunk := await file.read(CHUNK):
-            handle.write(chunk)
-    try:  # a file over a limit (a zip bomb, endless rows) is refused here, before a job exists
-        await run_in_threadpool(check_file, path, Limits.of(kentra.settings))
-    except DomainError:
-        path.unlink(missing_ok=True)
-        folder.rmdir()
-        raise
-    job = {
-        "id": job_id,
-        "tenant": tenant,
-        "file": name,
-        "kind": kind,
-        "dry_run": dry_run,
-        "asked_by": user.username,
-        "status": "queued",
-        "rows_done": 0,
-    }
-    _jobs(request)[job_id] = job
-    threading.Thread(
-        target=_run, args=(kentra, casework, job, path, kind), name=f"import-{job_id}", daemon=True
-    ).start()
-    return ImportJob.model_validate({**job, "status_url": f"/api/v1/tenants/{tenant}/imports/{job_id}"})
+    limits = Limits.of(kentra.settings)
+    with tempfile.TemporaryDirectory(prefix="kentra-upload-") as folder:  # 0700; gone once sealed
+        path = FilePath(folder) / name
+        with path.open("wb") as handle:
+            while chunk := await file.read(CHUNK):
+                handle.write(chunk)
+        # A file over a limit (a zip bomb, endless rows) is refused here, before a job exists.
+        await run_in_threadpool(check_file, path, limits)
+        params = {"file": name, "kind": kind, "dry_run": dry_run}
+        job = await run_in_threadpool(_submit, kentra, tenant, user.username, params, path)
+    worker = getattr(request.app.state, "job_worker", None)
+    if worker is not None:
+        worker.wake.set()  # this process's worker takes it at once (any other may take it first)
+    answer = {**status_of(job), "kind": kind, "status_url": f"/api/v1/tenants/{tenant}/imports/{job.id}"}
+    return ImportJob.model_validate(answer)
 
 
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="As the upload answered")]
 
 
-def _job(request: Request, tenant: str, job_id: str) -> dict[str, Any]:
-    job = _jobs(request).get(job_id)
-    if job is None or job["tenant"] != tenant:
+def _job(kentra: Kentra, tenant: str, job_id: str) -> Job:
+    kentra.jobs.expire(kentra.settings.import_report_retention_hours)
+    job = kentra.jobs.get(job_id)
+    if job is None or job.tenant != tenant or job.kind != "import":  # another tenant's job is not there
         raise EntryNotFoundError(UUID(hex=job_id), "import")
     return job
 
 
 @router.get("/{job_id}", summary="An import's status and counts", response_model_exclude_unset=True)
-def get_import(request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId) -> ImportJob:
-    expire_reports(kentra, _jobs(request))
-    return ImportJob.model_validate(dict(_job(request, tenant, job_id)))
+def get_import(kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId) -> ImportJob:
+    return ImportJob.model_validate(status_of(_job(kentra, tenant, job_id)))
 
 
 @router.get(
     "/{job_id}/report",
-    summary="The rejected rows: line, field, reason in Greek and English (CSV)",
-    response_class=FileResponse,
+    summary="The rejected rows: line, field, reason in Greek and English (CSV), once the job ended",
+    response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def get_import_report(
-    request: Request, kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId
-) -> FileResponse:
-    expire_reports(kentra, _jobs(request))
-    job = _job(request, tenant, job_id)
-    report = kentra.settings.data_dir / "imports" / job["id"] / "report.csv"
-    if not report.exists():
+def get_import_report(kentra: KentraDep, casework: Coordinator, tenant: str, job_id: JobId) -> Response:
+    job = _job(kentra, tenant, job_id)
+    if not kentra.jobs.has_file(job.id, "report"):
         raise EntryNotFoundError(UUID(hex=job_id), "import report")
-    return FileResponse(report, media_type="text/csv; charset=utf-8", filename=f"import-report-{job_id}.csv")
+    key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+    return Response(
+        b"".join(kentra.jobs.open_file(job.id, "report", key)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-report-{job_id}.csv"'},
+    )

@@ -174,6 +174,7 @@ class ImportJob(BaseModel):
     asked_by: str | None = None
     status: Literal["queued", "running", "done", "failed"]
     rows_done: int | None = None
+    rows_total: int | None = None  # the file's data rows, once a worker has counted them
     started_at: str | None = None
     summary: dict[str, Any] | None = None
     error: str | None = None

@@ -30,6 +30,7 @@ from infra.settings import Settings
 from services.access import Principal, Role
 from services.casework import Casework
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake
+from tests.integration.test_jobs import finished_job
 
 EXAMPLES = 15
 STATUSES: dict[tuple[str, int], int] = {}
@@ -86,9 +87,7 @@ def test_every_operation_survives_generated_input(tmp_path: Path) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     real = seeded_entries(kentra.casework("sofades"))
     job = "f" * 32  # a finished import job, so that its status and report can be fetched
-    (tmp_path / "imports" / job).mkdir(parents=True)
-    (tmp_path / "imports" / job / "report.csv").write_text("file,line,field,el,en\n", encoding="utf-8")
-    app.state.import_jobs[job] = {"id": job, "tenant": "sofades", "status": "done"}
+    finished_job(kentra, "sofades", job, tmp_path)
     real["job_id"] = job
     real["region"] = "thessaly"
     cases = 0

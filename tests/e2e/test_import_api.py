@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from tests.e2e.conftest import Api
 from tests.integration.test_import import BENEFICIARIES, REQUESTS
 from tests.integration.test_import_limits import with_shared_strings
+from tests.integration.test_jobs import backdate
 
 IMPORTS = "/api/v1/tenants/sofades/imports"
 
@@ -74,12 +74,12 @@ def test_an_upload_that_unpacks_past_the_limits_is_refused_with_a_problem_and_st
 ) -> None:
     bomb = tmp_path / "people.xlsx"
     with_shared_strings(bomb, BENEFICIARIES, 54 * 1024 * 1024)
-    jobs = dict(api.client.app.state.import_jobs)  # type: ignore[attr-defined]
+    jobs = api.kentra.jobs.of_tenant("sofades")
     refused = upload(api, "coord.sof", bomb.read_bytes(), name="people.xlsx")
     assert refused.status_code == 413, refused.text
     assert refused.headers["content-type"] == "application/problem+json"
     assert "nothing was imported" in refused.json()["detail"]
-    assert api.client.app.state.import_jobs == jobs  # type: ignore[attr-defined]
+    assert api.kentra.jobs.of_tenant("sofades") == jobs
 
 
 def test_an_import_report_masks_amka_and_is_deleted_after_the_retention_time(api: Api) -> None:
@@ -94,19 +94,18 @@ def test_an_import_report_masks_amka_and_is_deleted_after_the_retention_time(api
     assert unknown not in text
     assert unknown[-3:] in text
     assert "'-r.csv" in text  # the file's name is shown as text, not run as a formula
-    folder = api.kentra.settings.data_dir / "imports" / done["id"]
-    old = time.time() - (api.kentra.settings.import_report_retention_hours + 1) * 3600
-    os.utime(folder, (old, old))
+    backdate(api.kentra, done["id"], hours=api.kentra.settings.import_report_retention_hours + 1)
     gone = api.client.get(f"{IMPORTS}/{done['id']}/report", headers=api.headers("coord.sof"))
     assert gone.status_code == 404
-    assert not folder.exists()
+    assert api.kentra.jobs.get(done["id"]) is None
+    assert not api.kentra.jobs.has_file(done["id"], "report")
 
 
 def test_an_upload_with_a_csv_cell_over_the_field_limit_is_refused_as_too_large(api: Api) -> None:
     long_note = [*BENEFICIARIES[1][:-1], "x" * (csv.field_size_limit() + 1)]
-    jobs = dict(api.client.app.state.import_jobs)  # type: ignore[attr-defined]
+    jobs = api.kentra.jobs.of_tenant("sofades")
     refused = upload(api, "coord.sof", as_csv([BENEFICIARIES[0], long_note]))
     assert refused.status_code == 413, refused.text
     assert refused.headers["content-type"] == "application/problem+json"
     assert f"a cell in it is longer than {csv.field_size_limit():,} characters" in refused.json()["detail"]
-    assert api.client.app.state.import_jobs == jobs  # type: ignore[attr-defined]
+    assert api.kentra.jobs.of_tenant("sofades") == jobs
