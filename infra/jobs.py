@@ -296,9 +296,11 @@ class Jobs:
             return conn.execute(update(jobs).where(self._held(job)).values(**values)).rowcount == 1
 
     def release(self, job: Job) -> bool:
-        """Give the job back (a worker stopping): queued again at once, for the next worker."""
+        """Give the job back (a worker stopping): queued again at once, for the next worker. The take
+        is not counted against the job (worker names are unique, so the fencing pair stays unique)."""
+        given_back = {"status": "queued", "worker": None, "attempts": jobs.c.attempts - 1}
         with self.engine.begin() as conn:
-            return conn.execute(update(jobs).where(self._held(job)).values(status="queued", worker=None)).rowcount == 1
+            return conn.execute(update(jobs).where(self._held(job)).values(**given_back)).rowcount == 1
 
     def finish(
         self,
