@@ -243,16 +243,20 @@ class Jobs:
             return None
         lapsed = and_(jobs.c.status == "running", jobs.c.heartbeat_at < self._ago(lease_seconds))
         with self.engine.begin() as conn:
-            # A job that stopped its workers MAX_ATTEMPTS times would stop the next one too: it fails.
-            conn.execute(
-                update(jobs)
-                .where(lapsed, jobs.c.attempts >= MAX_ATTEMPTS, jobs.c.tenant.in_(tenants))
-                .values(
-                    status="failed",
-                    finished_at=self._now(),
-                    error=f"the job stopped its worker {MAX_ATTEMPTS} times; upload the file again",
+            # A job that stopped its workers MAX_ATTEMPTS times would stop the next one too: it fails,
+            # and its upload goes (as at any end).
+            spent = select(jobs.c.id).where(lapsed, jobs.c.attempts >= MAX_ATTEMPTS, jobs.c.tenant.in_(tenants))
+            if ids := [row.id for row in conn.execute(spent.with_for_update(skip_locked=True))]:
+                conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_(ids))
+                    .values(
+                        status="failed",
+                        finished_at=self._now(),
+                        error=f"the job stopped its worker {MAX_ATTEMPTS} times; upload the file again",
+                    )
                 )
-            )
+                conn.execute(delete(chunks).where(chunks.c.job_id.in_(ids)))
             chosen = conn.execute(
                 select(jobs.c.id, jobs.c.progress)
                 .where(jobs.c.tenant.in_(tenants), or_(jobs.c.status == "queued", lapsed))

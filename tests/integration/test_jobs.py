@@ -323,6 +323,10 @@ def test_a_worker_that_lost_its_job_to_another_writes_nothing(platform: Platform
         failed = kentra.jobs.get(job_id)
         assert failed is not None
         assert failed.status == "failed"
+        assert not kentra.jobs.has_file(job_id, "upload")  # gone with the job's end
+        backdate(kentra, job_id, hours=kentra.settings.import_report_retention_hours + 1)
+        assert kentra.jobs.expire(kentra.settings.import_report_retention_hours) >= 1
+        assert kentra.jobs.get(job_id) is None  # the application role may delete what retention ends
     finally:
         kentra.close()
 
