@@ -14,7 +14,8 @@ import os
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from uuid import uuid4
 
 from domain.errors import DomainError
 from gateways.importing import Limits, Report, checksum, kind_of, rows
-from services.importing import LAYOUTS, Importer
+from services.importing import BATCH, LAYOUTS, Importer
 
 if TYPE_CHECKING:
     from infra.bootstrap import Kentra
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kentra.jobs")
 IDLE_SECONDS = 1.0
+TENANTS_SECONDS = 60.0
+Beat = Callable[[], None]
 
 
 class JobLostError(Exception):
@@ -70,8 +73,9 @@ def status_of(job: Job) -> dict[str, Any]:
 class _Run:
     """One take of a job: its progress, renewed on every batch and by a heartbeat thread between them."""
 
-    def __init__(self, kentra: Kentra, job: Job, stopping: threading.Event) -> None:
+    def __init__(self, kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat | None) -> None:
         self.kentra, self.job, self.stopping = kentra, job, stopping
+        self.alive: Beat = beat or (lambda: None)  # the worker's liveness: the import moves on
         self.progress: dict[str, Any] = dict(job.progress)
         self.lost = threading.Event()
         self.done = threading.Event()
@@ -92,6 +96,7 @@ class _Run:
         self.progress.update(changes)
         if self.lost.is_set() or not self.kentra.jobs.heartbeat(self.job, self.progress):
             raise JobLostError(self.job.id)
+        self.alive()
         if self.stopping.is_set():
             raise JobStoppedError(self.job.id)
 
@@ -99,11 +104,22 @@ class _Run:
         self.report(rows_done=self.progress.get("rows_done", 0) + count)
 
 
-def run_import(kentra: Kentra, job: Job, stopping: threading.Event) -> None:
-    """Run one import job that this worker took, to its end (or until it is lost or given back)."""
+def _count(run: _Run, found: Iterator[Any]) -> int:
+    total = 0
+    for total, _ in enumerate(found, start=1):
+        if total % BATCH == 0:
+            run.alive()  # counting a big workbook's rows takes a while too
+    return total
+
+
+def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat | None = None) -> None:
+    """Run one import job that this worker took, to its end (or until it is lost or given back).
+
+    ``beat`` is called at every batch: the worker's liveness says the import moves, not only that
+    the lease is renewed (a heartbeat thread renews it between batches, however long one takes)."""
     tenant = kentra.registry.tenant(job.tenant)
     key = kentra.keys(tenant).job_file_key()
-    run = _Run(kentra, job, stopping)
+    run = _Run(kentra, job, stopping, beat)
     run.beating.start()
     status, summary, error = "failed", None, None
     with tempfile.TemporaryDirectory(prefix="kentra-import-") as folder:  # 0700: the upload is personal data
@@ -118,7 +134,7 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event) -> None:
             limits = Limits.of(kentra.settings)
             layout = LAYOUTS[job.params["kind"]] if job.params.get("kind") else kind_of(path, limits)
             first = run.progress.get("first_position") or (casework.recorder.max_notification_id() or 0) + 1
-            run.report(kind=layout.kind, rows_total=sum(1 for _ in rows(path, layout, limits)), first_position=first)
+            run.report(kind=layout.kind, rows_total=_count(run, rows(path, layout, limits)), first_position=first)
             result = Importer(casework, on_problem=report.add).run(
                 layout,
                 rows(path, layout, limits),
@@ -160,15 +176,23 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event) -> None:
 class JobWorker:
     """Takes jobs of ``tenants`` (every provisioned tenant if None) and runs them until ``stopping``."""
 
-    def __init__(self, kentra: Kentra, tenants: list[str] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self, kentra: Kentra, tenants: list[str] | None = None, name: str | None = None, beat: Beat | None = None
+    ) -> None:
         self.kentra = kentra
         self.tenants = tenants
         self.name = name or worker_name()
+        self.beat = beat
         self.wake = threading.Event()  # set by an upload in this process: no waiting for the next poll
+        self._served: tuple[float, list[str]] = (0.0, [])
 
     def _tenants(self) -> list[str]:
-        ids = self.tenants or [t.id for t in self.kentra.registry.tenants]
-        return [tid for tid in ids if self.kentra.is_provisioned(tid)]
+        """The provisioned tenants served, looked up again each minute (not at every poll)."""
+        when, served = self._served
+        if not served or time.monotonic() - when > TENANTS_SECONDS:
+            ids = self.tenants or [t.id for t in self.kentra.registry.tenants]
+            self._served = (time.monotonic(), [tid for tid in ids if self.kentra.is_provisioned(tid)])
+        return self._served[1]
 
     def run_one(self, stopping: threading.Event) -> bool:
         """Take and run one job; False if none was waiting."""
@@ -176,10 +200,10 @@ class JobWorker:
         if job is None:
             return False
         log.info("job %s (%s of %s) taken, attempt %d", job.id, job.kind, job.tenant, job.attempts)
-        run_import(self.kentra, job, stopping)
+        run_import(self.kentra, job, stopping, self.beat)
         return True
 
-    def run(self, stopping: threading.Event, beat: Any = None) -> None:
+    def run(self, stopping: threading.Event) -> None:
         """Run jobs until ``stopping`` is set; old jobs are deleted as retention says, between them."""
         while not stopping.is_set():
             took = False
@@ -188,8 +212,8 @@ class JobWorker:
                 took = self.run_one(stopping)
             except Exception as error:  # a store away for a moment: try again next round
                 log.warning("jobs not taken (%s); retrying", type(error).__name__)
-            if beat is not None:
-                beat()
+            if self.beat is not None:
+                self.beat()
             if not took:
                 self.wake.wait(IDLE_SECONDS)
                 self.wake.clear()

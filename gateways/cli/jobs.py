@@ -32,13 +32,13 @@ def jobs_run(
     with platform() as kentra:
         heartbeat = Heartbeat(max(120.0, kentra.settings.job_lease_seconds * 4))
         observe_worker(kentra, health_port, heartbeat, {})
-        worker = JobWorker(kentra, tenants_of(kentra, tenant) if tenant else None)
+        worker = JobWorker(kentra, tenants_of(kentra, tenant) if tenant else None, beat=heartbeat.beat)
         worker_log.info("job worker %s started", worker.name)
         if once:
             while worker.run_one(stopping):
-                heartbeat.beat()
+                pass
             return
-        worker.run(stopping, beat=heartbeat.beat)
+        worker.run(stopping)
         worker_log.info("job worker %s stopped", worker.name)
 
 
