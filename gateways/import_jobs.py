@@ -9,8 +9,10 @@ derived from its kind and ref), so reading the file again from its first row rec
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -28,10 +30,12 @@ from services.importing import BATCH, LAYOUTS, Importer
 if TYPE_CHECKING:
     from infra.bootstrap import Kentra
     from infra.jobs import Job
+    from infra.settings import Settings
 
 log = logging.getLogger("kentra.jobs")
 IDLE_SECONDS = 1.0
 TENANTS_SECONDS = 60.0
+ORPHAN_SECONDS = 60.0
 Beat = Callable[[], None]
 
 
@@ -46,6 +50,39 @@ class JobStoppedError(Exception):
 def worker_name() -> str:
     """Who runs a job, as the job row shows it: host, process, and a token of this worker."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+
+@contextmanager
+def scratch(settings: Settings) -> Iterator[Path]:
+    """A private folder (0700, under ``<data dir>/imports``) for a file in clear while it is read.
+
+    Removed after the block; a process killed inside it (SIGKILL, out of memory) cannot remove it,
+    so each new one first removes the folders whose lock no live process holds any more (a lock
+    held with ``flock`` ends with its process): a clear upload does not outlive its worker long.
+    """
+    root = settings.data_dir / "imports"
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _sweep(root)
+    folder = Path(tempfile.mkdtemp(prefix="job-", dir=root))
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sweep(root: Path) -> None:
+    for folder in root.glob("job-*"):
+        try:
+            with (folder / ".lock").open("r") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken: nobody alive holds it
+                shutil.rmtree(folder, ignore_errors=True)
+        except BlockingIOError:
+            continue  # a live process's folder
+        except FileNotFoundError:  # no lock yet: being made this moment, unless it is old
+            if folder.exists() and time.time() - folder.stat().st_mtime > ORPHAN_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def status_of(job: Job) -> dict[str, Any]:
@@ -122,12 +159,12 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
     run = _Run(kentra, job, stopping, beat)
     run.beating.start()
     status, summary, error = "failed", None, None
-    with tempfile.TemporaryDirectory(prefix="kentra-import-") as folder:  # 0700: the upload is personal data
-        path = Path(folder) / job.params["file"]
+    with scratch(kentra.settings) as folder:
+        path = folder / job.params["file"]
         with path.open("wb") as handle:
             for piece in kentra.jobs.open_file(job.id, "upload", key):
                 handle.write(piece)
-        report = Report(Path(folder) / "report.csv")
+        report = Report(folder / "report.csv")
         report.file = job.params["file"]
         try:
             casework = kentra.casework(tenant.id)

@@ -9,7 +9,6 @@ job and its report after ``import_report_retention_hours``.
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -21,7 +20,7 @@ from fastapi.responses import Response
 from domain.errors import EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import ImportJob, problem_responses
-from gateways.import_jobs import status_of
+from gateways.import_jobs import scratch, status_of
 from gateways.importing import Limits, check_file
 from infra.bootstrap import Kentra
 from infra.jobs import Job
@@ -76,8 +75,8 @@ async def post_import(
     if not name.lower().endswith((".csv", ".xlsx")):
         raise InvalidValueError("only .csv and .xlsx files are imported", field="file")
     limits = Limits.of(kentra.settings)
-    with tempfile.TemporaryDirectory(prefix="kentra-upload-") as folder:  # 0700; gone once sealed
-        path = FilePath(folder) / name
+    with scratch(kentra.settings) as folder:  # gone once sealed into the database
+        path = folder / name
         with path.open("wb") as handle:
             while chunk := await file.read(CHUNK):
                 handle.write(chunk)

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 
 from domain.identifiers import make_amka
 from gateways.http.app import create_app
-from gateways.import_jobs import JobWorker
+from gateways.import_jobs import JobWorker, scratch
 from infra.bootstrap import Kentra, bootstrap
 from infra.jobs import MAX_ATTEMPTS, SealedFileError, chunks, jobs
 from infra.settings import Settings
@@ -387,6 +387,8 @@ def test_a_worker_killed_mid_import_leaves_the_job_to_another_which_records_each
             assert summary["recorded"] + summary["unchanged"] + summary["matched"] == count
             assert registered(kentra, tenant, born, count) == count
             assert registrations(kentra, tenant) - before == count  # each row once
+            # The killed worker's clear copy of the upload went with the next worker's first folder.
+            assert not list((platform.settings.data_dir / "imports").glob("job-*/people.csv"))
             stored = kentra.jobs.get(job)
             assert stored is not None
             assert (stored.attempts, stored.worker) == (2, second.name)
@@ -413,3 +415,18 @@ def test_a_stopping_worker_gives_its_job_back_to_the_queue_for_the_next_at_once(
             assert (done.status, done.attempts) == ("done", 1)
     finally:
         kentra.close()
+
+
+def test_a_clear_file_left_by_a_killed_process_is_removed_and_a_live_ones_is_kept(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY))
+    with scratch(settings) as live:
+        (live / "people.csv").write_text("in use", encoding="utf-8")
+        dead = tmp_path / "imports" / "job-dead"
+        dead.mkdir()
+        (dead / ".lock").touch()  # its process died: nobody holds the lock
+        (dead / "people.csv").write_text("left behind", encoding="utf-8")
+        with scratch(settings) as other:
+            assert other != live
+            assert not dead.exists()
+            assert (live / "people.csv").exists()
+    assert not live.exists()
