@@ -160,7 +160,8 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
     run.beating.start()
     status, summary, error = "failed", None, None
     with scratch(kentra.settings) as folder:
-        path = folder / job.params["file"]
+        (folder / "upload").mkdir()  # apart from the report, whatever the file's name ("report.csv")
+        path = folder / "upload" / job.params["file"]
         with path.open("wb") as handle:
             for piece in kentra.jobs.open_file(job.id, "upload", key):
                 handle.write(piece)

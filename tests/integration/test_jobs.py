@@ -153,9 +153,9 @@ def sign_in(client: TestClient, user: str) -> dict[str, str]:
     return {"Authorization": "Bearer " + kentra.sessions.open(Principal(user, Role.COORDINATOR))}
 
 
-def upload(client: TestClient, headers: dict[str, str], tenant: str, content: bytes) -> str:
+def upload(client: TestClient, headers: dict[str, str], tenant: str, content: bytes, name: str = "people.csv") -> str:
     answer = client.post(
-        f"/api/v1/tenants/{tenant}/imports", headers=headers, files={"file": ("people.csv", content, "text/csv")}
+        f"/api/v1/tenants/{tenant}/imports", headers=headers, files={"file": (name, content, "text/csv")}
     )
     assert answer.status_code == 202, answer.text
     return str(answer.json()["id"])
@@ -388,7 +388,7 @@ def test_a_worker_killed_mid_import_leaves_the_job_to_another_which_records_each
             assert registered(kentra, tenant, born, count) == count
             assert registrations(kentra, tenant) - before == count  # each row once
             # The killed worker's clear copy of the upload went with the next worker's first folder.
-            assert not list((platform.settings.data_dir / "imports").glob("job-*/people.csv"))
+            assert not list((platform.settings.data_dir / "imports").glob("job-*/**/people.csv"))
             stored = kentra.jobs.get(job)
             assert stored is not None
             assert (stored.attempts, stored.worker) == (2, second.name)
@@ -401,7 +401,8 @@ def test_a_stopping_worker_gives_its_job_back_to_the_queue_for_the_next_at_once(
     tenant = platform.tenant
     try:
         with platform.app(kentra) as client:
-            job = upload(client, sign_in(client, f"coord.{tenant}"), tenant, people(2, date(1976, 1, 1)))
+            # Named as the report the worker writes beside it: still read whole.
+            job = upload(client, sign_in(client, f"coord.{tenant}"), tenant, people(2, date(1976, 1, 1)), "report.csv")
             stopping = threading.Event()
             stopping.set()  # SIGTERM came: the job is given back at its first report, before its rows
             assert JobWorker(kentra, [tenant]).run_one(stopping)
@@ -413,6 +414,9 @@ def test_a_stopping_worker_gives_its_job_back_to_the_queue_for_the_next_at_once(
             done = kentra.jobs.get(job)
             assert done is not None
             assert (done.status, done.attempts) == ("done", 1)
+            assert done.summary is not None
+            assert done.summary["summary"]["recorded"] == 2
+            assert registered(kentra, tenant, date(1976, 1, 1), 2) == 2
     finally:
         kentra.close()
 
