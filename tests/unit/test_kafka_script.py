@@ -6,7 +6,6 @@ installing anything and without touching the shared broker.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,7 +62,7 @@ fi""",
             "PATH": str(self.bin),
             "KENTRA_KAFKA_LIBS": str(self.libs),
             "KENTRA_APT_GET": str(self.bin / "apt-get"),
-            "HOME": os.environ.get("HOME", "/tmp"),
+            "HOME": str(self.bin.parent),
         }
         return subprocess.run(
             [str(self.bin / "bash"), str(SCRIPT), "check"], env=env, capture_output=True, text=True, check=False
