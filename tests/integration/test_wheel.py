@@ -125,3 +125,23 @@ def test_the_installed_wheel_runs_from_anywhere_and_its_demo_records_a_municipal
     # The embedded store, under the data directory given: the log, and the Region's figures of it.
     assert (tmp_path / "data/tenants/tyrnavos/events.sqlite").is_file()
     assert (tmp_path / "data/regions/thessaly/tyrnavos.sqlite").is_file()
+
+
+def test_the_installed_athens_clock_works_where_the_system_has_no_zoneinfo(venv: Path, tmp_path: Path) -> None:
+    # PYTHONTZPATH names an empty directory: zoneinfo then finds Europe/Athens only in the tzdata package.
+    (tmp_path / "no-zoneinfo").mkdir()
+    offsets = subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-c",
+            "from datetime import datetime; from domain.clock import ATHENS; "
+            "print(*(datetime(2025, month, 15, 12, tzinfo=ATHENS).utcoffset() for month in (1, 7)))",
+        ],
+        cwd=tmp_path,
+        env={"PYTHONTZPATH": str(tmp_path / "no-zoneinfo"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert offsets.returncode == 0, offsets.stderr
+    assert offsets.stdout.split() == ["2:00:00", "3:00:00"]  # winter and summer time in Greece
