@@ -256,7 +256,7 @@ class Member(threading.Thread):
         try:
             while not self.stopping.is_set():
                 self.rollup.poll_once(timeout_ms=200)
-                self.assigned = frozenset(tp.partition for tp in self.recording.assignment())
+                self.assigned = frozenset(self.rollup.partitions)
         except BaseException as error:
             self.errors.append(error)
         finally:
