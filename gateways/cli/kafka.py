@@ -25,13 +25,14 @@ def kafka_init(
     differ; a replication factor below the settings is reported and the exit is 1.
     """
     from kafka.errors import KafkaError
+    from pydantic import ValidationError
 
-    from gateways.kafka.topics import TopicSettingsError, ensure_topics, topic_specs
+    from gateways.kafka.topics import TopicSettings, TopicSettingsError, ensure_topics, topic_specs
     from infra.kafka import kafka_admin
-    from infra.settings import Settings, SettingsError
+    from infra.settings import SettingsError
 
     try:
-        settings = Settings.load()
+        settings = TopicSettings.load()
         specs = topic_specs(
             events=settings.kafka_topic,
             checkpoints=settings.kafka_checkpoint_topic,
@@ -41,6 +42,9 @@ def kafka_init(
         )
     except (SettingsError, TopicSettingsError) as error:
         fail(str(error))
+    except ValidationError as error:
+        first = error.errors()[0]
+        fail(f"KENTRA_{str(first['loc'][0]).upper()}: {first['msg']}")
     servers = settings.kafka_bootstrap_servers
     if not servers:
         fail("no KENTRA_KAFKA_BOOTSTRAP_SERVERS: the topics live on the brokers it names")

@@ -56,19 +56,21 @@ class Topics:
         self.checkpoints = f"kentra.checkpoints.test.{suffix}"
         self.admin = kafka_admin(self.servers)
 
-    def env(self, **settings: str) -> dict[str, str | None]:
+    def env(self, environment: str | None = None, **settings: str) -> dict[str, str | None]:
         return {
             "KENTRA_KAFKA_BOOTSTRAP_SERVERS": self.servers,
             "KENTRA_KAFKA_TOPIC": self.events,
             "KENTRA_KAFKA_CHECKPOINT_TOPIC": self.checkpoints,
             "KENTRA_DATABASE_URL": None,
-            "KENTRA_ENVIRONMENT": None,
+            "KENTRA_ENVIRONMENT": environment,
+            "KENTRA_MASTER_KEY": None,
+            "KENTRA_TOKEN_SECRET": None,
             "COLUMNS": "200",
             **{f"KENTRA_KAFKA_{name.upper()}": value for name, value in settings.items()},
         }
 
-    def init(self, *args: str, **settings: str) -> tuple[int, str, str]:
-        result = CliRunner().invoke(app, ["kafka", "init", *args], env=self.env(**settings))
+    def init(self, *args: str, environment: str | None = None, **settings: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(app, ["kafka", "init", *args], env=self.env(environment, **settings))
         return result.exit_code, result.stdout, result.stderr
 
     def exists(self, topic: str) -> bool:
@@ -376,3 +378,17 @@ def test_two_rollup_members_of_one_group_split_the_partitions_and_build_every_te
         assert mine["requests"]["total"] > 0
         assert theirs == mine
     kentra.close()
+
+
+def test_init_in_production_needs_only_the_kafka_settings_not_the_stores_secrets(topics: Topics) -> None:
+    # The Job that runs it holds no database URL, master key or token secret (least privilege).
+    code, stdout, stderr = topics.init(environment="production")
+    assert code == 0, stderr
+    assert f"{topics.events}: created" in stdout
+
+
+def test_a_partition_count_out_of_bounds_is_refused_naming_the_setting(topics: Topics) -> None:
+    code, _, stderr = topics.init(partitions="0")
+    assert code == 2
+    assert "KENTRA_KAFKA_PARTITIONS" in stderr
+    assert not topics.exists(topics.events)
