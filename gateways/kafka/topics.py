@@ -84,6 +84,11 @@ def topic_specs(
     *, events: str, checkpoints: str, partitions: int, replication_factor: int, min_insync_replicas: int
 ) -> tuple[TopicSpec, TopicSpec]:
     """The events and checkpoint topics from the settings (``kafka_*``); refuses settings that cannot hold."""
+    if events == checkpoints:
+        raise TopicSettingsError(
+            f"KENTRA_KAFKA_TOPIC and KENTRA_KAFKA_CHECKPOINT_TOPIC both name {events}: the events are kept a week, "
+            "the checkpoints for ever"
+        )
     if min_insync_replicas > replication_factor:
         raise TopicSettingsError(
             f"KENTRA_KAFKA_MIN_INSYNC_REPLICAS={min_insync_replicas} is above "

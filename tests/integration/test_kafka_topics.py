@@ -392,3 +392,10 @@ def test_a_partition_count_out_of_bounds_is_refused_naming_the_setting(topics: T
     assert code == 2
     assert "KENTRA_KAFKA_PARTITIONS" in stderr
     assert not topics.exists(topics.events)
+
+
+def test_one_name_for_both_topics_is_refused(topics: Topics) -> None:
+    code, _, stderr = topics.init(checkpoint_topic=topics.events)
+    assert code == 2
+    assert "KENTRA_KAFKA_TOPIC and KENTRA_KAFKA_CHECKPOINT_TOPIC both name" in stderr
+    assert not topics.exists(topics.events)
