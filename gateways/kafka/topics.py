@@ -158,9 +158,14 @@ def _ensure(admin: Any, spec: TopicSpec, brokers: int, check_only: bool) -> Topi
     elif partitions > spec.partitions:
         report.notes.append(f"{partitions} partitions, more than the {spec.partitions} asked: kept (never removed)")
     current = _configs(admin, spec)
-    changes = {key: value for key, value in spec.configs if current.get(key) != value}
+    inherited = _inherited(admin, spec)
+    # A value the topic only inherits is set on it too: a later change of the brokers' defaults must not move it.
+    changes = {key: value for key, value in spec.configs if current.get(key) != value or key in inherited}
     for key, value in changes.items():
-        report.notes.append(f"{key} {current.get(key)} -> {value}")
+        was = current.get(key)
+        report.notes.append(
+            f"{key} {was} -> {value}" if was != value else f"{key}={value} set on the topic (inherited)"
+        )
     if changes and not check_only:
         result = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=changes)])
         outcome = result["topic"][spec.name]
@@ -185,7 +190,8 @@ def _settled(admin: Any, spec: TopicSpec) -> bool:
     while time.monotonic() < deadline:
         (described,) = admin.describe_topics([spec.name])
         current = _configs(admin, spec)
-        if len(described["partitions"]) >= spec.partitions and all(current.get(k) == v for k, v in spec.configs):
+        settled = all(current.get(k) == v for k, v in spec.configs) and not _inherited(admin, spec)
+        if len(described["partitions"]) >= spec.partitions and settled:
             return True
         time.sleep(0.1)
     return False
@@ -214,6 +220,13 @@ def _create(admin: Any, spec: TopicSpec, brokers: int, check_only: bool) -> Topi
         wait_for_metadata=True,  # the gateway started next finds every partition with a leader
     )
     return TopicReport(spec.name, "created", [spec.describe()])
+
+
+def _inherited(admin: Any, spec: TopicSpec) -> set[str]:
+    """The configs ``spec`` names that the topic takes from the brokers' defaults, not its own."""
+    wanted = ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=dict.fromkeys(key for key, _ in spec.configs))
+    described = admin.describe_configs([wanted], config_filter="all")["topic"][spec.name]
+    return {key for key, entry in described.items() if entry["config_source"] != "DYNAMIC_TOPIC_CONFIG"}
 
 
 def _configs(admin: Any, spec: TopicSpec) -> dict[str, str]:

@@ -89,6 +89,11 @@ class Topics:
         described = self.admin.describe_configs([resource], config_filter="all")["topic"][topic]
         return {key: entry["value"] for key, entry in described.items()}
 
+    def sources(self, topic: str) -> set[str]:
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic, configs=dict.fromkeys(CHECKED))
+        described = self.admin.describe_configs([resource], config_filter="all")["topic"][topic]
+        return {entry["config_source"] for entry in described.values()}
+
     def close(self) -> None:
         present = [t for t in (self.events, self.checkpoints) if self.exists(t)]
         if present:
@@ -157,6 +162,9 @@ def test_topics_the_broker_auto_created_are_brought_to_the_settings(topics: Topi
     assert topics.partitions(topics.checkpoints) == PARTITIONS
     assert topics.configs(topics.checkpoints)["retention.ms"] == "-1"
     assert topics.configs(topics.events)["retention.ms"] == str(EVENTS_RETENTION_MS)
+    # Even a value equal to the broker's default is the topic's own now: a new default will not move it.
+    assert "retention.bytes=-1 set on the topic (inherited)" in stdout
+    assert topics.sources(topics.checkpoints) == {"DYNAMIC_TOPIC_CONFIG"}
     assert topics.init("--check")[0] == 0  # nothing differs any more
 
 
