@@ -117,7 +117,10 @@ def create_tables(engine: Engine) -> None:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps UTC, naive
+    if moment is None:
+        return None
+    # SQLite keeps UTC, naive; PostgreSQL answers in the session's zone: both shown in UTC, as before.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _job(row: Any) -> Job:
