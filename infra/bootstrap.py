@@ -243,7 +243,10 @@ class Kentra:
         tenant = self.registry.tenant(tenant_id)
         storage = self.storage(tenant_id)
         existed = storage.is_provisioned()
-        storage.provision(self.keys(tenant))
+        storage.provision(self._derived_keys(tenant))  # tables, roles and grants: no stored secret needed
+        # A store of before issue 22 could not be read as its role until now: its stored secrets (after a
+        # rotation of the master key) are read again, not the derived ones remembered meanwhile.
+        self._keys.pop(tenant_id, None)
         self._provisioned.add(tenant_id)
         chain = self.audit_chain(tenant_id)
         chain.mark_if_new()  # a store with an empty log has no events from before seals: none is ever legacy
