@@ -21,13 +21,13 @@ import re
 import threading
 import uuid
 from collections import namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
 import psycopg
-from eventsourcing.persistence import BaseInfrastructureFactory
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.persistence import BaseInfrastructureFactory, Subscription
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Transaction, sql
 from psycopg.rows import DictRow, dict_row
@@ -35,6 +35,8 @@ from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from infra.pg_wakeups import SharedPoolSubscription, Wakeups
 
 ROLE_OPTION = "kentra_role"  # the execution option that names the role a transaction takes
 POOL_KEY = "KENTRA_SHARED_POOL"  # the library's environment: which process pool its datastore uses
@@ -101,6 +103,7 @@ class ProcessPools:
         self.key = uuid.uuid4().hex
         self._engine: Engine | None = None
         self._events: ConnectionPool[TenantConnection] | None = None
+        self._wakeups: Wakeups | None = None
         self._lock = threading.Lock()
 
     @property
@@ -173,6 +176,13 @@ class ProcessPools:
             "CREATE_TABLE": "n",  # only provisioning (the owner) creates tables
         }
 
+    def wakeups(self) -> Wakeups:
+        """The process's one listener for new events, for every tenant's subscription."""
+        with self._lock:
+            if self._wakeups is None:
+                self._wakeups = Wakeups(self.conninfo(), self.application_name)
+            return self._wakeups
+
     def connect_as(self, role: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
         """A connection of its own (not pooled) as the application's role having SET ``role`` for the
         session: for tests and operators who must act as a tenant's role, straight to PostgreSQL."""
@@ -186,6 +196,9 @@ class ProcessPools:
         with _POOLS_LOCK:
             _POOLS.pop(self.key, None)
         with self._lock:
+            if self._wakeups is not None:
+                self._wakeups.close()
+                self._wakeups = None
             if self._events is not None:
                 self._events.close()
                 self._events = None
@@ -238,6 +251,7 @@ class SharedPoolDatastore(PostgresDatastore):
             schema=schema,
             lock_timeout=lock_timeout,
         )
+        self.pools = pools
         self.pool.close()  # the library's own pool, never opened: replaced by the shared one
         self.pool = cast(Any, _TenantPool(pools.events_pool(), role, self._adapt))
 
@@ -278,12 +292,23 @@ class SharedPoolDatastore(PostgresDatastore):
         """The shared pool outlives a tenant's use of it."""
 
 
+class SharedPoolRecorder(PostgresApplicationRecorder):
+    """The library's recorder; its subscriptions share the process's listener."""
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[PostgresApplicationRecorder]:
+        datastore = self.datastore
+        assert isinstance(datastore, SharedPoolDatastore)
+        return SharedPoolSubscription(self, datastore.pools.wakeups(), gt, topics)
+
+
 class SharedPoolFactory(PostgresFactory):
     """The library's PostgreSQL factory, on the process's pool instead of one pool per application.
 
     Chosen by ``PERSISTENCE_MODULE=infra.pg_pool:SharedPoolFactory`` (``InfrastructureFactory.construct``
     resolves a topic naming a class as that class); ``KENTRA_SHARED_POOL`` names the process's pools.
     """
+
+    application_recorder_class = SharedPoolRecorder
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         BaseInfrastructureFactory.__init__(self, env)  # not the parent's: it would make a pool of its own

@@ -266,3 +266,30 @@ def test_tenants_sync_upgrades_a_store_whose_roles_logged_in(fifty: Fifty, monke
         record(kentra, tenant)
     finally:
         kentra.close()
+
+
+def test_two_tenants_subscriptions_wake_on_their_new_events_through_one_listener(
+    fifty: Fifty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kentra, name = process(fifty, monkeypatch)
+    watched = fifty.tenants[3:5]
+    recorders = {t.id: kentra.casework(t.id).recorder for t in watched}
+    heads = {tid: recorder.max_notification_id() or 0 for tid, recorder in recorders.items()}
+    subscriptions = {tid: recorder.subscribe(gt=heads[tid]) for tid, recorder in recorders.items()}
+    try:
+        for tenant in watched:
+            record(kentra, tenant)
+        with ThreadPoolExecutor(len(watched)) as pool:
+            woken = {tid: pool.submit(next, subscription) for tid, subscription in subscriptions.items()}
+            # A bound on waiting only, so a subscription that is never woken fails instead of hanging.
+            first = {tid: future.result(timeout=120) for tid, future in woken.items()}
+        assert all(first[tid].id == heads[tid] + 1 for tid in first)
+        with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")) as conn:
+            listening = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND query LIKE 'LISTEN%%'", (name,)
+            ).fetchone()
+        assert listening == (1,)
+    finally:
+        for subscription in subscriptions.values():
+            subscription.stop()
+        kentra.close()
