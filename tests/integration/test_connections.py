@@ -276,13 +276,13 @@ def test_two_tenants_subscriptions_wake_on_their_new_events_through_one_listener
     recorders = {t.id: kentra.casework(t.id).recorder for t in watched}
     heads = {tid: recorder.max_notification_id() or 0 for tid, recorder in recorders.items()}
     subscriptions = {tid: recorder.subscribe(gt=heads[tid]) for tid, recorder in recorders.items()}
+    pool = ThreadPoolExecutor(len(watched))
     try:
         for tenant in watched:
             record(kentra, tenant)
-        with ThreadPoolExecutor(len(watched)) as pool:
-            woken = {tid: pool.submit(next, subscription) for tid, subscription in subscriptions.items()}
-            # A bound on waiting only, so a subscription that is never woken fails instead of hanging.
-            first = {tid: future.result(timeout=120) for tid, future in woken.items()}
+        woken = {tid: pool.submit(next, subscription) for tid, subscription in subscriptions.items()}
+        # A bound on waiting only, so a subscription that is never woken fails instead of hanging.
+        first = {tid: future.result(timeout=120) for tid, future in woken.items()}
         assert all(first[tid].id == heads[tid] + 1 for tid in first)
         with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")) as conn:
             listening = conn.execute(
@@ -291,5 +291,6 @@ def test_two_tenants_subscriptions_wake_on_their_new_events_through_one_listener
         assert listening == (1,)
     finally:
         for subscription in subscriptions.values():
-            subscription.stop()
+            subscription.stop()  # a waiting next() returns
+        pool.shutdown()
         kentra.close()
