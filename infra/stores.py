@@ -259,9 +259,12 @@ class PostgresStorage(TenantStorage):
         )
 
     def is_provisioned(self) -> bool:
+        # The catalog, not to_regclass: readable by the application's role too, which has no USAGE on
+        # the tenant's schema and runs without the owner's URL (issue 22, part 5).
         with self._owner_connect() as conn:
-            row = conn.execute("SELECT to_regclass(%s)", (f"{self.schema}.{EVENTS_TABLE}",)).fetchone()
-        return row is not None and row[0] is not None
+            query = "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = %s"
+            row = conn.execute(query, (self.schema, EVENTS_TABLE)).fetchone()
+        return row is not None
 
     def provision(self, keys: TenantKeys) -> None:
         schema = sql.Identifier(self.schema)
