@@ -21,6 +21,7 @@ import yaml
 from typer.core import TyperGroup
 
 from gateways.cli import app
+from gateways.kafka.topics import topic_specs
 from infra.settings import Settings
 
 ROOT = Path(__file__).parents[2]
@@ -403,6 +404,7 @@ def test_no_pod_but_the_migrate_job_holds_the_owners_secret() -> None:
         for worker in ("kentra-projections", "kentra-gateway", "kentra-rollup", "kentra-jobs"):
             assert secrets_of(named(docs, "Deployment", worker)) == {"kentra-keys", "kentra-db-direct"}, worker
         assert "kentra-db-owner" in secrets_of(named(docs, "Job", "kentra-migrate"))
+        assert secrets_of(named(docs, "Job", "kentra-kafka-init")) == set()  # it reads the Kafka settings only
         assert "kentra-db-owner" not in secrets_of(named(docs, "CronJob", "kentra-backup"))
 
         def mount_owner(doc: dict[str, Any]) -> None:
@@ -558,6 +560,17 @@ def operators_problems(docs: Docs, recovery: dict[str, Any]) -> list[str]:
     need(
         checkpoints.get("retention.ms") == -1 and checkpoints.get("retention.bytes") == -1, "checkpoints kept for ever"
     )
+    # Exactly what `kentra kafka init` makes from the same settings, so the Topic Operator and the Job agree.
+    for spec in topic_specs(
+        events=defaults["kafka_topic"].default,
+        checkpoints=defaults["kafka_checkpoint_topic"].default,
+        partitions=int(config["KENTRA_KAFKA_PARTITIONS"]),
+        replication_factor=int(config["KENTRA_KAFKA_REPLICATION_FACTOR"]),
+        min_insync_replicas=int(config["KENTRA_KAFKA_MIN_INSYNC_REPLICAS"]),
+    ):
+        declared = topics.get(spec.name, {"spec": {}})["spec"]
+        as_set = {k: str(v).lower() for k, v in declared.get("config", {}).items()}
+        need(as_set == dict(spec.configs), f"{spec.name}: the configs kafka init sets")
     return wrong
 
 
@@ -573,6 +586,7 @@ def test_the_operators_run_postgresql_and_kafka_as_production_needs() -> None:
         ("KafkaNodePool", "dual", lambda d: d["spec"].update(replicas=1)),
         ("KafkaTopic", "kentra-checkpoints-v1", lambda d: d["spec"]["config"].pop("retention.ms")),
         ("KafkaTopic", "kentra-events-v1", lambda d: d["spec"].update(replicas=1)),
+        ("KafkaTopic", "kentra-events-v1", lambda d: d["spec"]["config"].update({"retention.ms": 1000})),
         ("ConfigMap", "kentra-config", lambda d: d["data"].update(KENTRA_KAFKA_MIN_INSYNC_REPLICAS="1")),
     ]:
         assert operators_problems(break_one(docs, kind, name, change), recovery), (kind, name)
