@@ -272,3 +272,27 @@ def test_a_tenant_store_behind_this_images_views_is_waited_for_until_migrate_bri
         assert CliRunner().invoke(app, ["migrate", "--check"], env=fresh.env(owner=False)).exit_code == 0
     finally:
         kentra.close()
+
+
+def test_the_rollup_waits_for_each_regions_schema_which_the_api_does_not_need(fresh: Fresh) -> None:
+    migrate_here(fresh)
+    kentra = bootstrap(fresh.settings(owner=False, wait=600))
+    owner = bootstrap(fresh.settings(owner=True))
+    schema = kentra.rollup_schema(fresh.tenant)
+    with psycopg.connect(fresh.owner_url, autocommit=True) as conn:  # as before `rollup run` stopped making it
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    slept: list[float] = []
+
+    def migrate_meanwhile(seconds: float) -> None:
+        slept.append(seconds)
+        owner.provision_rollup(fresh.tenant)
+
+    try:
+        assert all(r.ready for r in requirements(kentra))  # the API and the followers need no roll-up
+        pending = [(r.what, r.detail) for r in requirements(kentra, rollups=True) if not r.ready]
+        assert pending == [(f"roll-up {schema}", "not created yet")]
+        wait_for_schema(kentra, rollups=True, sleep=migrate_meanwhile)
+        assert len(slept) == 1
+    finally:
+        kentra.close()
+        owner.close()
