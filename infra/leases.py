@@ -125,7 +125,8 @@ class Leases:
         with self.engine.begin() as conn:
             now = self._now(conn)
             until = now + self.seconds
-            members = self._beat(conn, now, until, scope_of(wanted))
+            live = self._beat(conn, now, until, scope_of(wanted))
+            members = len(live)
             self._ensure_rows(conn, wanted)
             conn.execute(
                 update(worker_leases)
@@ -135,14 +136,18 @@ class Leases:
             rows = conn.execute(select(worker_leases.c.tenant_id, worker_leases.c.token).where(self._mine()))
             held = {str(tenant_id): int(token) for tenant_id, token in rows}
             fair = fair_share(len(wanted), members)
-            # Tenants no longer in the list, then the surplus over a fair share (a new member joined).
-            surplus = [t for t in held if t not in wanted] + sorted(t for t in held if t in wanted)[fair:]
+            # While a member holds less than the floor of a share (it just joined), the others keep only
+            # the floor: four tenants for three members become 2, 1, 1 rather than 2, 2, 0.
+            floor = len(wanted) // max(members, 1)
+            keep = floor if min(self._counts(conn, now, wanted, live).values(), default=0) < floor else fair
+            # Tenants no longer in the list, then the surplus over what this member keeps.
+            surplus = [t for t in held if t not in wanted] + sorted(t for t in held if t in wanted)[keep:]
             if surplus:
                 self._free(conn, surplus)
         result = Round(tokens={t: k for t, k in held.items() if t not in surplus}, released=set(surplus))
         result.members = members
-        if len(result.tokens) < fair:
-            self._take(wanted, fair - len(result.tokens), result)
+        if len(result.tokens) < keep:  # what was just given back is left for the member that lacks it
+            self._take([t for t in wanted if t not in result.released], keep - len(result.tokens), result)
         self._tokens = result.tokens
         self._valid_until = started + self.seconds  # the database's expiry is no earlier than this
         return result
@@ -172,15 +177,28 @@ class Leases:
     def _mine(self) -> ColumnElement[bool]:
         return (worker_leases.c.kind == self.kind) & (worker_leases.c.holder == self.holder)
 
-    def _beat(self, conn: Connection, now: float, until: float, scope: str) -> int:
-        """Say this member is alive; forget the dead; count the live members of this scope (with us)."""
+    def _beat(self, conn: Connection, now: float, until: float, scope: str) -> list[str]:
+        """Say this member is alive; forget the dead; the live members of this scope (with us)."""
         members = worker_members.c
         conn.execute(delete(worker_members).where(members.kind == self.kind, members.expires_at < now))
         row = {"kind": self.kind, "holder": self.holder, "scope": scope, "expires_at": until}
         upsert = _insert(conn, worker_members).values(**row)
         conn.execute(upsert.on_conflict_do_update(index_elements=["kind", "holder"], set_=row))
-        live = select(func.count()).where(members.kind == self.kind, members.scope == scope)
-        return int(conn.execute(live.select_from(worker_members)).scalar_one())
+        live = select(members.holder).where(members.kind == self.kind, members.scope == scope)
+        return [str(holder) for holder in conn.execute(live).scalars()]
+
+    def _counts(self, conn: Connection, now: float, wanted: list[str], live: list[str]) -> dict[str, int]:
+        """How many unexpired leases each live member holds (0 for one that holds none)."""
+        leases = worker_leases.c
+        rows = conn.execute(
+            select(leases.holder, func.count())
+            .where(leases.kind == self.kind, leases.tenant_id.in_(wanted), leases.expires_at >= now)
+            .where(leases.holder.in_(live))
+            .group_by(leases.holder)
+        )
+        counts = dict.fromkeys(live, 0)
+        counts.update({str(holder): int(n) for holder, n in rows})
+        return counts
 
     def _ensure_rows(self, conn: Connection, tenant_ids: list[str]) -> None:
         present = set(

@@ -161,9 +161,10 @@ class Gateway:
             self.kentra.positions(tenant_id).reset(POSITION)
         return forgotten
 
-    def catch_up(self, tenant_id: str) -> int:
+    def catch_up(self, tenant_id: str, *, fence: Fence | None = None) -> int:
+        """Publish batches until the tenant's log is all published (or the lease is lost)."""
         done = 0
-        while published := self.publish(tenant_id):
+        while published := self.publish(tenant_id, fence=fence):
             done += published
         return done
 

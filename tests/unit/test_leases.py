@@ -79,20 +79,32 @@ def test_three_replicas_split_without_overlap(engine: Engine, clock: Clock) -> N
     settle(*replicas)
     held = [t for leases in replicas for t in leases.held]
     assert sorted(held) == TENANTS
-    assert max(len(leases.held) for leases in replicas) == 2
+    assert sorted(len(leases.held) for leases in replicas) == [1, 2, 2]
+
+
+def test_a_replica_joining_last_gets_a_share_though_the_others_hold_no_more_than_theirs(
+    engine: Engine, clock: Clock
+) -> None:
+    first, second, third = (replica(engine, clock, name) for name in ("first", "second", "third"))
+    settle(first, second, tenants=TENANTS[:4])
+    assert [len(first.held), len(second.held)] == [2, 2]  # a fair share each of four
+    settle(first, second, third, tenants=TENANTS[:4])
+    assert sorted(len(leases.held) for leases in (first, second, third)) == [1, 1, 2]
+    assert sorted(first.held + second.held + third.held) == TENANTS[:4]
 
 
 def test_a_replica_that_stops_renewing_loses_its_tenants_once_the_lease_expires(engine: Engine, clock: Clock) -> None:
     dead, alive = replica(engine, clock, "dead"), replica(engine, clock, "alive")
     settle(dead, alive)
     lost = dead.held
+    tokens = {t: dead.token(t) for t in lost}
     clock.now += 9.0  # not yet expired: renewed by the living one only
     alive.renew(TENANTS)
     assert not set(alive.held) & set(lost)
     clock.now += 2.0  # past the dead one's lease and membership
     alive.renew(TENANTS)
     assert alive.held == TENANTS
-    assert all(alive.token(t) == 2 for t in lost)  # a new holder: a new token
+    assert all(alive.token(t) == tokens[t] + 1 for t in lost)  # a new holder: a new token
 
 
 def test_a_live_replica_keeps_its_leases_across_many_periods(engine: Engine, clock: Clock) -> None:
