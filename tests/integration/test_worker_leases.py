@@ -229,7 +229,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 
 def replicas_of(fleet: Fleet, command: str) -> list[subprocess.Popen[bytes]]:
-    return [r for r in fleet.replicas if command in r.args]
+    return [r for r in fleet.replicas if isinstance(r.args, list) and command in r.args]
 
 
 def one_each(fleet: Fleet, kind: str, *replicas: subprocess.Popen[bytes]) -> Callable[[], bool]:
