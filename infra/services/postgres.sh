@@ -4,8 +4,10 @@
 #   postgres.sh stop    stop it
 #   postgres.sh status  exit 0 if running
 #   postgres.sh env     print the KENTRA_TEST_* variables that point at it
-# Roles: kentra_owner owns the schemas (migrations) and creates one login role per tenant
-# (kentra_t_<tenant>, rights on its own schema only); kentra_app reaches the platform schema.
+# Roles: kentra_owner owns the schemas (migrations) and creates two NOLOGIN roles per tenant
+# (kentra_t_<tenant>, rights on its own schema only; kentra_c_<tenant>, its audit chain) granted to
+# kentra_app, the one login of the API and workers, which is NOINHERIT: it holds a tenant's rights
+# only inside a transaction that ran SET LOCAL ROLE (docs/design.md, issue 22).
 set -euo pipefail
 PORT=${KENTRA_PG_PORT:-25432}  # below the ephemeral ports, as kafka.sh explains
 STATE=${KENTRA_SERVICES_DIR:-/tmp/kentra-services}/postgres-$PORT
@@ -54,8 +56,9 @@ start() {
   psql_super -d postgres <<SQL
 SELECT 'CREATE ROLE kentra_owner LOGIN PASSWORD ''kentra_owner'''
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kentra_owner') \gexec
-SELECT 'CREATE ROLE kentra_app LOGIN PASSWORD ''kentra_app'''
+SELECT 'CREATE ROLE kentra_app LOGIN NOINHERIT PASSWORD ''kentra_app'''
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kentra_app') \gexec
+ALTER ROLE kentra_app NOINHERIT;
 SELECT 'CREATE DATABASE $DB OWNER kentra_owner'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB') \gexec
 SQL
