@@ -92,7 +92,8 @@ class Shard:
         self.on_taken = on_taken
         self.wake = threading.Event()
         self.stopping = stopping
-        url = kentra.settings.database_url
+        settings = kentra.settings
+        url = (settings.database_listen_url or settings.database_url) if settings.database_url else None
         self.poll = max(interval, SAFETY_POLL_SECONDS) if url else interval
         if url:
             from infra.wakeup import listen_for_events
