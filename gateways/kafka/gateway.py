@@ -138,7 +138,8 @@ class Gateway:
         holder (paused, not dead) can no longer mark or move anything once this reads the partition.
         """
         positions = self.kentra.positions(tenant_id)
-        if not positions.claim(fence):
+        if not positions.claim(fence):  # only if the lease table was emptied and its tokens began again
+            log.error("%s: a newer token than %d holds its position; not published", tenant_id, fence[1])
             return False
         marks = positions.starting(INFLIGHT)
         highest = getattr(self.sink, "highest_published", None)
