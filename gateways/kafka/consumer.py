@@ -27,9 +27,18 @@ class RollupConsumer:
         self.consumer = (
             kentra.kafka_consumer(group=group, topic=topic, servers=consumer) if isinstance(consumer, str) else consumer
         )
+        self.partitions: list[int] = []  # this member's share of the topic, as the group last gave it
+
+    def _note_assignment(self) -> None:
+        """Log this member's partitions when the group changes them: which replica follows which tenants."""
+        partitions = sorted(tp.partition for tp in self.consumer.assignment())
+        if partitions != self.partitions:
+            self.partitions = partitions
+            log.info("partitions assigned to this member: %s", partitions or "none (the group is rebalancing)")
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         records = self.consumer.poll(timeout_ms=timeout_ms)
+        self._note_assignment()
         by_tenant: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for batch in records.values():
             for record in batch:

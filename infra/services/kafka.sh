@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka (KRaft) for tests and local work, from its jars on Maven Central.
-#   kafka.sh start   resolve jars with Maven if missing, format storage if new, start (idempotent)
+#   kafka.sh start   install Java and Maven if missing, resolve jars with Maven if missing, format
+#                    storage if new, start (idempotent)
+#   kafka.sh check   only install Java and Maven if missing and check Java's version (quiet if all is there)
 #   kafka.sh stop | status | env
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,7 +13,39 @@ PORT=${KENTRA_KAFKA_PORT:-29092}
 CONTROLLER_PORT=$((PORT + 1))
 STATE=${KENTRA_SERVICES_DIR:-/tmp/kentra-services}/kafka-$PORT
 POM=$HERE/kafka/pom.xml
-LIBS=$ROOT/.cache/kafka-libs/$(sha256sum "$POM" | cut -c1-12)
+LIBS=${KENTRA_KAFKA_LIBS:-$ROOT/.cache/kafka-libs/$(sha256sum "$POM" | cut -c1-12)}
+MIN_JAVA=11  # Kafka 3.9 (the pom's) runs on Java 11, 17 and 21; 8 is deprecated and 4.0 needs 17
+APT_GET=${KENTRA_APT_GET:-apt-get}  # the tests give a stand-in, to try the install path without installing
+
+install_debian() {  # install_debian PACKAGE...: as root from Debian's packages (as postgres.sh); else say what
+  if [ "$(id -u)" != 0 ]; then
+    echo "kafka.sh: missing $*; install Debian's $* (apt-get install $*) or give KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS" >&2
+    exit 1
+  fi
+  echo "kafka.sh: installing $* from Debian's packages" >&2
+  "$APT_GET" update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "$APT_GET" install -y -qq --no-install-recommends "$@" >&2
+}
+
+java_major() {  # the major version `java -version` reports: "17.0.15" -> 17, "1.8.0_392" -> 8
+  local version
+  version=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
+  case "$version" in 1.*) version=${version#1.} ;; esac
+  echo "${version%%[.+_-]*}"
+}
+
+tools() {  # Java to run the broker; Maven only while the jars are still to be resolved
+  local missing=() major
+  command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+  command -v mvn >/dev/null 2>&1 || [ -f "$LIBS/.complete" ] || missing+=(maven)
+  if [ ${#missing[@]} -gt 0 ]; then install_debian "${missing[@]}"; fi
+  major=$(java_major)
+  if ! [[ "$major" =~ ^[0-9]+$ ]] || [ "$major" -lt "$MIN_JAVA" ]; then
+    echo "kafka.sh: Apache Kafka needs Java $MIN_JAVA or newer; $(command -v java) is Java ${major:-of an unknown version}." \
+      "Install Debian's default-jre-headless, or put a newer java first on PATH" >&2
+    exit 1
+  fi
+}
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -30,6 +64,7 @@ status() {
 
 start() {
   if status; then echo "kafka: already running on port $PORT"; return 0; fi
+  tools
   resolve
   mkdir -p "$STATE/data"
   cat > "$STATE/server.properties" <<PROPS
@@ -91,8 +126,9 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  check) tools ;;
   stop) stop ;;
   status) status ;;
   env) echo "export KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$PORT" ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|check|stop|status|env" >&2; exit 2 ;;
 esac
