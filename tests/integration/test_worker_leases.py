@@ -23,6 +23,7 @@ from uuid import uuid4
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -299,6 +300,11 @@ def test_the_next_holder_starts_after_a_batch_the_killed_one_sent_but_never_mark
 ) -> None:
     fleet = fleet_of(1, kafka=True)
     (tid,) = fleet.ids
+    admin = KafkaAdminClient(bootstrap_servers=fleet.servers)
+    try:  # partitions keyed by tenant, as `kentra kafka init` makes them: the mark must find the tenant's
+        admin.create_topics([NewTopic(fleet.topic, num_partitions=6, replication_factor=1)])
+    finally:
+        admin.close()
     fleet.record(30)
 
     def sink() -> KafkaSink:
