@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from infra.bootstrap import Kentra
 
 worker_log = logging.getLogger("kentra.worker")
-SAFETY_POLL_SECONDS = 30.0  # on PostgreSQL, NOTIFY wakes the followers: the poll only catches a lost one
+# On PostgreSQL, NOTIFY wakes the followers: the poll only catches a lost one. The tenants provisioned
+# meanwhile are looked for as often.
+SAFETY_POLL_SECONDS = 30.0
 
 HealthPort = Annotated[
     int | None,
@@ -88,7 +90,9 @@ class Shard:
         self.kind = kind
         self.seconds = kentra.settings.worker_lease_seconds
         self.leases = Leases(kentra.accounts.engine, kind, seconds=self.seconds)
+        self.kentra = kentra
         self.tenant_ids = tenants_of(kentra, None)
+        self._listed_at = time.monotonic()
         self.on_taken = on_taken
         self.wake = threading.Event()
         self.stopping = stopping
@@ -158,6 +162,10 @@ class Shard:
             return
         self._renew_at = time.monotonic() + self.seconds / 3
         try:
+            if time.monotonic() - self._listed_at >= SAFETY_POLL_SECONDS:  # a tenant provisioned since
+                from gateways.cli.common import tenants_of
+
+                self.tenant_ids, self._listed_at = tenants_of(self.kentra, None), time.monotonic()
             result = self.leases.renew(self.tenant_ids)
         except Exception as error:  # the platform database is away: what we hold lapses by itself
             worker_log.warning("%s leases not renewed (%s); retrying", self.kind, type(error).__name__)
