@@ -69,7 +69,7 @@ def gateway_run(
                     shard.again()
                     stopping.wait(min(interval, BROKER_RETRY_SECONDS))
                     continue
-                if once and published == 0:
+                if once and published == 0 and shard.settled():
                     break
                 if published:
                     shard.again()

@@ -70,7 +70,7 @@ def projections_run(
                     chain = kentra.audit_chain(tid)
                     if chain.checkpoint_due(every):
                         chain.checkpoint()
-                if once and folded == 0:
+                if once and folded == 0 and shard.settled():
                     break
                 if folded:
                     shard.again()

@@ -92,7 +92,7 @@ class Shard:
         self.leases = Leases(kentra.accounts.engine, kind, seconds=self.seconds)
         self.kentra = kentra
         self.tenant_ids = tenants_of(kentra, None)
-        self._listed_at = time.monotonic()
+        self._listed_at = self._started = time.monotonic()
         self.on_taken = on_taken
         self.wake = threading.Event()
         self.stopping = stopping
@@ -127,6 +127,13 @@ class Shard:
             chosen = self._fresh
         self._fresh = set()
         return [t for t in sorted(chosen - self._pending) if self.holds(t)]
+
+    def settled(self) -> bool:
+        """For ``--once``: every tenant is ours, or a lease's length has passed since the start, so a
+        lease a killed replica left has lapsed and been taken; those still held by others are alive."""
+        if set(self.leases.held) >= set(self.tenant_ids):
+            return True
+        return time.monotonic() - self._started >= self.seconds * 4 / 3
 
     def holds(self, tenant_id: str) -> bool:
         """Still ours for a third of the lease at least: checked before each batch."""
