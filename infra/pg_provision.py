@@ -192,6 +192,19 @@ def provision_platform_schema(owner_url: str, app_url: SecretStr | None) -> None
         "SELECT, INSERT, UPDATE",
         also=tuple((table, "DELETE") for table in JOB_TABLES),  # jobs and their files end with retention
     )
+    grant_lease_tables(owner_url, app_url)
+
+
+def grant_lease_tables(owner_url: str, app_url: SecretStr | None) -> None:
+    """Replicas forget dead members (DELETE) in ``worker_members``; nothing else of the platform's is deleted."""
+    app_role = make_url(app_url.get_secret_value()).username if app_url else None
+    owner = make_url(owner_url)
+    if not app_role or app_role == owner.username:
+        return
+    conninfo = owner.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        members = sql.Identifier(PLATFORM_SCHEMA, "worker_members")
+        conn.execute(sql.SQL("GRANT DELETE ON {} TO {}").format(members, sql.Identifier(app_role)))
 
 
 def provision_rollup_schema(owner_url: str, app_url: SecretStr | None, schema: str) -> None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: SecretStr | None = None
     database_owner_url: SecretStr | None = None
+    # Where workers LISTEN for new events: straight to PostgreSQL when KENTRA_DATABASE_URL is a PgBouncer
+    # in transaction mode, which cannot keep a LISTEN (default: KENTRA_DATABASE_URL).
+    database_listen_url: SecretStr | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_topic: str = "kentra.events.v1"
     kafka_checkpoint_topic: str = "kentra.checkpoints.v1"
@@ -101,6 +104,7 @@ class Settings(BaseSettings):
     @field_validator(
         "database_url",
         "database_owner_url",
+        "database_listen_url",
         "master_key",
         "kafka_bootstrap_servers",
         "master_key_file",
