@@ -152,6 +152,7 @@ class Kentra:
                 self.settings.database_url.get_secret_value(),
                 pool_size=self.settings.db_pool_size,
                 max_overflow=self.settings.db_max_overflow,
+                listen_url=listen.get_secret_value() if (listen := self.settings.database_listen_url) else None,
             )
         return self._pools
 

@@ -95,8 +95,12 @@ class TenantConnection(psycopg.Connection[DictRow]):
 class ProcessPools:
     """The process's two pools on the application's login role, made at first use, closed once."""
 
-    def __init__(self, url: str, *, pool_size: int, max_overflow: int, name: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int, max_overflow: int, name: str | None = None, listen_url: str | None = None
+    ) -> None:
         self.url = make_url(url)
+        # LISTEN is session state: behind PgBouncer in transaction mode it must reach PostgreSQL itself.
+        self.listen_url = make_url(listen_url) if listen_url else self.url
         self.pool_size = pool_size
         self.max_overflow = max_overflow
         self.application_name = name or application_name()
@@ -180,7 +184,8 @@ class ProcessPools:
         """The process's one listener for new events, for every tenant's subscription."""
         with self._lock:
             if self._wakeups is None:
-                self._wakeups = Wakeups(self.conninfo(), self.application_name)
+                listen = self.listen_url.set(drivername="postgresql").render_as_string(hide_password=False)
+                self._wakeups = Wakeups(listen, self.application_name)
             return self._wakeups
 
     def connect_as(self, role: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:

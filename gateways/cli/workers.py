@@ -99,13 +99,12 @@ class Shard:
         self.on_taken = on_taken
         self.wake = threading.Event()
         self.stopping = stopping
-        settings = kentra.settings
-        url = (settings.database_listen_url or settings.database_url) if settings.database_url else None
-        self.poll = max(interval, SAFETY_POLL_SECONDS) if url else interval
-        if url:
-            from infra.wakeup import listen_for_events
-
-            listen_for_events(url.get_secret_value(), self.wake, stopping)
+        # On PostgreSQL the process's one LISTEN connection (infra/pg_wakeups.py) wakes the loop at
+        # each new event of any tenant; SQLite has no NOTIFY, so it polls at the interval.
+        pools = kentra.pools()
+        self.poll = max(interval, SAFETY_POLL_SECONDS) if pools is not None else interval
+        if pools is not None:
+            pools.wakeups().add(self.wake)
         if threading.current_thread() is threading.main_thread():  # a signal also ends the wait
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: self.stop())
