@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from bench.common import TODAY, Result, new_tenant_ids, peak_rss_mb, platform, settings, tenants_file, timed
@@ -88,12 +87,12 @@ def _rebuild(directory: str, tenants: str, tenant_id: str) -> dict[str, float]:
 def _scan(kentra: Any, tenant_id: str) -> tuple[float, int]:
     """The baseline: every row of the tenant's event table, read in order, as the library stores it."""
     storage = kentra.storage(tenant_id)
-    url = storage.tenant_url()
+    connect = storage.tenant_connection  # issue 22: the tenant's role is NOLOGIN
     table = f'"{storage.schema}".{EVENTS_TABLE}'
 
     def read() -> int:
         count = 0
-        with psycopg.connect(url) as conn, conn.cursor(name="scan") as cur:
+        with connect() as conn, conn.cursor(name="scan") as cur:
             cur.itersize = 2000
             cur.execute(
                 "SELECT notification_id, originator_id, originator_version, topic, state"
@@ -114,8 +113,8 @@ def _grow(kentra: Any, tenant_id: str, target: int) -> int:
     the service would take most of an hour here; the readers are what this measures.)
     """
     storage = kentra.storage(tenant_id)
-    url, table = storage.tenant_url(), f'"{storage.schema}".{EVENTS_TABLE}'
-    with psycopg.connect(url) as conn:
+    table = f'"{storage.schema}".{EVENTS_TABLE}'
+    with storage.tenant_connection() as conn:  # issue 22: the tenant's role is NOLOGIN
         rows = conn.execute(
             f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY notification_id"
         ).fetchall()

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import psycopg
 from sqlalchemy import select
 
 from bench.common import TODAY, Result, new_tenant_ids, percentile, platform, tenants_file
@@ -37,10 +36,10 @@ def _window(samples: dict[Any, list[dict[str, Any]]]) -> tuple[int, int]:
     return (date(2019, 1, 1) - min(days)).days, (date(2025, 12, 31) - max(days)).days
 
 
-def _copy_rows(url: str, schema: str, samples: dict[Any, list[dict[str, Any]]], copies: int, seed: int) -> None:
+def _copy_rows(connect: Any, schema: str, samples: dict[Any, list[dict[str, Any]]], copies: int, seed: int) -> None:
     rng = random.Random(seed)
     low, high = _window(samples)
-    with psycopg.connect(url) as conn:
+    with connect() as conn:
         for _ in range(copies):
             ids: dict[UUID, UUID] = {}
             shift = timedelta(days=rng.randint(low, max(low, high)))
@@ -98,7 +97,7 @@ def run(sizes: list[int], sample_commands: int = 3000, runs: int = 40) -> list[R
                 samples = {t: [dict(r) for r in conn.execute(select(t)).mappings()] for t in TABLES}
             storage = kentra.storage(tenant_id)
             assert isinstance(storage, PostgresStorage)
-            url, schema = storage.tenant_url(), storage.schema
+            url, schema = storage.tenant_connection, storage.schema  # issue 22: the tenant's role is NOLOGIN
             held, baseline = sample_events, None
             for size in sorted(sizes):
                 copies = max(0, round((size - held) / sample_events))

@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
 
 from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
@@ -20,6 +19,7 @@ from infra.crypto import RegionLink, TenantKeys
 from infra.event_seal import seal_env
 from infra.kafka import ConsumerFactory, ProducerFactory, kafka_group_consumer, kafka_producer, kafka_reader
 from infra.migrations.runner import upgrade_views
+from infra.pg_pool import ProcessPools
 from infra.pg_provision import (
     PLATFORM_SCHEMA,
     create_platform_tables,
@@ -50,9 +50,10 @@ from services.regions import RegionalFigures
 
 log = logging.getLogger("kentra.keys")
 
-# How a tenant's storage is made (``infra.stores.storage_for``: SQLite or PostgreSQL by the settings;
-# ``memory_storage``: the library's in-memory store), and the vault its casework seals with.
-StorageFactory = Callable[[Settings, Tenant, TenantKeys], TenantStorage]
+# How a tenant's storage is made (``infra.stores.storage_for``: SQLite or PostgreSQL by the settings,
+# on PostgreSQL through the process's pools; ``memory_storage``: the library's in-memory store), and
+# the vault its casework seals with.
+StorageFactory = Callable[[Settings, Tenant, TenantKeys, ProcessPools | None], TenantStorage]
 VaultFactory = Callable[[TenantStorage, TenantKeys], PersonalDataVault]
 
 
@@ -111,7 +112,7 @@ class Kentra:
         self._previous_master_key = previous_master_key_bytes(settings)
         self._keys: dict[str, TenantKeys] = {}
         self._region_links: dict[str, RegionLink | None] = {}
-        self._engine: Engine | None = None
+        self._pools: ProcessPools | None = None
         self._storages: dict[str, TenantStorage] = {}
         self._casework: dict[str, Casework] = {}
         self._views: dict[str, CaseworkViews] = {}
@@ -141,12 +142,22 @@ class Kentra:
             else None
         )
 
+    def pools(self) -> ProcessPools | None:
+        """The process's PostgreSQL pools on the application's login role, shared by every tenant (each
+        transaction takes the tenant's role): None on the embedded store."""
+        if self._pools is None and self.settings.database_url is not None:
+            self._pools = ProcessPools(
+                self.settings.database_url.get_secret_value(),
+                pool_size=self.settings.db_pool_size,
+                max_overflow=self.settings.db_max_overflow,
+            )
+        return self._pools
+
     def _pg_engine(self) -> Engine:
-        if self._engine is None:
-            assert self.settings.database_url is not None
-            url = make_url(self.settings.database_url.get_secret_value()).set(drivername="postgresql+psycopg")
-            self._engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
-        return self._engine
+        """The process's one SQLAlchemy engine (platform tables, Regions, and every tenant's by role)."""
+        pools = self.pools()
+        assert pools is not None
+        return pools.engine()
 
     @property
     def accounts(self) -> SqlAccounts:
@@ -216,7 +227,9 @@ class Kentra:
         """The tenant's store (made once, by the ``storage`` factory)."""
         tenant = self.registry.tenant(tenant_id)
         if tenant_id not in self._storages:
-            self._storages[tenant_id] = self._make_storage(self.settings, tenant, self._derived_keys(tenant))
+            self._storages[tenant_id] = self._make_storage(
+                self.settings, tenant, self._derived_keys(tenant), self.pools()
+            )
         return self._storages[tenant_id]
 
     def is_provisioned(self, tenant_id: str) -> bool:
@@ -368,8 +381,9 @@ class Kentra:
             app.close()
         for storage in self._storages.values():
             storage.close()
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._pools is not None:
+            self._pools.close()
+            self._pools = None
         if self._platform_engine is not None:
             self._platform_engine.dispose()
         for engine in self._regional_engines:

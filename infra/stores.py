@@ -2,12 +2,13 @@
 
 - Embedded default: ``<data dir>/tenants/<id>/events.sqlite`` and ``vault.sqlite``.
 - PostgreSQL: one schema per tenant (``tenant_<id>``) holding ``casework_events`` and the vault
-  tables. Provisioning runs as the owner role; the application role gets SELECT, INSERT and
+  tables. Provisioning runs as the owner role; the tenant's role (``kentra_t_<id>``, NOLOGIN, taken
+  by the application's login role per transaction: ``infra/pg_pool.py``) gets SELECT, INSERT and
   UPDATE on the events table (UPDATE only because the library's LOCK TABLE needs it: see
   shared/notes/postgres-immutability.md) and triggers refuse every UPDATE, DELETE and TRUNCATE.
-  The audit tables are written by a second login role per tenant, the chain role
-  (``kentra_c_<id>``): INSERT there (and setting a checkpoint's ``published_at``), nothing else
-  anywhere; the application role may only read them. Triggers make them append-only.
+  The audit tables are written by a second role per tenant, the chain role (``kentra_c_<id>``,
+  NOLOGIN too): INSERT there (and setting a checkpoint's ``published_at``), nothing else anywhere;
+  the tenant's role may only read them. Triggers make them append-only.
 """
 
 from __future__ import annotations
@@ -23,34 +24,42 @@ from eventsourcing.persistence import AggregateRecorder, InfrastructureFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from domain.tenants import Tenant
 from infra.crypto import TenantKeys
 from infra.migrations.runner import upgrade_views
+from infra.pg_pool import ProcessPools
 from infra.pg_provision import (
     PLATFORM_SCHEMA,
+    StoreNotIsolatedError,
     grant_audit_tables,
+    grant_tenant_roles,
     provision_platform_schema,
     provision_rollup_schema,
     refuse_changes,
+    tenant_roles_state,
 )
 from infra.settings import Settings
 from infra.stored_events import stored_events_for
 from infra.vault import SqlVault
+from infra.vault_tables import lookup, name_index, subject_keys
 from projections.tables import metadata as views_metadata
 from services.ports import StoredEvents
 
 APPLICATION_NAME = "Casework"
 EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
 SQLITE_EVENTS_TABLE = "stored_events"  # SQLite: one application per file, the library's own name
+COMPACTED = (subject_keys, lookup, name_index)  # the vault's tables an erasure deletes from
+COMPACTED_VAULT_TABLES = tuple(table.name for table in COMPACTED)
 __all__ = [  # the PostgreSQL provisioning kept importable from here, where it was before
     "PLATFORM_SCHEMA",
     "MemoryStorage",
     "PostgresStorage",
     "SqliteStorage",
+    "StoreNotIsolatedError",
     "TenantStorage",
     "provision_platform_schema",
     "provision_rollup_schema",
@@ -187,27 +196,28 @@ class SqliteStorage(TenantStorage):
 
 
 class PostgresStorage(TenantStorage):
-    """A tenant's schema, reached through a login role of its own with rights on that schema only.
+    """A tenant's schema, reached through the process's pools as the tenant's own NOLOGIN role.
 
-    The role's password is derived from the master key, so it is never stored. Even if the service
-    layer picked the wrong tenant's query, the database would refuse it another tenant's tables.
+    Every transaction on the tenant's data begins with ``SET LOCAL ROLE kentra_t_<id>`` (the chain's
+    with ``kentra_c_<id>``): even if the service layer picked the wrong tenant's query, the database
+    would refuse it another tenant's tables. The application's login role, a member of every tenant's
+    role without inheriting their rights, has none of its own there (``infra/pg_pool.py``).
     """
 
     events_table = EVENTS_TABLE
 
-    def __init__(self, tenant: Tenant, url: str, owner_url: str, keys: TenantKeys) -> None:
+    def __init__(self, tenant: Tenant, pools: ProcessPools, owner_url: str) -> None:
         super().__init__(tenant)
         self.schema = tenant.storage_name
         self.role = "kentra_t_" + self.schema.removeprefix("tenant_")
-        self.url = make_url(url).set(username=self.role, password=keys.database_password)
         self.chain_role = "kentra_c_" + self.schema.removeprefix("tenant_")
-        self.chain_url = make_url(url).set(username=self.chain_role, password=keys.chain_password)
+        self.pools = pools
         self.owner_url = make_url(owner_url)
-        self._engine: Engine | None = None
-        self._chain_engine: Engine | None = None
 
     def casework_env(self, *, create_table: bool = False) -> dict[str, str]:
-        url = self.owner_url if create_table else self.url
+        if not create_table:
+            return self.pools.events_env(self.schema, self.role)
+        url = self.owner_url  # only provisioning creates the table: the owner, through a short pool of its own
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.database or "",
@@ -216,39 +226,27 @@ class PostgresStorage(TenantStorage):
             "POSTGRES_USER": url.username or "",
             "POSTGRES_PASSWORD": url.password or "",
             "POSTGRES_SCHEMA": self.schema,
-            "POSTGRES_POOL_SIZE": "2",
-            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "0",
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "5",
-            "POSTGRES_PRE_PING": "y",  # a pooled connection is checked before use: a restarted server is survived
-            "CREATE_TABLE": "y" if create_table else "n",
+            "CREATE_TABLE": "y",
         }
 
-    def tenant_url(self) -> str:
-        """The connection URL of the tenant's own role (for tests and operators)."""
-        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    def tenant_connection(self, *, chain: bool = False, autocommit: bool = False) -> psycopg.Connection[Any]:
+        """A connection of its own as the tenant's role (or its chain role), for tests and operators:
+        the application's login with ``SET ROLE`` for the session, never returned to a pool."""
+        return self.pools.connect_as(self.chain_role if chain else self.role, autocommit=autocommit)
 
     def _tenant_engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = create_engine(
-                self.url.set(drivername="postgresql+psycopg"),
-                pool_size=2,
-                max_overflow=4,
-                pool_pre_ping=True,
-                hide_parameters=True,
-            )
-        return self._engine
+        return self.pools.tenant_engine(self.role)
 
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._tenant_engine(), keys, schema=self.schema)
 
     def chain_engine(self) -> tuple[Engine, str | None]:
-        """The chain role's connections: the only ones that may write the audit tables."""
-        if self._chain_engine is None:
-            self._chain_engine = create_engine(
-                self.chain_url.set(drivername="postgresql+psycopg"), pool_size=1, max_overflow=2, pool_pre_ping=True
-            )
-        return self._chain_engine, self.schema
+        """The chain role's transactions: the only ones that may write the audit tables."""
+        return self.pools.tenant_engine(self.chain_role), self.schema
 
     def views_engine(self) -> tuple[Engine, str | None]:
         return self._tenant_engine(), self.schema
@@ -259,9 +257,13 @@ class PostgresStorage(TenantStorage):
         )
 
     def is_provisioned(self) -> bool:
-        with self._owner_connect() as conn:
-            row = conn.execute("SELECT to_regclass(%s)", (f"{self.schema}.{EVENTS_TABLE}",)).fetchone()
-        return row is not None and row[0] is not None
+        """The tenant's log exists and the application may take (only take) its roles: a catalog query
+        through the process's pool. A store of before issue 22 (login roles) is not: ``tenants sync``."""
+        with self.pools.engine().connect() as conn:
+            state = tenant_roles_state(conn, self.schema, EVENTS_TABLE, (self.role, self.chain_role))
+        if state.inherited:
+            raise StoreNotIsolatedError(self.pools.login_role)
+        return state.present and state.member and not state.login
 
     def provision(self, keys: TenantKeys) -> None:
         schema = sql.Identifier(self.schema)
@@ -269,12 +271,7 @@ class PostgresStorage(TenantStorage):
         role = sql.Identifier(self.role)
         with self._owner_connect() as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-            for name, password in ((self.role, keys.database_password), (self.chain_role, keys.chain_password)):
-                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
-                verb = "ALTER" if exists else "CREATE"
-                conn.execute(
-                    sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), sql.Literal(password))
-                )
+            grant_tenant_roles(conn, (self.role, self.chain_role), self.pools.login_role)
         self._create_events_table()
         owner_engine = create_engine(self.owner_url.set(drivername="postgresql+psycopg"), hide_parameters=True)
         try:
@@ -309,6 +306,9 @@ class PostgresStorage(TenantStorage):
             conn.execute(
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.SQL(", ").join(mutable), role)
             )
+            # compact_vault rewrites these three into new files by TRUNCATE and refill (see there).
+            compacted = sql.SQL(", ").join(sql.Identifier(self.schema, name) for name in COMPACTED_VAULT_TABLES)
+            conn.execute(sql.SQL("GRANT TRUNCATE ON {} TO {}").format(compacted, role))
             # Who was erased only grows: the application adds an id at each erasure and never removes one.
             erased = sql.Identifier(self.schema, "vault_erased_subjects")
             conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(erased, role))
@@ -320,15 +320,23 @@ class PostgresStorage(TenantStorage):
             )
 
     def compact_vault(self) -> None:
-        """VACUUM FULL rewrites the vault tables into new files, without the deleted keys' dead tuples."""
-        with self._owner_connect() as conn:
-            for table in ("vault_subject_keys", "vault_lookup", "vault_name_index"):
-                conn.execute(sql.SQL("VACUUM FULL {}").format(sql.Identifier(self.schema, table)))
+        """Rewrite the vault's key tables into new files, without the deleted keys' dead tuples.
 
-    def close(self) -> None:
-        for engine in (self._engine, self._chain_engine):
-            if engine is not None:
-                engine.dispose()
+        One transaction as the tenant's role, through the shared pool: lock, copy the live rows, TRUNCATE
+        (new files; the old ones are unlinked at commit, as VACUUM FULL does) and put the rows back.
+        VACUUM FULL would need the table's owner and a session outside any transaction, which a pooled
+        connection behind PgBouncer in transaction mode cannot give (docs/design.md, issue 22).
+        """
+        engine = self._tenant_engine().execution_options(schema_translate_map={None: self.schema})
+        quote = engine.dialect.identifier_preparer.quote_identifier
+        names = ", ".join(f"{quote(self.schema)}.{quote(name)}" for name in COMPACTED_VAULT_TABLES)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+            kept = {table: [dict(row._mapping) for row in conn.execute(select(table))] for table in COMPACTED}
+            conn.exec_driver_sql(f"TRUNCATE {names}")
+            for table, rows in kept.items():
+                if rows:
+                    conn.execute(insert(table), rows)
 
 
 class MemoryStorage(TenantStorage):
@@ -383,14 +391,17 @@ class MemoryStorage(TenantStorage):
                 engine.dispose()
 
 
-def storage_for(settings: Settings, tenant: Tenant, keys: TenantKeys) -> TenantStorage:
-    """The production choice: a SQLite directory when embedded, else the tenant's PostgreSQL schema."""
+def storage_for(settings: Settings, tenant: Tenant, keys: TenantKeys, pools: ProcessPools | None) -> TenantStorage:
+    """The production choice: a SQLite directory when embedded, else the tenant's PostgreSQL schema,
+    reached through the process's ``pools`` (``infra/pg_pool.py``)."""
     if settings.embedded:
         return SqliteStorage(tenant, settings.data_dir)
-    assert settings.database_url is not None  # Settings refuses a non-embedded set-up without one
-    return PostgresStorage(tenant, settings.database_url.get_secret_value(), settings.owner_url(), keys)
+    assert pools is not None  # the platform makes them whenever a database URL is set
+    return PostgresStorage(tenant, pools, settings.owner_url())
 
 
-def memory_storage(settings: Settings, tenant: Tenant, keys: TenantKeys) -> TenantStorage:
+def memory_storage(
+    settings: Settings, tenant: Tenant, keys: TenantKeys, pools: ProcessPools | None = None
+) -> TenantStorage:
     """A ``storage`` for ``bootstrap``: every tenant in memory (``MemoryStorage``)."""
     return MemoryStorage(tenant)

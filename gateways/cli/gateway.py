@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gateways.cli.common import out, platform, tenants_of
-from gateways.cli.workers import HealthPort, broker_check, observe_worker, stop_on_signals, worker_log
+from gateways.cli.common import out, platform
+from gateways.cli.workers import HealthPort, Shard, broker_check, observe_worker, stop_on_signals, worker_log
 
+if TYPE_CHECKING:
+    from gateways.kafka.gateway import Gateway
+    from infra.bootstrap import Kentra
+
+BROKER_RETRY_SECONDS = 5.0
 commands = typer.Typer(help="Publish each tenant's log, pseudonymised, to Kafka.", no_args_is_help=True)
 
 
@@ -19,7 +24,12 @@ def gateway_run(
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="Log events per delivery")] = 1000,
     health_port: HealthPort = None,
 ) -> None:
-    """Publish every tenant's log to kentra.events.v1, in order; the position moves only once acknowledged.
+    """Publish this replica's share of the tenants' logs to kentra.events.v1, in order; the position moves
+    only once acknowledged.
+
+    Replicas share the tenants through leases, fenced: a replica that lost a tenant's lease (paused
+    past it) sends nothing more for it, and the one that takes a killed replica's tenant over starts
+    after what that one had sent (read back from the tenant's partition), so nothing goes twice.
 
     Signed audit checkpoints go to kentra.checkpoints.v1. Without KENTRA_KAFKA_BOOTSTRAP_SERVERS the
     envelopes go straight to the regional roll-up in process, and checkpoints stay unpublished. A
@@ -27,8 +37,6 @@ def gateway_run(
     """
     from kafka.errors import KafkaError
 
-    from gateways.kafka.checkpoints import publish_checkpoints
-    from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
     from gateways.observability import Heartbeat
 
     stopping = stop_on_signals()
@@ -36,54 +44,85 @@ def gateway_run(
         servers = kentra.settings.kafka_bootstrap_servers
         topic = kentra.settings.kafka_topic
         heartbeat = Heartbeat()
-        current: dict[str, Any] = {}  # the gateway and sinks in use; dropped and made anew after a broker error
-
-        def connect() -> Gateway:
-            if "gateway" not in current:
-                if servers:
-                    current["sinks"] = [
-                        KafkaSink(kentra.kafka_producer(), topic=topic),
-                        KafkaSink(kentra.kafka_producer(), topic=kentra.settings.kafka_checkpoint_topic),
-                    ]
-                    current["gateway"] = Gateway(kentra, current["sinks"][0], batch=batch)
-                else:
-                    current["sinks"] = []
-                    current["gateway"] = Gateway(kentra, DirectSink(kentra), batch=batch)
-            gateway: Gateway = current["gateway"]
-            return gateway
-
-        def disconnect() -> None:
-            for sink in current.pop("sinks", []):
-                sink.close()
-            current.pop("gateway", None)
-
+        link = _Link(kentra, batch)
         broker = {"broker": broker_check(servers)} if servers else {}
         metrics = observe_worker(kentra, health_port, heartbeat, broker)
-        tenant_ids = tenants_of(kentra, None)
-        worker_log.info("publishing %d tenants to %s", len(tenant_ids), servers or "the in-process roll-up")
+        shard = Shard(
+            kentra,
+            "gateway",
+            stopping,
+            interval=interval,
+            on_taken=lambda t, k: link.gateway().take_over(t, ("gateway", k)),
+        )
+        worker_log.info(
+            "sharing %d tenants, published to %s", len(shard.tenant_ids), servers or "the in-process roll-up"
+        )
         try:
             while not stopping.is_set():
                 heartbeat.beat()
                 try:
-                    gateway = connect()
-                    published = sum(gateway.publish(tid) for tid in tenant_ids)
-                    if servers:
-                        checkpoints = current["sinks"][1]
-                        published += sum(
-                            publish_checkpoints(kentra.audit_chain(tid), checkpoints) for tid in tenant_ids
-                        )
+                    published = link.publish(shard)
                 except KafkaError as error:  # the broker is away: nothing moved, try again shortly
                     metrics.delivery_errors.labels(topic).inc()
                     worker_log.warning("broker unavailable (%s); retrying", type(error).__name__)
-                    disconnect()  # start afresh rather than trust a producer in doubt
-                    stopping.wait(interval)
+                    link.disconnect()  # start afresh rather than trust a producer in doubt
+                    shard.again()
+                    stopping.wait(min(interval, BROKER_RETRY_SECONDS))
                     continue
                 if once and published == 0:
                     break
-                if published == 0:
-                    stopping.wait(interval)
+                if published:
+                    shard.again()
+                else:
+                    shard.wait()
         finally:
-            disconnect()
+            shard.close()
+            link.disconnect()
+
+
+class _Link:
+    """The gateway and sinks in use; dropped and made anew after a broker error."""
+
+    def __init__(self, kentra: Kentra, batch: int) -> None:
+        self.kentra = kentra
+        self.batch = batch
+        self.current: dict[str, Any] = {}
+
+    def gateway(self) -> Gateway:
+        from gateways.kafka.gateway import DirectSink, Gateway, KafkaSink
+
+        kentra, current = self.kentra, self.current
+        if "gateway" not in current:
+            if kentra.settings.kafka_bootstrap_servers:
+                topic = kentra.settings.kafka_topic
+                current["sinks"] = [
+                    KafkaSink(kentra.kafka_producer(), topic=topic, reader=kentra.kafka_reader()),
+                    KafkaSink(kentra.kafka_producer(), topic=kentra.settings.kafka_checkpoint_topic),
+                ]
+                current["gateway"] = Gateway(kentra, current["sinks"][0], batch=self.batch)
+            else:
+                current["sinks"] = []
+                current["gateway"] = Gateway(kentra, DirectSink(kentra), batch=self.batch)
+        gateway: Gateway = current["gateway"]
+        return gateway
+
+    def publish(self, shard: Shard) -> int:
+        """One batch of each tenant to look at, and its checkpoints, while its lease holds."""
+        from gateways.kafka.checkpoints import publish_checkpoints
+
+        published = 0
+        for tid in shard.visit():
+            if not shard.holds(tid):  # lost, or about to be: the next holder's now
+                continue
+            published += self.gateway().publish(tid, fence=shard.fence(tid))
+            if self.current["sinks"] and shard.holds(tid):
+                published += publish_checkpoints(self.kentra.audit_chain(tid), self.current["sinks"][1])
+        return published
+
+    def disconnect(self) -> None:
+        for sink in self.current.pop("sinks", []):
+            sink.close()
+        self.current.pop("gateway", None)
 
 
 @commands.command("replay")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gateways.cli.common import TenantsOption, emit, fold_with_progress, platform, tenants_of
-from gateways.cli.workers import HealthPort, observe_worker, stop_on_signals, worker_log
+from gateways.cli.workers import HealthPort, Shard, observe_worker, stop_on_signals, worker_log
 
 commands = typer.Typer(help="Read models: follow the logs, rebuild, lag.", no_args_is_help=True)
 
@@ -39,10 +39,13 @@ def projections_run(
     ] = None,
     health_port: HealthPort = None,
 ) -> None:
-    """Follow every tenant's log and keep the read models and audit chain current, until stopped.
+    """Follow this replica's share of the tenants' logs and keep their read models and audit chain current.
 
+    Any number of replicas share the tenants through leases (each tenant followed by one at a time;
+    a stopped or killed replica's tenants are taken over within KENTRA_WORKER_LEASE_SECONDS). On
+    PostgreSQL a follower wakes when something is recorded; ``--interval`` is then only a safety poll.
     Signs a checkpoint of each tenant's chain when its head moved and the last one is older than
-    the interval. Stops on SIGTERM or Ctrl-C.
+    the interval. Stops on SIGTERM or Ctrl-C, giving its leases back.
     """
     from gateways.observability import Heartbeat
 
@@ -50,18 +53,28 @@ def projections_run(
     with platform() as kentra:
         heartbeat = Heartbeat()
         observe_worker(kentra, health_port, heartbeat, {})
-        tenant_ids = tenants_of(kentra, None)
+        shard = Shard(kentra, "projections", stopping, interval=interval)
         every = timedelta(seconds=checkpoint_every or kentra.settings.checkpoint_interval_seconds)
-        worker_log.info("following %d tenants", len(tenant_ids))
-        while not stopping.is_set():
-            heartbeat.beat()
-            folded = sum(kentra.views(tid).catch_up(limit=10_000) for tid in tenant_ids)
-            folded += sum(kentra.audit_chain(tid).extend() for tid in tenant_ids)
-            for tid in tenant_ids:
-                chain = kentra.audit_chain(tid)
-                if chain.checkpoint_due(every):
-                    chain.checkpoint()
-            if once and folded == 0:
-                break
-            if folded == 0:
-                stopping.wait(interval)
+        worker_log.info("sharing %d tenants with the other projections replicas", len(shard.tenant_ids))
+        try:
+            while not stopping.is_set():
+                heartbeat.beat()
+                folded = 0
+                for tid in shard.visit():
+                    if not shard.holds(tid):  # lost (or about to) since the round began: the next holder's
+                        continue
+                    # Positions move under a lock from where they were read (projections/runner.py), so a
+                    # replica paused past its lease folds nothing twice: it would only repeat a read.
+                    folded += kentra.views(tid).catch_up(limit=10_000)
+                    folded += kentra.audit_chain(tid).extend()
+                    chain = kentra.audit_chain(tid)
+                    if chain.checkpoint_due(every):
+                        chain.checkpoint()
+                if once and folded == 0:
+                    break
+                if folded:
+                    shard.again()
+                else:
+                    shard.wait()
+        finally:
+            shard.close()

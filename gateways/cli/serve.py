@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateways.cli.common import platform, tenants_of
-from gateways.cli.workers import worker_log
+from gateways.cli.common import platform
+from gateways.cli.workers import Shard, worker_log
 
 if TYPE_CHECKING:
     from infra.bootstrap import Kentra
@@ -30,8 +30,10 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs); /metrics only on --metrics-port.
 
-    A chain follower runs beside it: every second each tenant's audit chain is extended over what
-    was recorded (through the chain role, not the API's) and a checkpoint signed when one is due.
+    A chain follower runs beside it: this replica's share of the tenants (leases of kind "chain",
+    split between the API replicas) has its audit chain extended over what was recorded (through the
+    chain role, not the API's), woken by what is recorded on PostgreSQL, every second on SQLite, and
+    a checkpoint signed when one is due.
     """
     import uvicorn
 
@@ -62,14 +64,21 @@ def serve(
 
 
 def _follow_chains(kentra: Kentra, stopping: threading.Event, every: timedelta) -> None:
-    """Keep every tenant's audit chain within a second of its log until ``stopping`` is set."""
-    while not stopping.is_set():
-        for tid in tenants_of(kentra, None):
-            try:
-                chain = kentra.audit_chain(tid)
-                chain.extend()
-                if chain.checkpoint_due(every):
-                    chain.checkpoint()
-            except Exception as error:  # a store away for a moment: try again next round
-                worker_log.warning("audit chain of %s not extended (%s); retrying", tid, type(error).__name__)
-        stopping.wait(CHAIN_FOLLOW_SECONDS)
+    """Keep this replica's share of the tenants' audit chains within a second of their logs until
+    ``stopping`` is set: API replicas share the chains through leases of their own kind ("chain")."""
+    shard = Shard(kentra, "chain", stopping, interval=CHAIN_FOLLOW_SECONDS)
+    try:
+        while not stopping.is_set():
+            for tid in shard.visit():
+                if not shard.holds(tid):
+                    continue
+                try:
+                    chain = kentra.audit_chain(tid)
+                    chain.extend()
+                    if chain.checkpoint_due(every):
+                        chain.checkpoint()
+                except Exception as error:  # a store away for a moment: try again next round
+                    worker_log.warning("audit chain of %s not extended (%s); retrying", tid, type(error).__name__)
+            shard.wait()
+    finally:
+        shard.close()

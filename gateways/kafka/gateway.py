@@ -9,8 +9,10 @@ from kafka.errors import KafkaError
 
 from domain.undecodable import decodable
 from gateways.kafka.envelope import TOPIC, envelope
+from gateways.kafka.inflight import INFLIGHT, end_of, highest_published, partition_of
 from infra.bootstrap import Kentra
 from infra.kafka import kafka_producer
+from infra.positions import Fence
 
 log = logging.getLogger("kentra.gateway")
 POSITION = "gateway:" + TOPIC
@@ -32,6 +34,10 @@ class DirectSink:
         if envelopes:
             self.kentra.regional(tenant_id).apply(envelopes)
 
+    def mark(self, tenant_id: str) -> tuple[int, int] | None:
+        """Nothing to mark: the roll-up applies each envelope once, so a batch sent again counts once."""
+        return None
+
 
 class Producer(Protocol):
     """What the sink needs of a Kafka producer (``infra.kafka.kafka_producer`` makes the real one)."""
@@ -48,10 +54,25 @@ class KafkaSink:
     are still taken, for callers that predate it, and get the production producer.
     """
 
-    def __init__(self, producer: Producer | str, *, topic: str = TOPIC, timeout: float = 30.0) -> None:
+    def __init__(
+        self, producer: Producer | str, *, topic: str = TOPIC, timeout: float = 30.0, reader: Any = None
+    ) -> None:
         self.timeout = timeout
         self.topic = topic
         self.producer: Producer = kafka_producer(producer, timeout=timeout) if isinstance(producer, str) else producer
+        self.reader = reader  # a consumer of no group: given, batches are marked (``gateways/kafka/inflight.py``)
+
+    def mark(self, tenant_id: str) -> tuple[int, int] | None:
+        """The tenant's partition and its end before a batch is sent (None without a reader)."""
+        if self.reader is None:
+            return None
+        partition = partition_of(self.producer, self.topic, tenant_id)
+        return partition, end_of(self.reader, self.topic, partition)
+
+    def highest_published(self, tenant_id: str, partition: int, offset: int) -> int:
+        """The tenant's highest position on its partition since ``offset`` (what a killed holder sent)."""
+        timeout_ms = int(self.timeout * 1000)
+        return highest_published(self.reader, self.topic, partition, offset, tenant_id=tenant_id, timeout_ms=timeout_ms)
 
     def send(self, tenant_id: str, envelopes: list[dict[str, Any]]) -> None:
         futures = [self.producer.send(self.topic, key=tenant_id, value=item) for item in envelopes]
@@ -63,6 +84,8 @@ class KafkaSink:
         """Let go of the producer. Records it could not deliver are not lost: the position did not move."""
         try:
             self.producer.close(timeout=5)
+            if self.reader is not None:
+                self.reader.close()
         except KafkaError as error:  # the broker is away and records were pending
             log.warning(
                 "producer closed with undelivered records (%s); they will be published again", type(error).__name__
@@ -80,8 +103,11 @@ class Gateway:
     def position(self, tenant_id: str) -> int:
         return published_position(self.kentra, tenant_id)
 
-    def publish(self, tenant_id: str) -> int:
-        """Publish the next batch of a tenant's log; returns how many log events it covered."""
+    def publish(self, tenant_id: str, *, fence: Fence | None = None) -> int:
+        """Publish the next batch of a tenant's log; returns how many log events it covered.
+
+        Under a lease, ``fence`` is its kind and token: the batch is marked and the position moved only
+        while the token holds (a replica that lost the lease sends nothing and moves nothing)."""
         casework = self.kentra.casework(tenant_id)
         tenant = self.kentra.registry.tenant(tenant_id)
         keys = self.kentra.keys(tenant)
@@ -99,9 +125,30 @@ class Gateway:
             item = envelope(tenant, position, event, keys.pseudonym, casework.vault.unseal, link=link)
             if item is not None:
                 envelopes.append(item)
+        if fence is not None and not self._mark(tenant_id, fence):
+            return 0
         self.sink.send(tenant_id, envelopes)  # raises unless acknowledged: the position stays
-        self._advance(tenant_id, start, notifications[-1].id)
+        self._advance(tenant_id, start, notifications[-1].id, fence)
         return len(notifications)
+
+    def take_over(self, tenant_id: str, fence: Fence) -> bool:
+        """Begin as the lease's new holder: write its token, then start after what a killed holder sent.
+
+        False if a newer holder's token is there already. The token is written first, so the previous
+        holder (paused, not dead) can no longer mark or move anything once this reads the partition.
+        """
+        positions = self.kentra.positions(tenant_id)
+        if not positions.claim(fence):
+            return False
+        marks = positions.starting(INFLIGHT)
+        highest = getattr(self.sink, "highest_published", None)
+        if marks and highest is not None:
+            sent = max(highest(tenant_id, int(name.removeprefix(INFLIGHT)), offset) for name, offset in marks.items())
+            start = self.position(tenant_id)
+            if sent > start:
+                log.info("%s: %d events sent by the previous holder were acknowledged", tenant_id, sent - start)
+            positions.advance(POSITION, start, max(start, sent), fence=fence, clear=INFLIGHT)
+        return True
 
     def replay(self, tenant_id: str) -> int:
         """Publish the tenant's log again from the start on the next run; returns the position forgotten.
@@ -120,8 +167,18 @@ class Gateway:
             done += published
         return done
 
-    def _advance(self, tenant_id: str, start: int, to: int) -> None:
-        if not self.kentra.positions(tenant_id).advance(POSITION, start, to):
+    def _mark(self, tenant_id: str, fence: Fence) -> bool:
+        where = getattr(self.sink, "mark", lambda _: None)(tenant_id)
+        if where is None:
+            return True
+        partition, offset = where
+        if self.kentra.positions(tenant_id).mark(f"{INFLIGHT}{partition}", offset, fence=fence):
+            return True
+        log.warning("%s: lease lost to another gateway; nothing sent", tenant_id)
+        return False
+
+    def _advance(self, tenant_id: str, start: int, to: int, fence: Fence | None = None) -> None:
+        if not self.kentra.positions(tenant_id).advance(POSITION, start, to, fence=fence, clear=INFLIGHT):
             log.warning("another gateway moved %s meanwhile; it published the same batch", tenant_id)
 
 

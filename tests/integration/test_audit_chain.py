@@ -181,7 +181,7 @@ def test_an_event_appended_with_its_chain_row_by_the_tenants_own_role_is_refused
     if isinstance(storage, PostgresStorage):
         # The tenant's own role, with its real password: it may insert events (the library needs
         # to), but not chain rows, so the forged row and its chain row together are refused...
-        with psycopg.connect(storage.tenant_url()) as conn:
+        with storage.tenant_connection() as conn:
             forged = conn.execute(
                 f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state) "
                 "VALUES (%s, 1, %s, %s) RETURNING notification_id",
@@ -194,7 +194,7 @@ def test_an_event_appended_with_its_chain_row_by_the_tenants_own_role_is_refused
                     (forged[0], "0" * 64, "0" * 64),
                 )
         # ...and the forged row alone, committed, is reported before and after the follower chains it.
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             row = conn.execute(
                 f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state) "
                 "VALUES (%s, 1, %s, %s) RETURNING notification_id",
@@ -251,7 +251,7 @@ def test_a_key_deleted_from_the_vault_without_an_erasure_is_reported(store: Stor
     storage = store.kentra.storage(store.tenant.id)
     silent = "DELETE FROM {vault} WHERE subject_id = '{subject}'"
     if isinstance(storage, PostgresStorage):  # the tenant's own role may delete keys: erasure needs it
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             conn.execute(silent.format(vault=f"{storage.schema}.vault_subject_keys", subject=people[2]))
     else:
         assert isinstance(storage, SqliteStorage)
@@ -374,7 +374,7 @@ def forge_unsealed(store: StoreUnderTest, position: int) -> int:
     state, topic = unsealed_state(bytes(stored.state)), stored.topic
     storage = store.kentra.storage(store.tenant.id)
     if isinstance(storage, PostgresStorage):
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             row = conn.execute(
                 f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state) "
                 "VALUES (%s, 1, %s, %s) RETURNING notification_id",
@@ -422,7 +422,7 @@ def test_a_store_from_before_the_keyed_chain_upgrades_through_tenants_sync(
     verdict = chain.verify()  # the keyed chain is derived: built again from position 1, old events as legacy
     assert (verdict.ok, verdict.chained, verdict.pending) == (True, 16, 0)
     if isinstance(storage, PostgresStorage):
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), psycopg.connect(storage.tenant_url()) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), storage.tenant_connection() as conn:
             conn.execute(
                 f"INSERT INTO {storage.schema}.audit_checkpoints (position, hash, signed_at, public_key, signature)"
                 " VALUES (1, 'x', 'x', 'x', 'x')"
@@ -446,7 +446,7 @@ def test_an_event_inserted_at_a_position_before_the_log_by_the_tenants_own_role_
     originator = uuid4()
     storage = store.kentra.storage(store.tenant.id)
     if isinstance(storage, PostgresStorage):
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             conn.execute(
                 f"INSERT INTO {storage.schema}.casework_events"
                 " (notification_id, originator_id, originator_version, topic, state) VALUES (0, %s, 1, %s, %s)",
@@ -470,7 +470,7 @@ def test_a_key_replaced_in_the_vault_without_an_erasure_is_reported(store: Store
     people = history(store)
     storage = store.kentra.storage(store.tenant.id)
     if isinstance(storage, PostgresStorage):
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             conn.execute(
                 f"UPDATE {storage.schema}.vault_subject_keys SET wrapped_key ="
                 f" (SELECT wrapped_key FROM {storage.schema}.vault_subject_keys WHERE subject_id = %s)"
@@ -518,7 +518,7 @@ def test_an_event_forged_into_a_new_tenants_empty_log_is_not_chained_as_legacy(s
     topic = "domain.requests:CaseRequest.Opened"
     storage = store.kentra.storage(store.tenant.id)
     if isinstance(storage, PostgresStorage):
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             conn.execute(
                 f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state)"
                 " VALUES (%s, 1, %s, %s)",
@@ -541,7 +541,7 @@ def insert_with_version(store: StoreUnderTest, version: int, state: bytes) -> in
     storage = store.kentra.storage(store.tenant.id)
     topic = "domain.requests:CaseRequest.Opened"
     if isinstance(storage, PostgresStorage):
-        with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+        with storage.tenant_connection(autocommit=True) as conn:
             row = conn.execute(
                 f"INSERT INTO {storage.schema}.casework_events (originator_id, originator_version, topic, state)"
                 " VALUES (%s, %s, %s, %s) RETURNING notification_id",

@@ -361,7 +361,7 @@ def test_the_tenants_role_cannot_remove_a_tombstone_on_postgresql(store: StoreUn
     who = person(store, 43)
     store.kentra.erase(store.tenant.id, who, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
     table = f'"{storage.schema}".vault_erased_subjects'
-    with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:
+    with storage.tenant_connection(autocommit=True) as conn:
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)
         for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET subject_id = gen_random_uuid()"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

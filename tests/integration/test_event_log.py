@@ -277,7 +277,7 @@ def test_the_application_cannot_update_or_delete_events(store: StoreUnderTest) -
     table = f"{store.tenant.storage_name}.casework_events"
     storage = store.kentra.storage(store.tenant.id)
     assert isinstance(storage, PostgresStorage)
-    with psycopg.connect(storage.tenant_url(), autocommit=True) as conn:  # the role the application uses
+    with storage.tenant_connection(autocommit=True) as conn:  # the role the application uses
         assert conn.execute("SELECT current_user").fetchone() == (storage.role,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="immutable"):
             conn.execute(f"UPDATE {table} SET topic = 'x'")
@@ -303,7 +303,7 @@ def test_the_database_refuses_a_tenants_role_every_other_tenants_tables(tmp_path
         mine, theirs = kentra.storage(first.id), kentra.storage(second.id)
         assert isinstance(mine, PostgresStorage)
         assert isinstance(theirs, PostgresStorage)
-        with psycopg.connect(mine.tenant_url(), autocommit=True) as conn:
+        with mine.tenant_connection(autocommit=True) as conn:
             for table in ("casework_events", "vault_subject_keys", "vault_lookup", "view_case_index"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for schema"):
                     conn.execute(f"SELECT count(*) FROM {theirs.schema}.{table}")

@@ -1,0 +1,301 @@
+"""One set of PostgreSQL connections per process, shared by every tenant (issue 22).
+
+The application logs in as one role (``KENTRA_DATABASE_URL``). Each tenant's role (``kentra_t_<id>``)
+and chain role (``kentra_c_<id>``) are NOLOGIN roles it is a member of without inheriting their
+rights, taken with ``SET LOCAL ROLE`` as the first statement of every transaction on the tenant's
+data. ``SET LOCAL`` ends with the transaction, so a connection back in the pool (or in PgBouncer's,
+in transaction mode) carries no tenant; a statement that forgot the role runs as the application's
+role, which has no right on any tenant's schema.
+
+Two pools per process, whatever the number of tenants: a SQLAlchemy engine (views, vault, positions,
+chain, platform tables) and a psycopg pool for the eventsourcing library's recorders. Neither keeps
+session state on a connection (no prepared statements, no session ``SET``), so both work behind
+PgBouncer in transaction mode. Each connection carries ``application_name`` (``PGAPPNAME`` if set,
+else ``kentra:<pid>``) so an operator can count a process's connections in ``pg_stat_activity``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from collections import namedtuple
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+import psycopg
+from eventsourcing.persistence import BaseInfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment, EnvType
+from psycopg import Transaction, sql
+from psycopg.rows import DictRow, dict_row
+from psycopg.types.composite import CompositeInfo, register_composite
+from psycopg_pool import ConnectionPool
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+ROLE_OPTION = "kentra_role"  # the execution option that names the role a transaction takes
+POOL_KEY = "KENTRA_SHARED_POOL"  # the library's environment: which process pool its datastore uses
+ROLE_KEY = "KENTRA_TENANT_ROLE"  # ... and the role each of its transactions takes
+
+# The library's factory is made from strings (its environment): it finds the process's pool here.
+_POOLS: dict[str, ProcessPools] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _identifier(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+def application_name() -> str:
+    """How this process's connections are named in ``pg_stat_activity``: ``PGAPPNAME`` or ``kentra:<pid>``."""
+    return os.environ.get("PGAPPNAME") or f"kentra:{os.getpid()}"
+
+
+def set_local_role(conn: psycopg.Connection[Any], role: str) -> None:
+    """Take ``role`` until the end of the current transaction (only inside one)."""
+    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+
+
+def _take_role(conn: Connection) -> None:
+    """SQLAlchemy's ``begin`` event: the transaction's first statement takes the tenant's role."""
+    role = conn.get_execution_options().get(ROLE_OPTION)
+    if role:
+        conn.exec_driver_sql("SET LOCAL ROLE " + conn.dialect.identifier_preparer.quote_identifier(role))
+
+
+class TenantConnection(psycopg.Connection[DictRow]):
+    """A connection of the library's pool that knows the tenant's transaction it is lent inside.
+
+    The library writes inside ``conn.transaction()``. Nested in the transaction that took the role,
+    that would be a savepoint, and the library, which keeps a unique-violation to raise after its
+    pipeline, would end its block normally: ``RELEASE SAVEPOINT`` in a failed transaction answers
+    "current transaction is aborted" instead of the conflict. So inside the lent transaction its
+    block is that transaction itself (a ``force_rollback`` block stays a savepoint), which is what the
+    library had when it began the transaction: its ``LOCK TABLE`` and ``NOTIFY`` take effect when the
+    lent transaction commits, right after its block.
+    """
+
+    lent: Transaction | None = None
+
+    @contextmanager
+    def transaction(self, savepoint_name: str | None = None, force_rollback: bool = False) -> Iterator[Transaction]:
+        """The lent transaction itself, or a new (nested) one as psycopg makes it."""
+        if self.lent is not None and savepoint_name is None and not force_rollback:
+            yield self.lent
+            return
+        with super().transaction(savepoint_name, force_rollback) as tx:
+            yield tx
+
+
+class ProcessPools:
+    """The process's two pools on the application's login role, made at first use, closed once."""
+
+    def __init__(self, url: str, *, pool_size: int, max_overflow: int, name: str | None = None) -> None:
+        self.url = make_url(url)
+        self.pool_size = pool_size
+        self.max_overflow = max_overflow
+        self.application_name = name or application_name()
+        self.key = uuid.uuid4().hex
+        self._engine: Engine | None = None
+        self._events: ConnectionPool[TenantConnection] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def login_role(self) -> str:
+        """The application's login role (the member of every tenant's role)."""
+        return self.url.username or ""
+
+    @property
+    def bound(self) -> int:
+        """The most connections this process opens to PostgreSQL through its pools."""
+        return 2 * (self.pool_size + self.max_overflow)
+
+    def conninfo(self) -> str:
+        """libpq's form of the application's URL (for psycopg)."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine every tenant shares; ``tenant_engine`` gives its view as one role."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = create_engine(
+                    self.url.set(drivername="postgresql+psycopg"),
+                    pool_size=self.pool_size,
+                    max_overflow=self.max_overflow,
+                    pool_pre_ping=True,
+                    hide_parameters=True,
+                    # A prepared statement is session state: PgBouncer in transaction mode would lose it.
+                    connect_args={"application_name": self.application_name, "prepare_threshold": None},
+                )
+                event.listen(self._engine, "begin", _take_role)
+            return self._engine
+
+    def tenant_engine(self, role: str) -> Engine:
+        """The shared engine, each transaction of which begins with ``SET LOCAL ROLE role`` (same pool)."""
+        return self.engine().execution_options(**{ROLE_OPTION: role})
+
+    def events_pool(self) -> ConnectionPool[TenantConnection]:
+        """The psycopg pool the eventsourcing library's recorders of every tenant share."""
+        with self._lock:
+            if self._events is None:
+                self._events = ConnectionPool(
+                    self.conninfo(),
+                    connection_class=TenantConnection,
+                    kwargs={
+                        "row_factory": dict_row,
+                        "prepare_threshold": None,  # the library asks to prepare; nothing may outlive a transaction
+                        "application_name": self.application_name,
+                        "autocommit": True,  # the library's own setting: it opens its transactions itself
+                    },
+                    min_size=1,
+                    max_size=self.pool_size + self.max_overflow,
+                    open=False,
+                    check=ConnectionPool.check_connection,
+                    name=f"kentra-events-{self.key[:8]}",
+                )
+                self._events.open(wait=False)
+                with _POOLS_LOCK:
+                    _POOLS[self.key] = self
+            return self._events
+
+    def events_env(self, schema: str, role: str, *, lock_timeout: int = 5) -> dict[str, str]:
+        """The library's environment for one tenant's recorder on the shared pool."""
+        self.events_pool()
+        return {
+            "PERSISTENCE_MODULE": "infra.pg_pool:SharedPoolFactory",
+            POOL_KEY: self.key,
+            ROLE_KEY: role,
+            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_LOCK_TIMEOUT": str(lock_timeout),
+            "CREATE_TABLE": "n",  # only provisioning (the owner) creates tables
+        }
+
+    def connect_as(self, role: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+        """A connection of its own (not pooled) as the application's role having SET ``role`` for the
+        session: for tests and operators who must act as a tenant's role, straight to PostgreSQL."""
+        conn = psycopg.connect(self.conninfo(), autocommit=True, application_name=self.application_name)
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        conn.autocommit = autocommit
+        return conn
+
+    def close(self) -> None:
+        """Close both pools (the process ends, or the platform is made again)."""
+        with _POOLS_LOCK:
+            _POOLS.pop(self.key, None)
+        with self._lock:
+            if self._events is not None:
+                self._events.close()
+                self._events = None
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+
+class _TenantPool:
+    """What the library's datastore sees as its pool: the process's pool, each connection lent inside
+    a transaction that begins with ``SET LOCAL ROLE``. The library reads in autocommit through
+    ``get_connection`` (now inside that transaction) and writes in ``conn.transaction()``, which is
+    that same transaction (``TenantConnection``)."""
+
+    def __init__(
+        self, shared: ConnectionPool[TenantConnection], role: str, adapt: Callable[[TenantConnection], None]
+    ) -> None:
+        self.shared = shared
+        self.role = role
+        self.adapt = adapt
+
+    def open(self, wait: bool = False, timeout: float = 30.0) -> None:
+        """The process opened the shared pool already."""
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[TenantConnection]:
+        with self.shared.connection(timeout) as conn, conn.transaction() as tx:
+            set_local_role(conn, self.role)
+            self.adapt(conn)
+            conn.lent = tx
+            try:
+                yield conn
+            finally:
+                conn.lent = None
+
+    def close(self) -> None:
+        """A tenant's application closing must not close the pool every tenant shares."""
+
+
+class SharedPoolDatastore(PostgresDatastore):
+    """The library's datastore on the process's pool, as one tenant's role."""
+
+    def __init__(self, pools: ProcessPools, role: str, *, schema: str, lock_timeout: int) -> None:
+        super().__init__(
+            dbname="",
+            host="",
+            port=0,
+            user="",
+            password="",
+            schema=schema,
+            lock_timeout=lock_timeout,
+        )
+        self.pool.close()  # the library's own pool, never opened: replaced by the shared one
+        self.pool = cast(Any, _TenantPool(pools.events_pool(), role, self._adapt))
+
+    def register_type_adapters(self) -> None:
+        """The library's, with a Python class of this tenant's own for each composite type.
+
+        psycopg makes one namedtuple per type name and fields, so every tenant's ``stored_event_uuid``
+        would share one class, and a connection shared by tenants would dump one tenant's events as
+        another's type (``cannot cast type tenant_a.stored_event_uuid[] to tenant_b...``).
+        """
+        unregistered = [name for name in self.db_type_names if name not in self.psycopg_type_adapters]
+        if not unregistered:
+            return
+        with self.get_connection() as conn:
+            for name in unregistered:
+                info = CompositeInfo.fetch(conn, f"{self.schema}.{name}")
+                if info is None:
+                    continue
+                fields = [_identifier(field) for field in info.field_names]
+                factory = namedtuple(_identifier(f"{self.schema}_{name}"), fields)  # type: ignore[misc]
+                register_composite(info, conn, factory)
+                self.psycopg_type_adapters[name] = info
+                self.psycopg_python_types[name] = factory
+
+    def _adapt(self, conn: TenantConnection) -> None:
+        """Give a lent connection this tenant's composite types (before the library looks for them)."""
+        for name, info in self.psycopg_type_adapters.items():
+            if not conn.adapters.types.get(info.oid):
+                register_composite(info, conn, self.psycopg_python_types[name])
+
+    def close(self) -> None:
+        """Nothing of this tenant's to close: the pool is the process's."""
+
+    def __enter__(self) -> SharedPoolDatastore:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        """The shared pool outlives a tenant's use of it."""
+
+
+class SharedPoolFactory(PostgresFactory):
+    """The library's PostgreSQL factory, on the process's pool instead of one pool per application.
+
+    Chosen by ``PERSISTENCE_MODULE=infra.pg_pool:SharedPoolFactory`` (``InfrastructureFactory.construct``
+    resolves a topic naming a class as that class); ``KENTRA_SHARED_POOL`` names the process's pools.
+    """
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        BaseInfrastructureFactory.__init__(self, env)  # not the parent's: it would make a pool of its own
+        key = self.env.get(POOL_KEY) or ""
+        role = self.env.get(ROLE_KEY) or ""
+        with _POOLS_LOCK:
+            pools = _POOLS.get(key)
+        if pools is None or not role:
+            raise OSError(f"{POOL_KEY} names no open pool of this process (closed, or made by another)")
+        self.datastore = SharedPoolDatastore(
+            pools,
+            role,
+            schema=self.env.get("POSTGRES_SCHEMA") or "",
+            lock_timeout=int(self.env.get("POSTGRES_LOCK_TIMEOUT") or "5"),
+        )
