@@ -15,8 +15,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -27,7 +25,19 @@ import httpx
 
 from bench.common import BENCH_MASTER_KEY, Result, timed
 from bench.http import _free_port
-from bench.tenants_probe import LOGS, Watch, cpu_seconds, last_error, load, memory_mb, refusals, start, stop, wait_live
+from bench.tenants_probe import (
+    LOGS,
+    Watch,
+    guarded,
+    idle_cpu,
+    last_error,
+    load,
+    memory_mb,
+    refusals,
+    start,
+    stop,
+    wait_live,
+)
 from bench.tenants_report import results
 from bench.tenants_setup import (
     DATABASE,
@@ -40,12 +50,11 @@ from bench.tenants_setup import (
     sample,
     tenants_file,
 )
-from bench.tenants_takeover import measure_takeover
+from bench.tenants_takeover import measure_workers
 from domain.identifiers import make_amka
 from infra.settings import Settings
 
 CLIENTS = 4
-IDLE_SECONDS = 3.0  # how long a process's idle CPU is measured
 _serials = itertools.count()
 _serial_lock = threading.Lock()
 
@@ -75,13 +84,6 @@ def _intake() -> dict[str, Any]:
         },
         "special": {"disability": "no", "minority": "no", "other_disadvantage": "no"},
     }
-
-
-def _idle_cpu(pid: int) -> float:
-    """Cores the process keeps busy while nobody asks it anything (its followers' polling)."""
-    before, began = cpu_seconds(pid), time.monotonic()
-    time.sleep(IDLE_SECONDS)
-    return (cpu_seconds(pid) - before) / (time.monotonic() - began)
 
 
 def _clients(url: str, sampled: list[str], seconds: float) -> dict[str, Any]:
@@ -123,9 +125,9 @@ def measure_api(env: dict[str, str], urls: Urls, logs: Path, sampled: list[str],
     try:
         ready = wait_live(url, server)
         watch.settle()
-        idle_cpu = _idle_cpu(server.pid)
+        cpu = idle_cpu(server.pid)
         idle = watch.samples["api"].connections
-        clients = _guarded(partial(_clients, url, sampled, seconds))  # connections are a figure even then
+        clients = guarded(partial(_clients, url, sampled, seconds))  # connections are a figure even then
         watch.sample()
         _, peak = memory_mb(server.pid)
         alive = server.poll() is None
@@ -139,45 +141,11 @@ def measure_api(env: dict[str, str], urls: Urls, logs: Path, sampled: list[str],
         "connections": found.connections,
         "kinds": found.kinds,
         "peak_mb": max(peak, found.peak_mb),
-        "idle_cpu": idle_cpu,
+        "idle_cpu": cpu,
         **({"load_error": clients["error"]} if "error" in clients else clients),
         "refusals": refusals(log),
         "stopped": "" if alive else last_error(log),
     }
-
-
-def measure_worker(env: dict[str, str], urls: Urls, logs: Path) -> dict[str, Any]:
-    """One `kentra projections run` alone, once its connections stop changing."""
-    log = logs / "projections.log"
-    worker = start(["projections", "run"], env, log)
-    watch = Watch(urls.superuser, DATABASE, urls.port, {"worker": worker.pid})
-    try:
-        settled = watch.settle(timeout=90)
-        idle_cpu = _idle_cpu(worker.pid)
-        watch.sample()
-        alive = worker.poll() is None
-    finally:
-        watch.close()
-        stop(worker)
-    found = watch.samples["worker"]
-    return {
-        "settled_s": settled,
-        "connections": found.connections,
-        "kinds": found.kinds,
-        "peak_mb": found.peak_mb,
-        "idle_cpu": idle_cpu,
-        "alive": alive,
-        "stopped": "" if alive else last_error(log),
-        "refusals": refusals(log),
-    }
-
-
-def _guarded(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """A measurement's figures, or what stopped it (today's code may run out of connections)."""
-    try:
-        return work()
-    except Exception as error:  # reported as the finding, not raised: the other sizes still run
-        return {"error": f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}"}
 
 
 def _size(
@@ -196,9 +164,8 @@ def _size(
     return {
         "added": size - done,
         "provision_s": provisioning,
-        "api": _guarded(partial(measure_api, env, urls, logs, sampled, seconds)),
-        "worker": _guarded(partial(measure_worker, env, urls, logs)),
-        "takeover": _guarded(partial(measure_takeover, env, urls, logs, ids, lease)),
+        "api": guarded(partial(measure_api, env, urls, logs, sampled, seconds)),
+        **measure_workers(env, urls, logs, ids, lease),
     }
 
 
@@ -207,7 +174,11 @@ def run(sizes: tuple[int, ...] = (4, 50, 330), seconds: float = 3.0) -> list[Res
     run_id = uuid4().hex[:6]
     shutil.rmtree(LOGS, ignore_errors=True)
     ids = [f"{PREFIX}-{run_id}-{n}" for n in range(max(sizes))]
-    lease_seconds = Settings().worker_lease_seconds  # as the replicas read it, from the same environment
+    settings = Settings()  # as the processes read it, from the same environment
+    lease_seconds = settings.worker_lease_seconds
+    # What one process may hold since issue 22: its two pools (SQLAlchemy's and the event store's
+    # psycopg pool) of db_pool_size + db_max_overflow each, and the connection that LISTENs for events.
+    bound = 2 * (settings.db_pool_size + settings.db_max_overflow) + 1
     figures: dict[int, dict[str, Any]] = {}
     try:
         with bench_database(run_id) as urls, tempfile.TemporaryDirectory(prefix="kentra-bench-") as where:
@@ -219,7 +190,7 @@ def run(sizes: tuple[int, ...] = (4, 50, 330), seconds: float = 3.0) -> list[Res
                 done = size
     except LookupError as error:
         return [Result("tenants", "hundreds of tenants", float("nan"), "", notes=f"skipped: {error}")]
-    return results(figures, urls.cap, lease_seconds)
+    return results(figures, urls.cap, lease_seconds, bound)
 
 
 def _env(directory: Path, listed: Path, urls: Urls) -> dict[str, str]:

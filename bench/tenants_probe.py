@@ -75,6 +75,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def idle_cpu(pid: int, seconds: float = 3.0) -> float:
+    """Cores the process keeps busy while nobody asks it anything (its followers' polling)."""
+    before, began = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / (time.monotonic() - began)
+
+
+def guarded(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A measurement's figures, or what stopped it (today's code may run out of connections)."""
+    try:
+        return work()
+    except Exception as error:  # reported as the finding, not raised: the other sizes still run
+        return {"error": f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}"}
+
+
 def alive(pid: int) -> bool:
     """Whether the process runs (a child that ended but was not waited for is a zombie, not alive)."""
     try:

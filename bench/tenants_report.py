@@ -13,27 +13,34 @@ def _kinds(found: dict[str, Any]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(found.get("kinds", {}).items(), key=lambda kv: -kv[1]))
 
 
-def _connections(name: str, size: int, found: dict[str, Any], base: dict[str, Any] | None, cap: int) -> Result:
+def _connections(
+    name: str, size: int, found: dict[str, Any], base: dict[str, Any] | None, *, cap: int, bound: int
+) -> Result:
+    figure = f"{name}, connections at {size} tenants"
     if "error" in found:
-        return Result("tenants", f"{name}, connections at {size} tenants", NAN, "", notes=f"failed: {found['error']}")
+        return Result("tenants", figure, NAN, "", notes=f"failed: {found['error']}")
     value = float(found["connections"])
     refused = found["refusals"]
-    notes = f"{_kinds(found)}; refused {refused} times by the database's limit of {cap}" if refused else _kinds(found)
+    notes = _kinds(found)
+    if refused:
+        notes += f"; {refused} log lines of refused connections (the database's limit is {cap})"
     if found.get("stopped"):
         notes += f"; the process stopped: {found['stopped']}"
     if "idle_connections" in found:
         notes += f"; {found['idle_connections']} before the clients; answered after {found['ready_s']:.1f} s"
+    target = f"<= {bound} (two pools and a listener), flat"
+    met = value <= bound and not refused
     if base is None or "error" in base:
-        return Result("tenants", f"{name}, connections at {size} tenants", value, "connections", notes=notes)
+        return Result("tenants", figure, value, "connections", target=target, met=met, notes=notes)
     return Result(
         "tenants",
-        f"{name}, connections at {size} tenants",
+        figure,
         value,
         "connections",
         f"the same process at {base['size']} tenants",
         float(base["connections"]),
-        f"as at {base['size']} tenants",
-        value <= base["connections"] and not refused,
+        target,
+        met,
         notes,
     )
 
@@ -101,7 +108,7 @@ def _takeover(size: int, found: dict[str, Any], lease_seconds: float) -> Result:
     )
 
 
-def results(figures: dict[int, dict[str, Any]], cap: int, lease_seconds: float) -> list[Result]:
+def results(figures: dict[int, dict[str, Any]], cap: int, lease_seconds: float, bound: int) -> list[Result]:
     """Provisioning, connections, memory, latencies and take-over for each size, smallest first."""
     sizes = sorted(figures)
     smallest = sizes[0]
@@ -124,7 +131,7 @@ def results(figures: dict[int, dict[str, Any]], cap: int, lease_seconds: float) 
         for name, key in (("API (kentra serve)", "api"), ("worker (projections run)", "worker")):
             mine = found[key]
             theirs = {**base[key], "size": smallest} if base else None
-            out.append(_connections(name, size, mine, theirs, cap))
+            out.append(_connections(name, size, mine, theirs, cap=cap, bound=bound))
             memory = _memory(name, size, mine, theirs)
             if memory is not None:
                 out.append(memory)
