@@ -10,6 +10,7 @@ other user of it needs. The 4-tenant figures are the baseline of the 50 and 330 
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import shutil
@@ -194,12 +195,16 @@ def run(sizes: tuple[int, ...] = (4, 50, 330), seconds: float = 3.0) -> list[Res
 
 
 def _env(directory: Path, listed: Path, urls: Urls) -> dict[str, str]:
-    return {
-        **os.environ,
+    """The processes' environment. Since `kentra migrate` is the only DDL command (issue 22, part 5)
+    they get the application's URL only, as in production; before, `kentra serve` needed the owner's."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "KENTRA_DATABASE_OWNER_URL"},
         "KENTRA_DATA_DIR": str(directory),
         "KENTRA_MASTER_KEY": BENCH_MASTER_KEY,
         "KENTRA_TENANTS_FILE": str(listed),
         "KENTRA_DATABASE_URL": urls.app,
-        "KENTRA_DATABASE_OWNER_URL": urls.owner,
         "KENTRA_LOG_LEVEL": "WARNING",
     }
+    if importlib.util.find_spec("infra.schema_version") is None:
+        env["KENTRA_DATABASE_OWNER_URL"] = urls.owner
+    return env

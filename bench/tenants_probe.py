@@ -105,13 +105,18 @@ def last_error(log: Path) -> str:
     return (errors or lines or [""])[-1].strip()[:200]
 
 
-def _kind(usename: str, application_name: str) -> str:
-    """Whose connection a backend is: a tenant's role, a tenant's chain role, or the application's."""
+def _kind(usename: str, application_name: str, query: str) -> str:
+    """Whose connection a backend is: a tenant's role or chain role (before issue 22), the
+    application's pooled connections (named ``kentra:<pid>`` since), or the one that LISTENs."""
     if usename.startswith("kentra_t_"):
         return "tenant roles"
     if usename.startswith("kentra_c_"):
         return "chain roles"
-    return usename + (f" ({application_name})" if application_name else "")
+    if query.lstrip().upper().startswith("LISTEN"):
+        return f"{usename} LISTEN" + ("" if application_name else " (no application_name)")
+    if application_name.startswith("kentra:"):
+        return f"{usename} as kentra:<pid>"
+    return usename + (f" as {application_name}" if application_name else "")
 
 
 @dataclass
@@ -142,13 +147,13 @@ class Watch:
 
     def sample(self) -> dict[str, int]:
         rows = self._conn.execute(
-            "SELECT client_port, usename, application_name FROM pg_stat_activity WHERE datname = %s",
+            "SELECT client_port, usename, application_name, query FROM pg_stat_activity WHERE datname = %s",
             (self._database,),
         ).fetchall()
         now = {}
         for name, pid in self._pids.items():
             ports = client_ports(pid, self._port)
-            kinds = Counter(_kind(u or "", a or "") for port, u, a in rows if port in ports)
+            kinds = Counter(_kind(u or "", a or "", q or "") for port, u, a, q in rows if port in ports)
             count = sum(kinds.values())
             now[name] = count
             sample = self.samples[name]
