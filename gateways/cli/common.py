@@ -39,6 +39,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def platform() -> Iterator[Kentra]:
     """The platform from the settings, closed afterwards; its refusals end the command as errors."""
     from infra.bootstrap import TenantNotProvisionedError, bootstrap
+    from infra.schema_version import SchemaNotReadyError
     from infra.settings import Settings, SettingsError
     from infra.tenant_registry import RegistryFileError
 
@@ -50,6 +51,8 @@ def platform() -> Iterator[Kentra]:
         yield kentra
     except TenantNotProvisionedError as error:
         fail(str(error))
+    except SchemaNotReadyError as error:  # `kentra migrate` has not run: what is missing, and what to run
+        fail(str(error), code=1)
     except DomainError as error:
         fail(error.message)
     finally:

@@ -30,14 +30,14 @@ def rollup_run(
 
     from gateways.kafka.consumer import RollupConsumer
     from gateways.observability import Heartbeat
+    from infra.schema_version import wait_for_schema
 
     stopping = stop_on_signals()
     with platform() as kentra:
         servers = kentra.settings.kafka_bootstrap_servers
         if not servers:
             fail("no KENTRA_KAFKA_BOOTSTRAP_SERVERS: without Kafka the gateway delivers to the roll-up itself")
-        for tenant in kentra.registry.tenants:
-            kentra.provision_rollup(tenant.id)
+        wait_for_schema(kentra, rollups=True)  # the Regions' schemas are made by `kentra migrate`
         heartbeat = Heartbeat()
         current: list[RollupConsumer] = []
 

@@ -39,10 +39,11 @@ def serve(
 
     from gateways.http.app import create_app
     from gateways.observability import configure_logging, database_check, serve_health
+    from infra.schema_version import wait_for_schema
 
     with platform() as kentra:
         configure_logging(kentra.settings.log_level)
-        kentra.provision_platform()
+        wait_for_schema(kentra)  # no DDL here: `kentra migrate` runs it (infra/schema_version.py)
         api = create_app(kentra)
         metrics_port = metrics_port or kentra.settings.metrics_port
         if metrics_port:

@@ -37,10 +37,13 @@ def stop_on_signals() -> threading.Event:
 
 
 def observe_worker(kentra: Kentra, port: int | None, heartbeat: Heartbeat, ready: dict[str, Check]) -> Metrics:
-    """JSON logs, and health and metrics on the port if one is given (by option or setting)."""
+    """Wait for the schema this worker needs (it runs no DDL), then JSON logs, and health and metrics on
+    the port if one is given (by option or setting)."""
     from gateways.observability import Metrics, configure_logging, database_check, serve_health
+    from infra.schema_version import wait_for_schema
 
     configure_logging(kentra.settings.log_level)
+    wait_for_schema(kentra)
     metrics = Metrics(kentra)
     port = port or kentra.settings.health_port
     if port:
