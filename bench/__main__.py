@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench import gateway, history, http, queries, recording, regions, startup
+from bench import gateway, history, http, queries, recording, regions, startup, tenants
 from bench.common import Result
 
 SCALES: dict[str, dict[str, Any]] = {
@@ -35,6 +35,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "gateway": (3000, 400),
         "regions": [3],
         "startup": 7,
+        "tenants": ((4, 50, 330), 3.0),
     },
     "full": {
         "recording": 5000,
@@ -44,6 +45,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "gateway": (20_000, 1200),
         "regions": [3, 10],
         "startup": 15,
+        "tenants": ((4, 50, 330), 6.0),
     },
 }
 ROOT = Path(__file__).parents[1]
@@ -81,7 +83,7 @@ def _machine() -> dict[str, Any]:
 def main(
     scale: Annotated[str, typer.Option(help="quick (minutes) or full (the targets' sizes)")] = "quick",
     only: Annotated[
-        list[str] | None, typer.Option(help="recording, history, queries, http, gateway, regions, startup")
+        list[str] | None, typer.Option(help="recording, history, queries, http, gateway, regions, startup, tenants")
     ] = None,
     json_path: Annotated[Path, typer.Option("--json", help="Where to write the figures")] = ROOT
     / "var"
@@ -99,6 +101,7 @@ def main(
         "gateway": lambda: gateway.run(*sizes["gateway"]),
         "regions": lambda: regions.run(sizes["regions"]),
         "startup": lambda: startup.run(sizes["startup"]),
+        "tenants": lambda: tenants.run(*sizes["tenants"]),
     }
     unknown = sorted(set(only or []) - set(plan))
     if unknown:
