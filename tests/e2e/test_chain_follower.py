@@ -20,7 +20,7 @@ from services.access import Principal, Role
 from tests.conftest import TEST_MASTER_KEY, service_url
 from tests.e2e.conftest import intake_body
 from tests.e2e.test_serve import free_port
-from tests.integration.test_kafka_rollup import tenants_file
+from tests.fleet import tenants_file
 
 ROOT = Path(__file__).parents[2]
 PASSWORD = "a long follower-test password"
@@ -47,7 +47,7 @@ def platform(kind: str, tmp_path: Path) -> tuple[dict[str, str], str]:
     tenant = "sofades"
     if kind == "postgres":  # a tenant of its own on the shared server, so no other test's log is touched
         tenant = f"test-{uuid4().hex[:12]}"
-        env["KENTRA_TENANTS_FILE"] = str(tenants_file(tmp_path, tenant))
+        env["KENTRA_TENANTS_FILE"] = str(tenants_file(tmp_path, [tenant], roma=True))
         env["KENTRA_DATABASE_URL"] = service_url("KENTRA_TEST_DATABASE_URL")
         env["KENTRA_DATABASE_OWNER_URL"] = service_url("KENTRA_TEST_DATABASE_OWNER_URL")
     settings = Settings(

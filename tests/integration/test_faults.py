@@ -37,7 +37,7 @@ from services.idempotency import entry_id_for
 from tests.conftest import TEST_MASTER_KEY, service_url
 from tests.e2e.conftest import intake_body
 from tests.e2e.test_serve import free_port
-from tests.integration.test_kafka_rollup import tenants_file
+from tests.fleet import tenants_file
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -116,7 +116,7 @@ def platform() -> Iterator[Platform]:
     settings = Settings(
         data_dir=data,
         master_key=SecretStr(TEST_MASTER_KEY),
-        tenants_file=tenants_file(data, tenant),
+        tenants_file=tenants_file(data, [tenant], roma=True),
         database_url=SecretStr(service_url("KENTRA_TEST_DATABASE_URL")),
         database_owner_url=SecretStr(service_url("KENTRA_TEST_DATABASE_OWNER_URL")),
     )

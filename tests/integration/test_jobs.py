@@ -32,9 +32,9 @@ from infra.settings import Settings
 from infra.tenant_registry import load_registry
 from services.access import Principal, Role
 from tests.conftest import TEST_MASTER_KEY, Clock, service_url
+from tests.fleet import tenants_file
 from tests.integration.test_cli import run
 from tests.integration.test_import import BENEFICIARIES
-from tests.integration.test_kafka_rollup import tenants_file
 
 PASSWORD = "a long test password"
 ROOT = Path(__file__).parents[2]
@@ -108,7 +108,7 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     built once per kind of store (provisioning and the users' Argon2 hashes take seconds)."""
     tmp_path = tmp_path_factory.mktemp(f"jobs-{request.param}")
     tenant, other = f"jobs-{uuid4().hex[:10]}", f"jobs-{uuid4().hex[:10]}"
-    registry = tenants_file(tmp_path, tenant)
+    registry = tenants_file(tmp_path, [tenant], roma=True)
     text = registry.read_text(encoding="utf-8")
     registry.write_text(text + "\n[[tenants]]" + text.split("[[tenants]]")[-1].replace(tenant, other), encoding="utf-8")
     env = {

@@ -29,43 +29,16 @@ from gateways.kafka.consumer import RollupConsumer
 from gateways.kafka.envelope import envelope
 from gateways.kafka.gateway import Gateway, KafkaSink
 from infra.bootstrap import Kentra, bootstrap
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
+from infra.settings import Settings
 from projections.queries import indicators
 from projections.tables import rollup_events
 from tests.conftest import TEST_MASTER_KEY, Clock, service_url
+from tests.fleet import tenants_file
 
 pytestmark = pytest.mark.integration
 TODAY = date(2025, 6, 1)
 PERIOD = (date(2024, 3, 4), date(2025, 3, 3))
 ROOT = Path(__file__).parents[2]
-
-
-def tenants_file(directory: Path, tenant_id: str) -> Path:
-    path = directory / "tenants.toml"
-    path.write_text(
-        DEFAULT_TENANTS_FILE.read_text(encoding="utf-8")
-        + f"""
-[[tenants]]
-id = "{tenant_id}"
-name_el = "Δήμος Δοκιμής"
-name_en = "Test municipality"
-region = "thessaly"
-opened = "2024-03-04"
-[[tenants.programmes]]
-period = "2014-2020"
-name_el = "Περιφερειακό Επιχειρησιακό Πρόγραμμα Θεσσαλίας 2014-2020"
-[[tenants.structures]]
-id = "centre"
-kind = "centre"
-name_el = "Κέντρο Κοινότητας"
-[[tenants.structures]]
-id = "roma-branch"
-kind = "roma-branch"
-name_el = "Παράρτημα Ρομά"
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 class World:
@@ -79,7 +52,7 @@ class World:
         self.settings = Settings(
             data_dir=self.data,
             master_key=SecretStr(TEST_MASTER_KEY),
-            tenants_file=tenants_file(self.data, self.tenant_id),
+            tenants_file=tenants_file(self.data, [self.tenant_id], roma=True),
             kafka_bootstrap_servers=self.servers,
             kafka_topic=self.topic,
         )

@@ -32,10 +32,11 @@ from gateways.kafka.gateway import Gateway, KafkaSink
 from gateways.kafka.topics import EVENTS_RETENTION_MS
 from infra.bootstrap import Kentra, bootstrap
 from infra.kafka import kafka_admin
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
+from infra.settings import Settings
 from projections.queries import indicators
 from projections.tables import rollup_events
 from tests.conftest import TEST_MASTER_KEY, Clock, service_url
+from tests.fleet import tenants_file
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 12  # the settings' default
@@ -203,30 +204,6 @@ def one_tenant_per_partition() -> list[str]:
         chosen.setdefault(partition_of(tenant_id), tenant_id)
         candidate += 1
     return [chosen[p] for p in range(SPLIT)]
-
-
-def tenants_file(directory: Path, tenant_ids: list[str]) -> Path:
-    blocks = "".join(
-        f"""
-[[tenants]]
-id = "{tenant_id}"
-name_el = "Δήμος Δοκιμής {n}"
-name_en = "Test municipality {n}"
-region = "thessaly"
-opened = "2024-03-04"
-[[tenants.programmes]]
-period = "2014-2020"
-name_el = "Περιφερειακό Επιχειρησιακό Πρόγραμμα Θεσσαλίας 2014-2020"
-[[tenants.structures]]
-id = "centre"
-kind = "centre"
-name_el = "Κέντρο Κοινότητας"
-"""
-        for n, tenant_id in enumerate(tenant_ids)
-    )
-    path = directory / "tenants.toml"
-    path.write_text(DEFAULT_TENANTS_FILE.read_text(encoding="utf-8") + blocks, encoding="utf-8")
-    return path
 
 
 class Recording:

@@ -28,9 +28,10 @@ from typer.testing import CliRunner
 from gateways.cli import app
 from infra.bootstrap import bootstrap
 from infra.schema_version import SchemaNotReadyError, requirements, views_head, wait_for_schema
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
+from infra.settings import Settings
 from tests.conftest import TEST_MASTER_KEY, service_url
 from tests.e2e.test_serve import free_port
+from tests.fleet import tenants_file
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -91,31 +92,6 @@ class Fresh:
         return [tuple(str(v) for v in row) for row in rows]
 
 
-def one_tenant_file(directory: Path, tenant: str) -> Path:
-    regions = DEFAULT_TENANTS_FILE.read_text(encoding="utf-8").split("\n[[tenants]]")[0]
-    path = directory / "tenants.toml"
-    path.write_text(
-        regions
-        + f"""
-[[tenants]]
-id = "{tenant}"
-name_el = "Δήμος Δοκιμής"
-name_en = "Test municipality"
-region = "thessaly"
-opened = "2024-03-04"
-[[tenants.programmes]]
-period = "2014-2020"
-name_el = "Περιφερειακό Επιχειρησιακό Πρόγραμμα Θεσσαλίας 2014-2020"
-[[tenants.structures]]
-id = "centre"
-kind = "centre"
-name_el = "Κέντρο Κοινότητας"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Fresh]:
     superuser = service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")
@@ -130,7 +106,9 @@ def fresh(tmp_path: Path) -> Iterator[Fresh]:
         return make_url(base).set(database=name).render_as_string(hide_password=False)
 
     try:
-        yield Fresh(url(app_url), url(owner_url), tenant, one_tenant_file(tmp_path, tenant), tmp_path / "data")
+        yield Fresh(
+            url(app_url), url(owner_url), tenant, tenants_file(tmp_path, [tenant], shipped=False), tmp_path / "data"
+        )
     finally:
         with psycopg.connect(superuser, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -32,37 +32,15 @@ from gateways.kafka.envelope import envelope
 from gateways.kafka.gateway import Gateway, KafkaSink, published_position
 from infra.bootstrap import Kentra, bootstrap
 from infra.leases import database_now, worker_leases
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
+from infra.settings import Settings
 from tests.conftest import TEST_MASTER_KEY, Clock, service_url
+from tests.fleet import tenants_file
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
 TODAY = date(2025, 6, 1)
 DEADLINE_SECONDS = 120  # generous: a loaded machine starts a replica slowly
 LONG_INTERVAL = "600"  # no safety poll within the test: only NOTIFY (or a take-over) makes a follower look
-TENANT = """
-[[tenants]]
-id = "{tid}"
-name_el = "Δήμος Δοκιμής"
-name_en = "Test municipality"
-region = "thessaly"
-opened = "2024-03-04"
-[[tenants.programmes]]
-period = "2014-2020"
-name_el = "Περιφερειακό Επιχειρησιακό Πρόγραμμα Θεσσαλίας 2014-2020"
-[[tenants.structures]]
-id = "centre"
-kind = "centre"
-name_el = "Κέντρο Κοινότητας"
-"""
-
-
-def fleet_file(directory: Path, tenant_ids: list[str]) -> Path:
-    """A tenants file of these municipalities only (with the Regions of the shipped one)."""
-    shipped = DEFAULT_TENANTS_FILE.read_text(encoding="utf-8")
-    path = directory / "tenants.toml"
-    path.write_text(shipped[: shipped.index("\n[[tenants]]")] + "".join(TENANT.format(tid=t) for t in tenant_ids))
-    return path
 
 
 class Fleet:
@@ -80,7 +58,7 @@ class Fleet:
         self.settings = Settings(
             data_dir=directory,
             master_key=SecretStr(TEST_MASTER_KEY),
-            tenants_file=fleet_file(directory, self.ids),
+            tenants_file=tenants_file(directory, self.ids, shipped=False),
             database_url=SecretStr(self.urls["KENTRA_DATABASE_URL"]),
             database_owner_url=SecretStr(self.urls["KENTRA_DATABASE_OWNER_URL"]),
             kafka_bootstrap_servers=self.servers,
