@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -85,6 +86,21 @@ def _sweep(root: Path) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
+def upload_name(given: str | None) -> str:
+    """The name an upload is kept under: its last part, letters, digits, ``.``, ``-`` and ``_`` only."""
+    return re.sub(r"[^\w.\-]", "_", Path(given or "upload").name)[:100]
+
+
+def _valid_name(given: object) -> bool:
+    """A job row's file name is one the API gave (a row written by other hands may name any path)."""
+    return (
+        isinstance(given, str)
+        and given == upload_name(given)
+        and given not in (".", "..")
+        and given.lower().endswith((".csv", ".xlsx"))
+    )
+
+
 def status_of(job: Job) -> dict[str, Any]:
     """The job as the API answers it (``gateways.http.schemas.ImportJob``): only the fields it has."""
     result = job.summary or {}
@@ -156,6 +172,13 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
     the lease is renewed (a heartbeat thread renews it between batches, however long one takes)."""
     tenant = kentra.registry.tenant(job.tenant)
     key = kentra.keys(tenant).job_file_key()
+    if not _valid_name(job.params.get("file")):  # never a path: the clear upload stays in its folder
+        log.error("job %s: its file name is not one an upload gives; not run", job.id)
+        refused = "the job's file name is not valid; upload the file again"
+        kentra.jobs.finish(
+            job, status="failed", summary=None, error=refused, progress=job.progress, report=None, key=key
+        )
+        return
     run = _Run(kentra, job, stopping, beat)
     run.beating.start()
     status, summary, error = "failed", None, None
