@@ -1,0 +1,95 @@
+"""Issue 22 attacked as a determined user and operator would: each test is a way in that was open."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import update
+
+from gateways.import_jobs import JobWorker
+from gateways.kafka.gateway import published_position
+from infra.bootstrap import Kentra
+from infra.leases import worker_leases
+from tests.integration.test_cli import run
+from tests.integration.test_jobs import Platform, people, platform, registered
+
+__all__ = ["platform"]  # the fixture, shared with test_jobs: two provisioned municipalities
+
+
+@pytest.mark.parametrize("planted", ["absolute", "../../../planted.csv"])
+def test_a_forged_job_rows_file_name_writes_nothing_outside_the_workers_private_folder(
+    platform: Platform, tmp_path: Path, planted: str
+) -> None:
+    """Whoever can write the platform's rows (the application's role, which every pod holds) names the
+    upload's file in ``params``: the worker must not take it as a path to write the clear upload to."""
+    kentra = platform.kentra()
+    tenant = platform.tenant
+    try:
+        target = tmp_path / "planted.csv" if planted == "absolute" else platform.settings.data_dir / "planted.csv"
+        name = str(target) if planted == "absolute" else planted
+        upload = tmp_path / "few.csv"
+        born = date(1961, 3, 3) if planted == "absolute" else date(1961, 3, 4)
+        upload.write_bytes(people(1, born))
+        key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+        job_id = uuid4().hex
+        params = {"file": name, "kind": None, "dry_run": False}
+        kentra.jobs.submit(
+            job_id=job_id, kind="import", tenant=tenant, asked_by="t", params=params, upload=upload, key=key
+        )
+        worker = JobWorker(kentra, [tenant])
+        while kentra.jobs.get(job_id).status in ("queued", "running"):  # type: ignore[union-attr]
+            assert worker.run_one(threading.Event())
+        assert not target.exists()  # the clear upload was not written where the row said
+        ended = kentra.jobs.get(job_id)
+        assert ended is not None
+        assert ended.status == "failed"
+        assert registered(kentra, tenant, born, 1) == 0
+    finally:
+        kentra.close()
+
+
+def _import_people(kentra: Kentra, tenant: str, born: date, folder: Path) -> None:
+    """One person imported through a job, run here (new events in the tenant's log)."""
+    upload = folder / f"people-{born:%Y%m%d}.csv"
+    upload.write_bytes(people(1, born))
+    key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+    params = {"file": upload.name, "kind": None, "dry_run": False}
+    job_id = uuid4().hex
+    kentra.jobs.submit(job_id=job_id, kind="import", tenant=tenant, asked_by="t", params=params, upload=upload, key=key)
+    worker = JobWorker(kentra, [tenant])
+    while kentra.jobs.get(job_id).status in ("queued", "running"):  # type: ignore[union-attr]
+        assert worker.run_one(threading.Event())
+    assert registered(kentra, tenant, born, 1) == 1
+
+
+def test_a_gateway_still_publishes_a_tenant_whose_lease_row_lost_its_token(platform: Platform, tmp_path: Path) -> None:
+    """The lease table's tokens began again (its rows cleared by an operator, forged, or brought back from
+    an older copy) while the tenant's fence kept the newer one: the gateway must not stop that tenant for
+    ever with only a line in its log."""
+    kentra = platform.kentra()
+    tenant = platform.tenant
+    try:
+        if platform.kind == "postgres":
+            assert run(platform.env, "migrate")[0] == 0  # the Regions' schemas the in-process roll-up writes
+        _import_people(kentra, tenant, date(1962, 5, 5), tmp_path)
+        for _ in range(2):  # two takes: the tenant's fence holds token 2
+            code, _, err = run(platform.env, "gateway", "run", "--once")
+            assert code == 0, err
+        assert published_position(kentra, tenant) > 0
+        with kentra.accounts.engine.begin() as conn:  # as the application's role may
+            conn.execute(
+                update(worker_leases)
+                .where(worker_leases.c.kind == "gateway", worker_leases.c.tenant_id == tenant)
+                .values(token=0, holder=None, expires_at=0.0)
+            )
+        _import_people(kentra, tenant, date(1962, 5, 6), tmp_path)
+        head = kentra.casework(tenant).recorder.max_notification_id()
+        code, _, err = run(platform.env, "gateway", "run", "--once")
+        assert code == 0, err
+        assert published_position(kentra, tenant) == head
+    finally:
+        kentra.close()
