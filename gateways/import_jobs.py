@@ -26,6 +26,7 @@ from uuid import uuid4
 
 from domain.errors import DomainError
 from gateways.importing import Limits, Report, checksum, kind_of, rows
+from infra.jobs import SealedFileError
 from services.importing import BATCH, LAYOUTS, Importer
 
 if TYPE_CHECKING:
@@ -185,12 +186,12 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
     with scratch(kentra.settings) as folder:
         (folder / "upload").mkdir()  # apart from the report, whatever the file's name ("report.csv")
         path = folder / "upload" / job.params["file"]
-        with path.open("wb") as handle:
-            for piece in kentra.jobs.open_file(job.id, "upload", key):
-                handle.write(piece)
         report = Report(folder / "report.csv")
         report.file = job.params["file"]
-        try:
+        try:  # the unsealing too: a failure there ends the job (and its heartbeat) like any other
+            with path.open("wb") as handle:
+                for piece in kentra.jobs.open_file(job.id, "upload", key):
+                    handle.write(piece)
             casework = kentra.casework(tenant.id)
             limits = Limits.of(kentra.settings)
             layout = LAYOUTS[job.params["kind"]] if job.params.get("kind") else kind_of(path, limits)
@@ -213,6 +214,9 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
             kentra.jobs.release(job)
             log.info("job %s: given back to the queue (the worker stops)", job.id)
             return
+        except SealedFileError:
+            error = "the uploaded file does not open (damaged or altered in the database); upload it again"
+            log.error("job %s: its upload does not open", job.id)
         except DomainError as failure:
             error = failure.message
         except Exception as failure:  # what failed is logged by its type only: a message may quote a row

@@ -8,11 +8,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gateways.import_jobs import JobWorker
 from gateways.kafka.gateway import published_position
 from infra.bootstrap import Kentra
+from infra.jobs import chunks
 from infra.leases import worker_leases
 from tests.integration.test_cli import run
 from tests.integration.test_jobs import Platform, people, platform, registered
@@ -91,5 +92,35 @@ def test_a_gateway_still_publishes_a_tenant_whose_lease_row_lost_its_token(platf
         code, _, err = run(platform.env, "gateway", "run", "--once")
         assert code == 0, err
         assert published_position(kentra, tenant) == head
+    finally:
+        kentra.close()
+
+
+def test_an_upload_altered_in_the_database_fails_its_job_and_leaves_no_heartbeat_running(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """A chunk that does not open (altered, or another job's moved in): the job must end as failed, not
+    stay 'running' for ever under a heartbeat thread that nothing stops (no other worker could take it)."""
+    kentra = platform.kentra()
+    tenant = platform.tenant
+    try:
+        upload = tmp_path / "few.csv"
+        upload.write_bytes(people(1, date(1963, 7, 7)))
+        key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+        job_id = uuid4().hex
+        params = {"file": upload.name, "kind": None, "dry_run": False}
+        kentra.jobs.submit(
+            job_id=job_id, kind="import", tenant=tenant, asked_by="t", params=params, upload=upload, key=key
+        )
+        with kentra.jobs.engine.begin() as conn:  # one byte of the sealed upload changed
+            data = conn.execute(select(chunks.c.data).where(chunks.c.job_id == job_id)).scalar_one()
+            altered = data[:-1] + bytes([data[-1] ^ 1])
+            conn.execute(update(chunks).where(chunks.c.job_id == job_id).values(data=altered))
+        assert JobWorker(kentra, [tenant]).run_one(threading.Event())
+        ended = kentra.jobs.get(job_id)
+        assert ended is not None
+        assert ended.status == "failed"
+        assert ended.error is not None
+        assert not [t for t in threading.enumerate() if t.name == f"job-heartbeat-{job_id}" and t.is_alive()]
     finally:
         kentra.close()
