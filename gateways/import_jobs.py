@@ -181,13 +181,13 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
         )
         return
     run = _Run(kentra, job, stopping, beat)
-    run.beating.start()
     status, summary, error = "failed", None, None
     with scratch(kentra.settings) as folder:
         (folder / "upload").mkdir()  # apart from the report, whatever the file's name ("report.csv")
         path = folder / "upload" / job.params["file"]
         report = Report(folder / "report.csv")
         report.file = job.params["file"]
+        run.beating.start()  # here, so that its end (finally, below) is sure
         try:  # the unsealing too: a failure there ends the job (and its heartbeat) like any other
             with path.open("wb") as handle:
                 for piece in kentra.jobs.open_file(job.id, "upload", key):
