@@ -8,7 +8,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import ProgrammingError
 
 from gateways.import_jobs import JobWorker
 from gateways.kafka.gateway import published_position
@@ -122,5 +123,20 @@ def test_an_upload_altered_in_the_database_fails_its_job_and_leaves_no_heartbeat
         assert ended.status == "failed"
         assert ended.error is not None
         assert not [t for t in threading.enumerate() if t.name == f"job-heartbeat-{job_id}" and t.is_alive()]
+    finally:
+        kentra.close()
+
+
+@pytest.mark.parametrize("table", ["users", "kentra_jobs", "kentra_job_chunks", "worker_leases"])
+def test_a_transaction_as_a_tenants_role_reaches_no_platform_table(platform: Platform, table: str) -> None:
+    """A statement of one tenant's (its role taken) that names the platform's tables: another tenant's
+    uploads, the leases, the users' password hashes. The database refuses it."""
+    if platform.kind != "postgres":
+        pytest.skip("roles are PostgreSQL's")
+    kentra = platform.kentra()
+    try:
+        engine, _ = kentra.storage(platform.tenant).views_engine()
+        with pytest.raises(ProgrammingError, match="permission denied"), engine.connect() as conn:
+            conn.execute(text(f"SELECT count(*) FROM kentra_platform.{table}"))  # noqa: S608 - a fixed name
     finally:
         kentra.close()
