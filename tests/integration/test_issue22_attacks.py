@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import ProgrammingError
 
+from domain.identifiers import make_amka
 from gateways.import_jobs import JobWorker
 from gateways.kafka.gateway import published_position
 from infra.bootstrap import Kentra
@@ -138,5 +139,35 @@ def test_a_transaction_as_a_tenants_role_reaches_no_platform_table(platform: Pla
         engine, _ = kentra.storage(platform.tenant).views_engine()
         with pytest.raises(ProgrammingError, match="permission denied"), engine.connect() as conn:
             conn.execute(text(f"SELECT count(*) FROM kentra_platform.{table}"))  # noqa: S608 - a fixed name
+    finally:
+        kentra.close()
+
+
+def test_a_person_erased_while_a_second_upload_of_their_file_waits_is_not_registered_again(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """Durable jobs wait (workers down for a day): a file re-uploaded before a person's erasure runs
+    after it. Its row of that person must not bring them back."""
+    kentra = platform.kentra()
+    tenant = platform.tenant
+    born = date(1964, 9, 9)
+    try:
+        _import_people(kentra, tenant, born, tmp_path)
+        upload = tmp_path / "again.csv"
+        upload.write_bytes(people(1, born))
+        key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+        params = {"file": upload.name, "kind": None, "dry_run": False}
+        job_id = uuid4().hex
+        kentra.jobs.submit(
+            job_id=job_id, kind="import", tenant=tenant, asked_by="t", params=params, upload=upload, key=key
+        )
+        person = kentra.casework(tenant).find_many_by_amka([make_amka(born, 0)])[make_amka(born, 0)]
+        assert person is not None
+        kentra.erase(tenant, person, reason="asked", legal_ground="art. 17(1)(b)", erased_by="coord")
+        assert registered(kentra, tenant, born, 1) == 0
+        worker = JobWorker(kentra, [tenant])
+        while kentra.jobs.get(job_id).status in ("queued", "running"):  # type: ignore[union-attr]
+            assert worker.run_one(threading.Event())
+        assert registered(kentra, tenant, born, 1) == 0
     finally:
         kentra.close()
