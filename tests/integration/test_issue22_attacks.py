@@ -138,7 +138,7 @@ def test_a_transaction_as_a_tenants_role_reaches_no_platform_table(platform: Pla
     try:
         engine, _ = kentra.storage(platform.tenant).views_engine()
         with pytest.raises(ProgrammingError, match="permission denied"), engine.connect() as conn:
-            conn.execute(text(f"SELECT count(*) FROM kentra_platform.{table}"))  # noqa: S608 - a fixed name
+            conn.execute(text(f"SELECT count(*) FROM kentra_platform.{table}"))
     finally:
         kentra.close()
 
