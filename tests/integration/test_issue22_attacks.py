@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import threading
 from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import ProgrammingError
 
 from domain.identifiers import make_amka
 from gateways.import_jobs import JobWorker
 from gateways.kafka.gateway import published_position
-from infra.bootstrap import Kentra
+from infra.bootstrap import Kentra, bootstrap
 from infra.jobs import chunks
 from infra.leases import worker_leases
+from tests.conftest import TEST_MASTER_KEY, Clock
 from tests.integration.test_cli import run
 from tests.integration.test_jobs import Platform, people, platform, registered
 
@@ -171,3 +175,30 @@ def test_a_person_erased_while_a_second_upload_of_their_file_waits_is_not_regist
         assert registered(kentra, tenant, born, 1) == 0
     finally:
         kentra.close()
+
+
+def test_a_master_key_rotation_runs_without_the_owners_url(platform: Platform) -> None:
+    """Only `kentra migrate` holds the owner's secret now; a rotation re-wraps rows the tenant's role may
+    write, so it must not need CREATEROLE (it still provisioned the store, for a password tenant roles
+    no longer have). Last in the module: it rotates the fixture's second tenant, which no other uses."""
+    if platform.kind != "postgres":
+        pytest.skip("the owner's URL is PostgreSQL's")
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    settings = platform.settings.model_copy(
+        update={
+            "master_key": SecretStr(new_key),
+            "previous_master_key": SecretStr(TEST_MASTER_KEY),
+            "database_owner_url": None,
+        }
+    )
+    kentra = bootstrap(settings, today=Clock())
+    try:
+        assert kentra.rotate_master_key(platform.other) >= 0
+        assert kentra.rotate_master_key(platform.other) == 0  # all under the new key now
+    finally:
+        kentra.close()
+    after = bootstrap(settings.model_copy(update={"previous_master_key": None}), today=Clock())
+    try:  # the tenant's stored secrets open with the new key alone
+        assert after.storage(platform.other).vault(after.keys(after.registry.tenant(platform.other))).stored_secrets()
+    finally:
+        after.close()
