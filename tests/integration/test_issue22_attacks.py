@@ -9,18 +9,22 @@ from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
+import psycopg
 import pytest
+from psycopg import sql
 from pydantic import SecretStr
 from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 from domain.identifiers import make_amka
 from gateways.import_jobs import JobWorker
 from gateways.kafka.gateway import published_position
+from infra.backup import backup
 from infra.bootstrap import Kentra, bootstrap
 from infra.jobs import chunks
 from infra.leases import worker_leases
-from tests.conftest import TEST_MASTER_KEY, Clock
+from tests.conftest import TEST_MASTER_KEY, Clock, service_url
 from tests.integration.test_cli import run
 from tests.integration.test_jobs import Platform, people, platform, registered
 
@@ -175,6 +179,37 @@ def test_a_person_erased_while_a_second_upload_of_their_file_waits_is_not_regist
         assert registered(kentra, tenant, born, 1) == 0
     finally:
         kentra.close()
+
+
+def test_the_nightly_backup_runs_as_a_read_only_role_with_the_applications_url(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """The CronJob holds `kentra_backup` (pg_read_all_data) under the owner's file name, and the
+    application's URL: no CREATEROLE anywhere. The backup must work with exactly that."""
+    if platform.kind != "postgres":
+        pytest.skip("roles are PostgreSQL's")
+    superuser = service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")
+    name, password = f"kentra_backup_{uuid4().hex[:8]}", uuid4().hex
+    with psycopg.connect(superuser, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE pg_read_all_data").format(
+                sql.Identifier(name), sql.Literal(password)
+            )
+        )
+    try:
+        app = make_url(platform.env["KENTRA_DATABASE_URL"])
+        reader = app.set(username=name, password=password).render_as_string(hide_password=False)
+        settings = platform.settings.model_copy(update={"database_owner_url": SecretStr(reader)})
+        kentra = bootstrap(settings, today=Clock())
+        try:
+            manifest = backup(kentra, tmp_path / "nightly")
+        finally:
+            kentra.close()
+        assert platform.tenant in manifest["tenants"]
+        assert (tmp_path / "nightly" / next(iter(manifest["files"]))).stat().st_size > 0
+    finally:
+        with psycopg.connect(superuser, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 def test_a_master_key_rotation_runs_without_the_owners_url(platform: Platform) -> None:
