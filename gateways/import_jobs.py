@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -25,6 +26,7 @@ from uuid import uuid4
 
 from domain.errors import DomainError
 from gateways.importing import Limits, Report, checksum, kind_of, rows
+from infra.jobs import SealedFileError
 from services.importing import BATCH, LAYOUTS, Importer
 
 if TYPE_CHECKING:
@@ -83,6 +85,21 @@ def _sweep(root: Path) -> None:
         except FileNotFoundError:  # no lock yet: being made this moment, unless it is old
             if folder.exists() and time.time() - folder.stat().st_mtime > ORPHAN_SECONDS:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def upload_name(given: str | None) -> str:
+    """The name an upload is kept under: its last part, letters, digits, ``.``, ``-`` and ``_`` only."""
+    return re.sub(r"[^\w.\-]", "_", Path(given or "upload").name)[:100]
+
+
+def _valid_name(given: object) -> bool:
+    """A job row's file name is one the API gave (a row written by other hands may name any path)."""
+    return (
+        isinstance(given, str)
+        and given == upload_name(given)
+        and given not in (".", "..")
+        and given.lower().endswith((".csv", ".xlsx"))
+    )
 
 
 def status_of(job: Job) -> dict[str, Any]:
@@ -156,18 +173,25 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
     the lease is renewed (a heartbeat thread renews it between batches, however long one takes)."""
     tenant = kentra.registry.tenant(job.tenant)
     key = kentra.keys(tenant).job_file_key()
+    if not _valid_name(job.params.get("file")):  # never a path: the clear upload stays in its folder
+        log.error("job %s: its file name is not one an upload gives; not run", job.id)
+        refused = "the job's file name is not valid; upload the file again"
+        kentra.jobs.finish(
+            job, status="failed", summary=None, error=refused, progress=job.progress, report=None, key=key
+        )
+        return
     run = _Run(kentra, job, stopping, beat)
-    run.beating.start()
     status, summary, error = "failed", None, None
     with scratch(kentra.settings) as folder:
         (folder / "upload").mkdir()  # apart from the report, whatever the file's name ("report.csv")
         path = folder / "upload" / job.params["file"]
-        with path.open("wb") as handle:
-            for piece in kentra.jobs.open_file(job.id, "upload", key):
-                handle.write(piece)
         report = Report(folder / "report.csv")
         report.file = job.params["file"]
-        try:
+        run.beating.start()  # here, so that its end (finally, below) is sure
+        try:  # the unsealing too: a failure there ends the job (and its heartbeat) like any other
+            with path.open("wb") as handle:
+                for piece in kentra.jobs.open_file(job.id, "upload", key):
+                    handle.write(piece)
             casework = kentra.casework(tenant.id)
             limits = Limits.of(kentra.settings)
             layout = LAYOUTS[job.params["kind"]] if job.params.get("kind") else kind_of(path, limits)
@@ -190,6 +214,9 @@ def run_import(kentra: Kentra, job: Job, stopping: threading.Event, beat: Beat |
             kentra.jobs.release(job)
             log.info("job %s: given back to the queue (the worker stops)", job.id)
             return
+        except SealedFileError:
+            error = "the uploaded file does not open (damaged or altered in the database); upload it again"
+            log.error("job %s: its upload does not open", job.id)
         except DomainError as failure:
             error = failure.message
         except Exception as failure:  # what failed is logged by its type only: a message may quote a row

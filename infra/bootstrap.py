@@ -222,7 +222,8 @@ class Kentra:
             raise SettingsError("set KENTRA_PREVIOUS_MASTER_KEY (the key in use until now) to rotate")
         tenant = self.registry.tenant(tenant_id)
         storage = self.storage(tenant.id)
-        storage.provision(self._derived_keys(tenant))  # tables, and on PostgreSQL the role's new password
+        if self.settings.embedded:  # the files' tables; on PostgreSQL `kentra migrate` made them, and the
+            storage.provision(self._derived_keys(tenant))  # tenant's role may re-wrap: no owner's URL
         old = TenantKeys.derive(self._previous_master_key, tenant.id, previous_master_key=self._master_key)
         stored = storage.vault(old).stored_secrets()
         effective = old.with_secrets(stored) if stored else old

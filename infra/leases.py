@@ -160,6 +160,31 @@ class Leases:
         """The fencing token of a held lease (KeyError if not held)."""
         return self._tokens[tenant_id]
 
+    def raise_token(self, tenant_id: str, above: int) -> int | None:
+        """Move a held lease's token past ``above`` (a fence newer than the lease table remembers: its rows
+        were cleared, forged or brought back from an older copy); the new token, or None if not held.
+
+        Safe only because the lease is held: no other holder can have a token above ``above`` meanwhile."""
+        if tenant_id not in self._tokens:
+            return None
+        leases = worker_leases.c
+        with self.engine.begin() as conn:
+            token = conn.execute(
+                update(worker_leases)
+                .where(
+                    self._mine(),
+                    leases.tenant_id == tenant_id,
+                    leases.token == self._tokens[tenant_id],
+                    leases.expires_at >= self._now(conn),
+                )
+                .values(token=above + 1)
+                .returning(leases.token)
+            ).scalar()
+        if token is None:
+            return None  # lost meanwhile: the next renewal forgets it
+        self._tokens[tenant_id] = int(token)
+        return int(token)
+
     @property
     def held(self) -> list[str]:
         """The tenants held at the last renewal, in order."""

@@ -63,6 +63,10 @@ class Positions:
             return self.claim(fence)
         return True
 
+    def fence_token(self, kind: str) -> int:
+        """The newest token written for ``kind`` (0 if none yet)."""
+        return self.get(_fence_name(kind))
+
     def mark(self, name: str, value: int, *, fence: Fence | None = None) -> bool:
         """Set ``name`` to ``value`` (a marker, not a position: it may go back); False if fenced off."""
         with self.engine.begin() as conn:

@@ -52,7 +52,7 @@ def gateway_run(
             "gateway",
             stopping,
             interval=interval,
-            on_taken=lambda t, k: link.gateway().take_over(t, ("gateway", k)),
+            on_taken=lambda t, _: link.gateway().take_over_lease(t, shard.leases),
         )
         worker_log.info(
             "sharing %d tenants, published to %s", len(shard.tenant_ids), servers or "the in-process roll-up"

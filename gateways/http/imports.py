@@ -8,7 +8,6 @@ job and its report after ``import_report_retention_hours``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -20,7 +19,7 @@ from fastapi.responses import Response
 from domain.errors import EntryNotFoundError, InvalidValueError
 from gateways.http.deps import CurrentUser, KentraDep
 from gateways.http.schemas import ImportJob, problem_responses
-from gateways.import_jobs import scratch, status_of
+from gateways.import_jobs import scratch, status_of, upload_name
 from gateways.importing import Limits, check_file
 from infra.bootstrap import Kentra
 from infra.jobs import Job
@@ -71,7 +70,7 @@ async def post_import(
 ) -> ImportJob:
     if kind is not None and kind not in LAYOUTS:
         raise InvalidValueError(f"kind is one of {', '.join(LAYOUTS)}", field="kind")
-    name = re.sub(r"[^\w.\-]", "_", FilePath(file.filename or "upload").name)[:100]
+    name = upload_name(file.filename)
     if not name.lower().endswith((".csv", ".xlsx")):
         raise InvalidValueError("only .csv and .xlsx files are imported", field="file")
     limits = Limits.of(kentra.settings)

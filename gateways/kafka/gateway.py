@@ -12,6 +12,7 @@ from gateways.kafka.envelope import TOPIC, envelope
 from gateways.kafka.inflight import INFLIGHT, end_of, highest_published, partition_of
 from infra.bootstrap import Kentra
 from infra.kafka import kafka_producer
+from infra.leases import Leases
 from infra.positions import Fence
 
 log = logging.getLogger("kentra.gateway")
@@ -139,7 +140,7 @@ class Gateway:
         """
         positions = self.kentra.positions(tenant_id)
         if not positions.claim(fence):  # only if the lease table was emptied and its tokens began again
-            log.error("%s: a newer token than %d holds its position; not published", tenant_id, fence[1])
+            log.warning("%s: a newer token than %d holds its position", tenant_id, fence[1])
             return False
         marks = positions.starting(INFLIGHT)
         highest = getattr(self.sink, "highest_published", None)
@@ -150,6 +151,20 @@ class Gateway:
                 log.info("%s: %d events sent by the previous holder were acknowledged", tenant_id, sent - start)
             positions.advance(POSITION, start, max(start, sent), fence=fence, clear=INFLIGHT)
         return True
+
+    def take_over_lease(self, tenant_id: str, leases: Leases) -> bool:
+        """``take_over`` under a held lease; if the tenant's fence is newer than the lease's token (the
+        lease table lost its rows and its tokens began again), the token is first moved past it.
+
+        Without this the tenant would never be published again: every holder's claim would be refused."""
+        if self.take_over(tenant_id, (leases.kind, leases.token(tenant_id))):
+            return True
+        fenced = self.kentra.positions(tenant_id).fence_token(leases.kind)
+        token = leases.raise_token(tenant_id, fenced)
+        if token is None:
+            return False
+        log.warning("%s: the lease's token was behind the tenant's fence (%d); moved to %d", tenant_id, fenced, token)
+        return self.take_over(tenant_id, (leases.kind, token))
 
     def replay(self, tenant_id: str) -> int:
         """Publish the tenant's log again from the start on the next run; returns the position forgotten.

@@ -400,7 +400,7 @@ def test_no_pod_but_the_migrate_job_holds_the_owners_secret() -> None:
     for docs in installs().values():
         assert owner_secret_outside_migrate(docs) == []
         api = named(docs, "Deployment", "kentra-api")
-        assert secrets_of(api) == {"kentra-keys", "kentra-db-app"}
+        assert secrets_of(api) == {"kentra-keys", "kentra-db-app", "kentra-db-direct"}  # direct: its LISTEN only
         for worker in ("kentra-projections", "kentra-gateway", "kentra-rollup", "kentra-jobs"):
             assert secrets_of(named(docs, "Deployment", worker)) == {"kentra-keys", "kentra-db-direct"}, worker
         assert "kentra-db-owner" in secrets_of(named(docs, "Job", "kentra-migrate"))
