@@ -265,6 +265,19 @@ class JobWorker:
         if job is None:
             return False
         log.info("job %s (%s of %s) taken, attempt %d", job.id, job.kind, job.tenant, job.attempts)
+        if job.kind != "import":  # a row no upload made (forged, or of a later version): never run as one
+            log.error("job %s: kind %r is not one this worker runs; not run", job.id, job.kind)
+            key = self.kentra.keys(self.kentra.registry.tenant(job.tenant)).job_file_key()
+            self.kentra.jobs.finish(
+                job,
+                status="failed",
+                summary=None,
+                error="this worker does not run jobs of that kind",
+                progress=job.progress,
+                report=None,
+                key=key,
+            )
+            return True
         run_import(self.kentra, job, stopping, self.beat)
         return True
 

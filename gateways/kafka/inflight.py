@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from kafka import TopicPartition
+from kafka.errors import KafkaTimeoutError
 from kafka.partitioner.default import murmur2
 
 INFLIGHT = "gateway:inflight:"  # + the partition; the value is the partition's end offset before the batch
@@ -40,7 +41,8 @@ def highest_published(reader: Any, topic: str, partition: int, offset: int, *, t
     while reader.position(tp) < end:
         batches = reader.poll(timeout_ms=timeout_ms)
         if not batches:
-            raise TimeoutError(f"{topic} did not deliver its messages in time")
+            # A KafkaError, so `gateway run` retries as for any broker trouble instead of stopping.
+            raise KafkaTimeoutError(f"{topic} did not deliver its messages in time")
         for records in batches.values():
             for record in records:
                 if record.key == key and record.offset < end:

@@ -63,6 +63,29 @@ def test_a_forged_job_rows_file_name_writes_nothing_outside_the_workers_private_
         kentra.close()
 
 
+def test_a_job_row_of_a_kind_no_worker_runs_fails_and_records_nothing(platform: Platform, tmp_path: Path) -> None:
+    """A forged row (or one of a later version) of another kind: the worker must not run its file as an import."""
+    kentra = platform.kentra()
+    tenant = platform.tenant
+    try:
+        upload = tmp_path / "few.csv"
+        born = date(1961, 3, 5)
+        upload.write_bytes(people(1, born))
+        key = kentra.keys(kentra.registry.tenant(tenant)).job_file_key()
+        job_id = uuid4().hex
+        params = {"file": upload.name, "kind": None, "dry_run": False}
+        kentra.jobs.submit(
+            job_id=job_id, kind="erasure", tenant=tenant, asked_by="t", params=params, upload=upload, key=key
+        )
+        assert JobWorker(kentra, [tenant]).run_one(threading.Event())
+        ended = kentra.jobs.get(job_id)
+        assert ended is not None
+        assert ended.status == "failed"
+        assert registered(kentra, tenant, born, 1) == 0
+    finally:
+        kentra.close()
+
+
 def _import_people(kentra: Kentra, tenant: str, born: date, folder: Path) -> None:
     """One person imported through a job, run here (new events in the tenant's log)."""
     upload = folder / f"people-{born:%Y%m%d}.csv"
