@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from pydantic import SecretStr
 
+from domain.identifiers import make_amka
 from infra.bootstrap import Kentra, bootstrap
 from infra.settings import DEFAULT_TENANTS_FILE, Settings
 
@@ -57,15 +58,18 @@ def service(name: str) -> str:
     return value
 
 
-def tenants_file(directory: Path, ids: list[str]) -> Path:
-    """The real tenants plus ``ids``, each a copy of a small municipality with two structures."""
+def tenants_file(directory: Path, ids: list[str], *, shipped: bool = True, name: str | None = None) -> Path:
+    """``directory/name`` (a new name if none is given): the real tenants (only their Regions with
+    ``shipped=False``) plus ``ids``, each a copy of a small municipality with two structures."""
     text = DEFAULT_TENANTS_FILE.read_text(encoding="utf-8")
-    for tenant_id in ids:
+    if not shipped:
+        text = text[: text.index("\n[[tenants]]")]
+    for n, tenant_id in enumerate(ids):
         text += f"""
 [[tenants]]
 id = "{tenant_id}"
-name_el = "Δήμος Μέτρησης"
-name_en = "Benchmark municipality"
+name_el = "Δήμος Μέτρησης {n}"
+name_en = "Benchmark municipality {n}"
 region = "thessaly"
 opened = "2019-03-04"
 [[tenants.programmes]]
@@ -80,9 +84,35 @@ id = "roma-branch"
 kind = "roma-branch"
 name_el = "Παράρτημα Ρομά"
 """
-    path = directory / f"tenants-{uuid4().hex[:8]}.toml"
+    path = directory / (name or f"tenants-{uuid4().hex[:8]}.toml")
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def intake_body(serial: int) -> dict[str, Any]:
+    """The body of ``POST …/beneficiaries`` for a made-up person, distinct for each ``serial``."""
+    born = date(1950, 1, 1) + timedelta(days=serial // 9000)
+    return {
+        "structure": "centre",
+        "occurred_on": "2025-05-02",
+        "personal": {
+            "first_name": "Μέτρηση",
+            "last_name": f"Δοκιμαστική{serial}",
+            "birth_date": born.isoformat(),
+            "amka": make_amka(born, serial % 9000),
+        },
+        "profile": {
+            "gender": "female",
+            "employment_status": "unemployed",
+            "isced_level": 3,
+            "household_situation": "lives_alone",
+            "residence_area": "urban",
+            "foreign_background": False,
+            "third_country_national": False,
+            "homeless_or_housing_exclusion": False,
+        },
+        "special": {"disability": "no", "minority": "no", "other_disadvantage": "no"},
+    }
 
 
 def new_tenant_ids(count: int) -> list[str]:

@@ -16,16 +16,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import BENCH_MASTER_KEY, TODAY, Result, new_tenant_ids, peak_of, percentile, platform, tenants_file
+from bench.common import (
+    BENCH_MASTER_KEY,
+    TODAY,
+    Result,
+    intake_body,
+    new_tenant_ids,
+    peak_of,
+    percentile,
+    platform,
+    tenants_file,
+)
 from demo.history import DemoHistory
-from domain.identifiers import make_amka
 from services.access import Principal, Role
 
 CLIENTS = 32
@@ -124,30 +132,7 @@ def run(per_client: int = 20, history: int = 1500) -> list[Result]:
                 floor = _load(url, per_client, lambda http, c, n: http.get("/health/live"))
 
                 def intake(http: httpx.Client, client: int, n: int) -> httpx.Response:
-                    serial = client * per_client + n
-                    born = date(1950, 1, 1) + timedelta(days=serial // 9000)
-                    body = {
-                        "structure": "centre",
-                        "occurred_on": "2025-05-02",
-                        "personal": {
-                            "first_name": "Μέτρηση",
-                            "last_name": f"Δοκιμαστική{serial}",
-                            "birth_date": born.isoformat(),
-                            "amka": make_amka(born, serial % 9000),
-                        },
-                        "profile": {
-                            "gender": "female",
-                            "employment_status": "unemployed",
-                            "isced_level": 3,
-                            "household_situation": "lives_alone",
-                            "residence_area": "urban",
-                            "foreign_background": False,
-                            "third_country_national": False,
-                            "homeless_or_housing_exclusion": False,
-                        },
-                        "special": {"disability": "no", "minority": "no", "other_disadvantage": "no"},
-                    }
-                    return http.post(f"{base}/beneficiaries", json=body, headers=auth)
+                    return http.post(f"{base}/beneficiaries", json=intake_body(client * per_client + n), headers=auth)
 
                 recording = _load(url, per_client, intake)
                 reading = _load(

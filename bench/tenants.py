@@ -16,7 +16,6 @@ import os
 import shutil
 import tempfile
 import threading
-from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from uuid import uuid4
 
 import httpx
 
-from bench.common import BENCH_MASTER_KEY, Result, timed
+from bench.common import BENCH_MASTER_KEY, Result, intake_body, tenants_file, timed
 from bench.http import _free_port
 from bench.tenants_probe import (
     LOGS,
@@ -49,10 +48,8 @@ from bench.tenants_setup import (
     bench_database,
     provision,
     sample,
-    tenants_file,
 )
 from bench.tenants_takeover import measure_workers
-from domain.identifiers import make_amka
 from infra.settings import Settings
 
 CLIENTS = 4
@@ -63,28 +60,7 @@ _serial_lock = threading.Lock()
 def _intake() -> dict[str, Any]:
     with _serial_lock:
         serial = next(_serials)
-    born = date(1950, 1, 1) + timedelta(days=serial // 9000)
-    return {
-        "structure": "centre",
-        "occurred_on": "2025-05-02",
-        "personal": {
-            "first_name": "Μέτρηση",
-            "last_name": f"Δοκιμαστική{serial}",
-            "birth_date": born.isoformat(),
-            "amka": make_amka(born, serial % 9000),
-        },
-        "profile": {
-            "gender": "female",
-            "employment_status": "unemployed",
-            "isced_level": 3,
-            "household_situation": "lives_alone",
-            "residence_area": "urban",
-            "foreign_background": False,
-            "third_country_national": False,
-            "homeless_or_housing_exclusion": False,
-        },
-        "special": {"disability": "no", "minority": "no", "other_disadvantage": "no"},
-    }
+    return intake_body(serial)
 
 
 def _clients(url: str, sampled: list[str], seconds: float) -> dict[str, Any]:
@@ -154,7 +130,7 @@ def _size(
 ) -> dict[str, Any]:
     """Provision up to ``len(ids)`` tenants (the first ``done`` are there), then measure every process."""
     size = len(ids)
-    listed = tenants_file(directory / f"tenants-{size}.toml", ids)
+    listed = tenants_file(directory, ids, shipped=False, name=f"tenants-{size}.toml")
     provisioning, _ = timed(partial(provision, directory, listed, urls, ids[done:]))
     sampled = sample(ids)
     add_coordinators(directory, listed, urls, [t for t in sampled if t not in coordinators])

@@ -86,34 +86,6 @@ def bench_database(run: str) -> Iterator[Urls]:
             _drop_roles(conn, f"kentra\\_%\\_{PREFIX}\\_{run}\\_%")
 
 
-def tenants_file(path: Path, ids: list[str]) -> Path:
-    """Synthetic municipalities only, each with a centre and a Roma branch, in one Region."""
-    text = 'schema_version = 1\n\n[[regions]]\nid = "thessaly"\nname_el = "Περιφέρεια Θεσσαλίας"\n'
-    text += 'name_en = "Region of Thessaly"\n'
-    for n, tenant_id in enumerate(ids):
-        text += f"""
-[[tenants]]
-id = "{tenant_id}"
-name_el = "Δήμος Μέτρησης {n}"
-name_en = "Benchmark municipality {n}"
-region = "thessaly"
-opened = "2019-03-04"
-[[tenants.programmes]]
-period = "2014-2020"
-name_el = "Περιφερειακό Επιχειρησιακό Πρόγραμμα Θεσσαλίας 2014-2020"
-[[tenants.structures]]
-id = "centre"
-kind = "centre"
-name_el = "Κέντρο Κοινότητας {n}"
-[[tenants.structures]]
-id = "roma-branch"
-kind = "roma-branch"
-name_el = "Παράρτημα Ρομά {n}"
-"""
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _settings(directory: Path, listed: Path, urls: Urls) -> Settings:
     return Settings(
         data_dir=directory,
