@@ -42,6 +42,10 @@ PUBLISHED: tuple[EventClass, ...] = (
     Activity.Recorded,
     CaseEntry.Amended,
     CaseEntry.Voided,
+    # issue 23: households (published ones, if any)
+    # issue 23: catalogue (published ones, if any)
+    # issue 23: documents (published ones, if any)
+    # issue 23: consent (published ones, if any)
 )
 
 INTERNAL: tuple[EventClass, ...] = (
@@ -62,6 +66,10 @@ INTERNAL: tuple[EventClass, ...] = (
     PersonalDataSearch.Recorded,
     AuditQuery.Asked,
     ImportRun.Completed,
+    # issue 23: households
+    # issue 23: catalogue
+    # issue 23: documents
+    # issue 23: consent
 )
 
 

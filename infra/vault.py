@@ -29,7 +29,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import BeneficiaryErasedError, PersonalDataUnreadableError
-from infra.crypto import SealedDataError, TenantKeys, new_data_key, seal, sealed_subject, unseal
+from infra.crypto import (
+    SealedDataError,
+    TenantKeys,
+    new_data_key,
+    seal,
+    seal_bytes,
+    sealed_subject,
+    unseal,
+    unseal_bytes,
+)
 from infra.vault_keys import KeyMaintenance
 from infra.vault_tables import erased_subjects, lookup, metadata, name_index, subject_keys, tenant_secrets
 
@@ -256,6 +265,20 @@ class SqlVault(KeyMaintenance):
             return None if data_key is None else unseal(data_key, token)
         except SealedDataError:
             log.warning("a sealed value does not open with its subject's key: it reads as erased")
+            return None
+
+    def seal_bytes(self, subject_id: UUID, data: bytes) -> bytes:
+        data_key = self._data_key(subject_id, create=True)
+        assert data_key is not None  # create=True always yields a key
+        return seal_bytes(data_key, subject_id, data)
+
+    def unseal_bytes(self, subject_id: UUID, sealed: bytes) -> bytes | None:
+        """The file's bytes, or None where they cannot be opened (erased key, altered bytes)."""
+        try:
+            data_key = self._data_key(subject_id, create=False)
+            return None if data_key is None else unseal_bytes(data_key, subject_id, sealed)
+        except SealedDataError:
+            log.warning("a sealed file does not open with its subject's key: it reads as erased")
             return None
 
     def blind_index(self, kind: str, value: str) -> str:

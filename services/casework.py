@@ -17,6 +17,7 @@ from domain.entries import CaseEntry
 from domain.errors import CommandIdReusedError, ConcurrentChangeError, DomainError, EntryNotFoundError
 from domain.tenants import Tenant
 from domain.undecodable import decodable
+from services import casework_catalogue, casework_consent, casework_documents, casework_households
 from services import casework_commands as handle
 from services import casework_esf as esf
 from services import commands as c
@@ -25,7 +26,7 @@ from services.casework_corrections import amend_entry, void_entry
 from services.casework_lifecycle import STATISTICS_SUBJECT, PersonalDataLifecycle
 from services.casework_ownership import assign_case
 from services.idempotency import CommandRecord, command_record_id, entry_id_for
-from services.ports import PersonalDataVault, ServiceDays, StaffDirectory, StoredEventsFactory
+from services.ports import DocumentStore, PersonalDataVault, ServiceDays, StaffDirectory, StoredEventsFactory
 from services.stored import EachStoredEvents, fold
 
 __all__ = [  # what other modules import from here, wherever it is defined now
@@ -77,6 +78,11 @@ HANDLERS: dict[type[BaseModel], Handler] = {
     c.RecordLongTermResult: esf.record_long_term_result,
     c.CorrectOperationRecord: esf.correct_operation_record,
 }
+# Issue 23's commands, each area in its own module.
+HANDLERS.update(casework_catalogue.HANDLERS)
+HANDLERS.update(casework_documents.HANDLERS)
+HANDLERS.update(casework_consent.HANDLERS)
+HANDLERS.update(casework_households.HANDLERS)
 
 
 class BatchRefusedError(DomainError):
@@ -175,8 +181,10 @@ class Casework(PersonalDataLifecycle):
         today: Callable[[], date] = athens_today,
         served_on: ServiceDays | None = None,
         stored_events: StoredEventsFactory = EachStoredEvents,
+        documents: DocumentStore | None = None,
     ) -> None:
         self.tenant = tenant
+        self.documents = documents  # documents' sealed bytes (issue 23); None where none are kept
         self.vault = vault
         self.staff = staff  # whom a case may be given to (services/casework_ownership.py)
         self.today = today

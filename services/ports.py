@@ -91,8 +91,35 @@ class PersonalDataVault(Protocol):
         """Make ``owner``'s non-unique indexes exactly these; how many were added and removed."""
         ...
 
+    def seal_bytes(self, subject_id: UUID, data: bytes) -> bytes:
+        """Seal a file's bytes under the subject's key (a document, issue 23)."""
+        ...
+
+    def unseal_bytes(self, subject_id: UUID, sealed: bytes) -> bytes | None:
+        """The file's bytes, or None where the subject's key was erased."""
+        ...
+
     def batch(self) -> AbstractContextManager[None]:
         """Group the keys created inside into one write, made before the block's events are saved."""
+        ...
+
+
+class DocumentStore(Protocol):
+    """Where documents' bytes are kept (issue 23), already sealed under their subject's key by the vault
+    (``PersonalDataVault.seal_bytes``): the tenant's database or an S3-compatible store, never a pod's disk.
+
+    ``forget`` removes every document of a subject, as an erasure must."""
+
+    def put(self, subject_id: UUID, document_id: UUID, sealed: bytes) -> None: ...
+
+    def get(self, subject_id: UUID, document_id: UUID) -> bytes | None:
+        """The sealed bytes, or None where there are none (never stored, or forgotten)."""
+        ...
+
+    def delete(self, subject_id: UUID, document_id: UUID) -> None: ...
+
+    def forget(self, subject_id: UUID) -> int:
+        """Remove every document of the subject; returns how many were removed."""
         ...
 
 

@@ -16,6 +16,7 @@ from gateways.cli import (
     audit,
     backup,
     casework,
+    catalogue,
     demo,
     esf,
     esf_submissions,  # noqa: F401 - registers its commands on the esf group
@@ -72,6 +73,7 @@ app.add_typer(keys.commands, name="keys")
 app.add_typer(people.commands, name="people")
 app.add_typer(kafka.commands, name="kafka")
 app.add_typer(jobs.commands, name="jobs")
+app.add_typer(catalogue.commands, name="catalogue")
 
 
 def main() -> None:

@@ -24,10 +24,14 @@ from gateways.http import (
     audit,
     auth,
     beneficiaries,
+    catalogue,
+    consent,
     corrections,
+    documents,
     esf,
     esf_submissions,
     home_visits,
+    households,
     imports,
     ownership,
     participation,
@@ -43,8 +47,12 @@ from gateways.http import (
 from gateways.import_jobs import jobs_beside
 from gateways.observability import Metrics, Observe, answer, database_check
 from gateways.web import casework as web_casework
+from gateways.web import catalogue as web_catalogue
+from gateways.web import consent as web_consent
+from gateways.web import documents as web_documents
 from gateways.web import esf as web_esf
 from gateways.web import esf_submissions as web_esf_submissions
+from gateways.web import households as web_households
 from gateways.web import ownership as web_ownership
 from gateways.web import pages, session
 from gateways.web import participation as web_participation
@@ -194,24 +202,35 @@ def create_app(kentra: Kentra) -> FastAPI:
     problems.install(app)
     for resource in (auth, tenants, beneficiaries, requests, referrals, home_visits, activities, corrections):
         app.include_router(resource.router)
-    app.include_router(reporting.router)
-    app.include_router(regions.router)
-    app.include_router(audit.router)
-    app.include_router(privacy.router)
-    app.include_router(imports.router)
-    app.include_router(ownership.router)
-    app.include_router(worklists.router)
-    app.include_router(participation.router)  # ESF (issue 21)
-    app.include_router(esf.router)
-    app.include_router(esf_submissions.router)
-    app.include_router(pages.router)
-    app.include_router(web_casework.router)
-    app.include_router(web_entries.router)  # every entry's page and the steps on it
-    app.include_router(web_ownership.router)
-    app.include_router(web_worklists.router)
-    app.include_router(web_participation.router)
-    app.include_router(web_esf.router)
-    app.include_router(web_esf_submissions.router)
+    for module in (  # the API's other resources, then the pages
+        reporting,
+        regions,
+        audit,
+        privacy,
+        imports,
+        ownership,
+        worklists,
+        participation,  # ESF (issue 21)
+        esf,
+        esf_submissions,
+        catalogue,  # issue 23: catalogue
+        documents,  # issue 23: documents
+        consent,  # issue 23: consent
+        households,  # issue 23: households
+        pages,
+        web_catalogue,  # issue 23: catalogue
+        web_documents,  # issue 23: documents
+        web_consent,  # issue 23: consent
+        web_households,  # issue 23: households
+        web_casework,
+        web_entries,  # every entry's page and the steps on it
+        web_ownership,
+        web_worklists,
+        web_participation,
+        web_esf,
+        web_esf_submissions,
+    ):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
     app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
     metrics = Metrics(kentra)

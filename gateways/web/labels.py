@@ -535,3 +535,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
 }
 for _key, (_el, _en) in _ENTRIES.items():
     LABELS["el"][_key], LABELS["en"][_key] = _el, _en
+
+# Issue 23's words, each area in its own module.
+from gateways.web import labels_catalogue, labels_consent, labels_documents, labels_households  # noqa: E402
+
+for _words in (labels_catalogue.WORDS, labels_documents.WORDS, labels_consent.WORDS, labels_households.WORDS):
+    for _key, (_el, _en) in _words.items():
+        LABELS["el"][_key], LABELS["en"][_key] = _el, _en
