@@ -158,3 +158,25 @@ class InMemoryStaff:
             and p.tenants == frozenset({tenant_id})
         ]
         return sorted(found, key=lambda p: (p.display_name.casefold(), p.username))
+
+
+class InMemoryDocumentStore:
+    """A ``DocumentStore`` in a dictionary: sealed bytes by (subject, document)."""
+
+    def __init__(self) -> None:
+        self.files: dict[tuple[UUID, UUID], bytes] = {}
+
+    def put(self, subject_id: UUID, document_id: UUID, sealed: bytes) -> None:
+        self.files[(subject_id, document_id)] = sealed
+
+    def get(self, subject_id: UUID, document_id: UUID) -> bytes | None:
+        return self.files.get((subject_id, document_id))
+
+    def delete(self, subject_id: UUID, document_id: UUID) -> None:
+        self.files.pop((subject_id, document_id), None)
+
+    def forget(self, subject_id: UUID) -> int:
+        gone = [key for key in self.files if key[0] == subject_id]
+        for key in gone:
+            del self.files[key]
+        return len(gone)
