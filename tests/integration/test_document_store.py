@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
 
 from domain.identifiers import make_amka
 from infra.backup import backup, restore
@@ -166,16 +167,58 @@ def test_after_an_erasure_no_byte_of_a_document_remains_in_the_stores_files(stor
     assert found_in_files(store, [PLAIN[:40]]) == []
 
 
-def test_documents_are_in_a_backup_and_come_back_with_its_restore(store: StoreUnderTest, tmp_path: Path) -> None:
-    her = person(store, 1)
-    document_id, sealed = upload(store, her)
-    manifest = backup(store.kentra, tmp_path / "backup")
-    assert manifest["tenants"]
-    target_settings = make_settings(store.kind, tmp_path / "restored")
-    if store.kind == "postgres":  # the backup's schemas go back into the same server: drop them first
-        pytest.skip("covered on PostgreSQL by tests/integration/test_backup.py's restore into a fresh database")
-    target = bootstrap(target_settings, registry=store.kentra.registry, today=store.clock)
+@pytest.fixture
+def two_databases(request: pytest.FixtureRequest) -> Iterator[tuple[str, str] | None]:
+    """For PostgreSQL: a live and an empty database of their own (a restore needs an empty store)."""
+    if request.node.callspec.params["store"] != "postgres":
+        yield None
+        return
+    superuser = service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")
+    names = (f"kentra_dl_{uuid4().hex[:8]}", f"kentra_dr_{uuid4().hex[:8]}")
+    with psycopg.connect(superuser, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}" OWNER kentra_owner')
     try:
+        yield names
+    finally:
+        with psycopg.connect(superuser, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def in_database(settings: Settings, database: str | None) -> Settings:
+    if database is None:
+        return settings
+    assert settings.database_url is not None
+    assert settings.database_owner_url is not None
+    return settings.model_copy(
+        update={
+            name: SecretStr(make_url(url.get_secret_value()).set(database=database).render_as_string(False))
+            for name, url in (
+                ("database_url", settings.database_url),
+                ("database_owner_url", settings.database_owner_url),
+            )
+        }
+    )
+
+
+def test_documents_are_in_a_backup_and_come_back_with_its_restore(
+    store: StoreUnderTest, two_databases: tuple[str, str] | None, tmp_path: Path
+) -> None:
+    live_db, restored_db = two_databases or (None, None)
+    live = bootstrap(in_database(make_settings(store.kind, tmp_path / "live"), live_db), registry=store.kentra.registry)
+    target = bootstrap(
+        in_database(make_settings(store.kind, tmp_path / "restored"), restored_db), registry=store.kentra.registry
+    )
+    try:
+        live.provision(store.tenant.id)
+        casework = live.casework(store.tenant.id)
+        her = casework.execute(intake(personal__amka=make_amka(date(1960, 1, 1), 7))).entry_id
+        sealed = casework.vault.seal_bytes(her, PLAIN)
+        document_id = uuid4()
+        assert casework.documents is not None
+        casework.documents.put(her, document_id, sealed)
+        backup(live, tmp_path / "backup")
         restore(target, tmp_path / "backup")
         target.provision(store.tenant.id)
         restored = target.casework(store.tenant.id)
@@ -184,6 +227,7 @@ def test_documents_are_in_a_backup_and_come_back_with_its_restore(store: StoreUn
         assert back == sealed
         assert restored.vault.unseal_bytes(her, back) == PLAIN
     finally:
+        live.close()
         target.close()
 
 
