@@ -48,6 +48,7 @@ from projections.runner import CaseworkViews
 from services.access import Principal
 from services.casework import Casework, athens_today
 from services.ports import DocumentStore, PersonalDataVault, StaffDirectory
+from services.privacy import compacts_documents
 from services.regions import RegionalFigures
 
 log = logging.getLogger("kentra.keys")
@@ -346,7 +347,7 @@ class Kentra:
         result = self.casework(tenant_id).erase(
             beneficiary_id, reason=reason, legal_ground=legal_ground, erased_by=erased_by
         )
-        self.storage(tenant_id).compact_vault()
+        self.storage(tenant_id).compact_vault(documents=compacts_documents(result))
         return result
 
     @property

@@ -384,3 +384,39 @@ def test_with_s3_one_tenants_store_never_reaches_another_tenants_objects(s3_stor
     assert other.get(her, document_id) is None
     assert other.forget(her) == 0
     assert documents_store.get(her, document_id) is not None
+
+
+def documents_filenode(store: StoreUnderTest) -> int:
+    storage = store.kentra.storage(store.tenant.id)
+    assert isinstance(storage, PostgresStorage)
+    engine, _ = storage.views_engine()
+    with engine.connect() as conn:
+        node = conn.execute(text(f"SELECT pg_relation_filenode('\"{storage.schema}\".vault_documents')")).scalar()
+    assert isinstance(node, int)
+    return node
+
+
+@pytest.mark.integration
+def test_the_documents_table_is_rewritten_only_by_an_erasure_that_deleted_documents_or_finished_one(
+    store: StoreUnderTest,
+) -> None:
+    if store.kind != "postgres":
+        pytest.skip("SQLite's secure_delete needs no rewrite: the pages are zeroed where they are")
+    her, him, them = person(store, 1), person(store, 2), person(store, 3)
+    upload(store, her)
+    before = documents_filenode(store)
+    erase(store, him)  # no document of his: every other person's documents are not copied again
+    assert documents_filenode(store) == before
+    erase(store, her)
+    after_hers = documents_filenode(store)
+    assert after_hers != before
+    upload(store, them)
+    casework = store.casework
+    left, casework.documents = casework.documents, None  # a first run that stopped before the documents
+    try:
+        erase(store, them)
+    finally:
+        casework.documents = left
+    assert documents_filenode(store) == after_hers
+    erase(store, them)  # the run after the crash deletes them and compacts
+    assert documents_filenode(store) != after_hers
