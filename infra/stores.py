@@ -171,8 +171,11 @@ class SqliteStorage(TenantStorage):
         return SqlVault(self._vault_engine(), keys)
 
     def documents(self) -> SqlDocumentStore:
-        """In ``vault.sqlite``: secure_delete zeroes a forgotten document's pages, the compaction its WAL."""
-        return SqlDocumentStore(self._vault_engine())
+        """In ``vault.sqlite``: secure_delete zeroes a forgotten document's pages, the compaction its WAL.
+        A store made before issue 23 gets the table here: the embedded process creates what it needs."""
+        engine = self._vault_engine()
+        documents.create(engine, checkfirst=True)
+        return SqlDocumentStore(engine)
 
     def compact_vault(self, *, documents: bool = True) -> None:
         # secure_delete zeroed the deleted rows' bytes (keys and documents alike: one file); the WAL

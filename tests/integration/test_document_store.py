@@ -420,3 +420,33 @@ def test_the_documents_table_is_rewritten_only_by_an_erasure_that_deleted_docume
     assert documents_filenode(store) == after_hers
     erase(store, them)  # the run after the crash deletes them and compacts
     assert documents_filenode(store) != after_hers
+
+
+def test_a_store_made_before_the_documents_table_gets_it_and_is_waited_for_until_then(store: StoreUnderTest) -> None:
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL"), autocommit=True) as conn:
+            conn.execute(f'DROP TABLE "{storage.schema}".vault_documents')
+        from infra.schema_version import requirements  # noqa: PLC0415
+
+        mine = [r for r in requirements(store.kentra) if r.what == f"tenant {store.tenant.id}"]
+        assert [(r.ready, r.detail) for r in mine] == [
+            (False, "no vault_documents table yet (kentra migrate makes it)")
+        ]
+        store.kentra.provision(store.tenant.id)  # what `kentra migrate` does
+        mine = [r for r in requirements(store.kentra) if r.what == f"tenant {store.tenant.id}"]
+        assert [r.ready for r in mine] == [True]
+    else:
+        assert isinstance(storage, SqliteStorage)
+        with storage._vault_engine().begin() as conn:
+            conn.exec_driver_sql("DROP TABLE vault_documents")
+    later = bootstrap(store.settings, registry=store.kentra.registry, today=store.clock)  # the next process
+    try:
+        casework = later.casework(store.tenant.id)
+        assert casework.documents is not None
+        her = person(store, 1)
+        document_id = uuid4()
+        casework.documents.put(her, document_id, casework.vault.seal_bytes(her, PLAIN))
+        assert casework.documents.get(her, document_id) is not None
+    finally:
+        later.close()
