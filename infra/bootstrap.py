@@ -84,6 +84,12 @@ class SettingsDocumentStores:
         assert settings.s3_bucket is not None  # the settings refuse s3 without one
         return S3DocumentStore(self._client, settings.s3_bucket, tenant.id)
 
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
 
 class AccountsStaff:
     """The production staff directory: the platform's user accounts, opened at the first question (a
@@ -428,6 +434,8 @@ class Kentra:
             self._pools = None
         if self._platform_engine is not None:
             self._platform_engine.dispose()
+        if isinstance(self._make_documents, SettingsDocumentStores):
+            self._make_documents.close()
         for engine in self._regional_engines:
             engine.dispose()
         self._regional.clear()
