@@ -4,6 +4,7 @@ removed by an erasure with nothing left in the files or the bucket, kept apart b
 
 from __future__ import annotations
 
+import base64
 import glob
 import os
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from infra.settings import Settings
 from infra.stores import PostgresStorage, SqliteStorage
 from infra.vault_tables import documents
 from services.ports import DocumentStore
-from tests.conftest import StoreUnderTest, intake, isolated_registry, make_settings, service_url
+from tests.conftest import TEST_MASTER_KEY, StoreUnderTest, intake, isolated_registry, make_settings, service_url
 
 # A recognisable file: its plaintext and its sealed bytes are looked for in the stores' files.
 PLAIN = b"%PDF-1.7 " + "Βεβαίωση ανεργίας της Μαρίας Παπαδοπούλου, ΑΜΚΑ 01016012345".encode() * 64
@@ -450,3 +451,30 @@ def test_a_store_made_before_the_documents_table_gets_it_and_is_waited_for_until
         assert casework.documents.get(her, document_id) is not None
     finally:
         later.close()
+
+
+def test_after_a_rotation_of_the_master_key_a_document_opens_with_the_new_key_alone(store: StoreUnderTest) -> None:
+    her = person(store, 1)
+    document_id, sealed = upload(store, her)
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    rotating = store.settings.model_copy(
+        update={"master_key": SecretStr(new_key), "previous_master_key": SecretStr(TEST_MASTER_KEY)}
+    )
+    during = bootstrap(rotating, registry=store.kentra.registry, today=store.clock)
+    try:
+        during.rotate_master_key(store.tenant.id)
+    finally:
+        during.close()
+    after = bootstrap(
+        store.settings.model_copy(update={"master_key": SecretStr(new_key)}),
+        registry=store.kentra.registry,
+        today=store.clock,
+    )
+    try:
+        casework = after.casework(store.tenant.id)
+        assert casework.documents is not None
+        stored = casework.documents.get(her, document_id)
+        assert stored == sealed  # the bytes are not rewritten: only the person's key is re-wrapped
+        assert casework.vault.unseal_bytes(her, stored) == PLAIN
+    finally:
+        after.close()
