@@ -20,7 +20,7 @@ from eventsourcing.domain import DomainEvent, event
 
 from domain.catalogue import Agency, CorrectionReason, Labelled
 from domain.entries import CaseEntry, ensure_not_future
-from domain.errors import DateOrderError, DomainError, EntryNotFoundError, InvalidTransitionError, InvalidValueError
+from domain.errors import DateOrderError, EntryNotFoundError, InvalidTransitionError, InvalidValueError
 
 if TYPE_CHECKING:
     from domain.beneficiaries import Beneficiary
@@ -56,8 +56,9 @@ class UnknownNoticeError(InvalidValueError):
         )
 
 
-class ConsentRequiredError(DomainError):
-    """A referral shares the person's data with an agency whose basis is consent, and none is active."""
+class ConsentRequiredError(InvalidTransitionError):
+    """A referral shares the person's data with an agency whose basis is consent, and none is active
+    (a conflict with the person's record, as any step their state does not allow: HTTP 409)."""
 
     def __init__(self, agency: str) -> None:
         super().__init__(
