@@ -53,6 +53,8 @@ class Privacy:
     notice a new information would be given with today."""
 
     beneficiary_id: UUID
+    structure: str
+    erased: bool
     informed: list[Informed]
     consents: list[Consent]
     current_notice: PrivacyNotice | None
@@ -108,18 +110,22 @@ def _erased(casework: Casework, beneficiary_id: UUID) -> bool:
     return bool(getattr(casework.entry(beneficiary_id), "erased", False))
 
 
-def privacy_of(casework: Casework, user: Principal, beneficiary_id: UUID, endpoint: str) -> Privacy:
+def privacy_of(casework: Casework, user: Principal, beneficiary_id: UUID, endpoint: str | None) -> Privacy:
     """A person's information and consents, for who may see the person; the look is recorded in the
-    tenant's log. A person of a structure the caller may not see is "not found"."""
+    tenant's log under ``endpoint`` (None: a part of a page whose look is recorded already, the person's).
+    A person of a structure the caller may not see is "not found"."""
     may_read_casework(user, casework.tenant.id)
     person = visible_entry(casework, user, beneficiary_id)
     if person.KIND != "beneficiary" or person.voided:
         raise EntryNotFoundError(beneficiary_id, "beneficiary")
     may_read_privacy_record(user, casework.tenant.id, person.structure)
-    casework.record_access(beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
+    if endpoint is not None:
+        casework.record_access(beneficiary_id, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
     informed, consents = _opened(casework, beneficiary_id)
     return Privacy(
         beneficiary_id=beneficiary_id,
+        structure=person.structure,
+        erased=bool(getattr(person, "erased", False)),
         informed=informed,
         consents=consents,
         current_notice=casework.tenant.notice_on(casework.today()),
