@@ -146,6 +146,18 @@ def check_referral(app: Casework, work: UnitOfWork, beneficiary: Beneficiary, cm
     SHARING_NEEDS_CONSENT.check(cmd.destination.value, cmd.occurred_on, opened_consents(app.vault, record))
 
 
+def check_amended_referral(app: Casework, work: UnitOfWork, referral: Referral, changes: dict[str, Any]) -> None:
+    """A correction of a referral's destination is judged as the referral would be: a referral to an NGO
+    needs an active consent for it then, however it came to be addressed there. A correction of its day
+    alone shares nothing new, and is not judged (a referral sent before the rule stays correctable)."""
+    if "destination" not in changes:
+        return
+    destination = str(changes.get("destination") or referral.destination)
+    day: date = changes.get("occurred_on") or referral.occurred_on
+    record = _existing(work, referral.beneficiary_id)
+    SHARING_NEEDS_CONSENT.check(destination, day, opened_consents(app.vault, record))
+
+
 def record_with_referral(
     app: Casework, work: UnitOfWork, beneficiary: Beneficiary, cmd: c.SendReferral, referral: Referral
 ) -> None:

@@ -76,16 +76,21 @@ def _label(code: str | None, catalogue: type[Any], lang: str) -> str:
 
 
 def privacy_section(
-    request: Request, tenant: str, beneficiary_id: Any, filled: Mapping[str, Filled] | None = None
+    request: Request,
+    tenant: str,
+    beneficiary_id: Any,
+    filled: Mapping[str, Filled] | None = None,
+    endpoint: str | None = None,
 ) -> dict[str, Any] | None:
     """What the section shows the signed-in caller: None where she may not see the person at all,
-    ``{"hidden": True}`` where she sees the record but not its personal data (an uncleared auditor)."""
+    ``{"hidden": True}`` where she sees the record but not its personal data (an uncleared auditor).
+    The look is recorded under ``endpoint``; None on the person's page, which recorded it already."""
     user = user_of(request)
     if user is None:
         return None
     casework = kentra_of(request).casework(tenant)
     try:
-        shown = consent.privacy_of(casework, user, UUID(str(beneficiary_id)), None)  # the page logged the look
+        shown = consent.privacy_of(casework, user, UUID(str(beneficiary_id)), endpoint)
     except AccessDeniedError:
         return {"hidden": True}
     except (DomainError, ValueError):
@@ -139,7 +144,7 @@ templates.env.globals["privacy_section"] = privacy_section
 
 # ---------------------------------------------------------------------------------------- the pages
 def _page(request: Request, tenant: str, beneficiary_id: UUID, status: int, filled: Mapping[str, Filled]) -> Response:
-    section = privacy_section(request, tenant, beneficiary_id, filled)
+    section = privacy_section(request, tenant, beneficiary_id, filled, "GET /t/{tenant}/people/{id}/consent")
     if section is None or section["hidden"]:
         return message(request, 404, "not_found")
     return render(

@@ -71,7 +71,14 @@ def test_a_consent_form_with_mistakes_is_drawn_again_in_greek_and_records_nothin
     told = send(api, her, "information", {"occurred_on": "02/05/2024", "notice_version": "1999"}, "i")
     assert told.status_code == 422
     assert "Επιλέξτε μια έκδοση του ενημερωτικού" in told.text
-    assert events(api) == before + 2  # the two looks at the person's page, nothing else
+    # Only looks: two at the person's page (for each form's id) and two at the page drawn again.
+    assert events(api) == before + 4
+    assert (
+        api.client.get(f"/api/v1/tenants/sofades/beneficiaries/{her}/privacy", headers=api.headers("coord.sof")).json()[
+            "consents"
+        ]
+        == []
+    )
 
 
 def test_a_referral_to_an_ngo_asks_for_consent_in_greek_and_records_it_with_the_referral(api: Api) -> None:

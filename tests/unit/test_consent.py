@@ -364,3 +364,16 @@ def test_after_an_erasure_the_consents_do_not_open_and_nothing_more_is_recorded(
     for refused in (consented(her), informed(her), withdrawn(her, consent_id), referral(her, "opeka")):
         with pytest.raises(BeneficiaryErasedError):
             service.casework.execute(refused)
+
+
+def test_a_referral_readdressed_to_an_ngo_by_a_correction_needs_the_consent_too(service: Service) -> None:
+    her = service.casework.execute(intake()).entry_id
+    sent = service.casework.execute(referral(her, "opeka")).entry_id
+    readdress = command(
+        command="amend_entry", entry_id=str(sent), reason="typing_error", changes={"destination": "ngo"}
+    )
+    with pytest.raises(ConsentRequiredError):
+        service.casework.execute(readdress)
+    give(service, her, agency="ngo")
+    service.casework.execute(command(**{**readdress.model_dump(mode="json"), "command_id": f"cmd-{uuid4()}"}))
+    assert getattr(service.casework.entry(sent), "destination", None) == "ngo"
