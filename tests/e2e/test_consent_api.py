@@ -3,10 +3,15 @@ consent, and what is left of them after an erasure; each attack answered as it s
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from domain.consent import PrivacyRecord, privacy_record_id
+from services import consent
+from tests.conftest import StoreUnderTest, command, intake
 from tests.e2e.conftest import Api, intake_body
 
 PEOPLE = "/api/v1/tenants/sofades/beneficiaries"
@@ -152,3 +157,40 @@ def test_what_a_consent_says_is_in_no_stored_file_in_clear(api: Api) -> None:
     for data in files:
         assert b"orally_recorded" not in data
         assert b"social_structure" not in data
+
+
+def test_on_either_store_an_erasure_leaves_nothing_of_the_consents_readable(store: StoreUnderTest) -> None:
+    casework = store.casework
+    her = casework.execute(intake(personal__amka=None)).entry_id
+    on = {"beneficiary_id": str(her), "occurred_on": "2024-05-03"}
+    casework.execute(command(command="record_information", notice_version="2018-05", **on))
+    casework.execute(
+        command(
+            command="give_consent",
+            purpose="sharing_with_agency",
+            agency="social_structure",
+            given_as="orally_recorded",
+            **on,
+        )
+    )
+    assert [c["agency"] for c in consent.privacy_document(casework, her)["consents"]] == ["social_structure"]
+    rows = casework.recorder.select_notifications(start=None, limit=100_000, inclusive_of_start=False)
+    assert any(b"ConsentGiven" in row.topic.encode() for row in rows)
+    assert not any(b"orally_recorded" in row.state or b"social_structure" in row.state for row in rows)
+    store.kentra.erase(store.tenant.id, her, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    fresh = store.fresh_casework()  # another process: nothing kept in memory helps it
+    assert consent.privacy_document(fresh, her) == {"informed": [], "consents": []}
+    record = fresh.entry(privacy_record_id(her))
+    assert isinstance(record, PrivacyRecord)
+    assert [fresh.vault.unseal(row["sealed"]) for row in record.consents.values()] == [None]
+    assert [fresh.vault.unseal(row["sealed"]) for row in record.informed] == [None]
+
+
+def test_the_subject_access_pdf_lists_the_consents_in_greek(api: Api) -> None:
+    her = person(api)
+    assert give(api, "coord.sof", her, agency="social_structure").status_code == 201
+    pdf = api.client.get(f"{PEOPLE}/{her}/subject-access", params={"format": "pdf"}, headers=api.headers("coord.sof"))
+    assert pdf.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Ενημέρωση (άρθρο 13 ΓΚΠΔ) και συναινέσεις" in text
+    assert "social_structure" in text
