@@ -40,6 +40,7 @@ from domain.catalogue import (
     RequestCategory,
     ResidenceArea,
 )
+from domain.consent import SHARING_NEEDS_CONSENT, ConsentMethod
 from domain.events import event_name
 from domain.identifiers import make_afm, make_amka
 from domain.tenants import Tenant
@@ -238,6 +239,12 @@ class DemoHistory:
                 destination=destination,
                 structure=person.structure,
                 occurred_on=sent,
+                # issue 23: an NGO, a social-support structure or another agency receives the person's data
+                # with their consent, which the demo's caseworkers record with the referral (no draw: the
+                # rest of the history stays as it was).
+                consent=c.ReferralConsent(given_as=ConsentMethod.SIGNED_FORM)
+                if SHARING_NEEDS_CONSENT.applies_to(destination)
+                else None,
             )
             referral_id = entry_id_for(self.tenant.id, command_id)
             answered = self._later(sent, 2, 20)

@@ -17,6 +17,7 @@ from eventsourcing.domain import DomainEvent
 from domain.access_log import AuditQuery, PersonalDataAccess, PersonalDataSearch
 from domain.activities import Activity
 from domain.beneficiaries import Beneficiary
+from domain.consent import PrivacyRecord
 from domain.entries import CaseEntry
 from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
@@ -69,7 +70,12 @@ INTERNAL: tuple[EventClass, ...] = (
     # issue 23: households
     # issue 23: catalogue
     # issue 23: documents
-    # issue 23: consent
+    # issue 23: consent. A person's privacy record: when they were informed and what they consented
+    # to is the municipality's own (GDPR Art. 13, 7); the details are sealed under their key.
+    PrivacyRecord.Opened,
+    PrivacyRecord.InformationGiven,
+    PrivacyRecord.ConsentGiven,
+    PrivacyRecord.ConsentWithdrawn,
 )
 
 

@@ -21,7 +21,8 @@ from pydantic import (
 )
 
 from domain.catalogue import StaffRole
-from domain.errors import UnknownOperationError, UnknownStructureError, UnknownTenantError
+from domain.consent import UnknownNoticeError
+from domain.errors import InvalidValueError, UnknownOperationError, UnknownStructureError, UnknownTenantError
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -123,6 +124,19 @@ class ReportedFigure(Record):
     structure: Slug | None = None
 
 
+class PrivacyNotice(Record):
+    """A version of the municipality's information notice (GDPR Art. 13) and the day it applies from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+    from_: date = Field(alias="from")
+
+
+# Where a municipality names none: the notice every centre gave since the GDPR applied (25 May 2018).
+DEFAULT_NOTICES = (PrivacyNotice(version="2018-05", from_=date(2018, 5, 25)),)
+
+
 class Tenant(Record):
     id: Slug
     name_el: Text
@@ -133,6 +147,7 @@ class Tenant(Record):
     programmes: tuple[Programme, ...] = Field(min_length=1)
     structures: tuple[Structure, ...] = Field(min_length=1)
     reported: tuple[ReportedFigure, ...] = ()
+    privacy_notices: tuple[PrivacyNotice, ...] = Field(default=DEFAULT_NOTICES, min_length=1)  # issue 23: consent
 
     @field_validator("opened")
     @classmethod
@@ -203,6 +218,31 @@ class Tenant(Record):
     def operation_span(self, programme: Programme) -> tuple[date | None, date | None]:
         """The operation's first and last day where known (None: the sources do not say)."""
         return programme.operations_from, programme.operations_to
+
+    # ------------------------------------------------------------------ information notices (issue 23: consent)
+    @model_validator(mode="after")
+    def _notices_apart(self) -> Tenant:
+        versions = [n.version for n in self.privacy_notices]
+        if len(set(versions)) != len(versions):
+            raise ValueError(f"privacy notice versions repeat: {versions}")
+        return self
+
+    def privacy_notice(self, version: str, day: date) -> PrivacyNotice:
+        """The notice of this version, if it was in use on that day; refused (naming the field) otherwise."""
+        for notice in self.privacy_notices:
+            if notice.version == version:
+                if day < notice.from_:
+                    raise InvalidValueError(
+                        f"notice {version!r} applies from {notice.from_}; it was not given on {day}",
+                        field="notice_version",
+                    )
+                return notice
+        raise UnknownNoticeError(version, (n.version for n in self.privacy_notices))
+
+    def notice_on(self, day: date) -> PrivacyNotice | None:
+        """The notice in force on a day: the latest one applying by then (what a form preselects)."""
+        applying = [n for n in self.privacy_notices if n.from_ <= day]
+        return max(applying, key=lambda n: n.from_) if applying else None
 
     def structure(self, structure_id: str) -> Structure:
         for structure in self.structures:

@@ -246,3 +246,12 @@ def may_analyse_region(principal: Principal, region: str, registry: TenantRegist
         registry.region(region)
     except ValueError:
         raise InvalidValueError(f"unknown region {region!r}", field="region") from None
+
+
+# issue 23: consent
+def may_read_privacy_record(principal: Principal, tenant_id: str, structure: str) -> None:
+    """When a person was informed and what they consented to (to whom) is personal data: shown to those
+    who see the person (their tenant's staff, of their structure for a caseworker; an auditor cleared for
+    personal data), never to an uncleared auditor, a Region or an admin."""
+    if not sees_person(principal, tenant_id, structure):
+        raise AccessDeniedError("this account may not see a person's information and consents")

@@ -32,6 +32,7 @@ from domain.home_visits import HomeVisit
 from domain.profile import PersonalDetails
 from domain.referrals import Referral
 from domain.requests import CaseRequest
+from services import casework_consent as consent
 from services import casework_esf as esf
 from services import commands as c
 from services.idempotency import entry_id_for
@@ -224,6 +225,7 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     request = work.get(cmd.request_id, CaseRequest, "request") if cmd.request_id is not None else None
+    consent.check_referral(app, work, beneficiary, cmd)  # issue 23: consent (the destination's national code)
     referral = Referral.send(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
@@ -235,6 +237,7 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
         today=app.today(),
         seal=sealer(app, {"notes": cmd.notes}),
     )
+    consent.record_with_referral(app, work, beneficiary, cmd, referral)  # issue 23: consent, with the referral
     esf.enter_at_contact(app, beneficiary, cmd.occurred_on, cmd.recorded_by)
     return referral
 

@@ -11,6 +11,8 @@ from domain.entries import CaseEntry
 from domain.errors import AmkaDateMismatchError, InvalidValueError
 from domain.identifiers import amka_matches_birth_date
 from domain.profile import ParticipantProfile, PersonalDetails, SpecialCategoryAnswers, age_on
+from domain.referrals import Referral
+from services import casework_consent as consent
 from services import casework_esf as esf
 from services import commands as c
 from services.casework_commands import claim_amka, expect, index_names, plain, sealer, structure_of, validated
@@ -30,6 +32,8 @@ def amend_entry(app: Casework, work: UnitOfWork, cmd: c.AmendEntry) -> CaseEntry
         for beneficiary_id in changes["beneficiary_ids"]:
             work.get(beneficiary_id, Beneficiary, "beneficiary").ensure_active()
     sealed: str | None = None
+    if isinstance(entry, Referral):
+        consent.check_amended_referral(app, work, entry, changes)  # issue 23: consent
     if isinstance(entry, Beneficiary):
         changes, sealed = _amend_beneficiary(app, work, entry, changes, cmd)
     elif cmd.personal or cmd.special:

@@ -27,6 +27,7 @@ from domain.catalogue import (
     RequestCategory,
     ResidenceArea,
 )
+from domain.consent import ConsentMethod, ConsentPurpose
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
@@ -197,6 +198,15 @@ class RecordAgencyStatus(Command, AgencyStatusFields):
     request_id: UUID
 
 
+class ReferralConsent(BaseModel):
+    """The consent block of a referral: the person consents, on the referral's day, to sharing with its
+    destination (issue 23: consent)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    given_as: ConsentMethod
+
+
 class ReferralFields(Payload):
     model_config = ConfigDict(
         json_schema_extra={
@@ -217,6 +227,11 @@ class ReferralFields(Payload):
     structure: StructureId
     occurred_on: date
     notes: FreeText | None = None
+    consent: ReferralConsent | None = Field(
+        default=None,
+        description="The person's consent to sharing with the destination, given now (issue 23): recorded "
+        "with the referral, or neither. Needed for an NGO, a social-support structure or another agency",
+    )
 
 
 class SendReferral(Command, ReferralFields):
@@ -539,6 +554,68 @@ class CorrectOperationRecord(Command, OperationCorrectionFields):
     beneficiary_id: UUID
 
 
+# ---- issue 23: consent
+NoticeVersion = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+
+
+class InformationFields(Payload):
+    """The person was informed of how their data are used (GDPR Art. 13), with this notice version."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"occurred_on": "2024-05-04", "notice_version": "2018-05"}]}
+    )
+
+    occurred_on: date
+    notice_version: NoticeVersion
+    structure: StructureId | None = None
+
+
+class RecordInformation(Command, InformationFields):
+    command: Literal["record_information"] = "record_information"
+    beneficiary_id: UUID
+
+
+class ConsentFields(Payload):
+    """A consent the person gave: to what, with which agency when it is sharing with one, and how."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "occurred_on": "2024-05-04",
+                    "purpose": "sharing_with_agency",
+                    "agency": "ngo",
+                    "given_as": "signed_form",
+                }
+            ]
+        }
+    )
+
+    occurred_on: date
+    purpose: ConsentPurpose
+    agency: Agency | None = Field(default=None, description="The agency, for sharing with one (and only then)")
+    given_as: ConsentMethod
+    structure: StructureId | None = None
+
+
+class GiveConsent(Command, ConsentFields):
+    command: Literal["give_consent"] = "give_consent"
+    beneficiary_id: UUID
+
+
+class WithdrawalFields(Payload):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"occurred_on": "2024-06-01"}]})
+
+    occurred_on: date
+    structure: StructureId | None = None
+
+
+class WithdrawConsent(Command, WithdrawalFields):
+    command: Literal["withdraw_consent"] = "withdraw_consent"
+    beneficiary_id: UUID
+    consent_id: UUID
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -559,7 +636,10 @@ AnyCommand = Annotated[
     | ChangeSituation
     | LeaveOperation
     | RecordLongTermResult
-    | CorrectOperationRecord,
+    | CorrectOperationRecord
+    | RecordInformation
+    | GiveConsent
+    | WithdrawConsent,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
@@ -593,3 +673,5 @@ def _changes_model(entry: type[CaseEntry]) -> type[BaseModel]:
 
 
 CHANGES_BY_KIND: dict[str, type[BaseModel]] = {kind: _changes_model(entry) for kind, entry in ENTRY_KINDS.items()}
+# A privacy record is corrected by new events, never amended (domain/consent.py): it changes no field.
+CHANGES_BY_KIND["privacy_record"] = create_model("PrivacyRecordChanges", __config__=ConfigDict(extra="forbid"))

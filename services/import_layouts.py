@@ -121,7 +121,15 @@ LAYOUTS: dict[str, Layout] = {
             "referrals",
             "send_referral",
             "Παραπομπές",
-            (REF, BENEFICIARY, _col("destination", "Φορέας παραπομπής", example="dypa"), STRUCTURE, ON),
+            (
+                REF,
+                BENEFICIARY,
+                _col("destination", "Φορέας παραπομπής", example="dypa"),
+                STRUCTURE,
+                ON,
+                # issue 23: consent, given with the referral: signed_form or orally_recorded
+                _col("consent_given_as", "Συναίνεση για διαβίβαση", "consent.given_as", required=False, example=""),
+            ),
             Referral,
         ),
         Layout(

@@ -16,6 +16,7 @@ from domain.access_log import PersonalDataAccess
 from domain.errors import EntryNotFoundError
 from projections import privacy_queries
 from projections.runner import CaseworkViews
+from services import consent
 from services.casework import Casework, read_log
 
 ACCESS_RECORDED: type[Any] = PersonalDataAccess.Recorded  # its fields are the recorded access's
@@ -114,5 +115,6 @@ def subject_access(
             for entry in sorted(entry_ids, key=str)
         ],
         "read_models": read_models,
+        "privacy": consent.privacy_document(casework, beneficiary_id),  # issue 23: consent
         "accessed_by": accesses,
     }

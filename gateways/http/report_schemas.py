@@ -256,6 +256,7 @@ class SubjectAccess(BaseModel):
     beneficiary: dict[str, Any]
     entries: list[dict[str, Any]]
     read_models: dict[str, list[dict[str, Any]]]
+    privacy: dict[str, list[dict[str, Any]]] = {}  # issue 23: consent (information notices and consents)
     accessed_by: list[dict[str, Any]]
 
 

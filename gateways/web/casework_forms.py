@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain import catalogue as cat
+from domain.consent import ConsentMethod
 from domain.events import ENTRY_KINDS
 from domain.tenants import Tenant
 from gateways.web.forms import Field, Kind, Section
@@ -76,7 +77,12 @@ ENTRY_FORMS: dict[str, tuple[str, type[BaseModel], list[Field]]] = {
     "referral": (
         "send_referral",
         c.ReferralFields,
-        [Field("destination", "destination", "select", cat.Agency, required=True), NOTES],
+        [
+            Field("destination", "destination", "select", cat.Agency, required=True),
+            NOTES,
+            # issue 23: consent, given with the referral (an NGO, a social-support structure, another agency)
+            Field("consent.given_as", "referral_consent", "select", ConsentMethod, hint="referral_consent_hint"),
+        ],
     ),
     "home_visit": (
         "record_home_visit",

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from domain import errors
 from domain.catalogue import Labelled
+from domain.consent import ConsentRequiredError
 from gateways.web.present import DateFormatError, parse_date
 
 Kind = Literal["text", "date", "select", "number", "checkbox", "textarea", "hidden"]
@@ -159,6 +160,7 @@ def refused(exc: errors.DomainError, sections: Sequence[Section], t: Mapping[str
         (errors.DateOrderError, "err_date_order"),
         (errors.UnknownStructureError, "err_choice"),
         (errors.BeneficiaryErasedError, "err_erased"),
+        (ConsentRequiredError, "err_consent_required"),  # issue 23: consent
         (errors.EntryVoidedError, "err_gone"),
         (errors.InvalidTransitionError, "err_not_now"),
         (errors.EntryNotFoundError, "err_not_found"),

@@ -214,6 +214,7 @@ ESF_PAGES: dict[tuple[str, str], Calls] = {
     for method in ("GET", "POST")
 }
 
+CONSENT = {"purpose": "sharing_with_agency", "agency": "ngo", "given_as": "signed_form"}  # issue 23: consent
 LEFT = {"job_searching": True, "in_education_or_training": False, "qualification_gained": False, "employed": False}
 
 ROUTES: dict[tuple[str, str], Calls] = {
@@ -524,6 +525,37 @@ ROUTES: dict[tuple[str, str], Calls] = {
             "/t/sofades/record/activity",
             {"data": {"beneficiary_ids": p.id, "kind": "counselling_session", **STEP}},
         ),
+    ],
+    # issue 23: consent. A person's information and consents, over the API and the pages; the consent
+    # withdrawn is named by an id of the person's own (a consent of theirs or not: the same answer).
+    ("GET", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/privacy"): lambda p, t, o: [
+        ("GET", f"{T}/beneficiaries/{p.id}/privacy", {})
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/information"): lambda p, t, o: [
+        ("POST", f"{T}/beneficiaries/{p.id}/information", {"json": {**STEP, "notice_version": "2018-05"}})
+    ],
+    ("POST", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/consents"): lambda p, t, o: [
+        ("POST", f"{T}/beneficiaries/{p.id}/consents", {"json": {**STEP, **CONSENT}})
+    ],
+    (
+        "POST",
+        "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/consents/{consent_id}/withdrawal",
+    ): lambda p, t, o: [("POST", f"{T}/beneficiaries/{p.id}/consents/{p.id}/withdrawal", {"json": STEP})],
+    ("GET", "/t/{tenant}/people/{beneficiary_id}/consent"): lambda p, t, o: [
+        ("GET", f"/t/sofades/people/{p.id}/consent", {})
+    ],
+    ("POST", "/t/{tenant}/people/{beneficiary_id}/information"): lambda p, t, o: [
+        (
+            "POST",
+            f"/t/sofades/people/{p.id}/information",
+            {"data": {"occurred_on": "04/05/2024", "notice_version": "2018-05"}},
+        )
+    ],
+    ("POST", "/t/{tenant}/people/{beneficiary_id}/consents"): lambda p, t, o: [
+        ("POST", f"/t/sofades/people/{p.id}/consents", {"data": {**CONSENT, "occurred_on": "04/05/2024"}})
+    ],
+    ("POST", "/t/{tenant}/people/{beneficiary_id}/consents/{consent_id}/withdrawal"): lambda p, t, o: [
+        ("POST", f"/t/sofades/people/{p.id}/consents/{p.id}/withdrawal", {"data": {"occurred_on": "04/05/2024"}})
     ],
     **ENTRY_PAGES,
     **ESF_PAGES,

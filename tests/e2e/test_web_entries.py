@@ -138,7 +138,7 @@ def test_a_referral_is_accepted_then_given_its_outcome_and_an_outcome_before_acc
     assert "<dd>20/05/2024</dd>" in shown
     assert "<h3>Απάντηση του φορέα</h3>" in shown
     assert "<dd>Έγινε δεκτή</dd>" in shown
-    declined = new_entry(api, her, "referral", destination="ngo")
+    declined = new_entry(api, her, "referral", destination="ngo", **{"consent.given_as": "signed_form"})
     done(
         step(
             api, f"/t/sofades/referrals/{declined}/decline", occurred_on="2024-05-21", notes="Δεν καλύπτεται η περιοχή"

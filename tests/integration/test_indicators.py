@@ -414,6 +414,7 @@ def step(
                         destination=data.draw(st.sampled_from(list(Agency))).value,
                         structure=data.draw(structure),
                         occurred_on=data.draw(day).isoformat(),
+                        consent={"given_as": "signed_form"},  # what an NGO's needs (issue 23); the others' too
                     )
                 ).entry_id
             )
