@@ -34,6 +34,7 @@ from domain.referrals import Referral
 from domain.requests import CaseRequest
 from services import casework_esf as esf
 from services import commands as c
+from services.casework_catalogue import code_of
 from services.idempotency import entry_id_for
 from services.people_index import indexes_of
 
@@ -204,10 +205,12 @@ def register_beneficiary(app: Casework, work: UnitOfWork, cmd: c.RegisterBenefic
 def open_request(app: Casework, work: UnitOfWork, cmd: c.OpenRequest) -> CaseRequest:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
+    category, local_category = code_of(app, work, "request_category", cmd.category, "category")
     request = CaseRequest.open(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
-        category=cmd.category.value,
+        category=category,
+        local_category=local_category,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, beneficiary.structure),
         recorded_by=cmd.recorded_by,
@@ -224,11 +227,13 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     request = work.get(cmd.request_id, CaseRequest, "request") if cmd.request_id is not None else None
+    destination, local_destination = code_of(app, work, "agency", cmd.destination, "destination")
     referral = Referral.send(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
         request=request,
-        destination=cmd.destination.value,
+        destination=destination,
+        local_destination=local_destination,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, beneficiary.structure),
         recorded_by=cmd.recorded_by,
@@ -242,10 +247,12 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
 def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -> HomeVisit:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
+    purpose, local_purpose = code_of(app, work, "visit_purpose", cmd.purpose, "purpose")
     visit = HomeVisit.conduct(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
-        purpose=cmd.purpose.value,
+        purpose=purpose,
+        local_purpose=local_purpose,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, beneficiary.structure),
         recorded_by=cmd.recorded_by,
@@ -260,9 +267,11 @@ def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -
 
 
 def record_activity(app: Casework, work: UnitOfWork, cmd: c.RecordActivity) -> Activity:
+    kind, local_kind = code_of(app, work, "activity_kind", cmd.kind, "kind")
     activity = Activity.record(
         id=entry_id_for(app.tenant.id, cmd.command_id),
-        kind=cmd.kind.value,
+        kind=kind,
+        local_kind=local_kind,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, "centre"),
         recorded_by=cmd.recorded_by,

@@ -7,7 +7,7 @@ same id returns the first result and records nothing new.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
@@ -30,6 +30,7 @@ from domain.catalogue import (
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
+from domain.local_catalogue import CODE_PATTERN, KINDS
 from domain.profile import FreeText, PersonalDetails, SpecialCategoryAnswers
 
 CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")]
@@ -37,6 +38,10 @@ StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$
 StructureId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]  # required FreeText
+# A municipality's own code (domain/local_catalogue.py), accepted beside the national ones in a coded
+# field; the handler checks it is the tenant's and active, and records the national code it maps to.
+LocalCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+_LOCAL = "a national code, or one of the municipality's own (local_...) mapped to one"
 
 
 class Payload(BaseModel):
@@ -137,7 +142,7 @@ class OpenRequestFields(Payload):
     )
 
     beneficiary_id: UUID
-    category: RequestCategory
+    category: Annotated[RequestCategory | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
     structure: StructureId
     occurred_on: date
     agency: Agency | None = None
@@ -213,7 +218,7 @@ class ReferralFields(Payload):
 
     beneficiary_id: UUID
     request_id: UUID | None = None
-    destination: Agency
+    destination: Annotated[Agency | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
     structure: StructureId
     occurred_on: date
     notes: FreeText | None = None
@@ -256,7 +261,7 @@ class HomeVisitFields(Payload):
     )
 
     beneficiary_id: UUID
-    purpose: HomeVisitPurpose
+    purpose: Annotated[HomeVisitPurpose | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
     structure: StructureId
     occurred_on: date
     follow_up_due: date | None = None
@@ -301,7 +306,7 @@ class ActivityFields(Payload):
         }
     )
 
-    kind: ActivityKind
+    kind: Annotated[ActivityKind | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
     structure: StructureId
     occurred_on: date
     beneficiary_ids: list[UUID] = Field(default_factory=list, max_length=500)
@@ -539,6 +544,61 @@ class CorrectOperationRecord(Command, OperationCorrectionFields):
     beneficiary_id: UUID
 
 
+# ---- issue 23: catalogue
+CatalogueKind = Literal["request_category", "agency", "activity_kind", "visit_purpose"]
+assert set(get_args(CatalogueKind)) == set(KINDS)  # one list of kinds: domain/local_catalogue.py
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class LocalEntryFields(Payload):
+    """A municipality's own entry: its code (``local_`` and up to 34 lower-case letters, digits or
+    ``_``), its labels, and the national code of its kind it counts under everywhere outside."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "request_category",
+                    "code": "local_firewood",
+                    "label_el": "Καυσόξυλα χειμώνα",
+                    "label_en": "Winter firewood",
+                    "national": "food_aid_teba",
+                }
+            ]
+        }
+    )
+
+    kind: CatalogueKind
+    code: LocalCode
+    label_el: Label
+    label_en: Label
+    national: str = Field(min_length=1, max_length=40, description="A national code of the same kind")
+
+
+class AddLocalEntry(Command, LocalEntryFields):
+    command: Literal["add_local_entry"] = "add_local_entry"
+
+
+class LocalEntryRef(Payload):
+    kind: CatalogueKind
+    code: LocalCode
+
+
+class RetireLocalEntry(Command, LocalEntryRef):
+    command: Literal["retire_local_entry"] = "retire_local_entry"
+
+
+class RelabelFields(Payload):
+    label_el: Label
+    label_en: Label
+
+
+class RelabelLocalEntry(Command, RelabelFields):
+    command: Literal["relabel_local_entry"] = "relabel_local_entry"
+    kind: CatalogueKind
+    code: LocalCode
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -559,7 +619,10 @@ AnyCommand = Annotated[
     | ChangeSituation
     | LeaveOperation
     | RecordLongTermResult
-    | CorrectOperationRecord,
+    | CorrectOperationRecord
+    | AddLocalEntry
+    | RetireLocalEntry
+    | RelabelLocalEntry,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
@@ -572,11 +635,11 @@ CHANGE_TYPES: dict[str, Any] = {
     "occurred_on": (date | None, None),
     "structure": (StructureId | None, None),
     "profile": (dict[str, Any] | None, None),
-    "category": (RequestCategory | None, None),
+    "category": (RequestCategory | LocalCode | None, Field(default=None, union_mode="left_to_right")),
     "agency": (Agency | None, None),
     "agency_reference": (Reference | None, None),
-    "destination": (Agency | None, None),
-    "purpose": (HomeVisitPurpose | None, None),
+    "destination": (Agency | LocalCode | None, Field(default=None, union_mode="left_to_right")),
+    "purpose": (HomeVisitPurpose | LocalCode | None, Field(default=None, union_mode="left_to_right")),
     "order_deadline": (date | None, None),
     "follow_up_due": (date | None, None),
     "participants": (int | None, Field(default=None, ge=0, le=100_000)),
