@@ -132,3 +132,23 @@ def test_the_api_schema_still_lists_the_national_categories(api: Api) -> None:
     category = schema["components"]["schemas"]["OpenRequestFields"]["properties"]["category"]
     assert {"$ref": "#/components/schemas/RequestCategory"} in category["anyOf"]
     assert "gmi" in schema["components"]["schemas"]["RequestCategory"]["enum"]
+
+
+def test_an_auditor_without_clearance_reads_the_labels_old_records_need(api: Api) -> None:
+    add(api)
+    listed = api.client.get("/api/v1/tenants/sofades/catalogue", headers=api.headers("auditor.sof"))
+    assert listed.status_code == 200
+    assert [e["code"] for e in listed.json()] == ["local_firewood"]
+
+
+def test_a_roma_branch_caseworker_records_in_the_tenants_local_category_in_her_own_structure(api: Api) -> None:
+    add(api)
+    beneficiary = person(api, "cw.sof.roma", "roma-branch")
+    body = {
+        "beneficiary_id": beneficiary,
+        "category": "local_firewood",
+        "structure": "roma-branch",
+        "occurred_on": "2024-05-02",
+    }
+    assert api.post("cw.sof.roma", "/requests", body).status_code == 201
+    assert api.post("cw.sof.centre", "/requests", body).status_code in (403, 404)  # not her structure

@@ -326,3 +326,16 @@ def test_local_entries_of_each_kind_take_records_of_that_kind(service: Service) 
     assert [(s["destination"], s["local_destination"]) for s in states[:1]] == [("ngo", "local_church")]
     assert (states[1]["purpose"], states[1]["local_purpose"]) == ("living_conditions", "local_heating")
     assert (states[2]["kind"], states[2]["local_kind"]) == ("community_event", "local_choir")
+
+
+def test_after_an_erasure_the_request_keeps_its_local_category_and_nothing_more_is_recorded_in_it(
+    service: Service,
+) -> None:
+    add_firewood(service)
+    person = service.casework().execute(intake()).entry_id
+    request = service.casework().execute(open_request(person, category="local_firewood", notes="Ζει μόνη")).entry_id
+    service.kentra.erase(service.tenant.id, person, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    state = service.casework().describe(request, reveal=True)["state"]
+    assert (state["category"], state["local_category"]) == ("food_aid_teba", "local_firewood")  # no personal data
+    with pytest.raises(InvalidTransitionError):  # the erased person takes no new record, local or not
+        service.casework().execute(open_request(person, category="local_firewood"))
