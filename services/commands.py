@@ -6,12 +6,24 @@ same id returns the first result and records nothing new.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from domain.catalogue import (
     ActivityKind,
@@ -23,6 +35,7 @@ from domain.catalogue import (
     Gender,
     HomeVisitPurpose,
     HouseholdSituation,
+    Labelled,
     ReferralOutcome,
     RequestCategory,
     ResidenceArea,
@@ -41,7 +54,43 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 # A municipality's own code (domain/local_catalogue.py), accepted beside the national ones in a coded
 # field; the handler checks it is the tenant's and active, and records the national code it maps to.
 LocalCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
-_LOCAL = "a national code, or one of the municipality's own (local_...) mapped to one"
+_LOCAL_CODE = re.compile(CODE_PATTERN)
+
+
+def _code_check(national: type[Labelled]) -> Callable[[str], str]:
+    """A coded field's one check: one of ``national``'s codes or a local one (``local_...``), so that a
+    refusal names the field itself (the handler then checks the local code is the tenant's)."""
+    values = list(national._value2member_map_)
+
+    def check(value: str) -> str:
+        if value in national._value2member_map_ or _LOCAL_CODE.match(value):
+            return str(value)
+        raise PydanticCustomError(
+            "enum", "Input should be one of {expected}, or a local code local_...", {"expected": ", ".join(values)}
+        )
+
+    return check
+
+
+def _code_schema(national: type[Labelled]) -> JsonDict:
+    """The schema lists the national values beside the local codes' pattern."""
+    return {
+        "anyOf": [
+            {"type": "string", "enum": list(national._value2member_map_), "title": national.__name__},
+            {"type": "string", "pattern": CODE_PATTERN, "title": "Local code"},
+        ],
+        "description": "a national code, or one of the municipality's own (local_...) mapped to one",
+    }
+
+
+RequestCategoryCode = Annotated[
+    str, AfterValidator(_code_check(RequestCategory)), WithJsonSchema(_code_schema(RequestCategory))
+]
+AgencyCode = Annotated[str, AfterValidator(_code_check(Agency)), WithJsonSchema(_code_schema(Agency))]
+PurposeCode = Annotated[
+    str, AfterValidator(_code_check(HomeVisitPurpose)), WithJsonSchema(_code_schema(HomeVisitPurpose))
+]
+ActivityKindCode = Annotated[str, AfterValidator(_code_check(ActivityKind)), WithJsonSchema(_code_schema(ActivityKind))]
 
 
 class Payload(BaseModel):
@@ -142,7 +191,7 @@ class OpenRequestFields(Payload):
     )
 
     beneficiary_id: UUID
-    category: Annotated[RequestCategory | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
+    category: RequestCategoryCode
     structure: StructureId
     occurred_on: date
     agency: Agency | None = None
@@ -218,7 +267,7 @@ class ReferralFields(Payload):
 
     beneficiary_id: UUID
     request_id: UUID | None = None
-    destination: Annotated[Agency | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
+    destination: AgencyCode
     structure: StructureId
     occurred_on: date
     notes: FreeText | None = None
@@ -261,7 +310,7 @@ class HomeVisitFields(Payload):
     )
 
     beneficiary_id: UUID
-    purpose: Annotated[HomeVisitPurpose | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
+    purpose: PurposeCode
     structure: StructureId
     occurred_on: date
     follow_up_due: date | None = None
@@ -306,7 +355,7 @@ class ActivityFields(Payload):
         }
     )
 
-    kind: Annotated[ActivityKind | LocalCode, Field(union_mode="left_to_right", description=_LOCAL)]
+    kind: ActivityKindCode
     structure: StructureId
     occurred_on: date
     beneficiary_ids: list[UUID] = Field(default_factory=list, max_length=500)
@@ -580,6 +629,8 @@ class AddLocalEntry(Command, LocalEntryFields):
 
 
 class LocalEntryRef(Payload):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "request_category", "code": "local_firewood"}]})
+
     kind: CatalogueKind
     code: LocalCode
 
@@ -589,6 +640,10 @@ class RetireLocalEntry(Command, LocalEntryRef):
 
 
 class RelabelFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label_el": "Καυσόξυλα για τον χειμώνα", "label_en": "Winter firewood"}]}
+    )
+
     label_el: Label
     label_en: Label
 
@@ -635,11 +690,11 @@ CHANGE_TYPES: dict[str, Any] = {
     "occurred_on": (date | None, None),
     "structure": (StructureId | None, None),
     "profile": (dict[str, Any] | None, None),
-    "category": (RequestCategory | LocalCode | None, Field(default=None, union_mode="left_to_right")),
+    "category": (RequestCategoryCode | None, None),
     "agency": (Agency | None, None),
     "agency_reference": (Reference | None, None),
-    "destination": (Agency | LocalCode | None, Field(default=None, union_mode="left_to_right")),
-    "purpose": (HomeVisitPurpose | LocalCode | None, Field(default=None, union_mode="left_to_right")),
+    "destination": (AgencyCode | None, None),
+    "purpose": (PurposeCode | None, None),
     "order_deadline": (date | None, None),
     "follow_up_due": (date | None, None),
     "participants": (int | None, Field(default=None, ge=0, le=100_000)),
