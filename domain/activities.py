@@ -52,8 +52,11 @@ class Activity(CaseEntry):
         event_type: str | None,
         agency: str | None,
         sealed: str | None,
+        # The municipality's own activity kind, mapped to ``kind`` (issue 23); absent from older events.
+        local_kind: str | None = None,
     ) -> None:
         self.kind = kind
+        self.local_kind = local_kind
         self.occurred_on = occurred_on
         self.structure = structure
         self.recorded_by = recorded_by
@@ -80,6 +83,7 @@ class Activity(CaseEntry):
         agency: str | None,
         today: date,
         seal: Seal,
+        local_kind: str | None = None,
     ) -> Activity:
         """An activity not in the future, whose named people are active and registered by its day; it
         counts at least the people it names, and has the shape its kind needs. ``beneficiaries`` may be
@@ -103,6 +107,7 @@ class Activity(CaseEntry):
             event_type=event_type,
             agency=agency,
             sealed=seal(named[0] if len(named) == 1 else id),  # whose key: see subject_id
+            local_kind=local_kind,
         )
 
     @property

@@ -39,6 +39,10 @@ class CaseEntry(Aggregate):
     AMENDABLE: ClassVar[tuple[str, ...]] = ()
     # Amendable fields never published to the Region (gateways/kafka/envelope.py).
     UNPUBLISHED: ClassVar[frozenset[str]] = frozenset()
+    # The field beside a coded one that holds the municipality's own code (domain/local_catalogue.py),
+    # by the coded field's name. Set by the handler from the code given, never by a caller; never
+    # published (the Region counts the national code only).
+    LOCAL: ClassVar[dict[str, str]] = {}
 
     # The event classes @event makes, declared for the type checker (which cannot see them).
     if TYPE_CHECKING:
@@ -77,7 +81,7 @@ class CaseEntry(Aggregate):
     ) -> None:
         """Correct fields of this entry. ``sealed`` replaces the sealed personal data, if given."""
         self.ensure_open_for_changes()
-        unknown = sorted(set(changes).difference(self.AMENDABLE))
+        unknown = sorted(set(changes).difference(self.AMENDABLE, self.LOCAL.values()))
         if unknown:
             raise NotAmendableError(
                 f"{self.KIND} field {unknown[0]!r} cannot be amended", field=f"changes.{unknown[0]}"

@@ -22,6 +22,7 @@ from domain.entries import CaseEntry
 from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
 from domain.import_run import ImportRun
+from domain.local_catalogue import LocalCatalogue
 from domain.referrals import Referral
 from domain.requests import CaseRequest
 
@@ -68,7 +69,12 @@ INTERNAL: tuple[EventClass, ...] = (
     AuditQuery.Asked,
     ImportRun.Completed,
     # issue 23: households
-    # issue 23: catalogue
+    # issue 23: catalogue. A municipality's own vocabulary: never sent to the Region, which counts the
+    # national code every record keeps in its coded field.
+    LocalCatalogue.Started,
+    LocalCatalogue.EntryAdded,
+    LocalCatalogue.EntryRetired,
+    LocalCatalogue.EntryRelabelled,
     # issue 23: documents
     # issue 23: consent. A person's privacy record: when they were informed and what they consented
     # to is the municipality's own (GDPR Art. 13, 7); the details are sealed under their key.

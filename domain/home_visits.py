@@ -38,6 +38,7 @@ class HomeVisit(CaseEntry):
     # A prosecutor's order is the municipality's and the court's business, not the Region's. Its
     # reference identifies the person's file at the prosecutor's office: it is sealed with the findings.
     UNPUBLISHED: ClassVar[frozenset[str]] = frozenset({"order_deadline"})
+    LOCAL: ClassVar[dict[str, str]] = {"purpose": "local_purpose"}
 
     # The event classes @event makes, declared for the type checker (which cannot see them).
     if TYPE_CHECKING:
@@ -58,9 +59,12 @@ class HomeVisit(CaseEntry):
         sealed: str | None,
         # Default: visits recorded before issue 20 carry no deadline in their stored Conducted event.
         order_deadline: date | None = None,
+        # The municipality's own purpose, mapped to ``purpose`` (issue 23); absent from older events.
+        local_purpose: str | None = None,
     ) -> None:
         self.beneficiary_id = beneficiary_id
         self.purpose = purpose
+        self.local_purpose = local_purpose
         self.occurred_on = occurred_on
         self.structure = structure
         self.recorded_by = recorded_by
@@ -86,6 +90,7 @@ class HomeVisit(CaseEntry):
         seal: Seal,
         order_reference: str | None = None,
         order_deadline: date | None = None,
+        local_purpose: str | None = None,
     ) -> HomeVisit:
         """A visit to an active beneficiary, dated neither in the future nor before their intake, whose
         follow-up is not due before the visit; a social investigation a prosecutor ordered names the
@@ -104,6 +109,7 @@ class HomeVisit(CaseEntry):
             follow_up_due=follow_up_due,
             sealed=seal(beneficiary.id),
             order_deadline=order_deadline,  # the reference is in ``sealed``, with the findings
+            local_purpose=local_purpose,
         )
 
     @property

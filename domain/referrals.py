@@ -25,6 +25,7 @@ class OutcomeBeforeAcceptanceError(InvalidTransitionError):
 class Referral(CaseEntry):
     KIND: ClassVar[str] = "referral"
     AMENDABLE: ClassVar[tuple[str, ...]] = ("destination", "occurred_on")
+    LOCAL: ClassVar[dict[str, str]] = {"destination": "local_destination"}
 
     # The event classes @event makes, declared for the type checker (which cannot see them).
     if TYPE_CHECKING:
@@ -44,10 +45,13 @@ class Referral(CaseEntry):
         structure: str,
         recorded_by: str,
         sealed: str | None,
+        # The municipality's own agency, mapped to ``destination`` (issue 23); absent from older events.
+        local_destination: str | None = None,
     ) -> None:
         self.beneficiary_id = beneficiary_id
         self.request_id = request_id
         self.destination = destination
+        self.local_destination = local_destination
         self.occurred_on = occurred_on
         self.structure = structure
         self.recorded_by = recorded_by
@@ -72,6 +76,7 @@ class Referral(CaseEntry):
         recorded_by: str,
         today: date,
         seal: Seal,
+        local_destination: str | None = None,
     ) -> Referral:
         """A referral of an active beneficiary, dated neither in the future nor before their intake,
         for one of their own requests if it names one."""
@@ -87,6 +92,7 @@ class Referral(CaseEntry):
             structure=structure,
             recorded_by=recorded_by,
             sealed=seal(beneficiary.id),
+            local_destination=local_destination,
         )
 
     @property

@@ -27,6 +27,7 @@ class CaseRequest(CaseEntry):
     KIND: ClassVar[str] = "request"
     AMENDABLE: ClassVar[tuple[str, ...]] = ("category", "occurred_on", "agency", "agency_reference")
     UNPUBLISHED: ClassVar[frozenset[str]] = frozenset({"agency_reference"})  # the agency's protocol number
+    LOCAL: ClassVar[dict[str, str]] = {"category": "local_category"}
 
     # The event classes @event makes, declared for the type checker (which cannot see them).
     if TYPE_CHECKING:
@@ -49,9 +50,12 @@ class CaseRequest(CaseEntry):
         agency: str | None,
         agency_reference: str | None,
         sealed: str | None,
+        # The municipality's own category, mapped to ``category`` (issue 23); absent from older events.
+        local_category: str | None = None,
     ) -> None:
         self.beneficiary_id = beneficiary_id
         self.category = category
+        self.local_category = local_category
         self.occurred_on = occurred_on
         self.structure = structure
         self.recorded_by = recorded_by
@@ -80,6 +84,7 @@ class CaseRequest(CaseEntry):
         agency_reference: str | None,
         today: date,
         seal: Seal,
+        local_category: str | None = None,
     ) -> CaseRequest:
         """A request of an active beneficiary, dated neither in the future nor before their intake."""
         beneficiary.ensure_served_on(occurred_on, today)
@@ -93,6 +98,7 @@ class CaseRequest(CaseEntry):
             agency=agency,
             agency_reference=agency_reference,
             sealed=seal(beneficiary.id),
+            local_category=local_category,
         )
 
     @property

@@ -52,6 +52,7 @@ CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
     CaseRequest.Opened: lambda e: {
         "kind": "request",
         "subtype": e.category,
+        "local_subtype": getattr(e, "local_category", None),  # issue 23; never in a Region's envelope
         "status": "opened",
         "beneficiary_id": e.beneficiary_id,
         "agency": e.agency,
@@ -59,12 +60,14 @@ CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
     Referral.Sent: lambda e: {
         "kind": "referral",
         "subtype": e.destination,
+        "local_subtype": getattr(e, "local_destination", None),
         "status": "sent",
         "beneficiary_id": e.beneficiary_id,
     },
     HomeVisit.Conducted: lambda e: {
         "kind": "home_visit",
         "subtype": e.purpose,
+        "local_subtype": getattr(e, "local_purpose", None),
         "status": "follow_up_due" if e.follow_up_due else "done",
         "beneficiary_id": e.beneficiary_id,
         "follow_up_due": e.follow_up_due,
@@ -74,6 +77,7 @@ CREATED: dict[EventClass, Callable[[Any], dict[str, Any]]] = {
     Activity.Recorded: lambda e: {
         "kind": "activity",
         "subtype": e.kind,
+        "local_subtype": getattr(e, "local_kind", None),
         "status": "recorded",
         "beneficiary_id": e.beneficiary_ids[0] if len(e.beneficiary_ids) == 1 else None,
     },
@@ -103,6 +107,10 @@ AMENDED_FIELDS = {
     "category": "subtype",
     "destination": "subtype",
     "purpose": "subtype",
+    # The municipality's own code beside it (issue 23): internal, so only a tenant's own store has it.
+    "local_category": "local_subtype",
+    "local_destination": "local_subtype",
+    "local_purpose": "local_subtype",
     "occurred_on": "occurred_on",
     "structure": "structure",
     "follow_up_due": "follow_up_due",
@@ -338,6 +346,7 @@ def _created(conn: Connection | Batched, kind: EventClass, e: Any, unseal: Unsea
                 "agency_status_on": None,
                 "answered_on": None,
                 "order_deadline": None,
+                "local_subtype": None,
                 **CREATED[kind](e),
             }
         ],

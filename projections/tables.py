@@ -33,6 +33,9 @@ case_index = Table(
     Column("agency_status_on", Date),
     Column("answered_on", Date),
     Column("order_deadline", Date),
+    # Issue 23, catalogue: the municipality's own code beside ``subtype`` (which keeps the national one
+    # it maps to); null for a national code, and always in a Region's store (it is never published).
+    Column("local_subtype", String(40)),
 )
 
 # Who is responsible for a person now, once a case was assigned (Beneficiary.CaseAssigned, internal:

@@ -255,3 +255,17 @@ def may_read_privacy_record(principal: Principal, tenant_id: str, structure: str
     personal data), never to an uncleared auditor, a Region or an admin."""
     if not sees_person(principal, tenant_id, structure):
         raise AccessDeniedError("this account may not see a person's information and consents")
+
+
+# issue 23: catalogue
+def may_read_catalogue(principal: Principal, tenant_id: str) -> None:
+    """A municipality's own catalogue (codes and labels, no personal data) is read by whoever works its
+    casework (the forms offer it) or reads it (an auditor reads the labels of old records)."""
+    may_read_casework(principal, tenant_id)
+
+
+def may_manage_catalogue(principal: Principal, tenant_id: str) -> None:
+    """Adding, relabelling and retiring local entries is the tenant's coordinators' alone: a caseworker
+    uses them, a Region's analyst and an auditor never change them."""
+    if principal.role != Role.COORDINATOR or tenant_id not in principal.tenants:
+        raise AccessDeniedError(f"only a coordinator of {tenant_id!r} manages its catalogue")

@@ -35,6 +35,7 @@ from domain.requests import CaseRequest
 from services import casework_consent as consent
 from services import casework_esf as esf
 from services import commands as c
+from services.casework_catalogue import code_of
 from services.idempotency import entry_id_for
 from services.people_index import indexes_of
 
@@ -205,10 +206,12 @@ def register_beneficiary(app: Casework, work: UnitOfWork, cmd: c.RegisterBenefic
 def open_request(app: Casework, work: UnitOfWork, cmd: c.OpenRequest) -> CaseRequest:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
+    category, local_category = code_of(app, work, "request_category", cmd.category, "category")
     request = CaseRequest.open(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
-        category=cmd.category.value,
+        category=category,
+        local_category=local_category,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, beneficiary.structure),
         recorded_by=cmd.recorded_by,
@@ -225,12 +228,14 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
     request = work.get(cmd.request_id, CaseRequest, "request") if cmd.request_id is not None else None
-    consent.check_referral(app, work, beneficiary, cmd)  # issue 23: consent (the destination's national code)
+    destination, local_destination = code_of(app, work, "agency", cmd.destination, "destination")
+    consent.check_referral(app, work, beneficiary, cmd, destination)  # issue 23: by the national code
     referral = Referral.send(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
         request=request,
-        destination=cmd.destination.value,
+        destination=destination,
+        local_destination=local_destination,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, beneficiary.structure),
         recorded_by=cmd.recorded_by,
@@ -245,10 +250,12 @@ def send_referral(app: Casework, work: UnitOfWork, cmd: c.SendReferral) -> Refer
 def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -> HomeVisit:
     beneficiary = work.get(cmd.beneficiary_id, Beneficiary, "beneficiary")
     beneficiary.ensure_served_on(cmd.occurred_on, app.today())  # the person before the structure or request
+    purpose, local_purpose = code_of(app, work, "visit_purpose", cmd.purpose, "purpose")
     visit = HomeVisit.conduct(
         id=entry_id_for(app.tenant.id, cmd.command_id),
         beneficiary=beneficiary,
-        purpose=cmd.purpose.value,
+        purpose=purpose,
+        local_purpose=local_purpose,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, beneficiary.structure),
         recorded_by=cmd.recorded_by,
@@ -263,9 +270,11 @@ def record_home_visit(app: Casework, work: UnitOfWork, cmd: c.RecordHomeVisit) -
 
 
 def record_activity(app: Casework, work: UnitOfWork, cmd: c.RecordActivity) -> Activity:
+    kind, local_kind = code_of(app, work, "activity_kind", cmd.kind, "kind")
     activity = Activity.record(
         id=entry_id_for(app.tenant.id, cmd.command_id),
-        kind=cmd.kind.value,
+        kind=kind,
+        local_kind=local_kind,
         occurred_on=cmd.occurred_on,
         structure=structure_of(app, cmd.structure, "centre"),
         recorded_by=cmd.recorded_by,

@@ -137,13 +137,15 @@ def withdraw_consent(app: Casework, work: UnitOfWork, cmd: c.WithdrawConsent) ->
 
 
 # ---------------------------------------------------------------------- a referral's consent
-def check_referral(app: Casework, work: UnitOfWork, beneficiary: Beneficiary, cmd: c.SendReferral) -> None:
+def check_referral(
+    app: Casework, work: UnitOfWork, beneficiary: Beneficiary, cmd: c.SendReferral, destination: str
+) -> None:
     """Before a referral is made: the consent its destination needs is active on its day, or given with it.
-    The rule applies to the destination's national code."""
+    The rule applies to the destination's national code (``destination``, a local agency's resolved)."""
     if cmd.consent is not None:
         return  # recorded with the referral (``record_with_referral``), the consent is for its destination
     record = _existing(work, beneficiary.id)
-    SHARING_NEEDS_CONSENT.check(cmd.destination.value, cmd.occurred_on, opened_consents(app.vault, record))
+    SHARING_NEEDS_CONSENT.check(destination, cmd.occurred_on, opened_consents(app.vault, record))
 
 
 def check_amended_referral(app: Casework, work: UnitOfWork, referral: Referral, changes: dict[str, Any]) -> None:
@@ -168,7 +170,7 @@ def record_with_referral(
     record = _record_for(work, beneficiary, cmd.occurred_on, structure, cmd.recorded_by)
     details = {
         "purpose": ConsentPurpose.SHARING_WITH_AGENCY.value,
-        "agency": cmd.destination.value,
+        "agency": referral.destination,
         "given_as": cmd.consent.given_as.value,
         "with_referral": str(referral.id),
     }

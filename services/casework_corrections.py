@@ -15,6 +15,7 @@ from domain.referrals import Referral
 from services import casework_consent as consent
 from services import casework_esf as esf
 from services import commands as c
+from services.casework_catalogue import local_changes
 from services.casework_commands import claim_amka, expect, index_names, plain, sealer, structure_of, validated
 from services.people_index import indexes_of
 
@@ -28,6 +29,7 @@ def amend_entry(app: Casework, work: UnitOfWork, cmd: c.AmendEntry) -> CaseEntry
     changes = plain(validated(c.CHANGES_BY_KIND[entry.KIND], cmd.changes, "changes").model_dump(exclude_unset=True))
     if "structure" in changes:
         changes["structure"] = structure_of(app, changes["structure"], entry.structure)
+    changes = local_changes(app, work, entry, changes)  # a local code: its national one, and itself beside
     if "beneficiary_ids" in changes:
         for beneficiary_id in changes["beneficiary_ids"]:
             work.get(beneficiary_id, Beneficiary, "beneficiary").ensure_active()

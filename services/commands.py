@@ -6,12 +6,24 @@ same id returns the first result and records nothing new.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from domain.catalogue import (
     ActivityKind,
@@ -23,6 +35,7 @@ from domain.catalogue import (
     Gender,
     HomeVisitPurpose,
     HouseholdSituation,
+    Labelled,
     ReferralOutcome,
     RequestCategory,
     ResidenceArea,
@@ -31,6 +44,7 @@ from domain.consent import ConsentMethod, ConsentPurpose
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
+from domain.local_catalogue import CODE_PATTERN, KINDS
 from domain.profile import FreeText, PersonalDetails, SpecialCategoryAnswers
 
 CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")]
@@ -38,6 +52,46 @@ StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$
 StructureId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]  # required FreeText
+# A municipality's own code (domain/local_catalogue.py), accepted beside the national ones in a coded
+# field; the handler checks it is the tenant's and active, and records the national code it maps to.
+LocalCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+_LOCAL_CODE = re.compile(CODE_PATTERN)
+
+
+def _code_check(national: type[Labelled]) -> Callable[[str], str]:
+    """A coded field's one check: one of ``national``'s codes or a local one (``local_...``), so that a
+    refusal names the field itself (the handler then checks the local code is the tenant's)."""
+    values = list(national._value2member_map_)
+
+    def check(value: str) -> str:
+        if value in national._value2member_map_ or _LOCAL_CODE.match(value):
+            return str(value)
+        raise PydanticCustomError(
+            "enum", "Input should be one of {expected}, or a local code local_...", {"expected": ", ".join(values)}
+        )
+
+    return check
+
+
+def _code_schema(national: type[Labelled]) -> JsonDict:
+    """The schema lists the national values beside the local codes' pattern."""
+    return {
+        "anyOf": [
+            {"type": "string", "enum": list(national._value2member_map_), "title": national.__name__},
+            {"type": "string", "pattern": CODE_PATTERN, "title": "Local code"},
+        ],
+        "description": "a national code, or one of the municipality's own (local_...) mapped to one",
+    }
+
+
+RequestCategoryCode = Annotated[
+    str, AfterValidator(_code_check(RequestCategory)), WithJsonSchema(_code_schema(RequestCategory))
+]
+AgencyCode = Annotated[str, AfterValidator(_code_check(Agency)), WithJsonSchema(_code_schema(Agency))]
+PurposeCode = Annotated[
+    str, AfterValidator(_code_check(HomeVisitPurpose)), WithJsonSchema(_code_schema(HomeVisitPurpose))
+]
+ActivityKindCode = Annotated[str, AfterValidator(_code_check(ActivityKind)), WithJsonSchema(_code_schema(ActivityKind))]
 
 
 class Payload(BaseModel):
@@ -138,7 +192,7 @@ class OpenRequestFields(Payload):
     )
 
     beneficiary_id: UUID
-    category: RequestCategory
+    category: RequestCategoryCode
     structure: StructureId
     occurred_on: date
     agency: Agency | None = None
@@ -223,7 +277,7 @@ class ReferralFields(Payload):
 
     beneficiary_id: UUID
     request_id: UUID | None = None
-    destination: Agency
+    destination: AgencyCode
     structure: StructureId
     occurred_on: date
     notes: FreeText | None = None
@@ -271,7 +325,7 @@ class HomeVisitFields(Payload):
     )
 
     beneficiary_id: UUID
-    purpose: HomeVisitPurpose
+    purpose: PurposeCode
     structure: StructureId
     occurred_on: date
     follow_up_due: date | None = None
@@ -316,7 +370,7 @@ class ActivityFields(Payload):
         }
     )
 
-    kind: ActivityKind
+    kind: ActivityKindCode
     structure: StructureId
     occurred_on: date
     beneficiary_ids: list[UUID] = Field(default_factory=list, max_length=500)
@@ -616,6 +670,67 @@ class WithdrawConsent(Command, WithdrawalFields):
     consent_id: UUID
 
 
+# ---- issue 23: catalogue
+CatalogueKind = Literal["request_category", "agency", "activity_kind", "visit_purpose"]
+assert set(get_args(CatalogueKind)) == set(KINDS)  # one list of kinds: domain/local_catalogue.py
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class LocalEntryFields(Payload):
+    """A municipality's own entry: its code (``local_`` and up to 34 lower-case letters, digits or
+    ``_``), its labels, and the national code of its kind it counts under everywhere outside."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "request_category",
+                    "code": "local_firewood",
+                    "label_el": "Καυσόξυλα χειμώνα",
+                    "label_en": "Winter firewood",
+                    "national": "food_aid_teba",
+                }
+            ]
+        }
+    )
+
+    kind: CatalogueKind
+    code: LocalCode
+    label_el: Label
+    label_en: Label
+    national: str = Field(min_length=1, max_length=40, description="A national code of the same kind")
+
+
+class AddLocalEntry(Command, LocalEntryFields):
+    command: Literal["add_local_entry"] = "add_local_entry"
+
+
+class LocalEntryRef(Payload):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "request_category", "code": "local_firewood"}]})
+
+    kind: CatalogueKind
+    code: LocalCode
+
+
+class RetireLocalEntry(Command, LocalEntryRef):
+    command: Literal["retire_local_entry"] = "retire_local_entry"
+
+
+class RelabelFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label_el": "Καυσόξυλα για τον χειμώνα", "label_en": "Winter firewood"}]}
+    )
+
+    label_el: Label
+    label_en: Label
+
+
+class RelabelLocalEntry(Command, RelabelFields):
+    command: Literal["relabel_local_entry"] = "relabel_local_entry"
+    kind: CatalogueKind
+    code: LocalCode
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -639,7 +754,10 @@ AnyCommand = Annotated[
     | CorrectOperationRecord
     | RecordInformation
     | GiveConsent
-    | WithdrawConsent,
+    | WithdrawConsent
+    | AddLocalEntry
+    | RetireLocalEntry
+    | RelabelLocalEntry,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
@@ -652,11 +770,11 @@ CHANGE_TYPES: dict[str, Any] = {
     "occurred_on": (date | None, None),
     "structure": (StructureId | None, None),
     "profile": (dict[str, Any] | None, None),
-    "category": (RequestCategory | None, None),
+    "category": (RequestCategoryCode | None, None),
     "agency": (Agency | None, None),
     "agency_reference": (Reference | None, None),
-    "destination": (Agency | None, None),
-    "purpose": (HomeVisitPurpose | None, None),
+    "destination": (AgencyCode | None, None),
+    "purpose": (PurposeCode | None, None),
     "order_deadline": (date | None, None),
     "follow_up_due": (date | None, None),
     "participants": (int | None, Field(default=None, ge=0, le=100_000)),

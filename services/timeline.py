@@ -51,6 +51,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "beneficiary": ("registered_on", "structure", "recorded_by", "responsible", "responsible_since"),
     "request": (
         "category",
+        "local_category",  # issue 23: the municipality's own category, beside the national one
         "occurred_on",
         "structure",
         "request_status",
@@ -60,9 +61,19 @@ FACTS: dict[str, tuple[str, ...]] = {
         "closed_on",
         "recorded_by",
     ),
-    "referral": ("destination", "occurred_on", "structure", "referral_status", "answered_on", "outcome", "outcome_on"),
+    "referral": (
+        "destination",
+        "local_destination",
+        "occurred_on",
+        "structure",
+        "referral_status",
+        "answered_on",
+        "outcome",
+        "outcome_on",
+    ),
     "home_visit": (
         "purpose",
+        "local_purpose",
         "occurred_on",
         "structure",
         "order_deadline",
@@ -70,7 +81,16 @@ FACTS: dict[str, tuple[str, ...]] = {
         "follow_up_done_on",
         "recorded_by",
     ),
-    "activity": ("activity_kind", "occurred_on", "structure", "participants", "event_type", "agency", "recorded_by"),
+    "activity": (
+        "activity_kind",
+        "local_kind",
+        "occurred_on",
+        "structure",
+        "participants",
+        "event_type",
+        "agency",
+        "recorded_by",
+    ),
 }
 _RENAMED = {
     "status": {"request": "request_status", "referral": "referral_status"},
@@ -230,7 +250,7 @@ def _facts(entry: CaseEntry, reveal: bool, opened: dict[str, Any] | None, erased
     for name in FACTS[entry.KIND]:
         source = {"request_status": "status", "referral_status": "status", "activity_kind": "kind"}.get(name, name)
         source = "occurred_on" if name == "registered_on" else source
-        if source in state:
+        if source in state and not (name.startswith("local_") and state[source] is None):  # none: national
             facts[name] = state[source]
     if isinstance(entry, Referral) and entry.request_id is not None:
         facts["request_id"] = entry.request_id

@@ -31,6 +31,7 @@ from gateways.web.casework_forms import (
     entry_sections,
     intake_sections,
 )
+from gateways.web.catalogue_forms import with_local
 from gateways.web.forms import Filled, Section, fields_of, invalid, read, refused
 from gateways.web.labels import LABELS
 from gateways.web.session import (
@@ -281,7 +282,7 @@ def entry_form(request: Request, tenant: str, kind: str) -> Response:
             return message(request, 404, "not_found")
         values["structure"] = desk.user.structure or person["structure_id"]
         values["beneficiary_ids" if kind == "activity" else "beneficiary_id"] = str(beneficiary)
-    sections = entry_sections(desk.user, desk.casework.tenant, kind)
+    sections = with_local(entry_sections(desk.user, desk.casework.tenant, kind), desk.casework, lang_of(request))
     return _draw(
         desk,
         sections,
@@ -302,7 +303,7 @@ async def record_entry(request: Request, tenant: str, kind: str) -> Response:
         return message(request, 404, "not_built")
     form = await request.form()
     beneficiary = _beneficiary_param(form.get("beneficiary_ids") or form.get("beneficiary_id"))
-    sections = entry_sections(desk.user, desk.casework.tenant, kind)
+    sections = with_local(entry_sections(desk.user, desk.casework.tenant, kind), desk.casework, lang_of(request))
     body, filled, key = _read(desk, sections, form)
     if kind == "activity":
         body["beneficiary_ids"] = [str(beneficiary)] if beneficiary else []

@@ -9,7 +9,7 @@ are shown by their labels, dates as dd/mm/yyyy, moments in Athens time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,7 @@ from gateways.web.participation_forms import words as esf_words
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, tenant_name, user_of
 from services.access import Principal
 from services.casework import Casework
+from services.casework_catalogue import labels_of
 from services.lists import entries_of_person
 from services.participation import participation_of
 from services.timeline import ERASED, HIDDEN, SEALED, EntryView, Moment, activities_of_person, read_entry
@@ -123,6 +124,7 @@ class Words:
     lang: str
     structures: Mapping[str, str]
     names: Mapping[str, str]
+    local: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # the tenant's own codes (issue 23)
 
     @property
     def t(self) -> dict[str, str]:
@@ -147,6 +149,8 @@ class Words:
             return day(value)
         if isinstance(value, dict):  # a volunteer's details
             return " ".join(str(v) for v in value.values() if v)
+        if isinstance(value, str) and value in self.local:  # one of the municipality's own codes
+            return self.local[value][1 if self.lang == "en" else 0]
         labels = CODES.get(leaf)
         if labels is not None and str(value) in labels._value2member_map_:
             return str(getattr(labels(str(value)), f"label_{self.lang}"))
@@ -163,7 +167,7 @@ class Words:
 def words_of(request: Request, casework: Casework) -> Words:
     tenant = casework.tenant
     staff = {p.username: p.display_name for p in kentra_of(request).accounts.staff(tenant.id)}
-    return Words(lang_of(request), {s.id: s.name_el for s in tenant.structures}, staff)
+    return Words(lang_of(request), {s.id: s.name_el for s in tenant.structures}, staff, labels_of(casework))
 
 
 def _moment(row: Moment, kind: str, words: Words) -> dict[str, Any]:
@@ -254,7 +258,16 @@ def heading(view: EntryView, words: Words) -> str:
         return name or t["person"]
     what = {"request": "category", "referral": "destination", "home_visit": "purpose", "activity": "activity_kind"}
     subtype = what[view.kind]
-    return f"{t['kind_' + view.kind]}: {words.value(subtype, view.facts.get(subtype))}"
+    local = view.facts.get(LOCAL_FACTS[view.kind])  # the municipality's own code, said by its own label
+    return f"{t['kind_' + view.kind]}: {words.value(subtype, local or view.facts.get(subtype))}"
+
+
+LOCAL_FACTS = {
+    "request": "local_category",
+    "referral": "local_destination",
+    "home_visit": "local_purpose",
+    "activity": "local_kind",
+}
 
 
 def _listed(kind: str, row: Mapping[str, Any], words: Words) -> dict[str, Any]:
@@ -262,6 +275,8 @@ def _listed(kind: str, row: Mapping[str, Any], words: Words) -> dict[str, Any]:
         shown = listed(kind, row, words.lang)
     else:
         shown = {**row, "what": words.value("activity_kind", row["subtype"])}
+    if row.get("local_subtype") in words.local:  # the municipality's own code, by its own label (issue 23)
+        shown["what"] = words.value("local_subtype", row["local_subtype"])
     if kind in ("home_visit", "activity"):
         shown["state"] = words.t.get(f"state_{row['status']}", row["status"])
     return {**shown, "day": day(row["occurred_on"]), "by": words.staff(row["recorded_by"]), "segment": SEGMENTS[kind]}

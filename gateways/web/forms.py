@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from domain import errors
 from domain.catalogue import Labelled
 from domain.consent import ConsentRequiredError
+from domain.local_catalogue import RetiredLocalCodeError
 from gateways.web.present import DateFormatError, parse_date
 
 Kind = Literal["text", "date", "select", "number", "checkbox", "textarea", "hidden"]
@@ -156,6 +157,7 @@ def refused(exc: errors.DomainError, sections: Sequence[Section], t: Mapping[str
     key = "err_value"
     for kind, label in (
         (errors.AmkaDateMismatchError, "err_amka_date"),
+        (RetiredLocalCodeError, "err_local_retired"),  # issue 23: a local entry no longer offered
         (errors.DateInFutureError, "err_future"),
         (errors.DateOrderError, "err_date_order"),
         (errors.UnknownStructureError, "err_choice"),

@@ -29,11 +29,12 @@ from domain.errors import (
 )
 from domain.referrals import OutcomeBeforeAcceptanceError
 from gateways.web.casework_forms import Step, amend_sections, step_names, step_of, step_sections
+from gateways.web.catalogue_forms import with_local
 from gateways.web.entries import KINDS, SEGMENTS, Reader, entry_id_of, reader
 from gateways.web.entries import router as entry_pages
 from gateways.web.esf_submissions import warned_after
 from gateways.web.forms import Filled, Section, fields_of, invalid, read, refused
-from gateways.web.session import csrf_protect, message, render, tenant_name
+from gateways.web.session import csrf_protect, lang_of, message, render, tenant_name
 from services import commands as c
 from services import people
 from services.access import AccessDeniedError, may_record_casework
@@ -46,7 +47,9 @@ CORRECTED = ("changes.", "personal.", "special.")  # the names of what a correct
 
 
 def _sections(desk: Reader, kind: str, step: str, found: Step) -> list[Section]:
-    return amend_sections(desk.user, desk.casework.tenant, kind) if step == "amend" else step_sections(found)
+    if step == "amend":  # a coded field may be corrected into one of the municipality's own codes
+        return with_local(amend_sections(desk.user, desk.casework.tenant, kind), desk.casework, lang_of(desk.request))
+    return step_sections(found)
 
 
 def _drawn(value: Any) -> str:

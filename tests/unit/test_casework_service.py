@@ -316,11 +316,13 @@ def test_a_visit_recorded_before_orders_existed_replays_without_them() -> None:
         follow_up_due=None,
         sealed=None,
         order_deadline=None,
+        local_purpose=None,
     )
     del conducted.__dict__["order_deadline"]  # as decoded from a row stored before issue 20
+    del conducted.__dict__["local_purpose"]  # and before issue 23
     replayed = conducted.mutate(None)
     assert replayed is not None
-    assert (replayed.order_deadline, replayed.purpose) == (None, "prosecutor_ordered")
+    assert (replayed.order_deadline, replayed.purpose, replayed.local_purpose) == (None, "prosecutor_ordered", None)
 
 
 def test_a_change_of_situation_updates_how_to_reach_a_person_but_not_what_was_true_at_entry(service: Service) -> None:

@@ -34,6 +34,7 @@ def a_request(opened: date = date(2024, 5, 2)) -> CaseRequest:
         agency=None,
         agency_reference=None,
         sealed=None,
+        local_category=None,
     )
 
 
@@ -47,6 +48,7 @@ def a_referral() -> Referral:
         structure="centre",
         recorded_by="u",
         sealed=None,
+        local_destination=None,
     )
 
 
