@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from domain.catalogue import RequestCategory
+from domain.consent import ConsentRequiredError
 from domain.errors import InvalidTransitionError, InvalidValueError
 from domain.local_catalogue import (
     LocalCatalogue,
@@ -295,15 +296,16 @@ def test_local_entries_of_each_kind_take_records_of_that_kind(service: Service) 
     add_firewood(service, kind="visit_purpose", code="local_heating", national="living_conditions")
     add_firewood(service, kind="activity_kind", code="local_choir", national="community_event")
     person = service.casework().execute(intake()).entry_id
-    referral = service.casework().execute(
-        command(
-            command="send_referral",
-            beneficiary_id=str(person),
-            destination="local_church",
-            structure="centre",
-            occurred_on="2024-05-03",
-        )
-    )
+    to_the_church: dict[str, Any] = {
+        "command": "send_referral",
+        "beneficiary_id": str(person),
+        "destination": "local_church",
+        "structure": "centre",
+        "occurred_on": "2024-05-03",
+    }
+    with pytest.raises(ConsentRequiredError):  # a local NGO is an NGO: sharing with it needs consent
+        service.casework().execute(command(**to_the_church))
+    referral = service.casework().execute(command(**to_the_church, consent={"given_as": "signed_form"}))
     visit = service.casework().execute(
         command(
             command="record_home_visit",
