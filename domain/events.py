@@ -17,6 +17,7 @@ from eventsourcing.domain import DomainEvent
 from domain.access_log import AuditQuery, PersonalDataAccess, PersonalDataSearch
 from domain.activities import Activity
 from domain.beneficiaries import Beneficiary
+from domain.documents import Document
 from domain.entries import CaseEntry
 from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
@@ -69,6 +70,7 @@ INTERNAL: tuple[EventClass, ...] = (
     # issue 23: households
     # issue 23: catalogue
     # issue 23: documents
+    Document.Attached,  # a person's file: the municipality's own; the Region counts no documents
     # issue 23: consent
 )
 

@@ -246,3 +246,17 @@ def may_analyse_region(principal: Principal, region: str, registry: TenantRegist
         registry.region(region)
     except ValueError:
         raise InvalidValueError(f"unknown region {region!r}", field="region") from None
+
+
+# issue 23: documents
+def may_read_document(principal: Principal, tenant_id: str, person_structure: str, document_structure: str) -> bool:
+    """A person's documents (the list with filenames, and the files) are for who reads that person's
+    personal data: the tenant's staff of the person's and the document's structure, and auditors
+    cleared for personal data. A regional analyst, an uncleared auditor, another tenant or another
+    structure: never (the caller answers "not found", so nothing says the document exists)."""
+    return sees_person(principal, tenant_id, person_structure) and sees_structure(principal, document_structure)
+
+
+def may_attach_document(principal: Principal, tenant_id: str, structure: str) -> None:
+    """Attaching is recording casework: the tenant's caseworkers (of that structure) and coordinators."""
+    may_record_casework(principal, tenant_id, structure)

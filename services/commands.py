@@ -27,6 +27,7 @@ from domain.catalogue import (
     RequestCategory,
     ResidenceArea,
 )
+from domain.documents import DocumentKind
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
@@ -539,6 +540,38 @@ class CorrectOperationRecord(Command, OperationCorrectionFields):
     beneficiary_id: UUID
 
 
+# ---- issue 23: documents
+class AttachDocumentFields(Payload):
+    """A document's facts (an HTTP form's fields beside the file). The file itself is checked and stored
+    by services/documents.py before the command is recorded; the command carries what it found."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "document_kind": "tax_statement",
+                    "document_date": "2024-04-30",
+                }
+            ]
+        }
+    )
+
+    beneficiary_id: UUID
+    document_kind: DocumentKind
+    document_date: date
+    entry_id: UUID | None = Field(default=None, description="The person's request, referral or visit it belongs to")
+    structure: StructureId | None = Field(default=None, description="Default: the person's structure")
+
+
+class AttachDocument(Command, AttachDocumentFields):
+    command: Literal["attach_document"] = "attach_document"
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    media_type: str
+    size: int = Field(ge=1)
+    content: str = Field(description="A keyed digest of the bytes: the same command id with other bytes is refused")
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -559,7 +592,8 @@ AnyCommand = Annotated[
     | ChangeSituation
     | LeaveOperation
     | RecordLongTermResult
-    | CorrectOperationRecord,
+    | CorrectOperationRecord
+    | AttachDocument,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
