@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine
 from domain.tenants import Tenant, TenantRegistry
 from infra.accounts import SqlAccounts
 from infra.crypto import RegionLink, TenantKeys
+from infra.documents import S3DocumentStore, s3_client
 from infra.event_seal import seal_env
 from infra.jobs import Jobs
 from infra.kafka import ConsumerFactory, ProducerFactory, kafka_group_consumer, kafka_producer, kafka_reader
@@ -46,7 +47,7 @@ from projections.rollup import RegionalViews
 from projections.runner import CaseworkViews
 from services.access import Principal
 from services.casework import Casework, athens_today
-from services.ports import PersonalDataVault, StaffDirectory
+from services.ports import DocumentStore, PersonalDataVault, StaffDirectory
 from services.regions import RegionalFigures
 
 log = logging.getLogger("kentra.keys")
@@ -56,11 +57,31 @@ log = logging.getLogger("kentra.keys")
 # the vault its casework seals with.
 StorageFactory = Callable[[Settings, Tenant, TenantKeys, ProcessPools | None], TenantStorage]
 VaultFactory = Callable[[TenantStorage, TenantKeys], PersonalDataVault]
+# Where a tenant's documents' sealed bytes go (issue 23): by KENTRA_DOCUMENT_STORE unless a test gives one.
+DocumentStoreFactory = Callable[[Settings, Tenant, TenantStorage], DocumentStore]
 
 
 def storage_vault(storage: TenantStorage, keys: TenantKeys) -> PersonalDataVault:
     """The production vault: the one in the tenant's own store."""
     return storage.vault(keys)
+
+
+class SettingsDocumentStores:
+    """The production choice of document store: the tenant's own store (``database``, the default) or
+    the S3-compatible bucket (``s3``), whose one client the process's tenants share."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, settings: Settings, tenant: Tenant, storage: TenantStorage) -> DocumentStore:
+        if settings.document_store == "database":
+            return storage.documents()
+        with self._lock:
+            if self._client is None:
+                self._client = s3_client(settings)
+        assert settings.s3_bucket is not None  # the settings refuse s3 without one
+        return S3DocumentStore(self._client, settings.s3_bucket, tenant.id)
 
 
 class AccountsStaff:
@@ -99,12 +120,14 @@ class Kentra:
         consumer: ConsumerFactory = kafka_group_consumer,
         reader: ConsumerFactory = kafka_reader,
         staff: StaffDirectory | None = None,
+        documents: DocumentStoreFactory | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.today = today
         self._make_storage = storage
         self._make_vault = vault
+        self._make_documents = documents or SettingsDocumentStores()
         self._make_producer = producer
         self._make_consumer = consumer
         self._make_reader = reader
@@ -274,6 +297,7 @@ class Kentra:
             self._casework[tenant_id] = Casework(
                 tenant=tenant,
                 vault=self._make_vault(storage, keys),
+                documents=self._make_documents(self.settings, tenant, storage),
                 staff=self._staff,
                 env={**storage.casework_env(), **seal_env(keys.event_seal_key())},
                 today=self.today,
@@ -421,6 +445,7 @@ def bootstrap(
     consumer: ConsumerFactory = kafka_group_consumer,
     reader: ConsumerFactory = kafka_reader,
     staff: StaffDirectory | None = None,
+    documents: DocumentStoreFactory | None = None,
 ) -> Kentra:
     """The platform, each part the production one unless given: the settings from the environment,
     the tenants from their file, the Athens clock, SQLite or PostgreSQL stores, their vaults, Kafka,
@@ -436,4 +461,5 @@ def bootstrap(
         consumer=consumer,
         reader=reader,
         staff=staff,
+        documents=documents,
     )

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1, le=7)
     kafka_min_insync_replicas: int = Field(default=1, ge=1, le=7)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Issue 23: where documents' sealed bytes are kept: the tenant's own store (database) or an
+    # S3-compatible bucket (s3, with the endpoint and bucket below). Never a pod's disk.
+    document_store: Literal["database", "s3"] = "database"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
 
     @field_validator(
         "database_url",
@@ -113,6 +121,10 @@ class Settings(BaseSettings):
         "previous_master_key",
         "previous_master_key_file",
         "region_link_keys",
+        "s3_endpoint_url",
+        "s3_bucket",
+        "s3_access_key_id",
+        "s3_secret_access_key",
         mode="before",
     )
     @classmethod
@@ -140,6 +152,22 @@ class Settings(BaseSettings):
         if secrets and not Path(secrets).is_dir():
             raise SettingsError(f"KENTRA_SECRETS_DIR names no directory: {secrets}")
         return cls(_secrets_dir=secrets) if secrets else cls()
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> Settings:
+        """S3 chosen without where to put the documents: refused at start, not at the first upload."""
+        if self.document_store == "s3":
+            missing = [
+                name
+                for name, value in (
+                    ("KENTRA_S3_ENDPOINT_URL", self.s3_endpoint_url),
+                    ("KENTRA_S3_BUCKET", self.s3_bucket),
+                )
+                if not value
+            ]
+            if missing:
+                raise SettingsError(f"KENTRA_DOCUMENT_STORE=s3 needs {' and '.join(missing)}")
+        return self
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:

@@ -30,6 +30,7 @@ from sqlalchemy.pool import StaticPool
 
 from domain.tenants import Tenant
 from infra.crypto import TenantKeys
+from infra.documents import SqlDocumentStore
 from infra.migrations.runner import upgrade_views
 from infra.pg_pool import ProcessPools
 from infra.pg_provision import (
@@ -45,7 +46,7 @@ from infra.pg_provision import (
 from infra.settings import Settings
 from infra.stored_events import stored_events_for
 from infra.vault import SqlVault
-from infra.vault_tables import lookup, name_index, subject_keys
+from infra.vault_tables import documents, lookup, name_index, subject_keys
 from projections.tables import metadata as views_metadata
 from services.ports import StoredEvents
 
@@ -54,6 +55,7 @@ EVENTS_TABLE = "casework_events"  # PostgreSQL: "<application name>_events"
 SQLITE_EVENTS_TABLE = "stored_events"  # SQLite: one application per file, the library's own name
 COMPACTED = (subject_keys, lookup, name_index)  # the vault's tables an erasure deletes from
 COMPACTED_VAULT_TABLES = tuple(table.name for table in COMPACTED)
+DOCUMENTS_TABLE = documents.name  # issue 23: documents' sealed bytes, beside the vault's keys
 __all__ = [  # the PostgreSQL provisioning kept importable from here, where it was before
     "PLATFORM_SCHEMA",
     "MemoryStorage",
@@ -82,6 +84,10 @@ class TenantStorage(ABC):
     @abstractmethod
     def views_engine(self) -> tuple[Engine, str | None]:
         """Where the tenant's read models live: an engine and, on PostgreSQL, the schema."""
+
+    @abstractmethod
+    def documents(self) -> SqlDocumentStore:
+        """Documents' sealed bytes in the tenant's own store, beside the vault (``KENTRA_DOCUMENT_STORE=database``)."""
 
     def chain_engine(self) -> tuple[Engine, str | None]:
         """Where the audit chain is written from. SQLite has no roles: the views' file (the chain key
@@ -162,8 +168,13 @@ class SqliteStorage(TenantStorage):
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._vault_engine(), keys)
 
+    def documents(self) -> SqlDocumentStore:
+        """In ``vault.sqlite``: secure_delete zeroes a forgotten document's pages, the compaction its WAL."""
+        return SqlDocumentStore(self._vault_engine())
+
     def compact_vault(self) -> None:
-        # secure_delete zeroed the deleted rows' bytes; the WAL still holds the old pages until truncated.
+        # secure_delete zeroed the deleted rows' bytes (keys and documents alike: one file); the WAL
+        # still holds the old pages until truncated.
         with self._vault_engine().connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -244,6 +255,10 @@ class PostgresStorage(TenantStorage):
     def vault(self, keys: TenantKeys) -> SqlVault:
         return SqlVault(self._tenant_engine(), keys, schema=self.schema)
 
+    def documents(self) -> SqlDocumentStore:
+        """In the tenant's schema, as the tenant's role: no other tenant's role may read them."""
+        return SqlDocumentStore(self._tenant_engine(), schema=self.schema)
+
     def chain_engine(self) -> tuple[Engine, str | None]:
         """The chain role's transactions: the only ones that may write the audit tables."""
         return self.pools.tenant_engine(self.chain_role), self.schema
@@ -300,6 +315,7 @@ class PostgresStorage(TenantStorage):
                     "vault_lookup",
                     "vault_name_index",
                     "vault_tenant_secrets",
+                    DOCUMENTS_TABLE,
                     *(t for t in views_metadata.tables if t not in audit_tables),
                 )
             ]
@@ -307,7 +323,9 @@ class PostgresStorage(TenantStorage):
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.SQL(", ").join(mutable), role)
             )
             # compact_vault rewrites these three into new files by TRUNCATE and refill (see there).
-            compacted = sql.SQL(", ").join(sql.Identifier(self.schema, name) for name in COMPACTED_VAULT_TABLES)
+            compacted = sql.SQL(", ").join(
+                sql.Identifier(self.schema, name) for name in (*COMPACTED_VAULT_TABLES, DOCUMENTS_TABLE)
+            )
             conn.execute(sql.SQL("GRANT TRUNCATE ON {} TO {}").format(compacted, role))
             # Who was erased only grows: the application adds an id at each erasure and never removes one.
             erased = sql.Identifier(self.schema, "vault_erased_subjects")
@@ -330,13 +348,18 @@ class PostgresStorage(TenantStorage):
         engine = self._tenant_engine().execution_options(schema_translate_map={None: self.schema})
         quote = engine.dialect.identifier_preparer.quote_identifier
         names = ", ".join(f"{quote(self.schema)}.{quote(name)}" for name in COMPACTED_VAULT_TABLES)
+        files = f"{quote(self.schema)}.{quote(DOCUMENTS_TABLE)}"
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+            conn.exec_driver_sql(f"LOCK TABLE {names}, {files} IN ACCESS EXCLUSIVE MODE")
             kept = {table: [dict(row._mapping) for row in conn.execute(select(table))] for table in COMPACTED}
-            conn.exec_driver_sql(f"TRUNCATE {names}")
+            # Documents' bytes are copied inside the server (a temporary table dropped at commit), never
+            # through this process's memory: the table holds every document of the tenant.
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE kept_documents ON COMMIT DROP AS SELECT * FROM {files}")
+            conn.exec_driver_sql(f"TRUNCATE {names}, {files}")
             for table, rows in kept.items():
                 if rows:
                     conn.execute(insert(table), rows)
+            conn.exec_driver_sql(f"INSERT INTO {files} SELECT * FROM kept_documents")
 
 
 class MemoryStorage(TenantStorage):
@@ -367,6 +390,11 @@ class MemoryStorage(TenantStorage):
         if self._vault is None:
             self._vault = self._memory_engine()
         return SqlVault(self._vault, keys)
+
+    def documents(self) -> SqlDocumentStore:
+        if self._vault is None:
+            self._vault = self._memory_engine()
+        return SqlDocumentStore(self._vault)
 
     def views_engine(self) -> tuple[Engine, str | None]:
         if self._views is None:

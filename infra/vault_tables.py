@@ -46,3 +46,16 @@ tenant_secrets = Table(
     Column("wrapped", LargeBinary, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
+
+# Issue 23: documents' bytes, sealed under their subject's key (``infra/documents.py``). Kept with the
+# vault, not the views: mutable, personal, deleted at erasure and compacted with the keys; backed up with
+# the vault's file or schema. One row a document: the sealed bytes whole (at most the upload limit).
+documents = Table(
+    "vault_documents",
+    metadata,
+    Column("subject_id", Uuid, primary_key=True),
+    Column("document_id", Uuid, primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -14,7 +14,7 @@ from domain.beneficiaries import Beneficiary
 from domain.errors import EntryNotFoundError, ErasureNotDueError
 from domain.retention import ErasureDate, earliest_erasure
 from services.casework_reading import EntryReading
-from services.ports import ServiceDays
+from services.ports import DocumentStore, ServiceDays
 
 # The subject under which the ESF answers of erased people are sealed: the tenant's, never erased.
 STATISTICS_SUBJECT = UUID("5e7a7150-0000-4000-8000-000000000001")
@@ -24,6 +24,7 @@ class PersonalDataLifecycle(EntryReading):
     """Retention, legal holds and erasure of one tenant's beneficiaries."""
 
     served_on: ServiceDays
+    documents: DocumentStore | None
 
     def _beneficiary(self, beneficiary_id: UUID) -> Beneficiary:
         entry = self.entry(beneficiary_id)
@@ -50,12 +51,14 @@ class PersonalDataLifecycle(EntryReading):
         Then the key and blind indexes are deleted. Running it again after a crash finishes the job.
         """
         person = self._beneficiary(beneficiary_id)
-        if person.erased:
+        if person.erased:  # a crash after the event: the key, then the documents (issue 23), go now
+            rows_removed = self.vault.forget(beneficiary_id)
             return {
                 "beneficiary_id": str(beneficiary_id),
                 "erased": True,
                 "already": True,
-                "rows_removed": self.vault.forget(beneficiary_id),
+                "rows_removed": rows_removed,
+                "documents_removed": self._forget_documents(beneficiary_id),
             }
         retention = self.erasure_date(beneficiary_id)
         if not retention.allows(self.today()) and not (legal_ground and legal_ground.strip()):
@@ -66,14 +69,21 @@ class PersonalDataLifecycle(EntryReading):
             reason=reason, legal_ground=legal_ground, statistics=statistics, today=self.today(), recorded_by=erased_by
         )
         self.save(person)
+        rows_removed = self.vault.forget(beneficiary_id)
         return {
             "beneficiary_id": str(beneficiary_id),
             "erased": True,
             "already": False,
             "earliest": retention.earliest.isoformat() if retention.earliest else None,
             "legal_ground": legal_ground,
-            "rows_removed": self.vault.forget(beneficiary_id),
+            "rows_removed": rows_removed,
+            "documents_removed": self._forget_documents(beneficiary_id),
         }
+
+    def _forget_documents(self, beneficiary_id: UUID) -> int:
+        """Issue 23: the person's documents' sealed bytes are deleted after their key (which already made
+        them unreadable); how many. None kept where no document store is wired."""
+        return 0 if self.documents is None else self.documents.forget(beneficiary_id)
 
     def _statistics(self, person: Beneficiary) -> str | None:
         """What the figures keep of an erased person, sealed under the statistics key: the intake's

@@ -266,5 +266,6 @@ class ErasureDone(BaseModel):
     erased: bool
     already: bool
     rows_removed: int
+    documents_removed: int = 0  # issue 23: the person's documents deleted with their key
     earliest: str | None = None
     legal_ground: str | None = None
