@@ -218,6 +218,9 @@ def test_after_erasure_the_list_is_empty_and_the_download_is_gone(docs: Api) -> 
     got = content(docs, document, "coord.sof")
     assert got.status_code == 404
     assert "Εκκαθαριστικό" not in got.text
+    store = docs.kentra.casework("sofades").documents
+    assert store is not None
+    assert store.get(person, document) is None  # the bytes went with the person
 
 
 @pytest.mark.parametrize("name", ['../../a"b\r\nSet-Cookie: x=1.pdf', "..\\..\\x.pdf", 'Ταυτότητα "νέα".pdf'])
