@@ -34,12 +34,15 @@ def test_a_caseworker_attaches_a_document_on_the_persons_page_and_downloads_it(a
     person = register(api)
     sign_in(api, "cw.sof.centre")
     page = api.client.get(f"/t/sofades/people/{person}").text
-    assert 'enctype="multipart/form-data"' in page and "Έγγραφα" in page
+    assert 'enctype="multipart/form-data"' in page
+    assert "Έγγραφα" in page
     sent = send(api, person)
     assert sent.status_code == 303, sent.text
     assert sent.headers["location"].endswith("?done=document#documents")
     page = api.client.get(sent.headers["location"].split("#")[0]).text
-    assert FILENAME in page and "Αστυνομική ταυτότητα" in page and "Το έγγραφο επισυνάφθηκε." in page
+    assert FILENAME in page
+    assert "Αστυνομική ταυτότητα" in page
+    assert "Το έγγραφο επισυνάφθηκε." in page
     link = re.search(r'href="(/t/sofades/documents/[0-9a-f-]{36})" download', page)
     assert link
     before = downloads(api, person)
