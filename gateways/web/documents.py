@@ -18,9 +18,10 @@ from jinja2 import pass_context
 from starlette.datastructures import UploadFile
 
 from domain.documents import ATTACHABLE, DocumentGoneError, DocumentKind, DocumentRefusedError, DocumentTooLargeError
-from domain.errors import BeneficiaryErasedError, DomainError, EntryNotFoundError
+from domain.errors import BeneficiaryErasedError, DomainError, EntryNotFoundError, InvalidValueError
 from gateways.downloads import download_headers
 from gateways.web.labels import LABELS
+from gateways.web.present import parse_date
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, templates, user_of
 from services import commands as c
 from services import documents
@@ -86,7 +87,6 @@ def documents_block(context: Any) -> dict[str, Any] | None:
         "entry_id": str(entry_id) if entry_id else None,
         "key": f"web-doc-{uuid4()}",
         "kinds": [(k.value, getattr(k, f"label_{lang}")) for k in DocumentKind],
-        "today": kentra_of(request).today().isoformat(),
         "t": t,
     }
 
@@ -114,6 +114,14 @@ def _refusal(error: DomainError) -> str:
     return field if field in _ERRORS else "file"
 
 
+def _typed_day(text: str) -> str:
+    """A date as staff type it (dd/mm/yyyy, as every form of the pages asks) or ISO; refused naming the field."""
+    try:
+        return parse_date(text).isoformat()
+    except ValueError:
+        raise InvalidValueError("document_date: not a date (dd/mm/yyyy)", field="document_date") from None
+
+
 @router.post("/t/{tenant}/people/{person_id}/documents")
 async def attach_document(request: Request, tenant: str, person_id: str) -> Response:
     user = user_of(request)
@@ -139,7 +147,7 @@ async def attach_document(request: Request, tenant: str, person_id: str) -> Resp
             {
                 "beneficiary_id": str(person),
                 "document_kind": form.get("document_kind"),
-                "document_date": form.get("document_date"),
+                "document_date": _typed_day(str(form.get("document_date") or "")),
                 "entry_id": entry_text or None,
             },
             "",

@@ -23,7 +23,7 @@ def send(
     form = {
         "csrf_token": csrf(api, page) if token is None else token,
         "document_kind": "identity_card",
-        "document_date": "2020-01-15",
+        "document_date": "15/01/2020",
         **fields,
     }
     media = "image/png" if name.endswith(".png") else "application/pdf"
@@ -81,7 +81,7 @@ def test_an_html_file_named_pdf_comes_back_with_the_reason_in_greek(api: Api) ->
 def test_a_future_document_date_is_refused_naming_the_field(api: Api) -> None:
     person = register(api)
     sign_in(api, "cw.sof.centre")
-    sent = send(api, person, document_date="2099-01-01")
+    sent = send(api, person, document_date="01/01/2099")
     assert "document_error=document_date" in sent.headers["location"]
 
 
