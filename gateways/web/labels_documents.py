@@ -4,6 +4,9 @@ from __future__ import annotations
 
 WORDS: dict[str, tuple[str, str]] = {
     "documents": ("Έγγραφα", "Documents"),
+    "ev_DocumentAttached": ("Επισύναψη εγγράφου", "Document attached"),
+    "field_document_kind": ("Είδος εγγράφου", "Kind of document"),
+    "field_document_date": ("Ημερομηνία εγγράφου", "Document's date"),
     "documents_none": ("Κανένα έγγραφο.", "No documents."),
     "document_kind": ("Είδος εγγράφου", "Kind of document"),
     "document_date": ("Ημερομηνία εγγράφου", "Document's date"),

@@ -31,6 +31,7 @@ from services import documents
 from services.access import AccessDeniedError, Principal, Role
 from services.casework import Casework, read_log
 from services.ports import PersonalDataVault
+from services.timeline import read_entry
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
 from tests.fakes import InMemoryDocumentStore, InMemoryVault
 
@@ -291,3 +292,15 @@ def test_after_erasure_nothing_is_listed_nor_downloaded_nor_attached(office: Off
     assert "Εκκαθαριστικό" not in str(gone.value)
     with pytest.raises(BeneficiaryErasedError):
         office.attach(person, by=office.eleni)
+
+
+def test_a_document_attached_to_a_request_is_a_moment_of_its_timeline(office: Office) -> None:
+    person = office.register()
+    request = office.casework.execute(open_request(person)).entry_id
+    office.attach(person, entry_id=str(request))
+    office.attach(person)  # the person's own, not the request's
+    view = read_entry(office.casework, office.maria, request, "request", "test")
+    moments = [m for m in view.timeline if m.event == "DocumentAttached"]
+    assert [dict(m.facts) for m in moments] == [{"document_kind": "tax_statement", "document_date": date(2024, 4, 30)}]
+    uncleared = read_entry(office.casework, office.uncleared, request, "request", "test").timeline
+    assert "DocumentAttached" not in [m.event for m in uncleared]
