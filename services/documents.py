@@ -267,3 +267,29 @@ def download(casework: Casework, user: Principal, document_id: UUID, *, endpoint
     casework.record_access(person.id, accessed_by=user.username, role=user.role.value, endpoint=endpoint)
     name = str(opened.get("filename") or "document")
     return Download(filename=name, media_type=document.media_type, data=data)
+
+
+def held_about(casework: Casework, beneficiary_id: UUID) -> list[dict[str, Any]]:
+    """What the subject-access export lists of a person's documents (GDPR Art. 15): kind, date, filename,
+    type, size, when attached and whether voided; never the bytes (given on request, one by one). The
+    caller checked who may ask (services/privacy.py)."""
+    ids = casework.vault.indexed(documents_index(casework, beneficiary_id))
+    held = []
+    for document in casework.entries(ids).values():
+        if not isinstance(document, Document) or document.beneficiary_id != beneficiary_id:
+            continue
+        opened = casework.personal_data(document) or {}
+        held.append(
+            {
+                "id": str(document.id),
+                "kind": document.document_kind,
+                "document_date": document.document_date.isoformat(),
+                "attached_on": document.occurred_on.isoformat(),
+                "filename": opened.get("filename"),
+                "media_type": document.media_type,
+                "size": document.size,
+                "entry_id": str(document.entry_id) if document.entry_id else None,
+                "voided": document.voided,
+            }
+        )
+    return sorted(held, key=lambda d: (d["attached_on"], d["id"]))

@@ -16,6 +16,7 @@ from domain.access_log import PersonalDataAccess
 from domain.errors import EntryNotFoundError
 from projections import privacy_queries
 from projections.runner import CaseworkViews
+from services import documents
 from services.casework import Casework, read_log
 
 ACCESS_RECORDED: type[Any] = PersonalDataAccess.Recorded  # its fields are the recorded access's
@@ -108,4 +109,5 @@ def subject_access(
         ],
         "read_models": read_models,
         "accessed_by": accesses,
+        "documents": documents.held_about(casework, beneficiary_id),  # issue 23: documents
     }

@@ -257,6 +257,7 @@ class SubjectAccess(BaseModel):
     entries: list[dict[str, Any]]
     read_models: dict[str, list[dict[str, Any]]]
     accessed_by: list[dict[str, Any]]
+    documents: list[dict[str, Any]] = []  # issue 23: kind, date, filename of each document (not the bytes)
 
 
 class ErasureDone(BaseModel):

@@ -236,3 +236,14 @@ def test_a_download_header_carries_no_folder_quote_or_line_break_whatever_the_na
     fallback = disposition.split('filename="')[1].split('"')[0]
     assert re.fullmatch(r"[A-Za-z0-9._-]+", fallback), fallback
     assert unquote(disposition.split("filename*=UTF-8''")[1]) == stored
+
+
+def test_the_subject_access_export_lists_the_document_without_its_bytes(docs: Api) -> None:
+    person = register(docs)
+    attached(docs, person)
+    path = f"{TENANT}/beneficiaries/{person}/subject-access"
+    answer = docs.client.get(path, headers=docs.headers("coord.sof"))
+    assert answer.status_code == 200, answer.text
+    [held] = answer.json()["documents"]
+    assert (held["kind"], held["filename"]) == ("tax_statement", "Εκκαθαριστικό 2023.pdf")
+    assert PDF.decode() not in answer.text

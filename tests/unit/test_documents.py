@@ -27,7 +27,7 @@ from infra.settings import DEFAULT_TENANTS_FILE, Settings
 from infra.stores import TenantStorage, memory_storage
 from infra.tenant_registry import load_registry
 from services import commands as c
-from services import documents
+from services import documents, privacy
 from services.access import AccessDeniedError, Principal, Role
 from services.casework import Casework, read_log
 from services.ports import PersonalDataVault
@@ -304,3 +304,18 @@ def test_a_document_attached_to_a_request_is_a_moment_of_its_timeline(office: Of
     assert [dict(m.facts) for m in moments] == [{"document_kind": "tax_statement", "document_date": date(2024, 4, 30)}]
     uncleared = read_entry(office.casework, office.uncleared, request, "request", "test").timeline
     assert "DocumentAttached" not in [m.event for m in uncleared]
+
+
+def test_the_subject_access_export_lists_the_persons_documents_without_their_bytes(office: Office) -> None:
+    person = office.register()
+    office.attach(person)
+    views = office.kentra.views(office.tenant.id)
+    export = privacy.subject_access(office.casework, views, person, asked_by="e.papadaki", role="coordinator")
+    [held] = export["documents"]
+    assert (held["kind"], held["document_date"], held["filename"], held["voided"]) == (
+        "tax_statement",
+        "2024-04-30",
+        "Εκκαθαριστικό 2023.pdf",
+        False,
+    )
+    assert PDF.decode() not in repr(export)
