@@ -247,3 +247,20 @@ def test_the_subject_access_export_lists_the_document_without_its_bytes(docs: Ap
     [held] = answer.json()["documents"]
     assert (held["kind"], held["filename"]) == ("tax_statement", "Εκκαθαριστικό 2023.pdf")
     assert PDF.decode() not in answer.text
+
+
+def test_a_wrongly_attached_document_is_voided_through_corrections_and_leaves_the_list(docs: Api) -> None:
+    person = register(docs)
+    document = attached(docs, person)
+    voided = docs.client.post(
+        f"{TENANT}/corrections",
+        params={"action": "void"},
+        json={"entry_id": str(document), "reason": "duplicate_entry"},
+        headers=docs.headers("cw.sof.centre", f"void-{uuid4()}"),
+    )
+    assert voided.status_code == 201, voided.text
+    listed = docs.client.get(
+        f"{TENANT}/documents", params={"beneficiary_id": str(person)}, headers=docs.headers("cw.sof.centre")
+    )
+    assert listed.json() == []
+    assert content(docs, document).status_code == 404
