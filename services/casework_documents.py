@@ -19,15 +19,22 @@ from domain.entries import CaseEntry
 from services import commands as c
 from services.casework_commands import expect, sealer, structure_of
 from services.idempotency import entry_id_for
+from services.ports import PersonalDataVault
 
 if TYPE_CHECKING:
     from services.casework import Casework, UnitOfWork
 
 
-def documents_index(app: Casework, beneficiary_id: UUID) -> str:
+def documents_index(vault: PersonalDataVault, beneficiary_id: UUID) -> str:
     """The blind index under which a person's documents are found (the vault's non-unique index: a
     keyed digest of the person's id, so the row says nothing to whoever reads the table)."""
-    return app.vault.blind_index("documents-of", str(beneficiary_id))
+    return vault.blind_index("documents-of", str(beneficiary_id))
+
+
+def forget_index(vault: PersonalDataVault, beneficiary_id: UUID) -> None:
+    """At erasure: the person's documents index goes with the rest of their mutable rows."""
+    index = documents_index(vault, beneficiary_id)
+    vault.remove_from_index([(index, owner) for owner in vault.indexed(index)])
 
 
 def attach_document(app: Casework, work: UnitOfWork, cmd: c.AttachDocument) -> Document:
@@ -50,7 +57,7 @@ def attach_document(app: Casework, work: UnitOfWork, cmd: c.AttachDocument) -> D
     )
     # Written with the batch's keys, before the events; an index left by a failed save names no entry
     # and is skipped when listing.
-    app.vault.add_to_index(documents_index(app, beneficiary.id), document.id)
+    app.vault.add_to_index(documents_index(app.vault, beneficiary.id), document.id)
     return document
 
 

@@ -207,7 +207,7 @@ def documents_of(
         raise AccessDeniedError("this account may not read people's documents")
     if person.erased:
         return []
-    ids = casework.vault.indexed(documents_index(casework, person.id))
+    ids = casework.vault.indexed(documents_index(casework.vault, person.id))
     shown: list[Listed] = []
     for document in casework.entries(ids).values():
         if not isinstance(document, Document) or document.voided or document.beneficiary_id != person.id:
@@ -273,7 +273,7 @@ def held_about(casework: Casework, beneficiary_id: UUID) -> list[dict[str, Any]]
     """What the subject-access export lists of a person's documents (GDPR Art. 15): kind, date, filename,
     type, size, when attached and whether voided; never the bytes (given on request, one by one). The
     caller checked who may ask (services/privacy.py)."""
-    ids = casework.vault.indexed(documents_index(casework, beneficiary_id))
+    ids = casework.vault.indexed(documents_index(casework.vault, beneficiary_id))
     held = []
     for document in casework.entries(ids).values():
         if not isinstance(document, Document) or document.beneficiary_id != beneficiary_id:

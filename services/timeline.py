@@ -369,7 +369,7 @@ def _documents_attached(casework: Casework, user: Principal, entry: CaseEntry) -
     if not isinstance(entry, CaseRequest | Referral | HomeVisit):
         return []
     person = casework.entry(entry.beneficiary_id)
-    ids = casework.vault.indexed(documents_index(casework, person.id))
+    ids = casework.vault.indexed(documents_index(casework.vault, person.id))
     return [
         Moment(
             event="DocumentAttached",
