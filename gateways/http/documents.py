@@ -24,6 +24,12 @@ from services import documents
 
 router = casework_router("documents")
 CHUNK = 64 * 1024
+EXAMPLE = {
+    "file": "(εκκαθαριστικό-2023.pdf)",
+    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+    "document_kind": "tax_statement",
+    "document_date": "2024-04-30",
+}
 
 
 class DocumentPublic(BaseModel):
@@ -48,6 +54,7 @@ class DocumentPublic(BaseModel):
     status_code=201,
     responses=Created,
     summary="Attach a document (PDF, JPEG or PNG, checked by its content) to a person or one of their entries",
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": EXAMPLE}}}},
 )
 async def attach_document(  # noqa: PLR0917 - FastAPI passes the form's fields as parameters
     casework: CaseworkWriter,
