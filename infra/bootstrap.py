@@ -48,6 +48,7 @@ from projections.runner import CaseworkViews
 from services.access import Principal
 from services.casework import Casework, athens_today
 from services.ports import DocumentStore, PersonalDataVault, StaffDirectory
+from services.privacy import compacts_documents
 from services.regions import RegionalFigures
 
 log = logging.getLogger("kentra.keys")
@@ -82,6 +83,12 @@ class SettingsDocumentStores:
                 self._client = s3_client(settings)
         assert settings.s3_bucket is not None  # the settings refuse s3 without one
         return S3DocumentStore(self._client, settings.s3_bucket, tenant.id)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
 
 class AccountsStaff:
@@ -346,7 +353,7 @@ class Kentra:
         result = self.casework(tenant_id).erase(
             beneficiary_id, reason=reason, legal_ground=legal_ground, erased_by=erased_by
         )
-        self.storage(tenant_id).compact_vault()
+        self.storage(tenant_id).compact_vault(documents=compacts_documents(result))
         return result
 
     @property
@@ -427,6 +434,8 @@ class Kentra:
             self._pools = None
         if self._platform_engine is not None:
             self._platform_engine.dispose()
+        if isinstance(self._make_documents, SettingsDocumentStores):
+            self._make_documents.close()
         for engine in self._regional_engines:
             engine.dispose()
         self._regional.clear()

@@ -15,6 +15,8 @@ deletes them too, as an erasure deletes every mutable row about the person.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -23,6 +25,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from infra.errors import DocumentStoreUnavailableError
 from infra.settings import Settings, SettingsError
 from infra.vault_tables import documents
 
@@ -116,6 +119,23 @@ def s3_client(settings: Settings) -> S3Client:
     return client
 
 
+@contextmanager
+def _answering() -> Iterator[None]:
+    """The S3 server unreachable, timing out or failing (5xx) is DocumentStoreUnavailableError (a 503 the
+    client may retry); a refusal (4xx: credentials, a missing bucket) stays the client's error."""
+    from botocore import exceptions as boto_errors  # noqa: PLC0415
+
+    try:
+        yield
+    except (boto_errors.ConnectionError, boto_errors.HTTPClientError) as error:
+        raise DocumentStoreUnavailableError(type(error).__name__) from error
+    except boto_errors.ClientError as error:
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if status >= 500:
+            raise DocumentStoreUnavailableError(f"S3 answered {status}") from error
+        raise
+
+
 class S3DocumentStore:
     """Sealed documents as objects ``<tenant>/<subject>/<document>`` in one bucket of an S3-compatible
     store. Tenants share the bucket and the credentials: the prefix keeps them apart here, and each
@@ -136,34 +156,38 @@ class S3DocumentStore:
         return f"{self._prefix(subject_id)}{document_id}"
 
     def put(self, subject_id: UUID, document_id: UUID, sealed: bytes) -> None:
-        self._client.put_object(
-            Bucket=self._bucket,
-            Key=self._key(subject_id, document_id),
-            Body=sealed,
-            ContentType="application/octet-stream",
-        )
+        with _answering():
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=self._key(subject_id, document_id),
+                Body=sealed,
+                ContentType="application/octet-stream",
+            )
 
     def get(self, subject_id: UUID, document_id: UUID) -> bytes | None:
-        try:
-            response = self._client.get_object(Bucket=self._bucket, Key=self._key(subject_id, document_id))
-        except self._client.exceptions.NoSuchKey:
-            return None
-        body: Any = response["Body"]
-        try:
-            data: bytes = body.read()
-        finally:
-            body.close()
+        with _answering():
+            try:
+                response = self._client.get_object(Bucket=self._bucket, Key=self._key(subject_id, document_id))
+            except self._client.exceptions.NoSuchKey:
+                return None
+            body: Any = response["Body"]
+            try:
+                data: bytes = body.read()
+            finally:
+                body.close()
         return data
 
     def delete(self, subject_id: UUID, document_id: UUID) -> None:
-        self._client.delete_object(Bucket=self._bucket, Key=self._key(subject_id, document_id))
+        with _answering():
+            self._client.delete_object(Bucket=self._bucket, Key=self._key(subject_id, document_id))
 
     def keys(self, subject_id: UUID) -> list[str]:
         """Every object under the subject's prefix, however many pages the listing takes."""
         found: list[str] = []
-        paginator = self._client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix(subject_id)):
-            found.extend(item["Key"] for item in page.get("Contents", []) if "Key" in item)
+        with _answering():
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix(subject_id)):
+                found.extend(item["Key"] for item in page.get("Contents", []) if "Key" in item)
         return found
 
     def forget(self, subject_id: UUID) -> int:
@@ -175,8 +199,9 @@ class S3DocumentStore:
             keys = self.keys(subject_id)
             if not keys:
                 break
-            for key in keys:
-                self._client.delete_object(Bucket=self._bucket, Key=key)
+            with _answering():
+                for key in keys:
+                    self._client.delete_object(Bucket=self._bucket, Key=key)
             removed += len(keys)
         return removed
 

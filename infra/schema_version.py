@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from infra.accounts import SqlAccounts
 from infra.migrations.runner import alembic_config
 from infra.pg_provision import PLATFORM_SCHEMA, create_platform_tables
+from infra.vault_tables import documents as documents_table
 
 if TYPE_CHECKING:
     from infra.bootstrap import Kentra
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kentra.schema")
 
 VERSION_TABLE = "view_migrations"
+DOCUMENTS_TABLE = documents_table.name
 POLL_SECONDS = (0.5, 1.0, 2.0, 5.0)  # soon at first (migrate is usually just ending), then every 5 s
 
 
@@ -132,6 +134,8 @@ def _tenant(
     what = f"tenant {tenant_id}"
     if VERSION_TABLE not in tables:
         return Requirement(what, False, "store being created: no views yet")
+    if DOCUMENTS_TABLE not in tables:  # issue 23: made with the vault's tables, not by the views' migrations
+        return Requirement(what, False, f"no {DOCUMENTS_TABLE} table yet (kentra migrate makes it)")
     try:
         engine, views_schema = kentra.storage(tenant_id).views_engine()
         with engine.connect() as conn:

@@ -102,8 +102,10 @@ class TenantStorage(ABC):
     def is_provisioned(self) -> bool: ...
 
     @abstractmethod
-    def compact_vault(self) -> None:
-        """After an erasure: leave no copy of deleted keys in the vault's files (free pages, WAL, old tuples)."""
+    def compact_vault(self, *, documents: bool = True) -> None:
+        """After an erasure: leave no copy of deleted keys in the vault's files (free pages, WAL, old tuples),
+        nor, with ``documents``, of deleted documents' sealed bytes (issue 23; False where the erasure
+        removed none, to spare PostgreSQL the rewrite of every document of the tenant)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
         """Release pooled connections."""
@@ -169,10 +171,13 @@ class SqliteStorage(TenantStorage):
         return SqlVault(self._vault_engine(), keys)
 
     def documents(self) -> SqlDocumentStore:
-        """In ``vault.sqlite``: secure_delete zeroes a forgotten document's pages, the compaction its WAL."""
-        return SqlDocumentStore(self._vault_engine())
+        """In ``vault.sqlite``: secure_delete zeroes a forgotten document's pages, the compaction its WAL.
+        A store made before issue 23 gets the table here: the embedded process creates what it needs."""
+        engine = self._vault_engine()
+        documents.create(engine, checkfirst=True)
+        return SqlDocumentStore(engine)
 
-    def compact_vault(self) -> None:
+    def compact_vault(self, *, documents: bool = True) -> None:
         # secure_delete zeroed the deleted rows' bytes (keys and documents alike: one file); the WAL
         # still holds the old pages until truncated.
         with self._vault_engine().connect() as conn:
@@ -337,8 +342,9 @@ class PostgresStorage(TenantStorage):
                 sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(self.schema, "view_migrations"), role)
             )
 
-    def compact_vault(self) -> None:
-        """Rewrite the vault's key tables into new files, without the deleted keys' dead tuples.
+    def compact_vault(self, *, documents: bool = True) -> None:
+        """Rewrite the vault's key tables (and, with ``documents``, ``vault_documents``) into new files,
+        without the deleted rows' dead tuples.
 
         One transaction as the tenant's role, through the shared pool: lock, copy the live rows, TRUNCATE
         (new files; the old ones are unlinked at commit, as VACUUM FULL does) and put the rows back.
@@ -350,16 +356,19 @@ class PostgresStorage(TenantStorage):
         names = ", ".join(f"{quote(self.schema)}.{quote(name)}" for name in COMPACTED_VAULT_TABLES)
         files = f"{quote(self.schema)}.{quote(DOCUMENTS_TABLE)}"
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"LOCK TABLE {names}, {files} IN ACCESS EXCLUSIVE MODE")
+            conn.exec_driver_sql(f"LOCK TABLE {names}{', ' + files if documents else ''} IN ACCESS EXCLUSIVE MODE")
             kept = {table: [dict(row._mapping) for row in conn.execute(select(table))] for table in COMPACTED}
-            # Documents' bytes are copied inside the server (a temporary table dropped at commit), never
-            # through this process's memory: the table holds every document of the tenant.
-            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE kept_documents ON COMMIT DROP AS SELECT * FROM {files}")
-            conn.exec_driver_sql(f"TRUNCATE {names}, {files}")
+            if documents:
+                # Copied inside the server (a temporary table dropped at commit; the tenant's role needs
+                # TEMPORARY on the database, which PUBLIC has unless revoked), never through this
+                # process's memory: the table holds every document of the tenant.
+                conn.exec_driver_sql(f"CREATE TEMPORARY TABLE kept_documents ON COMMIT DROP AS SELECT * FROM {files}")
+            conn.exec_driver_sql(f"TRUNCATE {names}{', ' + files if documents else ''}")
             for table, rows in kept.items():
                 if rows:
                     conn.execute(insert(table), rows)
-            conn.exec_driver_sql(f"INSERT INTO {files} SELECT * FROM kept_documents")
+            if documents:
+                conn.exec_driver_sql(f"INSERT INTO {files} SELECT * FROM kept_documents")
 
 
 class MemoryStorage(TenantStorage):
@@ -410,7 +419,7 @@ class MemoryStorage(TenantStorage):
             upgrade_views(self.views_engine()[0])
         self._provisioned = True
 
-    def compact_vault(self) -> None:
+    def compact_vault(self, *, documents: bool = True) -> None:
         """Nothing to compact: the deleted rows were in memory only."""
 
     def close(self) -> None:

@@ -49,12 +49,19 @@ def erase(
     reason: str,
     legal_ground: str | None,
     erased_by: str,
-    compact: Callable[[], None],
+    compact: Callable[..., None],
 ) -> dict[str, Any]:
     """Erase one person (``Casework.erase``: their key goes), then ``compact`` the vault's storage."""
     result = casework.erase(beneficiary_id, reason=reason, legal_ground=legal_ground, erased_by=erased_by)
-    compact()
+    compact(documents=compacts_documents(result))
     return result
+
+
+def compacts_documents(result: dict[str, Any]) -> bool:
+    """Whether the erasure's compaction must cover the documents' table too (issue 23): where it deleted
+    documents, or on a run after a crash (the first run may have deleted them and stopped before its
+    compaction)."""
+    return bool(result.get("documents_removed")) or bool(result.get("already"))
 
 
 def erasure_due(

@@ -4,6 +4,7 @@ removed by an erasure with nothing left in the files or the bucket, kept apart b
 
 from __future__ import annotations
 
+import base64
 import glob
 import os
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from infra.settings import Settings
 from infra.stores import PostgresStorage, SqliteStorage
 from infra.vault_tables import documents
 from services.ports import DocumentStore
-from tests.conftest import StoreUnderTest, intake, isolated_registry, make_settings, service_url
+from tests.conftest import TEST_MASTER_KEY, StoreUnderTest, intake, isolated_registry, make_settings, service_url
 
 # A recognisable file: its plaintext and its sealed bytes are looked for in the stores' files.
 PLAIN = b"%PDF-1.7 " + "Βεβαίωση ανεργίας της Μαρίας Παπαδοπούλου, ΑΜΚΑ 01016012345".encode() * 64
@@ -384,3 +385,96 @@ def test_with_s3_one_tenants_store_never_reaches_another_tenants_objects(s3_stor
     assert other.get(her, document_id) is None
     assert other.forget(her) == 0
     assert documents_store.get(her, document_id) is not None
+
+
+def documents_filenode(store: StoreUnderTest) -> int:
+    storage = store.kentra.storage(store.tenant.id)
+    assert isinstance(storage, PostgresStorage)
+    engine, _ = storage.views_engine()
+    with engine.connect() as conn:
+        node = conn.execute(text(f"SELECT pg_relation_filenode('\"{storage.schema}\".vault_documents')")).scalar()
+    assert isinstance(node, int)
+    return node
+
+
+@pytest.mark.integration
+def test_the_documents_table_is_rewritten_only_by_an_erasure_that_deleted_documents_or_finished_one(
+    store: StoreUnderTest,
+) -> None:
+    if store.kind != "postgres":
+        pytest.skip("SQLite's secure_delete needs no rewrite: the pages are zeroed where they are")
+    her, him, them = person(store, 1), person(store, 2), person(store, 3)
+    upload(store, her)
+    before = documents_filenode(store)
+    erase(store, him)  # no document of his: every other person's documents are not copied again
+    assert documents_filenode(store) == before
+    erase(store, her)
+    after_hers = documents_filenode(store)
+    assert after_hers != before
+    upload(store, them)
+    casework = store.casework
+    left, casework.documents = casework.documents, None  # a first run that stopped before the documents
+    try:
+        erase(store, them)
+    finally:
+        casework.documents = left
+    assert documents_filenode(store) == after_hers
+    erase(store, them)  # the run after the crash deletes them and compacts
+    assert documents_filenode(store) != after_hers
+
+
+def test_a_store_made_before_the_documents_table_gets_it_and_is_waited_for_until_then(store: StoreUnderTest) -> None:
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, PostgresStorage):
+        with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL"), autocommit=True) as conn:
+            conn.execute(f'DROP TABLE "{storage.schema}".vault_documents')
+        from infra.schema_version import requirements  # noqa: PLC0415
+
+        mine = [r for r in requirements(store.kentra) if r.what == f"tenant {store.tenant.id}"]
+        assert [(r.ready, r.detail) for r in mine] == [
+            (False, "no vault_documents table yet (kentra migrate makes it)")
+        ]
+        store.kentra.provision(store.tenant.id)  # what `kentra migrate` does
+        mine = [r for r in requirements(store.kentra) if r.what == f"tenant {store.tenant.id}"]
+        assert [r.ready for r in mine] == [True]
+    else:
+        assert isinstance(storage, SqliteStorage)
+        with storage._vault_engine().begin() as conn:
+            conn.exec_driver_sql("DROP TABLE vault_documents")
+    later = bootstrap(store.settings, registry=store.kentra.registry, today=store.clock)  # the next process
+    try:
+        casework = later.casework(store.tenant.id)
+        assert casework.documents is not None
+        her = person(store, 1)
+        document_id = uuid4()
+        casework.documents.put(her, document_id, casework.vault.seal_bytes(her, PLAIN))
+        assert casework.documents.get(her, document_id) is not None
+    finally:
+        later.close()
+
+
+def test_after_a_rotation_of_the_master_key_a_document_opens_with_the_new_key_alone(store: StoreUnderTest) -> None:
+    her = person(store, 1)
+    document_id, sealed = upload(store, her)
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    rotating = store.settings.model_copy(
+        update={"master_key": SecretStr(new_key), "previous_master_key": SecretStr(TEST_MASTER_KEY)}
+    )
+    during = bootstrap(rotating, registry=store.kentra.registry, today=store.clock)
+    try:
+        during.rotate_master_key(store.tenant.id)
+    finally:
+        during.close()
+    after = bootstrap(
+        store.settings.model_copy(update={"master_key": SecretStr(new_key)}),
+        registry=store.kentra.registry,
+        today=store.clock,
+    )
+    try:
+        casework = after.casework(store.tenant.id)
+        assert casework.documents is not None
+        stored = casework.documents.get(her, document_id)
+        assert stored == sealed  # the bytes are not rewritten: only the person's key is re-wrapped
+        assert casework.vault.unseal_bytes(her, stored) == PLAIN
+    finally:
+        after.close()

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine
 
 from domain.errors import BeneficiaryErasedError
 from infra.crypto import FILE_SEAL_VERSION, SealedDataError, TenantKeys, new_data_key, seal_bytes, unseal_bytes
-from infra.documents import S3DocumentStore, SqlDocumentStore
+from infra.documents import S3DocumentStore, SqlDocumentStore, s3_client
+from infra.errors import DocumentStoreUnavailableError
 from infra.settings import Settings, SettingsError
 from infra.vault import SqlVault
 
@@ -146,3 +147,24 @@ def test_s3_keys_are_the_tenant_then_the_subject_then_the_document() -> None:
     her, doc = UUID("00000000-0000-4000-8000-000000000001"), UUID("00000000-0000-4000-8000-000000000002")
     store = S3DocumentStore(client=object(), bucket="b", tenant_id="sofades")  # type: ignore[arg-type]
     assert store._key(her, doc) == f"sofades/{her}/{doc}"
+
+
+def test_an_s3_store_that_does_not_answer_is_unavailable_not_an_unexpected_error() -> None:
+    settings = Settings(
+        document_store="s3",
+        s3_endpoint_url="http://127.0.0.1:9",  # discard: nothing listens on loopback's port 9
+        s3_bucket="kentra-documents",
+        s3_access_key_id=SecretStr("k"),
+        s3_secret_access_key=SecretStr("s"),
+    )
+    store = S3DocumentStore(s3_client(settings), "kentra-documents", "sofades")
+    her = uuid4()
+    for attempt in (
+        lambda: store.put(her, uuid4(), b"x"),
+        lambda: store.get(her, uuid4()),
+        lambda: store.forget(her),
+    ):
+        with pytest.raises(DocumentStoreUnavailableError) as raised:
+            attempt()
+        assert "127.0.0.1" not in str(raised.value)  # the message names no endpoint nor object
+        assert str(her) not in str(raised.value)
