@@ -257,6 +257,6 @@ def may_read_document(principal: Principal, tenant_id: str, person_structure: st
     return sees_person(principal, tenant_id, person_structure) and sees_structure(principal, document_structure)
 
 
-def may_attach_document(principal: Principal, tenant_id: str, structure: str) -> None:
+def may_attach_document(principal: Principal, tenant_id: str, structure: str | None) -> None:
     """Attaching is recording casework: the tenant's caseworkers (of that structure) and coordinators."""
     may_record_casework(principal, tenant_id, structure)

@@ -29,7 +29,7 @@ from domain.documents import (
 )
 from domain.errors import DomainError, EntryNotFoundError
 from services import commands as c
-from services.access import AccessDeniedError, Principal, may_attach_document, may_read_document
+from services.access import AccessDeniedError, Principal, may_attach_document, may_read_document, sees_personal_data
 from services.casework import Casework, Outcome
 from services.casework_documents import documents_index
 from services.idempotency import entry_id_for
@@ -133,6 +133,7 @@ def attach(
     key: str,
 ) -> Outcome:
     """Check the file, seal and store it, record the command (idempotent on ``key``)."""
+    may_attach_document(user, casework.tenant.id, None)  # before anything is looked up: says nothing of anyone
     store = casework.documents
     if store is None:
         raise DocumentsNotKeptError
@@ -202,9 +203,11 @@ def documents_of(
 ) -> list[Listed]:
     """A person's documents (or those attached to one of their entries), newest first, voided ones left
     out. An erased person has none to show. Refused to whom may not read the person's data."""
+    if not sees_personal_data(user, casework.tenant.id):  # before anything is looked up
+        raise AccessDeniedError("this account may not read people's documents")
     person = _person(casework, user, beneficiary_id)
     if not may_read_document(user, casework.tenant.id, person.structure, person.structure):
-        raise AccessDeniedError("this account may not read people's documents")
+        raise EntryNotFoundError(beneficiary_id, "beneficiary")
     if person.erased:
         return []
     ids = casework.vault.indexed(documents_index(casework.vault, person.id))
