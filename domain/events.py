@@ -18,6 +18,7 @@ from domain.access_log import AuditQuery, PersonalDataAccess, PersonalDataSearch
 from domain.activities import Activity
 from domain.beneficiaries import Beneficiary
 from domain.consent import PrivacyRecord
+from domain.documents import Document
 from domain.entries import CaseEntry
 from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
@@ -76,6 +77,7 @@ INTERNAL: tuple[EventClass, ...] = (
     LocalCatalogue.EntryRetired,
     LocalCatalogue.EntryRelabelled,
     # issue 23: documents
+    Document.Attached,  # a person's file: the municipality's own; the Region counts no documents
     # issue 23: consent. A person's privacy record: when they were informed and what they consented
     # to is the municipality's own (GDPR Art. 13, 7); the details are sealed under their key.
     PrivacyRecord.Opened,

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     max_import_bytes: int = Field(default=200_000_000, ge=10_000)
+    # A document's file (issue 23: documents), checked as it is read; its upload path has this limit.
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     max_import_unpacked_bytes: int = Field(default=256_000_000, ge=100_000)
     max_import_rows: int = Field(default=1_000_000, ge=1)
     import_report_retention_hours: int = Field(default=72, ge=1)

@@ -269,3 +269,17 @@ def may_manage_catalogue(principal: Principal, tenant_id: str) -> None:
     uses them, a Region's analyst and an auditor never change them."""
     if principal.role != Role.COORDINATOR or tenant_id not in principal.tenants:
         raise AccessDeniedError(f"only a coordinator of {tenant_id!r} manages its catalogue")
+
+
+# issue 23: documents
+def may_read_document(principal: Principal, tenant_id: str, person_structure: str, document_structure: str) -> bool:
+    """A person's documents (the list with filenames, and the files) are for who reads that person's
+    personal data: the tenant's staff of the person's and the document's structure, and auditors
+    cleared for personal data. A regional analyst, an uncleared auditor, another tenant or another
+    structure: never (the caller answers "not found", so nothing says the document exists)."""
+    return sees_person(principal, tenant_id, person_structure) and sees_structure(principal, document_structure)
+
+
+def may_attach_document(principal: Principal, tenant_id: str, structure: str | None) -> None:
+    """Attaching is recording casework: the tenant's caseworkers (of that structure) and coordinators."""
+    may_record_casework(principal, tenant_id, structure)

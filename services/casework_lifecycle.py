@@ -13,6 +13,7 @@ from uuid import UUID
 from domain.beneficiaries import Beneficiary
 from domain.errors import EntryNotFoundError, ErasureNotDueError
 from domain.retention import ErasureDate, earliest_erasure
+from services.casework_documents import forget_index
 from services.casework_reading import EntryReading
 from services.ports import DocumentStore, ServiceDays
 
@@ -83,6 +84,7 @@ class PersonalDataLifecycle(EntryReading):
     def _forget_documents(self, beneficiary_id: UUID) -> int:
         """Issue 23: the person's documents' sealed bytes are deleted after their key (which already made
         them unreadable); how many. None kept where no document store is wired."""
+        forget_index(self.vault, beneficiary_id)  # documents: which ones were the person's (a vault index)
         return 0 if self.documents is None else self.documents.forget(beneficiary_id)
 
     def _statistics(self, person: Beneficiary) -> str | None:

@@ -41,6 +41,7 @@ from domain.catalogue import (
     ResidenceArea,
 )
 from domain.consent import ConsentMethod, ConsentPurpose
+from domain.documents import DocumentKind
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
@@ -731,6 +732,38 @@ class RelabelLocalEntry(Command, RelabelFields):
     code: LocalCode
 
 
+# ---- issue 23: documents
+class AttachDocumentFields(Payload):
+    """A document's facts (an HTTP form's fields beside the file). The file itself is checked and stored
+    by services/documents.py before the command is recorded; the command carries what it found."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "document_kind": "tax_statement",
+                    "document_date": "2024-04-30",
+                }
+            ]
+        }
+    )
+
+    beneficiary_id: UUID
+    document_kind: DocumentKind
+    document_date: date
+    entry_id: UUID | None = Field(default=None, description="The person's request, referral or visit it belongs to")
+    structure: StructureId | None = Field(default=None, description="Default: the person's structure")
+
+
+class AttachDocument(Command, AttachDocumentFields):
+    command: Literal["attach_document"] = "attach_document"
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    media_type: str
+    size: int = Field(ge=1)
+    content: str = Field(description="A keyed digest of the bytes: the same command id with other bytes is refused")
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -757,7 +790,8 @@ AnyCommand = Annotated[
     | WithdrawConsent
     | AddLocalEntry
     | RetireLocalEntry
-    | RelabelLocalEntry,
+    | RelabelLocalEntry
+    | AttachDocument,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)

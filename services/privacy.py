@@ -16,7 +16,7 @@ from domain.access_log import PersonalDataAccess
 from domain.errors import EntryNotFoundError
 from projections import privacy_queries
 from projections.runner import CaseworkViews
-from services import consent
+from services import consent, documents
 from services.casework import Casework, read_log
 
 ACCESS_RECORDED: type[Any] = PersonalDataAccess.Recorded  # its fields are the recorded access's
@@ -117,4 +117,5 @@ def subject_access(
         "read_models": read_models,
         "privacy": consent.privacy_document(casework, beneficiary_id),  # issue 23: consent
         "accessed_by": accesses,
+        "documents": documents.held_about(casework, beneficiary_id),  # issue 23: documents
     }

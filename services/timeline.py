@@ -17,6 +17,7 @@ from uuid import UUID
 from domain.activities import Activity
 from domain.beneficiaries import Beneficiary
 from domain.catalogue import ReferralStatus, RequestStatus
+from domain.documents import Document
 from domain.entries import CaseEntry
 from domain.errors import EntryNotFoundError
 from domain.home_visits import HomeVisit
@@ -31,11 +32,13 @@ from services.access import (
     confined_structure,
     history_for,
     may_read_casework,
+    may_read_document,
     may_record_casework,
     sees_person,
     sees_structure,
 )
 from services.casework import Casework
+from services.casework_documents import documents_index
 from services.people import visible_entry
 from services.stored import fold
 
@@ -376,7 +379,33 @@ def timeline(casework: Casework, user: Principal, entry: CaseEntry, *, reveal: b
                 reason_note=(raw.get("reason_note") if isinstance(raw, dict) else raw) if correction else None,
             )
         )
-    return moments
+    return sorted([*moments, *_documents_attached(casework, user, entry)], key=lambda m: m.recorded_at)
+
+
+# issue 23: documents
+def _documents_attached(casework: Casework, user: Principal, entry: CaseEntry) -> list[Moment]:
+    """The documents attached to a request, referral or visit, each a moment of its timeline (its kind
+    and date; the filename is on the list of documents, for who may read it). Voided ones are left out."""
+    if not isinstance(entry, CaseRequest | Referral | HomeVisit):
+        return []
+    person = casework.entry(entry.beneficiary_id)
+    ids = casework.vault.indexed(documents_index(casework.vault, person.id))
+    return [
+        Moment(
+            event="DocumentAttached",
+            version=0,
+            occurred_on=document.occurred_on,
+            recorded_at=document.created_on,
+            recorded_by=document.recorded_by,
+            structure=document.structure,
+            facts=(("document_kind", document.document_kind), ("document_date", document.document_date)),
+        )
+        for document in casework.entries(ids).values()
+        if isinstance(document, Document)
+        and document.entry_id == entry.id
+        and not document.voided
+        and may_read_document(user, casework.tenant.id, person.structure, document.structure)
+    ]
 
 
 def steps_for(user: Principal, tenant: str, entry: CaseEntry, *, erased: bool) -> tuple[str, ...]:

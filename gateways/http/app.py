@@ -71,17 +71,21 @@ new. Errors are `application/problem+json` (RFC 9457) and name the field at faul
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, limit: int, uploads: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, limit: int, uploads: int | None = None, documents: int | None = None) -> None:
         self.app = app
         self.default = limit
         self.uploads = uploads or limit
+        self.documents = documents or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         # Import files may be large; every other body is small.
-        limit = self.uploads if str(scope.get("path", "")).endswith("/imports") else self.default
+        path = str(scope.get("path", ""))
+        limit = self.uploads if path.endswith("/imports") else self.default
+        if path.endswith("/documents"):  # a document's upload (API and page), issue 23: documents
+            limit = self.documents
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await problems.problem(413, "Request too large", f"bodies are limited to {limit} bytes")(
@@ -104,6 +108,10 @@ class BodyLimit:
             await problems.problem(413, "Request too large", f"bodies are limited to {limit} bytes")(
                 scope, receive, send
             )
+
+
+# What a document's form adds to its file: the other fields and the multipart boundaries.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 class BodyTooLargeError(Exception):
@@ -232,7 +240,12 @@ def create_app(kentra: Kentra) -> FastAPI:
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=session.STATIC), name="static")
-    app.add_middleware(BodyLimit, limit=kentra.settings.max_body_bytes, uploads=kentra.settings.max_import_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=kentra.settings.max_body_bytes,
+        uploads=kentra.settings.max_import_bytes,
+        documents=kentra.settings.document_max_bytes + MULTIPART_ALLOWANCE,  # the file checks its own limit
+    )
     metrics = Metrics(kentra)
     app.state.metrics = metrics
     app.add_middleware(SecurityHeaders)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.documents import DocumentTooLargeError
 from domain.errors import (
     CommandIdReusedError,
     ConcurrentChangeError,
@@ -54,7 +55,7 @@ def internal_error() -> JSONResponse:
 def status_of(error: DomainError) -> tuple[int, str]:
     if isinstance(error, AccessDeniedError):
         return 403, "Forbidden"
-    if isinstance(error, ImportTooLargeError):
+    if isinstance(error, (ImportTooLargeError, DocumentTooLargeError)):
         return 413, "Content too large"
     if isinstance(error, (EntryNotFoundError, UnknownTenantError)):
         return 404, "Not found"

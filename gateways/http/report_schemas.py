@@ -258,6 +258,7 @@ class SubjectAccess(BaseModel):
     read_models: dict[str, list[dict[str, Any]]]
     privacy: dict[str, list[dict[str, Any]]] = {}  # issue 23: consent (information notices and consents)
     accessed_by: list[dict[str, Any]]
+    documents: list[dict[str, Any]] = []  # issue 23: kind, date, filename of each document (not the bytes)
 
 
 class ErasureDone(BaseModel):

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 
 from domain import catalogue as cat
 from domain.clock import ATHENS
+from domain.documents import DocumentKind
 from domain.errors import DomainError
 from gateways.web.casework_forms import ENTRY_FORMS, PERSON_KINDS, listed
 from gateways.web.esf_submissions import correction_notice
@@ -57,6 +58,7 @@ CODES: dict[str, type[cat.Labelled]] = {
     "activity_kind": cat.ActivityKind,
     "event_type": cat.CommunityEventType,
     "reason": cat.CorrectionReason,
+    "document_kind": DocumentKind,  # issue 23: documents
     "gender": cat.Gender,
     "employment_status": cat.EmploymentStatus,
     "household_situation": cat.HouseholdSituation,

@@ -29,6 +29,7 @@ from services.casework import read_log
 from services.idempotency import entry_id_for
 from tests.e2e.conftest import PASSWORD, Api, intake_body
 from tests.e2e.test_web import sign_in
+from tests.unit.test_documents import PDF
 
 T = "/api/v1/tenants/sofades"
 # The ESF submission the coordinator's walk through the form records (its id follows from its command id).
@@ -51,16 +52,23 @@ class Person:
     referral: str = ""
     visit: str = ""
     activity: str = ""
+    document: str = ""  # issue 23: documents (its filename is the person's notes)
 
     def ids(self) -> list[str]:
-        return [self.id, self.request, self.referral, self.visit, self.activity]
+        return [self.id, self.request, self.referral, self.visit, self.activity, self.document]
 
     def personal(self) -> list[str]:
         return [self.first_name, self.last_name, self.amka, self.phone, self.notes]
 
     def sent(self) -> dict[str, str]:
         """What a request about this person may carry, each with the placeholder that blanks it out."""
-        named = {"id": self.id, "request": self.request, "referral": self.referral, "visit": self.visit}
+        named = {
+            "id": self.id,
+            "request": self.request,
+            "referral": self.referral,
+            "visit": self.visit,
+            "document": self.document,
+        }
         return {
             **{value: f"<{name}>" for name, value in named.items()},
             self.activity: "<activity>",
@@ -86,6 +94,7 @@ def ghost(structure: str) -> Person:
         referral=str(uuid4()),
         visit=str(uuid4()),
         activity=str(uuid4()),
+        document=str(uuid4()),
     )
 
 
@@ -115,8 +124,11 @@ def record_person(api: Api, worker: str, p: Person) -> Person:
         return str(response.json()["entry_id"])
 
     visit = {**{k: v for k, v in on.items() if k != "notes"}, "purpose": "living_conditions", "findings": p.notes}
+    document = api.client.post(f"{T}/documents", headers=api.headers(worker), **_document(person, p.notes))
+    assert document.status_code == 201, document.text
     return Person(
-        **{k: v for k, v in vars(p).items() if k not in ("id", "request", "referral", "visit", "activity")},
+        **{k: v for k, v in vars(p).items() if k not in ("id", "request", "referral", "visit", "activity", "document")},
+        document=document.json()["entry_id"],
         id=person,
         request=made("/requests", {**on, "category": "gmi"}),
         referral=made("/referrals", {**on, "destination": "opeka"}),
@@ -130,6 +142,12 @@ def record_person(api: Api, worker: str, p: Person) -> Person:
             },
         ),
     )
+
+
+def _document(person: str, name: str) -> dict[str, Any]:
+    """A document's upload about ``person`` (issue 23), its filename the person's notes."""
+    fields = {"beneficiary_id": person, "document_kind": "tax_statement", "document_date": "2024-04-30"}
+    return {"data": fields, "files": {"file": (f"{name}.pdf", PDF, "application/pdf")}}
 
 
 # ------------------------------------------------------------------------------------------ the routes
@@ -559,6 +577,18 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ],
     **ENTRY_PAGES,
     **ESF_PAGES,
+    # issue 23: documents
+    ("POST", "/api/v1/tenants/{tenant}/documents"): lambda p, t, o: [("POST", f"{T}/documents", _document(p.id, "x"))],
+    ("GET", "/api/v1/tenants/{tenant}/documents"): lambda p, t, o: [
+        ("GET", f"{T}/documents", {"params": {"beneficiary_id": p.id}})
+    ],
+    ("GET", "/api/v1/tenants/{tenant}/documents/{document_id}/content"): lambda p, t, o: [
+        ("GET", f"{T}/documents/{p.document}/content", {})
+    ],
+    ("GET", "/t/{tenant}/documents/{document_id}"): lambda p, t, o: [("GET", f"/t/sofades/documents/{p.document}", {})],
+    ("POST", "/t/{tenant}/people/{person_id}/documents"): lambda p, t, o: [
+        ("POST", f"/t/sofades/people/{p.id}/documents", _document(p.id, "x"))
+    ],
 }
 # Routes that take nothing about anyone and answer nothing about anyone (or end the walker's session).
 NOT_ABOUT_PEOPLE = {
