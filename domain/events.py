@@ -20,6 +20,7 @@ from domain.beneficiaries import Beneficiary
 from domain.entries import CaseEntry
 from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
+from domain.households import Household, HouseholdMembership
 from domain.import_run import ImportRun
 from domain.referrals import Referral
 from domain.requests import CaseRequest
@@ -67,6 +68,16 @@ INTERNAL: tuple[EventClass, ...] = (
     AuditQuery.Asked,
     ImportRun.Completed,
     # issue 23: households
+    # Households never leave the municipality (the Region's figures are people): the household's slots
+    # and size, and each person's membership (sealed under their key).
+    Household.Formed,
+    Household.MemberJoined,
+    Household.MemberLeft,
+    Household.HeadChanged,
+    HouseholdMembership.Started,
+    HouseholdMembership.Joined,
+    HouseholdMembership.Left,
+    HouseholdMembership.RelationChanged,
     # issue 23: catalogue
     # issue 23: documents
     # issue 23: consent

@@ -30,6 +30,7 @@ from domain.catalogue import (
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
+from domain.households import HouseholdRelation
 from domain.profile import FreeText, PersonalDetails, SpecialCategoryAnswers
 
 CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")]
@@ -539,6 +540,79 @@ class CorrectOperationRecord(Command, OperationCorrectionFields):
     beneficiary_id: UUID
 
 
+# ---- issue 23: households
+class FormHouseholdFields(Payload):
+    """A household formed with a person as its head (the household's structure is the head's)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77", "occurred_on": "2024-05-04"}]
+        }
+    )
+
+    beneficiary_id: UUID = Field(description="The head of the household")
+    occurred_on: date
+
+
+class FormHousehold(Command, FormHouseholdFields):
+    command: Literal["form_household"] = "form_household"
+
+
+class HouseholdMemberFields(Payload):
+    """A person joining a household (``add``) or moved into it from the one they are in (``move``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "relation": "child",
+                    "occurred_on": "2024-05-04",
+                }
+            ]
+        }
+    )
+
+    beneficiary_id: UUID
+    relation: HouseholdRelation = Field(description="Relation to the head (not 'head': change the head for that)")
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1, description="The household's version the caller saw")
+
+
+class AddHouseholdMember(Command, HouseholdMemberFields):
+    command: Literal["add_household_member"] = "add_household_member"
+    household_id: UUID
+
+
+class MoveHouseholdMember(Command, HouseholdMemberFields):
+    command: Literal["move_household_member"] = "move_household_member"
+    household_id: UUID = Field(description="The household the person moves to")
+
+
+class LeaveHouseholdFields(Payload):
+    beneficiary_id: UUID
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class LeaveHousehold(Command, LeaveHouseholdFields):
+    command: Literal["leave_household"] = "leave_household"
+    household_id: UUID
+
+
+class ChangeHouseholdHeadFields(Payload):
+    beneficiary_id: UUID = Field(description="The member who becomes the head")
+    former_head_id: UUID = Field(description="The head until now (their relation changes to the one given)")
+    former_head_relation: HouseholdRelation = Field(description="The former head's relation to the new one")
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ChangeHouseholdHead(Command, ChangeHouseholdHeadFields):
+    command: Literal["change_household_head"] = "change_household_head"
+    household_id: UUID
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -559,7 +633,12 @@ AnyCommand = Annotated[
     | ChangeSituation
     | LeaveOperation
     | RecordLongTermResult
-    | CorrectOperationRecord,
+    | CorrectOperationRecord
+    | FormHousehold
+    | AddHouseholdMember
+    | MoveHouseholdMember
+    | LeaveHousehold
+    | ChangeHouseholdHead,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
