@@ -23,7 +23,7 @@ from eventsourcing.domain import DomainEvent, event
 
 from domain.catalogue import CorrectionReason, Labelled
 from domain.entries import CaseEntry, ensure_not_future
-from domain.errors import DateOrderError, DomainError, InvalidTransitionError
+from domain.errors import DateOrderError, InvalidTransitionError
 
 if TYPE_CHECKING:
     from domain.beneficiaries import Beneficiary
@@ -43,14 +43,14 @@ class HouseholdRelation(Labelled):
     OTHER = ("other", "Άλλο", "Other")
 
 
-class AlreadyInHouseholdError(DomainError):
+class AlreadyInHouseholdError(InvalidTransitionError):
     """A person is in at most one household at a time: move them, or let them leave first."""
 
     def __init__(self, field: str = "beneficiary_id") -> None:
         super().__init__("the person is already in a household: move them instead", field=field)
 
 
-class NotInHouseholdError(DomainError):
+class NotInHouseholdError(InvalidTransitionError):
     """The person is in no household, or not in the one named."""
 
     def __init__(self, field: str = "beneficiary_id") -> None:
