@@ -74,7 +74,13 @@ def households_served(conn: Connection, start: date, end: date, structure: str |
     return {"total": sum(by_size.values()), "by_size": [{"size": k, "total": v} for k, v in by_size.items()]}
 
 
-def household_rows_about(conn: Connection, beneficiary_id: UUID) -> list[dict[str, Any]]:
-    """The person's household membership row (subject access)."""
-    rows = conn.execute(select(household_members).where(household_members.c.beneficiary_id == beneficiary_id))
-    return [{k: (str(v) if v is not None else None) for k, v in dict(r).items()} for r in rows.mappings()]
+def households_of(conn: Connection, beneficiary_ids: list[UUID]) -> dict[UUID, UUID]:
+    """The household each of these people is in now (those in none left out)."""
+    if not beneficiary_ids:
+        return {}
+    rows = conn.execute(
+        select(household_members.c.beneficiary_id, household_members.c.household_id).where(
+            household_members.c.beneficiary_id.in_(beneficiary_ids)
+        )
+    ).all()
+    return dict(rows)

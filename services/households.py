@@ -11,6 +11,7 @@ from domain.households import Household, HouseholdRelation
 from projections import household_queries
 from projections.runner import CaseworkViews
 from services import commands as c
+from services import staff_search
 from services.access import Principal, may_change_household, may_read_households, sees_person
 from services.casework import Casework, Outcome
 from services.people import visible_entry
@@ -102,3 +103,18 @@ def household_of(
     if household_id is None:
         return None
     return household(casework, views, user, household_id, endpoint=endpoint)
+
+
+def candidates(
+    casework: Casework, views: CaseworkViews, user: Principal, *, name: str, endpoint: str
+) -> list[dict[str, Any]]:
+    """People found by name (the people search's rules and logging) whom the caller may see, each with the
+    household they are in now, if any: whom to add to a household, or into whose household to move."""
+    may_read_households(user, casework.tenant.id)
+    found = staff_search.find(casework, views, user, staff_search.PeopleQuery(name=name), limit=20, endpoint=endpoint)
+    ids = [p.id for p in found.people]
+    households_now = views.read(household_queries.households_of, ids)
+    return [
+        {"id": p.id, "name": f"{p.first_name} {p.last_name}", "household_id": households_now.get(p.id)}
+        for p in found.people
+    ]

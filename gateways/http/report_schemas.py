@@ -74,6 +74,18 @@ class Activities(BaseModel):
     home_visits_by_purpose: list[KeyTotal]
 
 
+class HouseholdSize(BaseModel):
+    size: str = Field(description="Members now: 1, 2, 3, 4 or 5+")
+    total: int
+
+
+class HouseholdsServed(BaseModel):
+    """Households with a member served in the period, by their size now (docs/indicators.md; issue 23)."""
+
+    total: int
+    by_size: list[HouseholdSize]
+
+
 class IndicatorFigures(BaseModel):
     """The programme indicators for a period (docs/indicators.md)."""
 
@@ -89,6 +101,7 @@ class IndicatorFigures(BaseModel):
     activities: Activities
     new_beneficiaries: ByGender
     beneficiaries_since_opening: ByGender
+    households_served: HouseholdsServed | None = None  # a tenant's own figure; none in a Region's answer
 
 
 class Indicators(IndicatorFigures):
