@@ -99,6 +99,9 @@ class TenantStorage(ABC):
     def compact_vault(self) -> None:
         """After an erasure: leave no copy of deleted keys in the vault's files (free pages, WAL, old tuples)."""
 
+    def compact_views(self) -> None:  # noqa: B027 - optional hook: only SQLite keeps deleted rows in a WAL
+        """After an erasure's rows left the views (issue 23: a household link): no copy of them in the WAL."""
+
     def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
         """Release pooled connections."""
 
@@ -165,6 +168,12 @@ class SqliteStorage(TenantStorage):
     def compact_vault(self) -> None:
         # secure_delete zeroed the deleted rows' bytes; the WAL still holds the old pages until truncated.
         with self._vault_engine().connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def compact_views(self) -> None:
+        # issue 23: the rows an erasure deletes from the views (a household link) leave the WAL's old pages too.
+        engine, _ = self.views_engine()
+        with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def views_engine(self) -> tuple[Engine, str | None]:

@@ -90,7 +90,7 @@ def post_erasure(
         reason=body.reason,
         legal_ground=body.legal_ground,
         erased_by=user.username,
-        compact=kentra.storage(tenant).compact_vault,
+        compact=lambda: kentra.compact_after_erasure(tenant),
     )
 
 
