@@ -171,3 +171,23 @@ def test_a_retry_with_the_same_key_records_the_household_once(api: Api) -> None:
     again = api.post("coord.sof", "/households", {"beneficiary_id": head, "occurred_on": "2024-05-03"}, key=key)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["entry_id"] == again.json()["entry_id"]
+
+
+def served(api: Api, user: str, **params: str) -> Any:
+    period = {"from": "2024-05-01", "to": "2024-05-31", **params}
+    return api.client.get(f"{TENANT}/indicators", params=period, headers=api.headers(user))
+
+
+def test_the_indicators_count_households_served_by_their_size_in_the_tenant_and_per_structure(api: Api) -> None:
+    three(api)  # their intakes, 2024-05-02, are contacts in May
+    form(api, person(api, 8))
+    doc = served(api, "coord.sof").json()["households_served"]
+    assert doc["total"] == 2
+    assert {b["size"]: b["total"] for b in doc["by_size"]} == {"1": 1, "2": 0, "3": 1, "4": 0, "5+": 0}
+    assert served(api, "coord.sof", structure="roma-branch").json()["households_served"]["total"] == 0
+    assert served(api, "cw.sof.roma").json()["households_served"]["total"] == 0  # her own structure's
+    assert (
+        served(api, "coord.sof", **{"from": "2024-07-01", "to": "2024-07-31"}).json()["households_served"]["total"] == 0
+    )
+    csv = served(api, "coord.sof", format="csv").text
+    assert "Νοικοκυριά που εξυπηρετήθηκαν ανά μέγεθος,households_served_by_size,3" in csv

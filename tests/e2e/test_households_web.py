@@ -111,3 +111,13 @@ def test_the_roma_branch_another_tenant_and_an_uncleared_auditor_see_no_househol
     sign_in(api, "cw.sof.roma")
     refused = post(api, "/t/sofades/households", {"beneficiary_id": head, "occurred_on": "03/05/2024"})
     assert refused.status_code == 404
+
+
+def test_the_dashboard_shows_the_households_served_by_size(api: Api) -> None:
+    head = person(api, "Μακρή")
+    sign_in(api, "coord.sof")
+    formed(api, head)
+    page = api.client.get("/t/sofades/dashboard", params={"from": "01/05/2024", "to": "31/05/2024"})
+    assert page.status_code == 200, page.text
+    assert "<dt>Νοικοκυριά που εξυπηρετήθηκαν</dt><dd>1</dd>" in page.text
+    assert '<table id="households-by-size">' in page.text
