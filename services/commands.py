@@ -590,6 +590,12 @@ class MoveHouseholdMember(Command, HouseholdMemberFields):
 
 
 class LeaveHouseholdFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77", "occurred_on": "2024-06-01"}]
+        }
+    )
+
     beneficiary_id: UUID
     occurred_on: date
     expected_version: int | None = Field(default=None, ge=1)
@@ -601,6 +607,19 @@ class LeaveHousehold(Command, LeaveHouseholdFields):
 
 
 class ChangeHouseholdHeadFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "former_head_id": "5f0c3b8e-3c3a-5d7e-9a59-2d6f0c1b7e21",
+                    "former_head_relation": "spouse",
+                    "occurred_on": "2024-06-01",
+                }
+            ]
+        }
+    )
+
     beneficiary_id: UUID = Field(description="The member who becomes the head")
     former_head_id: UUID = Field(description="The head until now (their relation changes to the one given)")
     former_head_relation: HouseholdRelation = Field(description="The former head's relation to the new one")

@@ -101,13 +101,14 @@ class IndicatorFigures(BaseModel):
     activities: Activities
     new_beneficiaries: ByGender
     beneficiaries_since_opening: ByGender
-    households_served: HouseholdsServed | None = None  # a tenant's own figure; none in a Region's answer
 
 
 class Indicators(IndicatorFigures):
     """One tenant's programme indicators for a period."""
 
     tenant: str
+    # issue 23: the tenant's own figure, from its views now (not in a Region's answer nor an audit replay)
+    households_served: HouseholdsServed
 
 
 class EsfCode(ByGender):
