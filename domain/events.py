@@ -22,6 +22,7 @@ from domain.documents import Document
 from domain.entries import CaseEntry
 from domain.esf import EsfSubmission
 from domain.home_visits import HomeVisit
+from domain.households import Household, HouseholdMembership
 from domain.import_run import ImportRun
 from domain.local_catalogue import LocalCatalogue
 from domain.referrals import Referral
@@ -70,6 +71,16 @@ INTERNAL: tuple[EventClass, ...] = (
     AuditQuery.Asked,
     ImportRun.Completed,
     # issue 23: households
+    # Households never leave the municipality (the Region's figures are people): the household's slots
+    # and size, and each person's membership (sealed under their key).
+    Household.Formed,
+    Household.MemberJoined,
+    Household.MemberLeft,
+    Household.HeadChanged,
+    HouseholdMembership.Started,
+    HouseholdMembership.Joined,
+    HouseholdMembership.Left,
+    HouseholdMembership.RelationChanged,
     # issue 23: catalogue. A municipality's own vocabulary: never sent to the Region, which counts the
     # national code every record keeps in its coded field.
     LocalCatalogue.Started,

@@ -24,6 +24,8 @@ SECTIONS = {
     "home_visits_by_purpose": "Κατ' οίκον επισκέψεις ανά σκοπό",
     "new_beneficiaries": "Νέοι ωφελούμενοι στην περίοδο",
     "beneficiaries_since_opening": "Ωφελούμενοι από την έναρξη λειτουργίας",
+    "households_served": "Νοικοκυριά που εξυπηρετήθηκαν στην περίοδο",
+    "households_served_by_size": "Νοικοκυριά που εξυπηρετήθηκαν ανά μέγεθος",
 }
 GENDER_KEYS = ("female", "male", "non_binary", "unknown", "total")
 
@@ -50,6 +52,10 @@ def indicator_rows(doc: dict[str, Any]) -> list[list[Any]]:
     ]
     rows.append(_row("new_beneficiaries", "", doc["new_beneficiaries"]))
     rows.append(_row("beneficiaries_since_opening", doc["to"], doc["beneficiaries_since_opening"]))
+    households = doc.get("households_served")  # issue 23: a tenant's own figure (no gender: households)
+    if households:
+        rows.append(_row("households_served", f"{doc['from']}/{doc['to']}", {"total": households["total"]}))
+        rows += [_row("households_served_by_size", b["size"], {"total": b["total"]}) for b in households["by_size"]]
     return rows
 
 

@@ -353,8 +353,16 @@ class Kentra:
         result = self.casework(tenant_id).erase(
             beneficiary_id, reason=reason, legal_ground=legal_ground, erased_by=erased_by
         )
-        self.storage(tenant_id).compact_vault(documents=compacts_documents(result))
+        self.compact_after_erasure(tenant_id, documents=compacts_documents(result))
         return result
+
+    def compact_after_erasure(self, tenant_id: str, *, documents: bool = False) -> None:
+        """No copy left in the files of what an erasure removed: the vault's keys and indexes (and its
+        documents' table where ``documents``: ``services.privacy.compacts_documents``), and the views' rows
+        the erasure deletes once folded (issue 23: the person's household link), folded now."""
+        self.storage(tenant_id).compact_vault(documents=documents)
+        self.views(tenant_id).catch_up()
+        self.storage(tenant_id).compact_views()
 
     @property
     def witness_dir(self) -> Path:

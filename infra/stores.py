@@ -107,6 +107,9 @@ class TenantStorage(ABC):
         nor, with ``documents``, of deleted documents' sealed bytes (issue 23; False where the erasure
         removed none, to spare PostgreSQL the rewrite of every document of the tenant)."""
 
+    def compact_views(self) -> None:  # noqa: B027 - optional hook: only SQLite keeps deleted rows in a WAL
+        """After an erasure's rows left the views (issue 23: a household link): no copy of them in the WAL."""
+
     def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
         """Release pooled connections."""
 
@@ -181,6 +184,12 @@ class SqliteStorage(TenantStorage):
         # secure_delete zeroed the deleted rows' bytes (keys and documents alike: one file); the WAL
         # still holds the old pages until truncated.
         with self._vault_engine().connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def compact_views(self) -> None:
+        # issue 23: the rows an erasure deletes from the views (a household link) leave the WAL's old pages too.
+        engine, _ = self.views_engine()
+        with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def views_engine(self) -> tuple[Engine, str | None]:

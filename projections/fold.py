@@ -18,6 +18,7 @@ from domain.home_visits import HomeVisit
 from domain.referrals import Referral
 from domain.requests import CaseRequest
 from projections.esf_fold import ESF_FOLDED, apply_esf, erased_operations
+from projections.household_fold import HOUSEHOLD_FOLDED, apply_households, erased_member
 from projections.tables import case_index, contacts, people, responsibility
 
 Unseal = Callable[[str], dict[str, Any] | None]
@@ -136,7 +137,7 @@ UNFOLDED: frozenset[EventClass] = frozenset()
 # them). The shared tables here do not change with them: a case given to someone else keeps the
 # person's structure as at entry in ``people`` (the ESF figures'); the worklists' view folds them.
 # The ESF participation events fill the operation entries and exits (projections/esf_fold.py).
-MUNICIPAL: frozenset[EventClass] = frozenset({Beneficiary.CaseAssigned, *ESF_FOLDED})
+MUNICIPAL: frozenset[EventClass] = frozenset({Beneficiary.CaseAssigned, *ESF_FOLDED, *HOUSEHOLD_FOLDED})
 _FOLDED_NAMES = frozenset(event_name(cls) for cls in (*FOLDED, *MUNICIPAL))
 
 
@@ -258,6 +259,9 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
     if kind in ESF_FOLDED:
         apply_esf(conn, kind, e, unseal)
         return
+    if kind in HOUSEHOLD_FOLDED:  # issue 23: households
+        apply_households(conn, kind, e, unseal)
+        return
     if kind in STEPS:
         changes = STEPS[kind](e)
     elif kind is Beneficiary.Erased:
@@ -290,6 +294,7 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
         _update(conn, people.c.beneficiary_id, entry_id, version, person)
     if kind is Beneficiary.Erased:
         erased_operations(conn, e, unseal(e.sealed_changes) if e.sealed_changes else None)
+        erased_member(conn, entry_id)  # issue 23: households
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}

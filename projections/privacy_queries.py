@@ -12,7 +12,15 @@ from uuid import UUID
 
 from sqlalchemy import Connection, or_, select
 
-from projections.tables import case_index, contacts, operation_entries, operation_exits, people
+from projections.tables import (
+    case_index,
+    contacts,
+    household_members,
+    households,
+    operation_entries,
+    operation_exits,
+    people,
+)
 
 
 def _plain(rows: Any) -> list[dict[str, Any]]:
@@ -39,6 +47,21 @@ def rows_about(conn: Connection, beneficiary_id: UUID) -> tuple[set[UUID], dict[
         ),
         "view_operation_exits": _plain(
             conn.execute(select(operation_exits).where(operation_exits.c.beneficiary_id == beneficiary_id))
+        ),
+        # Households (issue 23): the household they are in now, with their relation to its head.
+        "view_household_members": _plain(
+            conn.execute(select(household_members).where(household_members.c.beneficiary_id == beneficiary_id))
+        ),
+        "view_households": _plain(
+            conn.execute(
+                select(households).where(
+                    households.c.household_id.in_(
+                        select(household_members.c.household_id).where(
+                            household_members.c.beneficiary_id == beneficiary_id
+                        )
+                    )
+                )
+            )
         ),
     }
 

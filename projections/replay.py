@@ -39,6 +39,7 @@ from domain.events import event_name, published_topic
 from domain.undecodable import decodable
 from projections.esf_fold import ESF_FOLDED
 from projections.fold import Batched, SealedData, Unseal, apply, preload_batch
+from projections.household_fold import HOUSEHOLD_TABLES
 from projections.reading import ViewReader
 from projections.tables import case_index, contacts, operation_entries, operation_exits, people, positions
 
@@ -77,7 +78,8 @@ def _memory_views() -> Engine:
     engine = create_engine(
         "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
     )
-    for table in (case_index, contacts, people, positions, operation_entries, operation_exits):
+    # The households' tables too (issue 23): an erasure's fold deletes the person's household row, none here.
+    for table in (case_index, contacts, people, positions, operation_entries, operation_exits, *HOUSEHOLD_TABLES):
         table.create(engine)
     replay_metadata.create_all(engine)
     return engine

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, apply, folds, preload_batch
+from projections.household_fold import HOUSEHOLD_TABLES
 from projections.reading import ViewReader
 from projections.tables import (
     case_index,
@@ -141,7 +142,15 @@ class CaseworkViews(ViewReader):
     def rebuild(self, *, on_batch: Any = None) -> int:
         """Empty the views and fold the whole log again."""
         with self.engine.begin() as conn:
-            for table in (case_index, contacts, people, responsibility, operation_entries, operation_exits):
+            for table in (
+                case_index,
+                contacts,
+                people,
+                responsibility,
+                operation_entries,
+                operation_exits,
+                *HOUSEHOLD_TABLES,
+            ):
                 conn.execute(delete(table))
             conn.execute(delete(positions).where(positions.c.view == VIEW))
         return self.catch_up(on_batch=on_batch)

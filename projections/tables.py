@@ -200,3 +200,29 @@ audit_checkpoints = Table(
     Column("signature", String(128), nullable=False, unique=True),
     Column("published_at", DateTime(timezone=True)),
 )
+
+# ---- issue 23: households (tenant stores only: households never leave the municipality).
+# A household: where and when it was formed, and its size now (an erased member still counted: their
+# slot stays in the household, tied to no one). Nothing here names a person.
+households = Table(
+    "view_households",
+    metadata,
+    Column("household_id", Uuid, primary_key=True),
+    Column("structure", String(40), nullable=False, index=True),
+    Column("formed_on", Date, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Who is in which household now, with their relation to the head: one row per person (a person is in
+# at most one household). Folded from the person's membership (sealed under their key): the row goes
+# with their erasure, and a rebuild after it makes none (their membership no longer opens).
+household_members = Table(
+    "view_household_members",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("household_id", Uuid, nullable=False, index=True),
+    Column("relation", String(20), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+)

@@ -282,4 +282,20 @@ def may_read_document(principal: Principal, tenant_id: str, person_structure: st
 
 def may_attach_document(principal: Principal, tenant_id: str, structure: str | None) -> None:
     """Attaching is recording casework: the tenant's caseworkers (of that structure) and coordinators."""
+
+
+# issue 23: households
+def may_read_households(principal: Principal, tenant_id: str) -> None:
+    """Who is in a household with whom, and how related, is personal data of each member: shown to those
+    who see the tenant's personal data (never to an auditor without clearance or a Region). Each
+    household's structure is then asked of ``sees_structure``, like any entry's."""
+    may_read_casework(principal, tenant_id)
+    if not sees_personal_data(principal, tenant_id):
+        raise AccessDeniedError("this account may not see who lives in a household")
+
+
+def may_change_household(principal: Principal, tenant_id: str, structure: str) -> None:
+    """Forming a household, adding, moving or removing a member, changing its head: recording casework
+    in the household's structure (the caller first asks ``sees_structure`` of the household and of each
+    person named, so that one she may not see is "not found")."""
     may_record_casework(principal, tenant_id, structure)

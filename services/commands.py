@@ -45,6 +45,7 @@ from domain.documents import DocumentKind
 from domain.entries import CaseEntry
 from domain.esf import LeavingStatus, LongTermStatus, OperationKey
 from domain.events import ENTRY_KINDS
+from domain.households import HouseholdRelation
 from domain.local_catalogue import CODE_PATTERN, KINDS
 from domain.profile import FreeText, PersonalDetails, SpecialCategoryAnswers
 
@@ -764,6 +765,98 @@ class AttachDocument(Command, AttachDocumentFields):
     content: str = Field(description="A keyed digest of the bytes: the same command id with other bytes is refused")
 
 
+# ---- issue 23: households
+class FormHouseholdFields(Payload):
+    """A household formed with a person as its head (the household's structure is the head's)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77", "occurred_on": "2024-05-04"}]
+        }
+    )
+
+    beneficiary_id: UUID = Field(description="The head of the household")
+    occurred_on: date
+
+
+class FormHousehold(Command, FormHouseholdFields):
+    command: Literal["form_household"] = "form_household"
+
+
+class HouseholdMemberFields(Payload):
+    """A person joining a household (``add``) or moved into it from the one they are in (``move``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "relation": "child",
+                    "occurred_on": "2024-05-04",
+                }
+            ]
+        }
+    )
+
+    beneficiary_id: UUID
+    relation: HouseholdRelation = Field(description="Relation to the head (not 'head': change the head for that)")
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1, description="The household's version the caller saw")
+
+
+class AddHouseholdMember(Command, HouseholdMemberFields):
+    command: Literal["add_household_member"] = "add_household_member"
+    household_id: UUID
+
+
+class MoveHouseholdMember(Command, HouseholdMemberFields):
+    command: Literal["move_household_member"] = "move_household_member"
+    household_id: UUID = Field(description="The household the person moves to")
+
+
+class LeaveHouseholdFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77", "occurred_on": "2024-06-01"}]
+        }
+    )
+
+    beneficiary_id: UUID
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class LeaveHousehold(Command, LeaveHouseholdFields):
+    command: Literal["leave_household"] = "leave_household"
+    household_id: UUID
+
+
+class ChangeHouseholdHeadFields(Payload):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "27ea6923-cb76-59bb-b51d-d05ed56e5a77",
+                    "former_head_id": "5f0c3b8e-3c3a-5d7e-9a59-2d6f0c1b7e21",
+                    "former_head_relation": "spouse",
+                    "occurred_on": "2024-06-01",
+                }
+            ]
+        }
+    )
+
+    beneficiary_id: UUID = Field(description="The member who becomes the head")
+    former_head_id: UUID = Field(description="The head until now (their relation changes to the one given)")
+    former_head_relation: HouseholdRelation = Field(description="The former head's relation to the new one")
+    occurred_on: date
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ChangeHouseholdHead(Command, ChangeHouseholdHeadFields):
+    command: Literal["change_household_head"] = "change_household_head"
+    household_id: UUID
+
+
 AnyCommand = Annotated[
     RegisterBeneficiary
     | OpenRequest
@@ -791,7 +884,12 @@ AnyCommand = Annotated[
     | AddLocalEntry
     | RetireLocalEntry
     | RelabelLocalEntry
-    | AttachDocument,
+    | AttachDocument
+    | FormHousehold
+    | AddHouseholdMember
+    | MoveHouseholdMember
+    | LeaveHousehold
+    | ChangeHouseholdHead,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)

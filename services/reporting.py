@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.errors import InvalidValueError, OutsideOperationError
 from domain.tenants import Programme, Tenant
-from projections import queries
+from projections import household_queries, queries
 from projections.runner import CaseworkViews
 from services.access import Principal, structure_scope
 
@@ -74,7 +74,10 @@ def indicators(
     """The programme indicators for a period (``structure`` already scoped by ``scope``)."""
     if bounded:  # an operator's `kentra report` may ask for any span; the API and pages at most twelve years
         checked_period(start, end)
-    return fresh(views).read(queries.indicators, start, end, structure)
+    doc = fresh(views).read(queries.indicators, start, end, structure)
+    # issue 23: households (the municipality's own figure: a Region's store holds no households)
+    doc["households_served"] = views.read(household_queries.households_served, start, end, structure)
+    return doc
 
 
 def latest_entry_on(views: CaseworkViews, until: date, structure: str | None) -> date | None:

@@ -6,6 +6,7 @@ The use cases are ``services.privacy``'s; this module converts and calls.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -90,7 +91,7 @@ def post_erasure(
         reason=body.reason,
         legal_ground=body.legal_ground,
         erased_by=user.username,
-        compact=kentra.storage(tenant).compact_vault,
+        compact=partial(kentra.compact_after_erasure, tenant),
     )
 
 

@@ -74,6 +74,18 @@ class Activities(BaseModel):
     home_visits_by_purpose: list[KeyTotal]
 
 
+class HouseholdSize(BaseModel):
+    size: str = Field(description="Members now: 1, 2, 3, 4 or 5+")
+    total: int
+
+
+class HouseholdsServed(BaseModel):
+    """Households with a member served in the period, by their size now (docs/indicators.md; issue 23)."""
+
+    total: int
+    by_size: list[HouseholdSize]
+
+
 class IndicatorFigures(BaseModel):
     """The programme indicators for a period (docs/indicators.md)."""
 
@@ -95,6 +107,8 @@ class Indicators(IndicatorFigures):
     """One tenant's programme indicators for a period."""
 
     tenant: str
+    # issue 23: the tenant's own figure, from its views now (not in a Region's answer nor an audit replay)
+    households_served: HouseholdsServed
 
 
 class EsfCode(ByGender):

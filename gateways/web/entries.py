@@ -23,6 +23,7 @@ from domain.documents import DocumentKind
 from domain.errors import DomainError
 from gateways.web.casework_forms import ENTRY_FORMS, PERSON_KINDS, listed
 from gateways.web.esf_submissions import correction_notice
+from gateways.web.households import block as household_block
 from gateways.web.labels import LABELS
 from gateways.web.participation_forms import block as esf_block
 from gateways.web.participation_forms import words as esf_words
@@ -231,6 +232,7 @@ def entry_page(request: Request, tenant: str, kind: str, text: str) -> Response:
         ]
         context["entries"] = entries
         context["participation"] = esf_block(participation_of(desk.casework, views, desk.user, entry_id), words.lang)
+        context["household"] = household_block(desk.casework, views, desk.user, entry_id, words.lang)  # issue 23
     done = request.query_params.get("done", "")
     recorded = request.query_params.get("recorded", "")
     notice = (desk.t.get(f"done_{done}") or esf_words(words.lang).get(f"done_{done}")) if done else None

@@ -2,4 +2,79 @@
 
 from __future__ import annotations
 
-WORDS: dict[str, tuple[str, str]] = {}
+WORDS: dict[str, tuple[str, str]] = {
+    "hh_heading": ("Νοικοκυριό", "Household"),
+    "hh_size": ("Μέλη", "Members"),
+    "hh_unlisted": ("χωρίς στοιχεία, μετά από διαγραφή", "without details, after an erasure"),
+    "hh_members": ("Μέλη του νοικοκυριού", "Members of the household"),
+    "hh_member": ("Μέλος", "Member"),
+    "hh_relation": ("Σχέση με τον/την υπεύθυνο/η", "Relation to the head"),
+    "hh_since": ("Από", "Since"),
+    "hh_steps": ("Ενέργειες", "Steps"),
+    "hh_this_person": ("το πρόσωπο αυτό", "this person"),
+    "hh_page": ("Σελίδα του νοικοκυριού", "The household's page"),
+    "hh_add_member": ("Προσθήκη μέλους", "Add a member"),
+    "hh_move": ("Μετακίνηση σε άλλο νοικοκυριό", "Move to another household"),
+    "hh_leave": ("Αποχώρηση από το νοικοκυριό", "Leave the household"),
+    "hh_none": ("Δεν ανήκει σε νοικοκυριό.", "Not in a household."),
+    "hh_form": (
+        "Δημιουργία νοικοκυριού με υπεύθυνο/η αυτό το πρόσωπο",
+        "Form a household with this person as head",
+    ),
+    "hh_date": ("Ημερομηνία (ηη/μμ/εεεε)", "Date (dd/mm/yyyy)"),
+    "hh_formed_on": ("Δημιουργήθηκε", "Formed on"),
+    "hh_former_head_relation": ("Σχέση του/της έως τώρα υπευθύνου", "Relation of the head until now"),
+    "hh_make_head": ("Ορισμός ως υπεύθυνου/ης", "Make head"),
+    "hh_find_by_name": ("Αναζήτηση προσώπου με το επώνυμο", "Find a person by surname"),
+    "hh_find_household": (
+        "Το νοικοκυριό: αναζήτηση με το επώνυμο ενός μέλους του",
+        "The household: find it by a member's surname",
+    ),
+    "hh_search": ("Αναζήτηση", "Search"),
+    "hh_in_this": ("ήδη μέλος αυτού του νοικοκυριού", "already a member of this household"),
+    "hh_in_other": ("μέλος άλλου νοικοκυριού", "member of another household"),
+    "hh_add": ("Προσθήκη", "Add"),
+    "hh_move_here": ("Μετακίνηση σε αυτό το νοικοκυριό", "Move into this household"),
+    "hh_household_of": ("Το νοικοκυριό του/της", "The household of"),
+    "hh_found_none": ("Δεν βρέθηκε κανείς.", "No one was found."),
+    "hh_done_added": ("Το μέλος προστέθηκε.", "The member was added."),
+    "hh_done_moved": ("Το πρόσωπο μετακινήθηκε σε αυτό το νοικοκυριό.", "The person was moved into this household."),
+    "hh_done_left": ("Το μέλος αποχώρησε.", "The member left."),
+    "hh_done_head": ("Ορίστηκε νέος/α υπεύθυνος/η.", "A new head was set."),
+    "done_household_formed": ("Το νοικοκυριό δημιουργήθηκε.", "The household was formed."),
+    "hh_err_already": (
+        "Το πρόσωπο ανήκει ήδη σε νοικοκυριό: χρησιμοποιήστε τη μετακίνηση.",
+        "The person is already in a household: move them instead.",
+    ),
+    "hh_err_not_member": (
+        "Το πρόσωπο δεν είναι μέλος αυτού του νοικοκυριού.",
+        "The person is not a member of this household.",
+    ),
+    "hh_err_head_stays": (
+        "Ο/Η υπεύθυνος/η δεν αποχωρεί όσο υπάρχουν άλλα μέλη: ορίστε πρώτα άλλον/η υπεύθυνο/η.",
+        "The head does not leave while there are other members: make another member head first.",
+    ),
+    "hh_err_erased": ("Τα στοιχεία του προσώπου έχουν διαγραφεί.", "The person's data were erased."),
+    "hh_err_changed": (
+        "Το νοικοκυριό άλλαξε στο μεταξύ από άλλον/η χρήστη: ανανεώστε τη σελίδα και δοκιμάστε ξανά.",
+        "The household was changed meanwhile by someone else: reload the page and try again.",
+    ),
+    "hh_err_date": ("Η ημερομηνία δεν μπορεί να είναι μελλοντική.", "The date cannot be in the future."),
+    "hh_err_date_order": (
+        "Η ημερομηνία είναι πριν από την εισαγωγή του προσώπου ή τη δημιουργία του νοικοκυριού.",
+        "The date is before the person's intake or the household's forming.",
+    ),
+    "hh_err_date_format": (
+        "Δώστε την ημερομηνία ως ηη/μμ/εεεε, π.χ. 03/06/2024.",
+        "Give the date as dd/mm/yyyy, e.g. 03/06/2024.",
+    ),
+    "hh_err_relation": ("Επιλέξτε τη σχέση με τον/την υπεύθυνο/η.", "Choose the relation to the head."),
+    "hh_err_structure": (
+        "Το πρόσωπο εξυπηρετείται σε άλλη δομή από το νοικοκυριό.",
+        "The person is served in another structure than the household's.",
+    ),
+    "hh_err_refused": ("Η ενέργεια δεν καταχωρίστηκε.", "The step was not recorded."),
+    "households_served": ("Νοικοκυριά που εξυπηρετήθηκαν", "Households served"),
+    "households_by_size": ("Νοικοκυριά που εξυπηρετήθηκαν ανά μέγεθος", "Households served by size"),
+    "household_size": ("Μέλη (σήμερα)", "Members (now)"),
+}

@@ -68,6 +68,16 @@ def seeded_entries(casework: Casework) -> dict[str, str]:
                 )
             ).entry_id
         ),
+        # issue 23: a household of another person (the first stays free to join one)
+        "household_id": str(
+            casework.execute(
+                command(
+                    command="form_household",
+                    beneficiary_id=str(casework.execute(intake(personal__amka=None)).entry_id),
+                    occurred_on="2024-05-02",
+                )
+            ).entry_id
+        ),
     }
 
 

@@ -235,6 +235,54 @@ ESF_PAGES: dict[tuple[str, str], Calls] = {
 CONSENT = {"purpose": "sharing_with_agency", "agency": "ngo", "given_as": "signed_form"}  # issue 23: consent
 LEFT = {"job_searching": True, "in_education_or_training": False, "qualification_gained": False, "employed": False}
 
+# issue 23: households. Asked about the person (their household, one formed with them as head, them joining,
+# moving, leaving, made head), and with the person's id where a household's is expected.
+_HOUSEHOLD_BODIES: dict[str, Callable[[Person], dict[str, Any]]] = {
+    "members": lambda p: {**_on(p), "relation": "child"},
+    "moves": lambda p: {**_on(p), "relation": "child"},
+    "departures": _on,
+    "head": lambda p: {**_on(p), "former_head_id": p.id, "former_head_relation": "spouse"},
+}
+
+
+def _page_body(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "occurred_on": "03/05/2024"}
+
+
+def _household_step(step: str, body: Callable[[Person], dict[str, Any]]) -> Calls:
+    return lambda p, t, o: [("POST", f"{T}/households/{p.id}/{step}", {"json": body(p)})]
+
+
+HOUSEHOLD_ROUTES: dict[tuple[str, str], Calls] = {
+    ("POST", "/api/v1/tenants/{tenant}/households"): lambda p, t, o: [("POST", f"{T}/households", {"json": _on(p)})],
+    ("GET", "/api/v1/tenants/{tenant}/households/{household_id}"): lambda p, t, o: [
+        ("GET", f"{T}/households/{p.id}", {})
+    ],
+    ("GET", "/api/v1/tenants/{tenant}/beneficiaries/{beneficiary_id}/household"): lambda p, t, o: [
+        ("GET", f"{T}/beneficiaries/{p.id}/household", {})
+    ],
+    **{
+        ("POST", f"/api/v1/tenants/{{tenant}}/households/{{household_id}}/{step}"): _household_step(step, body)
+        for step, body in _HOUSEHOLD_BODIES.items()
+    },
+    ("POST", "/t/{tenant}/households"): lambda p, t, o: [
+        ("POST", "/t/sofades/households", {"data": _page_body({"beneficiary_id": p.id})})
+    ],
+    ("GET", "/t/{tenant}/households/{household_id}"): lambda p, t, o: [("GET", f"/t/sofades/households/{p.id}", {})],
+    ("POST", "/t/{tenant}/households/{household_id}/find"): lambda p, t, o: [
+        ("POST", f"/t/sofades/households/{p.id}/find", {"data": {"name": p.last_name}})
+    ],
+    ("POST", "/t/{tenant}/households/{household_id}/{step}"): lambda p, t, o: [
+        ("POST", f"/t/sofades/households/{p.id}/{step}", {"data": _page_body(body(p))})
+        for step, body in _HOUSEHOLD_BODIES.items()
+    ],
+    ("POST", "/t/{tenant}/people/{beneficiary_id}/household/find"): lambda p, t, o: [
+        ("POST", f"/t/sofades/people/{p.id}/household/find", {"data": {"name": p.last_name}})
+    ],
+    ("GET", "/t/{tenant}/people/{beneficiary_id}/household/move"): lambda p, t, o: [
+        ("GET", f"/t/sofades/people/{p.id}/household/move", {})
+    ],
+}
 ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants"): lambda p, t, o: [("GET", "/api/v1/tenants", {})],
     ("POST", "/api/v1/tenants/{tenant}/beneficiaries"): lambda p, t, o: [
@@ -589,6 +637,7 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ("POST", "/t/{tenant}/people/{person_id}/documents"): lambda p, t, o: [
         ("POST", f"/t/sofades/people/{p.id}/documents", _document(p.id, "x"))
     ],
+    **HOUSEHOLD_ROUTES,
 }
 # Routes that take nothing about anyone and answer nothing about anyone (or end the walker's session).
 NOT_ABOUT_PEOPLE = {
