@@ -67,7 +67,7 @@ async def attach_document(  # noqa: PLR0917 - FastAPI passes the form's fields a
     document_kind: Annotated[DocumentKind, Form()],
     document_date: Annotated[date, Form(description="The document's own date (issued, signed)")],
     entry_id: Annotated[UUID | None, Form(description="The person's request, referral or visit")] = None,
-    structure: Annotated[str | None, Form()] = None,
+    structure: Annotated[c.StructureId | None, Form(description="Default: the person's structure")] = None,
 ) -> Recorded:
     fields = c.AttachDocumentFields(
         beneficiary_id=beneficiary_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +30,7 @@ from infra.bootstrap import bootstrap
 from infra.settings import Settings
 from services.access import Principal, Role
 from services.casework import Casework
+from services.idempotency import entry_id_for
 from tests.conftest import TEST_MASTER_KEY, Clock, command, intake
 from tests.integration.test_jobs import finished_job
 
@@ -47,6 +49,10 @@ def seeded_entries(casework: Casework) -> dict[str, str]:
     """Real entries for the path parameters, so that generated bodies reach the handlers."""
     person = casework.execute(intake()).entry_id
     on: dict[str, Any] = {"beneficiary_id": str(person), "structure": "centre", "occurred_on": "2024-05-02"}
+    consent = command(command="give_consent", purpose="photos_at_events", given_as="signed_form", **on)
+    casework.execute(consent)
+    local = {"kind": "request_category", "code": "local_fuzz", "label_el": "Τοπική", "label_en": "Local"}
+    casework.execute(command(command="add_local_entry", national="gmi", **local))
     return {
         "tenant": "sofades",
         "beneficiary_id": str(person),
@@ -68,6 +74,11 @@ def seeded_entries(casework: Casework) -> dict[str, str]:
                 )
             ).entry_id
         ),
+        # issue 23: a consent of the person's (to withdraw), a local entry (to relabel or retire)
+        "consent_id": str(entry_id_for("sofades", consent.command_id)),
+        "kind": "request_category",
+        "code": "local_fuzz",
+        "erasable_id": str(casework.execute(intake(personal__amka=None)).entry_id),
         # issue 23: a household of another person (the first stays free to join one)
         "household_id": str(
             casework.execute(
@@ -79,6 +90,30 @@ def seeded_entries(casework: Casework) -> dict[str, str]:
             ).entry_id
         ),
     }
+
+
+# A valid request's idempotency key is made unique, and its body's ids and day, where it has them, real
+# ones (as the path's are pinned): a random id names nobody (404), a random day is rarely inside the
+# person's service, and generated keys repeat across operations (409), so without this most commands
+# would never reach their rules. Invalid requests are left as generated.
+REAL_BODY_FIELDS = ("beneficiary_id", "request_id", "referral_id", "visit_id", "activity_id", "household_id")
+SERVED_ON = "2024-05-03"  # after the seeded intake (Clock's today is later), before any future day
+
+
+def with_real_ids(case: Any, real: dict[str, str]) -> None:
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = f"fuzz-{uuid4()}"
+    if case.query and "beneficiary_id" in case.query:
+        case.query["beneficiary_id"] = real["beneficiary_id"]
+    if not isinstance(case.body, dict):
+        return
+    if "notice_version" in case.body:
+        case.body["notice_version"] = "2018-05"  # the notice every shipped municipality has
+    for name in REAL_BODY_FIELDS:
+        if name in case.body:
+            case.body[name] = real[name]
+    if "occurred_on" in case.body:
+        case.body["occurred_on"] = SERVED_ON
 
 
 def test_every_operation_survives_generated_input(tmp_path: Path) -> None:
@@ -105,6 +140,8 @@ def test_every_operation_survives_generated_input(tmp_path: Path) -> None:
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             pinned = {name: value for name, value in real.items() if "{" + name + "}" in operation.path}
+            if operation.path.endswith("/erasure"):  # someone else: the seeded person must stay to be acted on
+                pinned["beneficiary_id"] = real["erasable_id"]
             # Each family of operations as the role it is for, so that generated input can get through.
             headers = (
                 auditor
@@ -127,6 +164,8 @@ def test_every_operation_survives_generated_input(tmp_path: Path) -> None:
             def run(case: Any) -> None:
                 nonlocal cases
                 cases += 1
+                if mode == GenerationMode.POSITIVE:  # noqa: B023 - called at once below, as is headers
+                    with_real_ids(case, real)
                 # Called at once below, inside this iteration: the loop variable is the one meant.
                 response = case.call_and_validate(headers=headers, checks=CHECKS)  # noqa: B023
                 key = (case.operation.label, response.status_code)
