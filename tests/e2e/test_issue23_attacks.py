@@ -1,0 +1,73 @@
+"""Attacks on issue 23 over the API and the pages: what a determined user tries, and what holds."""
+
+from __future__ import annotations
+
+from tempfile import SpooledTemporaryFile
+from typing import Any
+
+import pytest
+from starlette import formparsers
+
+from tests.e2e.conftest import Api
+from tests.e2e.test_documents_api import TENANT, register, upload
+from tests.e2e.test_documents_web import send
+from tests.e2e.test_web import sign_in
+from tests.fakes import InMemoryDocumentStore
+from tests.unit.test_documents import PDF
+
+
+@pytest.fixture
+def docs(api: Api) -> Api:
+    casework = api.kentra.casework("sofades")
+    if casework.documents is None:
+        casework.documents = InMemoryDocumentStore()
+    return api
+
+
+@pytest.fixture
+def spools(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every temporary file the multipart parser makes for a file part, to see if one went to disk."""
+    made: list[Any] = []
+
+    class Watched(SpooledTemporaryFile):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(formparsers, "SpooledTemporaryFile", Watched)
+    return made
+
+
+def test_a_document_over_one_mebibyte_is_never_written_to_the_temporary_disk_in_clear(
+    docs: Api, spools: list[Any]
+) -> None:
+    person = register(docs)
+    big = PDF.replace(b"trailer", b"%" + b"x" * (3 * 1024 * 1024) + b"\ntrailer")  # 3 MiB, a comment inside
+    response = upload(docs, person, data=big)
+    assert response.status_code == 201, response.text
+    assert spools, "the upload went through the multipart parser's file part"
+    assert not any(f._rolled for f in spools), "a file part was rolled over to a temporary file on disk"
+
+
+@pytest.mark.parametrize(
+    "user", ["auditor.sof", "auditor.pyl", "analyst.thessaly", "cw.sof.roma", "coord.kar", "admin"]
+)
+def test_only_the_persons_caseworkers_and_coordinators_may_attach_a_document(docs: Api, user: str) -> None:
+    person = register(docs)
+    response = upload(docs, person, user=user)
+    assert response.status_code in (403, 404), response.text
+    listed = docs.client.get(
+        f"{TENANT}/documents", params={"beneficiary_id": str(person)}, headers=docs.headers("coord.sof")
+    )
+    assert listed.json() == []
+
+
+def test_an_auditor_cannot_attach_a_document_through_the_persons_page(docs: Api) -> None:
+    person = register(docs)
+    sign_in(docs, "auditor.sof")  # cleared: she reads the person's page, and records nothing
+    sent = send(docs, person)
+    assert sent.status_code == 403, sent.text
+    listed = docs.client.get(
+        f"{TENANT}/documents", params={"beneficiary_id": str(person)}, headers=docs.headers("coord.sof")
+    )
+    assert listed.json() == []
