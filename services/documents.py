@@ -129,7 +129,8 @@ def media_type_of(data: bytes, *, filename: str, claimed: str | None) -> str:
     extension = "." + filename.rsplit(".", 1)[1].lower() if "." in filename else ""
     named = EXTENSIONS.get(extension)
     if extension and named is None:
-        raise DocumentRefusedError(f"file: a {extension} name is not kept (PDF, JPEG or PNG only)")
+        # not the extension itself: it is part of the filename, and an error never names one
+        raise DocumentRefusedError("file: only a name ending in .pdf, .jpg, .jpeg or .png is kept")
     claimed = (claimed or "").split(";")[0].strip().lower() or None
     if claimed in ("application/octet-stream", "binary/octet-stream"):
         claimed = None  # the caller did not say

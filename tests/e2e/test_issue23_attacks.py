@@ -71,3 +71,12 @@ def test_an_auditor_cannot_attach_a_document_through_the_persons_page(docs: Api)
         f"{TENANT}/documents", params={"beneficiary_id": str(person)}, headers=docs.headers("coord.sof")
     )
     assert listed.json() == []
+
+
+def test_a_refused_upload_does_not_echo_any_part_of_the_filename(docs: Api) -> None:
+    person = register(docs)
+    response = upload(docs, person, name="Παπαδοπούλου Μαρία.ΑΜΚΑ-04037912345")
+    assert response.status_code == 422, response.text
+    assert "ΑΜΚΑ" not in response.text.upper()
+    assert "04037912345" not in response.text
+    assert "Παπαδοπούλου" not in response.text
