@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from starlette import formparsers
 
+from tests.e2e import test_households_api as households
 from tests.e2e.conftest import Api
+from tests.e2e.test_case_ownership import give, office  # noqa: F401 - office: fixture
+from tests.e2e.test_case_ownership import register as register_person
 from tests.e2e.test_documents_api import TENANT, register, upload
 from tests.e2e.test_documents_web import send
 from tests.e2e.test_web import sign_in
@@ -80,3 +83,20 @@ def test_a_refused_upload_does_not_echo_any_part_of_the_filename(docs: Api) -> N
     assert "ΑΜΚΑ" not in response.text.upper()
     assert "04037912345" not in response.text
     assert "Παπαδοπούλου" not in response.text
+
+
+def test_a_member_corrected_into_the_roma_branch_is_not_shown_to_the_centre_in_her_household(office: Api) -> None:  # noqa: F811 - the fixture
+    head = register_person(office, "cw.sof.centre", last_name="Κεφαλή")
+    member = register_person(office, "cw.sof.centre", last_name="Μετακινούμενη")
+    household = str(households.form(office, head).json()["entry_id"])
+    assert households.add(office, household, member, "child").status_code == 201
+    assert give(office, "coord.sof", member, "cw.sof.roma", reason="Καταχωρίστηκε σε λάθος δομή").status_code == 201
+    correction = {"entry_id": member, "reason": "typing_error", "changes": {"structure": "roma-branch"}}
+    assert office.post("coord.sof", "/corrections", correction).status_code == 201
+    seen = households.household_of(office, household, user="cw.sof.centre")
+    assert seen.status_code == 200, seen.text
+    assert member not in seen.text  # not even her id: the centre would learn the Roma branch serves her
+    assert seen.json()["size"] == 2
+    assert seen.json()["unlisted"] == 1
+    everyone = households.household_of(office, household, user="coord.sof").json()
+    assert {m["beneficiary_id"] for m in everyone["members"]} == {head, member}
