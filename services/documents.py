@@ -106,7 +106,8 @@ def _pdf_parts(data: bytes) -> Iterator[bytes]:
         filters = re.findall(rb"/([^\s/<>\[\]()]+)", given[1]) if given else []
         if not filters:
             continue  # in clear: searched with the file
-        if filters not in ([b"FlateDecode"], [b"Fl"]):
+        if filters not in ([b"FlateDecode"], [b"Fl"]) or re.search(rb"/(DecodeParms|DP)\b", head):  # a predictor
+            # would interleave bytes through the inflated text, splitting a /JavaScript: not checked, refused
             raise DocumentRefusedError("file: the PDF compresses its objects in a way that cannot be checked")
         try:
             inflated = zlib.decompressobj().decompress(data[opened.end() : end], budget + 1)

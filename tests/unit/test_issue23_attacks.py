@@ -15,7 +15,10 @@ ACTION = b"<</S /JavaScript /JS (app.alert(1))>>"
 
 
 def _object_stream(body: bytes, *, filters: bytes = b"/FlateDecode") -> bytes:
-    packed = zlib.compress(b"2 0 " + body) if b"Flate" in filters else body
+    text = b"2 0 " + body
+    if b"/Predictor 12 /Columns 4" in filters:  # PNG rows of 4 bytes, each after its filter byte (0: none)
+        text = b"".join(b"\x00" + text[i : i + 4] for i in range(0, len(text), 4))
+    packed = zlib.compress(text) if b"Flate" in filters else body
     return (
         b"3 0 obj <</Type /ObjStm /N 1 /First 4 /Filter "
         + filters
@@ -36,10 +39,19 @@ def _object_stream(body: bytes, *, filters: bytes = b"/FlateDecode") -> bytes:
         # PDF 1.5 object streams: the action's dictionary compressed, nothing of it in the file's bytes
         HEAD + _object_stream(ACTION) + TAIL,
         HEAD + _object_stream(ACTION, filters=b"[/FlateDecode]") + TAIL,
+        # a predictor would interleave a byte every few through the inflated text: refused unread
+        HEAD + _object_stream(ACTION, filters=b"/FlateDecode /DecodeParms <</Predictor 12 /Columns 4>>") + TAIL,
         # a filter the check does not undo: refused rather than let through unread
         HEAD + _object_stream(ACTION.hex().encode() + b">", filters=b"/ASCIIHexDecode") + TAIL,
     ],
-    ids=["name-escape-javascript", "name-escape-launch", "object-stream", "object-stream-array", "object-stream-hex"],
+    ids=[
+        "name-escape-javascript",
+        "name-escape-launch",
+        "object-stream",
+        "object-stream-array",
+        "object-stream-predictor",
+        "object-stream-hex",
+    ],
 )
 def test_a_pdf_hiding_javascript_or_a_launch_from_the_check_is_refused(pdf: bytes) -> None:
     with pytest.raises(DocumentRefusedError) as refused:
