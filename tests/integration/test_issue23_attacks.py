@@ -56,7 +56,9 @@ def test_an_imported_referral_to_an_ngo_or_a_local_ngo_without_consent_is_refuse
             ["F-3", PERSON, "local_food_bank", "centre", "2019-05-03", "signed_form"],
         ],
     )
-    _, out, err = run(env, "import", "--tenant", "sofades", str(people), str(referrals))
+    _, out, err = run(
+        env, "import", "--tenant", "sofades", str(people), str(referrals), "--report", str(tmp_path / "report.csv")
+    )
     files = {f["kind"]: f for f in json.loads(out)["files"]}
     assert files["referrals"]["recorded"] == 1, out + err  # only the one that carries its consent
 
