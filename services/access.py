@@ -282,6 +282,7 @@ def may_read_document(principal: Principal, tenant_id: str, person_structure: st
 
 def may_attach_document(principal: Principal, tenant_id: str, structure: str | None) -> None:
     """Attaching is recording casework: the tenant's caseworkers (of that structure) and coordinators."""
+    may_record_casework(principal, tenant_id, structure)
 
 
 # issue 23: households

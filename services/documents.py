@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,6 +41,13 @@ EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/j
 # What a browser or a script would run: a "PDF" that is a web page, an SVG, a script; looked for in
 # the whole file (a polyglot hides it after a valid start). PDF actions that run code or programs.
 _ACTIVE = re.compile(rb"<\s*(html|script|svg|iframe|object|embed|\?php)|<!doctype|/javascript|/launch", re.IGNORECASE)
+# A PDF name may spell any character as #xx (/J#61vaScript is /JavaScript to a reader), and PDF 1.5
+# object streams hold dictionaries (an /OpenAction's too) compressed, so neither shows in the bytes.
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b")
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/<>\[\]()]+)")
+OBJECT_STREAMS_MAX = 16 * 1024 * 1024  # inflated, all of a file's object streams (dictionaries: KiBs)
 _JPEG_END = b"\xff\xd9"
 _PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
@@ -76,6 +84,41 @@ class Upload:
         return b"".join(self.parts)
 
 
+def _unescaped(data: bytes) -> bytes:
+    return _NAME_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), data)
+
+
+def _pdf_parts(data: bytes) -> Iterator[bytes]:
+    """What a PDF reader reads as dictionaries: the file with its names unescaped, then each object
+    stream inflated (bounded: a stream that inflates past the budget is refused, never inflated whole).
+    An object stream under another filter than Flate is refused rather than let through unread."""
+    yield _unescaped(data)
+    budget = OBJECT_STREAMS_MAX
+    at = 0
+    while (opened := _STREAM.search(data, at)) is not None:
+        end = data.find(b"endstream", opened.end())
+        end = len(data) if end < 0 else end
+        head = _unescaped(data[max(data.rfind(b"obj", at, opened.start()), at) : opened.start()])
+        at = end + len(b"endstream")
+        if not _OBJECT_STREAM.search(head):
+            continue
+        given = _FILTER.search(head)
+        filters = re.findall(rb"/([^\s/<>\[\]()]+)", given[1]) if given else []
+        if not filters:
+            continue  # in clear: searched with the file
+        if filters not in ([b"FlateDecode"], [b"Fl"]) or re.search(rb"/(DecodeParms|DP)\b", head):  # a predictor
+            # would interleave bytes through the inflated text, splitting a /JavaScript: not checked, refused
+            raise DocumentRefusedError("file: the PDF compresses its objects in a way that cannot be checked")
+        try:
+            inflated = zlib.decompressobj().decompress(data[opened.end() : end], budget + 1)
+        except zlib.error:
+            raise DocumentRefusedError("file: the PDF has a compressed part that does not open") from None
+        if len(inflated) > budget:
+            raise DocumentRefusedError("file: the PDF's compressed objects are too large to check")
+        budget -= len(inflated)
+        yield _unescaped(inflated)
+
+
 def media_type_of(data: bytes, *, filename: str, claimed: str | None) -> str:
     """The file's type found from its bytes: PDF, JPEG or PNG, agreeing with the name's extension and
     the claimed type (if either says one), with nothing active inside and nothing after its end."""
@@ -87,14 +130,15 @@ def media_type_of(data: bytes, *, filename: str, claimed: str | None) -> str:
     extension = "." + filename.rsplit(".", 1)[1].lower() if "." in filename else ""
     named = EXTENSIONS.get(extension)
     if extension and named is None:
-        raise DocumentRefusedError(f"file: a {extension} name is not kept (PDF, JPEG or PNG only)")
+        # not the extension itself: it is part of the filename, and an error never names one
+        raise DocumentRefusedError("file: only a name ending in .pdf, .jpg, .jpeg or .png is kept")
     claimed = (claimed or "").split(";")[0].strip().lower() or None
     if claimed in ("application/octet-stream", "binary/octet-stream"):
         claimed = None  # the caller did not say
     for said in (named, {"image/jpg": "image/jpeg"}.get(claimed or "", claimed)):
         if said is not None and said != found:
             raise DocumentRefusedError(f"file: it says {said} but its content is {found}")
-    if _ACTIVE.search(data):
+    if any(_ACTIVE.search(part) for part in (_pdf_parts(data) if found == "application/pdf" else (data,))):
         raise DocumentRefusedError("file: it holds a web page, a script or an action that runs code")
     tail = data.rstrip(b"\x00\r\n\t ")
     ended = {

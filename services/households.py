@@ -47,13 +47,16 @@ def record_step(
     return record(casework, user, payload, command, key, **ids)
 
 
-def _member(casework: Casework, user: Principal, row: dict[str, Any]) -> dict[str, Any]:
+def _member(casework: Casework, user: Principal, row: dict[str, Any]) -> dict[str, Any] | None:
+    """A member as the caller may see them; None (counted in ``unlisted``, like an erased member) for one
+    she may not see: a member corrected into another structure since she joined would otherwise show
+    her id and relation with no name, telling the centre that the Roma branch serves her."""
     relation = HouseholdRelation(row["relation"])
     person = casework.entry(row["beneficiary_id"])
-    name = None
-    if sees_person(user, casework.tenant.id, person.structure):
-        personal = (casework.personal_data(person) or {}).get("personal", {})
-        name = " ".join(p for p in (personal.get("first_name"), personal.get("last_name")) if p) or None
+    if not sees_person(user, casework.tenant.id, person.structure):
+        return None
+    personal = (casework.personal_data(person) or {}).get("personal", {})
+    name = " ".join(p for p in (personal.get("first_name"), personal.get("last_name")) if p) or None
     return {
         "beneficiary_id": row["beneficiary_id"],
         "relation": relation.value,
@@ -75,7 +78,7 @@ def household(
     found = views.read(household_queries.household, household_id)
     if found is None:
         raise EntryNotFoundError(household_id, "household")
-    members = [_member(casework, user, row) for row in found["members"]]
+    members = [m for m in (_member(casework, user, row) for row in found["members"]) if m is not None]
     for member in members:
         if member["name"] is not None:
             casework.record_access(

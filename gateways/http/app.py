@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.formparsers import MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateways.http import (
@@ -112,6 +113,14 @@ class BodyLimit:
 
 # What a document's form adds to its file: the other fields and the multipart boundaries.
 MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def keep_documents_in_memory(limit: int) -> None:
+    """Starlette spools a multipart file part over ``spool_max_size`` (1 MiB) to a temporary file until
+    the request ends: a document's clear bytes would sit on the pod's disk. A document's body is bounded
+    by ``BodyLimit`` (its limit plus the form), so its parts are kept in memory up to that: never on disk.
+    Process-wide (the parser's class attribute; FastAPI makes the parser itself), never lowered."""
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limit)
 
 
 class BodyTooLargeError(Exception):
@@ -246,6 +255,7 @@ def create_app(kentra: Kentra) -> FastAPI:
         uploads=kentra.settings.max_import_bytes,
         documents=kentra.settings.document_max_bytes + MULTIPART_ALLOWANCE,  # the file checks its own limit
     )
+    keep_documents_in_memory(kentra.settings.document_max_bytes + MULTIPART_ALLOWANCE)  # issue 23: never on disk
     metrics = Metrics(kentra)
     app.state.metrics = metrics
     app.add_middleware(SecurityHeaders)

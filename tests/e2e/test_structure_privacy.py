@@ -657,6 +657,15 @@ NOT_ABOUT_PEOPLE = {
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("GET", "/metrics"),
+    # issue 23: catalogue. A municipality's own codes and labels, nobody's data (who may read and change
+    # them: tests/e2e/test_catalogue_api.py and test_catalogue_web.py)
+    ("GET", "/api/v1/tenants/{tenant}/catalogue"),
+    ("POST", "/api/v1/tenants/{tenant}/catalogue"),
+    ("POST", "/api/v1/tenants/{tenant}/catalogue/{kind}/{code}/retirement"),
+    ("POST", "/api/v1/tenants/{tenant}/catalogue/{kind}/{code}/labels"),
+    ("GET", "/t/{tenant}/catalogue"),
+    ("POST", "/t/{tenant}/catalogue"),
+    ("POST", "/t/{tenant}/catalogue/retire"),
 }
 SEARCHES = {
     ("GET", "/api/v1/tenants/{tenant}/beneficiaries"),
