@@ -183,7 +183,7 @@ class Tab:
 def tab(site: Site, browser: Any, request: pytest.FixtureRequest) -> Iterator[Tab]:
     context = browser.new_context(locale="el-GR", viewport=DESKTOP)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)  # generous: a loaded machine (CI) may answer a form slowly
     offsite: list[str] = []
     page.on("request", lambda r: offsite.append(r.url) if not r.url.startswith(site.url) else None)
     yield Tab(site, page, request.node.name)
