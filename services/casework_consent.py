@@ -12,7 +12,7 @@ before the record changes, so a refusal, or a key that does not open, leaves not
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -66,25 +66,31 @@ def _record_for(
     return record
 
 
+def unsealed_consents(
+    vault: PersonalDataVault, record: PrivacyRecord
+) -> Iterator[tuple[UUID, dict[str, Any], dict[str, Any]]]:
+    """Each of the record's consents that still opens: its id, its row and its sealed details; none
+    once the person's key is gone."""
+    for consent_id, row in record.consents.items():
+        details = vault.unseal(row["sealed"])
+        if details is not None:
+            yield UUID(consent_id), row, details
+
+
 def opened_consents(vault: PersonalDataVault, record: PrivacyRecord | None) -> list[OpenedConsent]:
     """The record's consents with their sealed details opened; none once the person's key is gone."""
     if record is None:
         return []
-    found = []
-    for consent_id, consent in record.consents.items():
-        details = vault.unseal(consent["sealed"])
-        if details is None:
-            continue
-        found.append(
-            OpenedConsent(
-                consent_id=UUID(consent_id),
-                purpose=details["purpose"],
-                agency=details.get("agency"),
-                given_on=consent["given_on"],
-                withdrawn_on=consent["withdrawn_on"],
-            )
+    return [
+        OpenedConsent(
+            consent_id=consent_id,
+            purpose=details["purpose"],
+            agency=details.get("agency"),
+            given_on=row["given_on"],
+            withdrawn_on=row["withdrawn_on"],
         )
-    return found
+        for consent_id, row, details in unsealed_consents(vault, record)
+    ]
 
 
 # ---------------------------------------------------------------------- the commands

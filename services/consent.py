@@ -15,6 +15,7 @@ from domain.errors import EntryNotFoundError
 from domain.tenants import PrivacyNotice
 from services.access import Principal, may_read_casework, may_read_privacy_record
 from services.casework import Casework
+from services.casework_consent import unsealed_consents
 from services.idempotency import entry_id_for
 from services.people import visible_entry
 
@@ -84,23 +85,19 @@ def _opened(casework: Casework, beneficiary_id: UUID) -> tuple[list[Informed], l
         details = casework.vault.unseal(row["sealed"])
         if details is not None:
             informed.append(Informed(row["on"], details["notice_version"], row["structure"], row["recorded_by"]))
-    consents = []
-    for consent_id, row in record.consents.items():
-        details = casework.vault.unseal(row["sealed"])
-        if details is None:
-            continue
-        consents.append(
-            Consent(
-                consent_id=UUID(consent_id),
-                purpose=details["purpose"],
-                agency=details.get("agency"),
-                given_as=details["given_as"],
-                given_on=row["given_on"],
-                withdrawn_on=row["withdrawn_on"],
-                structure=row["structure"],
-                recorded_by=row["recorded_by"],
-            )
+    consents = [
+        Consent(
+            consent_id=consent_id,
+            purpose=details["purpose"],
+            agency=details.get("agency"),
+            given_as=details["given_as"],
+            given_on=row["given_on"],
+            withdrawn_on=row["withdrawn_on"],
+            structure=row["structure"],
+            recorded_by=row["recorded_by"],
         )
+        for consent_id, row, details in unsealed_consents(casework.vault, record)
+    ]
     informed.sort(key=lambda i: i.on, reverse=True)
     consents.sort(key=lambda c: c.given_on, reverse=True)
     return informed, consents

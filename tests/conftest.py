@@ -16,10 +16,13 @@ from pydantic import SecretStr
 from domain.identifiers import make_amka
 from domain.tenants import Tenant, TenantRegistry
 from infra.bootstrap import Kentra, bootstrap
+from infra.crypto import TenantKeys
 from infra.settings import DEFAULT_TENANTS_FILE, Settings
+from infra.stores import TenantStorage, memory_storage
 from infra.tenant_registry import load_registry
 from services.casework import Casework
 from services.commands import COMMAND_ADAPTER, AnyCommand
+from services.ports import PersonalDataVault, StaffDirectory
 
 TEST_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, for tests only
 
@@ -51,6 +54,30 @@ class Clock:
 
     def __call__(self) -> date:
         return self.day
+
+
+def in_memory_kentra(
+    data_dir: Path,
+    registry: TenantRegistry,
+    vault: PersonalDataVault,
+    *,
+    today: Clock | None = None,
+    staff: StaffDirectory | None = None,
+) -> Kentra:
+    """The platform on the library's in-memory store with the one vault given, for every tenant: no
+    database, no broker. Built through the composition root's parameters, as any other set-up would be."""
+
+    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
+        return vault
+
+    return bootstrap(
+        Settings(data_dir=data_dir, master_key=SecretStr(TEST_MASTER_KEY)),
+        registry=registry,
+        today=today or Clock(),
+        storage=memory_storage,
+        vault=the_fake,
+        staff=staff,
+    )
 
 
 @dataclass

@@ -6,13 +6,13 @@ services/documents.py's, the rights services/access.py's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import File, Form, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from domain.documents import DocumentKind
 from gateways.downloads import download_headers
@@ -32,20 +32,10 @@ EXAMPLE = {
 }
 
 
-class DocumentPublic(BaseModel):
+@dataclass(frozen=True)
+class DocumentPublic(documents.Listed):
     """A document as its list shows it; ``filename`` is personal data (opened for who may read it)."""
 
-    id: UUID
-    beneficiary_id: UUID
-    entry_id: UUID | None
-    kind: DocumentKind
-    document_date: date
-    attached_on: date
-    structure: str
-    recorded_by: str
-    media_type: str
-    size: int
-    filename: str
     content_url: str
 
 

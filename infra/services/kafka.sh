@@ -17,22 +17,10 @@ LIBS=${KENTRA_KAFKA_LIBS:-$ROOT/.cache/kafka-libs/$(sha256sum "$POM" | cut -c1-1
 MIN_JAVA=11  # Kafka 3.9 (the pom's) runs on Java 11, 17 and 21; 8 is deprecated and 4.0 needs 17
 APT_GET=${KENTRA_APT_GET:-apt-get}  # the tests give a stand-in, to try the install path without installing
 
-install_debian() {  # install_debian PACKAGE...: as root from Debian's packages (as postgres.sh); else say what
-  if [ "$(id -u)" != 0 ]; then
-    echo "kafka.sh: missing $*; install Debian's $* (apt-get install $*) or give KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS" >&2
-    exit 1
-  fi
-  echo "kafka.sh: installing $* from Debian's packages" >&2
-  "$APT_GET" update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "$APT_GET" install -y -qq --no-install-recommends "$@" >&2
-}
-
-java_major() {  # the major version `java -version` reports: "17.0.15" -> 17, "1.8.0_392" -> 8
-  local version
-  version=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
-  case "$version" in 1.*) version=${version#1.} ;; esac
-  echo "${version%%[.+_-]*}"
-}
+NAME=kafka
+GIVE=KENTRA_TEST_KAFKA_BOOTSTRAP_SERVERS
+# shellcheck source=java_service.sh
+source "$HERE/java_service.sh"
 
 tools() {  # Java to run the broker; Maven only while the jars are still to be resolved
   local missing=() major
@@ -46,8 +34,6 @@ tools() {  # Java to run the broker; Maven only while the jars are still to be r
     exit 1
   fi
 }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 resolve() {
   if [ ! -f "$LIBS/.complete" ]; then
@@ -110,18 +96,6 @@ PROPS
   done
   echo "kafka: not listening on port $PORT after 60 s" >&2
   exit 1
-}
-
-stop() {
-  if [ -f "$STATE/pid" ] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
-    local pid
-    pid=$(cat "$STATE/pid")
-    kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    rm -f "$STATE/pid"
-    echo "kafka: stopped"
-  fi
 }
 
 case "${1:-}" in

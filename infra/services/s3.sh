@@ -25,22 +25,10 @@ IDENTITY=kentra-test  # the test server's own credentials: published, never a re
 CREDENTIAL=kentra-test-secret
 APT_GET=${KENTRA_APT_GET:-apt-get}
 
-install_debian() {  # install_debian PACKAGE...: as root from Debian's packages (as kafka.sh); else say what
-  if [ "$(id -u)" != 0 ]; then
-    echo "s3.sh: missing $*; install Debian's $* (apt-get install $*) or give KENTRA_TEST_S3_ENDPOINT_URL" >&2
-    exit 1
-  fi
-  echo "s3.sh: installing $* from Debian's packages" >&2
-  "$APT_GET" update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "$APT_GET" install -y -qq --no-install-recommends "$@" >&2
-}
-
-java_major() {  # "17.0.15" -> 17, "1.8.0_392" -> 8
-  local version
-  version=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
-  case "$version" in 1.*) version=${version#1.} ;; esac
-  echo "${version%%[.+_-]*}"
-}
+NAME=s3
+GIVE=KENTRA_TEST_S3_ENDPOINT_URL
+# shellcheck source=java_service.sh
+source "$HERE/java_service.sh"
 
 tools() {  # Java to run the server; Maven only while the jar is still to be fetched
   local missing=() major
@@ -82,8 +70,6 @@ install() {
   checked || { echo "s3.sh: the fetched jar failed its checksums" >&2; exit 1; }
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 answers() {  # an S3 answer (any HTTP status: an unsigned request is refused with 403) on the port
   port_open "$PORT" || return 1
   local line
@@ -121,18 +107,6 @@ PROPS
   done
   echo "s3: not answering on port $PORT after 120 s" >&2
   exit 1
-}
-
-stop() {
-  if [ -f "$STATE/pid" ] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
-    local pid
-    pid=$(cat "$STATE/pid")
-    kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    rm -f "$STATE/pid"
-    echo "s3: stopped"
-  fi
 }
 
 case "${1:-}" in

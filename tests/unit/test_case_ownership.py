@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from domain.beneficiaries import Beneficiary
 from domain.errors import (
@@ -26,17 +26,12 @@ from domain.errors import (
 )
 from domain.events import INTERNAL, is_published
 from domain.tenants import Tenant, TenantRegistry
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
-from infra.tenant_registry import load_registry
+from infra.bootstrap import Kentra
 from services import commands as c
 from services import ownership, people
 from services.access import AccessDeniedError, Principal, Role
 from services.casework import Casework
-from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
+from tests.conftest import Clock, command, in_memory_kentra, intake, isolated_registry, open_request
 from tests.fakes import InMemoryStaff, InMemoryVault
 
 REASON = "Η κ. Οικονόμου αναλαμβάνει τις υποθέσεις στέγασης"
@@ -72,14 +67,9 @@ class Office:
         )
 
 
-@pytest.fixture(scope="module")
-def registry() -> TenantRegistry:
-    return load_registry(DEFAULT_TENANTS_FILE)
-
-
 @pytest.fixture
-def office(tmp_path: Path, registry: TenantRegistry) -> Iterator[Office]:
-    tenants, tenant = isolated_registry(registry)
+def office(tmp_path: Path, real_registry: TenantRegistry) -> Iterator[Office]:
+    tenants, tenant = isolated_registry(real_registry)
     vault = InMemoryVault()
     ours = frozenset({tenant.id})
     maria = Principal("m.oikonomou", Role.CASEWORKER, ours, structure="centre", full_name="Μαρία Οικονόμου")
@@ -90,18 +80,8 @@ def office(tmp_path: Path, registry: TenantRegistry) -> Iterator[Office]:
     stranger = Principal("k.allou", Role.CASEWORKER, frozenset({"sofades"}), structure="centre")
     staff = InMemoryStaff(maria, giorgos, anna, eleni, auditor, stranger)
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
     clock = Clock()
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=clock,
-        storage=memory_storage,
-        vault=the_fake,
-        staff=staff,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault, today=clock, staff=staff)
     kentra.provision(tenant.id)
     yield Office(kentra, tenant, staff, clock, maria, giorgos, anna, eleni, auditor, stranger)
     kentra.close()

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.popo import POPOApplicationRecorder
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from domain.errors import (
     BeneficiaryErasedError,
@@ -30,15 +30,10 @@ from domain.errors import (
 from domain.home_visits import HomeVisit
 from domain.identifiers import make_amka
 from domain.tenants import Tenant, TenantRegistry
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
-from infra.tenant_registry import load_registry
+from infra.bootstrap import Kentra
 from services.casework import Casework, read_log
 from services.commands import AnyCommand
-from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
+from tests.conftest import Clock, command, in_memory_kentra, intake, isolated_registry, open_request
 from tests.fakes import InMemoryVault
 
 
@@ -57,27 +52,13 @@ class Service:
         return sum(1 for _ in read_log(self.casework))
 
 
-@pytest.fixture(scope="module")
-def registry() -> TenantRegistry:
-    return load_registry(DEFAULT_TENANTS_FILE)
-
-
 @pytest.fixture
-def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
-    tenants, tenant = isolated_registry(registry)
+def service(tmp_path: Path, real_registry: TenantRegistry) -> Iterator[Service]:
+    tenants, tenant = isolated_registry(real_registry)
     vault = InMemoryVault()
     clock = Clock()
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=clock,
-        storage=memory_storage,
-        vault=the_fake,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault, today=clock)
     kentra.provision(tenant.id)
     yield Service(kentra, tenant, vault, clock)
     kentra.close()

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from pydantic import SecretStr
 
 from domain.catalogue import Agency
 from domain.consent import (
@@ -33,15 +32,10 @@ from domain.errors import (
 )
 from domain.referrals import Referral
 from domain.tenants import PrivacyNotice, Tenant, TenantRegistry
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
-from infra.tenant_registry import load_registry
+from infra.bootstrap import Kentra
 from services import consent
 from services.casework import BatchRefusedError, Casework, read_log
-from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry
+from tests.conftest import command, in_memory_kentra, intake, isolated_registry
 from tests.fakes import InMemoryVault
 
 
@@ -64,14 +58,9 @@ class Service:
         return sum(1 for _ in read_log(self.casework))
 
 
-@pytest.fixture(scope="module")
-def registry() -> TenantRegistry:
-    return load_registry(DEFAULT_TENANTS_FILE)
-
-
 @pytest.fixture
-def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
-    tenants, tenant = isolated_registry(registry)
+def service(tmp_path: Path, real_registry: TenantRegistry) -> Iterator[Service]:
+    tenants, tenant = isolated_registry(real_registry)
     notices = (
         PrivacyNotice(version="2018-05", from_=date(2018, 5, 25)),
         PrivacyNotice(version="2024-01", from_=date(2024, 1, 1)),
@@ -80,16 +69,7 @@ def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
     tenants = tenants.model_copy(update={"tenants": (*tenants.tenants[:-1], tenant)})
     vault = InMemoryVault()
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=Clock(),
-        storage=memory_storage,
-        vault=the_fake,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault)
     kentra.provision(tenant.id)
     yield Service(kentra, tenant, vault)
     kentra.close()
@@ -201,8 +181,8 @@ def test_the_notice_in_force_is_the_latest_applying_by_the_day(service: Service)
     assert service.tenant.notice_on(date(2018, 1, 1)) is None
 
 
-def test_every_shipped_municipality_has_an_information_notice(registry: TenantRegistry) -> None:
-    for tenant in registry.tenants:
+def test_every_shipped_municipality_has_an_information_notice(real_registry: TenantRegistry) -> None:
+    for tenant in real_registry.tenants:
         assert tenant.privacy_notices
         assert tenant.notice_on(date(2026, 1, 1)) is not None
 

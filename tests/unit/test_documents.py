@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from pydantic import SecretStr
 
 from domain.access_log import PersonalDataAccess
 from domain.documents import Document, DocumentGoneError, DocumentRefusedError, DocumentTooLargeError
@@ -21,18 +20,13 @@ from domain.errors import BeneficiaryErasedError, CommandIdReusedError, EntryNot
 from domain.events import INTERNAL, is_published
 from domain.identifiers import make_amka
 from domain.tenants import Tenant, TenantRegistry
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
-from infra.tenant_registry import load_registry
+from infra.bootstrap import Kentra
 from services import commands as c
 from services import documents, privacy
 from services.access import AccessDeniedError, Principal, Role
 from services.casework import Casework, read_log
-from services.ports import PersonalDataVault
 from services.timeline import read_entry
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
+from tests.conftest import command, in_memory_kentra, intake, isolated_registry, open_request
 from tests.fakes import InMemoryDocumentStore, InMemoryVault
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
@@ -77,27 +71,13 @@ class Office:
         return outcome.entry_id
 
 
-@pytest.fixture(scope="module")
-def registry() -> TenantRegistry:
-    return load_registry(DEFAULT_TENANTS_FILE)
-
-
 @pytest.fixture
-def office(tmp_path: Path, registry: TenantRegistry) -> Iterator[Office]:
-    tenants, tenant = isolated_registry(registry)
+def office(tmp_path: Path, real_registry: TenantRegistry) -> Iterator[Office]:
+    tenants, tenant = isolated_registry(real_registry)
     vault = InMemoryVault()
     ours = frozenset({tenant.id})
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=Clock(),
-        storage=memory_storage,
-        vault=the_fake,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault)
     kentra.provision(tenant.id)
     store = InMemoryDocumentStore()
     kentra.casework(tenant.id).documents = store

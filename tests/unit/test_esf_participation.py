@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr
 
 from domain.errors import (
     BeneficiaryErasedError,
@@ -24,15 +23,12 @@ from domain.errors import (
     UnknownOperationError,
 )
 from domain.tenants import Tenant
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
+from infra.bootstrap import Kentra
+from infra.settings import DEFAULT_TENANTS_FILE
 from infra.tenant_registry import load_registry
 from services.casework import STATISTICS_SUBJECT, Casework, read_log
 from services.commands import AnyCommand
-from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
+from tests.conftest import Clock, command, in_memory_kentra, intake, isolated_registry, open_request
 from tests.fakes import InMemoryVault
 
 LEAVING = {"job_searching": True, "in_education_or_training": False, "qualification_gained": False, "employed": False}
@@ -75,16 +71,7 @@ def _service(tmp_path: Path, shape: dict[str, Any] | None = None) -> Iterator[Se
         tenants = tenants.model_copy(update={"tenants": (*tenants.tenants[:-1], tenant)})
     vault, clock = CountingVault(), Clock()
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=clock,
-        storage=memory_storage,
-        vault=the_fake,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault, today=clock)
     kentra.provision(tenant.id)
     yield Service(kentra, tenant, vault, clock)
     kentra.close()

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr
 
 from domain.errors import BeneficiaryErasedError, DomainError, EntryNotFoundError, InvalidValueError
 from domain.households import (
@@ -21,14 +20,9 @@ from domain.households import (
     membership_id,
 )
 from domain.tenants import Tenant, TenantRegistry
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
-from infra.tenant_registry import load_registry
+from infra.bootstrap import Kentra
 from services.casework import Casework, read_log
-from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry
+from tests.conftest import command, in_memory_kentra, intake, isolated_registry
 from tests.fakes import InMemoryVault
 
 
@@ -67,26 +61,12 @@ class Service:
         return found
 
 
-@pytest.fixture(scope="module")
-def registry() -> TenantRegistry:
-    return load_registry(DEFAULT_TENANTS_FILE)
-
-
 @pytest.fixture
-def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
-    tenants, tenant = isolated_registry(registry)
+def service(tmp_path: Path, real_registry: TenantRegistry) -> Iterator[Service]:
+    tenants, tenant = isolated_registry(real_registry)
     vault = InMemoryVault()
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=Clock(),
-        storage=memory_storage,
-        vault=the_fake,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault)
     kentra.provision(tenant.id)
     yield Service(kentra, tenant, vault)
     kentra.close()
@@ -203,7 +183,7 @@ def test_a_person_of_the_roma_branch_does_not_join_a_household_of_the_centre(ser
     assert refused.value.field == "beneficiary_id"
 
 
-def test_a_person_of_another_tenant_cannot_be_added(service: Service, registry: TenantRegistry) -> None:
+def test_a_person_of_another_tenant_cannot_be_added(service: Service, real_registry: TenantRegistry) -> None:
     household = service.form(service.person(0))
     service.kentra.provision("karditsa")
     other = service.kentra.casework("karditsa").execute(intake(personal__amka=None)).entry_id

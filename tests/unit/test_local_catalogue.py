@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from domain.catalogue import RequestCategory
 from domain.consent import ConsentRequiredError
@@ -26,17 +26,12 @@ from domain.local_catalogue import (
 )
 from domain.tenants import Tenant, TenantRegistry
 from gateways.kafka.envelope import envelope
-from infra.bootstrap import Kentra, bootstrap
-from infra.crypto import TenantKeys
-from infra.settings import DEFAULT_TENANTS_FILE, Settings
-from infra.stores import TenantStorage, memory_storage
-from infra.tenant_registry import load_registry
+from infra.bootstrap import Kentra
 from services import casework_catalogue as catalogue
 from services import commands as c
 from services.access import AccessDeniedError, Principal, Role
 from services.casework import Casework, read_log
-from services.ports import PersonalDataVault
-from tests.conftest import TEST_MASTER_KEY, Clock, command, intake, isolated_registry, open_request
+from tests.conftest import command, in_memory_kentra, intake, isolated_registry, open_request
 from tests.fakes import InMemoryVault
 
 DAY = date(2024, 6, 1)
@@ -157,27 +152,13 @@ class Service:
         return self.kentra.casework((tenant or self.tenant).id)
 
 
-@pytest.fixture(scope="module")
-def registry() -> TenantRegistry:
-    return load_registry(DEFAULT_TENANTS_FILE)
-
-
 @pytest.fixture
-def service(tmp_path: Path, registry: TenantRegistry) -> Iterator[Service]:
-    tenants, tenant = isolated_registry(registry)
+def service(tmp_path: Path, real_registry: TenantRegistry) -> Iterator[Service]:
+    tenants, tenant = isolated_registry(real_registry)
     tenants, other = isolated_registry(tenants)
     vault = InMemoryVault()
 
-    def the_fake(_storage: TenantStorage, _keys: TenantKeys) -> PersonalDataVault:
-        return vault
-
-    kentra = bootstrap(
-        Settings(data_dir=tmp_path, master_key=SecretStr(TEST_MASTER_KEY)),
-        registry=tenants,
-        today=Clock(),
-        storage=memory_storage,
-        vault=the_fake,
-    )
+    kentra = in_memory_kentra(tmp_path, tenants, vault)
     kentra.provision(tenant.id)
     kentra.provision(other.id)
     yield Service(kentra, tenant, other)

@@ -7,9 +7,9 @@ from domain.catalogue import AgencyApplicationStatus
 from services.access import Principal, Role
 from services.timeline import HIDDEN, SEALED, Change, steps_for, timeline
 from tests.conftest import command, intake, open_request
-from tests.unit.test_casework_service import Service, registry, service
+from tests.unit.test_casework_service import Service, service
 
-__all__ = ["registry", "service"]  # the fixtures, used by name
+__all__ = ["service"]  # the fixture, used by name
 READER = Principal("coord", Role.COORDINATOR, frozenset({"sofades"}))  # sees every structure's history
 
 
