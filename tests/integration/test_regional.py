@@ -101,6 +101,11 @@ def forget_gateway_position(kentra: Kentra, tenant_id: str) -> None:
         conn.execute(update(positions).where(positions.c.view == POSITION).values(position=0))
 
 
+# A consent's purpose, agency and how it was given are national codes, sealed with the consent (issue 23):
+# the agency is the code a referral to it publishes as its destination, which says nothing of a person.
+CODES_SEALED = frozenset({"purpose", "agency", "given_as"})
+
+
 def personal_values(kentra: Kentra, tenant_id: str) -> set[str]:
     """Every personal value and every raw id the history holds."""
     casework = kentra.casework(tenant_id)
@@ -110,7 +115,9 @@ def personal_values(kentra: Kentra, tenant_id: str) -> set[str]:
         for name, value in vars(event).items():
             if name.startswith("sealed") and value:
                 opened = casework.vault.unseal(value) or {}
-                for part in opened.values():
+                for key, part in opened.items():
+                    if key in CODES_SEALED:
+                        continue
                     if isinstance(part, dict):
                         values.update(
                             str(v)
