@@ -47,6 +47,7 @@ from infra.settings import Settings
 from infra.stored_events import stored_events_for
 from infra.vault import SqlVault
 from infra.vault_tables import documents, lookup, name_index, subject_keys
+from projections.tables import household_members
 from projections.tables import metadata as views_metadata
 from services.ports import StoredEvents
 
@@ -107,7 +108,7 @@ class TenantStorage(ABC):
         nor, with ``documents``, of deleted documents' sealed bytes (issue 23; False where the erasure
         removed none, to spare PostgreSQL the rewrite of every document of the tenant)."""
 
-    def compact_views(self) -> None:  # noqa: B027 - optional hook: only SQLite keeps deleted rows in a WAL
+    def compact_views(self) -> None:  # noqa: B027 - optional hook: a store that keeps deleted rows overrides it
         """After an erasure's rows left the views (issue 23: a household link): no copy of them in the WAL."""
 
     def close(self) -> None:  # noqa: B027 - optional hook: only some storages hold connections
@@ -341,6 +342,9 @@ class PostgresStorage(TenantStorage):
                 sql.Identifier(self.schema, name) for name in (*COMPACTED_VAULT_TABLES, DOCUMENTS_TABLE)
             )
             conn.execute(sql.SQL("GRANT TRUNCATE ON {} TO {}").format(compacted, role))
+            # compact_views rewrites the household members' rows the same way (issue 23).
+            members = sql.Identifier(self.schema, household_members.name)
+            conn.execute(sql.SQL("GRANT TRUNCATE ON {} TO {}").format(members, role))
             # Who was erased only grows: the application adds an id at each erasure and never removes one.
             erased = sql.Identifier(self.schema, "vault_erased_subjects")
             conn.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(erased, role))
@@ -378,6 +382,20 @@ class PostgresStorage(TenantStorage):
                     conn.execute(insert(table), rows)
             if documents:
                 conn.exec_driver_sql(f"INSERT INTO {files} SELECT * FROM kept_documents")
+
+    def compact_views(self) -> None:
+        """Rewrite the household members' view into new files (issue 23): the row of a person an erasure
+        removed would otherwise stay in the table's file as a dead tuple, tying her id to a household
+        until VACUUM and later writes overwrote it. As ``compact_vault`` does: one transaction as the
+        tenant's role, the live rows copied inside the server, TRUNCATE, put back."""
+        engine = self._tenant_engine().execution_options(schema_translate_map={None: self.schema})
+        quote = engine.dialect.identifier_preparer.quote_identifier
+        members = f"{quote(self.schema)}.{quote(household_members.name)}"
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"LOCK TABLE {members} IN ACCESS EXCLUSIVE MODE")
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE kept_members ON COMMIT DROP AS SELECT * FROM {members}")
+            conn.exec_driver_sql(f"TRUNCATE {members}")
+            conn.exec_driver_sql(f"INSERT INTO {members} SELECT * FROM kept_members")
 
 
 class MemoryStorage(TenantStorage):

@@ -6,19 +6,23 @@ and after a rebuild from the log."""
 
 from __future__ import annotations
 
+import glob
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 from sqlalchemy import select
 
 from domain.consent import PrivacyRecord, privacy_record_id
+from infra.stores import PostgresStorage, SqliteStorage
 from projections.tables import household_members
 from services import commands as c
 from services import consent, documents, privacy
 from services.access import Principal, Role
 from services.casework import read_log
-from tests.conftest import StoreUnderTest, command
-from tests.integration.test_erasure import found_in_files
+from tests.conftest import StoreUnderTest, command, service_url
+from tests.integration.test_erasure import flush, found_in_files
 from tests.integration.test_household_erasure import build, figures, rows
 
 
@@ -41,6 +45,22 @@ def attach(store: StoreUnderTest, who: UUID, data: bytes) -> UUID:
         data=data,
         key=f"doc-{uuid4()}",
     ).entry_id
+
+
+def in_member_rows_file(store: StoreUnderTest, who: UUID, household: UUID) -> bool:
+    """Whether the household members' view holds her row in its files (a deleted row's copy included)."""
+    storage = store.kentra.storage(store.tenant.id)
+    if isinstance(storage, SqliteStorage):  # the views' file and its WAL: her row, two hex ids side by side
+        row = (who.hex + household.hex).encode()
+        return any(row in Path(p).read_bytes() for p in glob.glob(f"{storage.views_file}*"))
+    assert isinstance(storage, PostgresStorage)
+    flush(store)
+    with psycopg.connect(service_url("KENTRA_TEST_DATABASE_SUPERUSER_URL")) as conn:
+        data = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+        path = conn.execute(
+            "SELECT pg_relation_filepath(%s)", (f'"{storage.schema}".{household_members.name}',)
+        ).fetchone()[0]  # type: ignore[index]
+    return who.bytes in Path(f"{data}/{path}").read_bytes()  # the table's own file: her id is her row
 
 
 def privacy_tokens(store: StoreUnderTest, who: UUID) -> list[str]:
@@ -77,6 +97,7 @@ def test_erasing_a_member_removes_her_documents_consents_and_household_link_and_
         store.casework, store.kentra.views(store.tenant.id), child, asked_by="e.papadaki", role="coordinator"
     )
     assert listed["privacy"]["consents"][0]["agency"] == "ngo"
+    assert in_member_rows_file(store, child, household)  # the search sees her household row while it is there
     before = figures(store)
 
     store.kentra.erase(store.tenant.id, child, reason="ζήτησε διαγραφή", legal_ground="test: ground", erased_by="c")
@@ -94,6 +115,7 @@ def test_erasing_a_member_removes_her_documents_consents_and_household_link_and_
     members, sizes = rows(store)
     assert set(members) == {head, spouse}
     assert sizes[household] == 3
+    assert not in_member_rows_file(store, child, household)  # no dead copy of her row left in the table's files
     views = store.kentra.views(store.tenant.id)
     with views.engine.connect() as conn:
         assert conn.execute(select(household_members).where(household_members.c.beneficiary_id == child)).all() == []
