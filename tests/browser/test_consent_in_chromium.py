@@ -18,7 +18,7 @@ def test_record_information_and_consent(tab: Tab) -> None:
     page = tab.page
     today = f"{athens_today():%d/%m/%Y}"
     tab.sign_in("caseworker")
-    person = register(tab, "Αγλαΐα", "Μπαλτά")
+    person = register(tab, "Αγλαΐα", "Καλλέργη")  # a surname no other browser test registers
     section = page.locator("#consent")
     expect(section.get_by_role("heading", name="Ενημέρωση και συναίνεση")).to_be_visible()
     expect(page.locator("#consent-informed")).to_have_text("Δεν έχει καταγραφεί ενημέρωση")
