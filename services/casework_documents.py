@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from domain.beneficiaries import Beneficiary
-from domain.documents import Document
+from domain.documents import Document, DocumentRefusedError
 from domain.entries import CaseEntry
 from services import commands as c
 from services.casework_commands import expect, sealer, structure_of
@@ -42,8 +42,13 @@ def attach_document(app: Casework, work: UnitOfWork, cmd: c.AttachDocument) -> D
     entry = work.get(cmd.entry_id, CaseEntry, "entry") if cmd.entry_id is not None else None
     if entry is not None:
         expect(work, entry, None)
+    document_id = entry_id_for(app.tenant.id, cmd.command_id)
+    if app.documents is None or app.documents.get(beneficiary.id, document_id) is None:
+        # A bare command (``kentra record``, a batch) would record a document nobody can ever open:
+        # one is recorded only after services/documents.py stored its checked, sealed file.
+        raise DocumentRefusedError("file: a document is recorded with its file only (the pages or the API)")
     document = Document.attach(
-        id=entry_id_for(app.tenant.id, cmd.command_id),
+        id=document_id,
         beneficiary=beneficiary,
         entry=entry,
         document_kind=cmd.document_kind,

@@ -137,6 +137,25 @@ def test_attaching_twice_with_one_key_records_one_document(office: Office) -> No
     assert len(office.store.files) == 1  # the refused retry deleted nothing of the first
 
 
+def test_a_bare_attach_command_without_its_file_is_refused_and_records_nothing(office: Office) -> None:
+    """As ``kentra record`` or a batch would send it: the facts of a file that was never stored."""
+    person = office.register()
+    bare = command(
+        command="attach_document",
+        beneficiary_id=str(person),
+        document_kind="identity_card",
+        document_date="2024-05-02",
+        filename="ταυτότητα.pdf",
+        media_type="application/pdf",
+        size=1234,
+        content="0" * 64,
+    )
+    with pytest.raises(DocumentRefusedError, match="with its file only"):
+        office.casework.execute(bare)
+    assert documents.documents_of(office.casework, office.maria, person) == []
+    assert not any(isinstance(e, Document.Attached) for e in read_log(office.casework))
+
+
 def test_a_refused_command_leaves_no_bytes_behind(office: Office) -> None:
     person = office.register()
     with pytest.raises(InvalidValueError):
