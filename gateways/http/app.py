@@ -61,6 +61,7 @@ from gateways.web import steps as web_entries
 from gateways.web import worklists as web_worklists
 from gateways.web.session import CsrfError
 from infra.bootstrap import Kentra
+from services.answers import ANSWERS
 
 DESCRIPTION = """Casework of the Community Centres (Κέντρα Κοινότητας), per municipality.
 
@@ -216,6 +217,7 @@ def create_app(kentra: Kentra) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.kentra = kentra
+    ANSWERS.resize(kentra.settings.answer_cache_entries)  # issue 24: indicators kept by log position
     problems.install(app)
     for resource in (auth, tenants, beneficiaries, requests, referrals, home_visits, activities, corrections):
         app.include_router(resource.router)
