@@ -81,7 +81,7 @@ def test_two_processes_answer_on_one_port_and_the_chain_follower_runs_once(tmp_p
             with httpx.Client(timeout=30) as fresh:  # a connection of its own: either process may accept it
                 return fresh.get(url, params=period, headers=auth).status_code
 
-        sent, served_by = 0, set()
+        sent, served_by = 0, set[int]()
         with ThreadPoolExecutor(8) as pool:
             while len(served_by) < 2 and sent < 800:  # until both processes have answered (a bound, not a time)
                 assert set(pool.map(ask, range(40))) == {200}
