@@ -37,6 +37,7 @@ from bench.common import (
     tenants_file,
 )
 from demo.history import DemoHistory
+from gateways.cli.serve import cores
 from services.access import Principal, Role
 from services.commands import IntakeFields
 from services.recording import record
@@ -135,7 +136,7 @@ def run(per_client: int = 20, history: int = 1500) -> list[Result]:
         with platform(Path(directory), [tenant_id], tenants=listed) as kentra:
             user = f"coord.{tenant_id}"
             kentra.accounts.add(Principal(user, Role.COORDINATOR, frozenset({tenant_id})), PASSWORD)
-            workers = os.cpu_count() or 1  # kentra serve's default on PostgreSQL
+            workers = cores()  # kentra serve's default on PostgreSQL
             casework = kentra.casework(tenant_id)
             commands = list(islice(DemoHistory(kentra.registry.tenant(tenant_id), TODAY).commands(), history))
             for start in range(0, len(commands), 500):
