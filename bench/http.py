@@ -188,7 +188,11 @@ def run(per_client: int = 20, history: int = 1500) -> list[Result]:
                         f"{base}/indicators", params={"from": "2024-07-01", "to": "2024-12-31"}, headers=auth
                     ),
                 )
-                server_peak = max(peak_of(pid) for pid in (server.pid, *_children(server.pid)))
+                peaks = {
+                    ("supervisor" if pid == server.pid else f"child {pid}"): peak_of(pid)
+                    for pid in (server.pid, *_children(server.pid))
+                }
+                server_peak = max(peaks.values())
             finally:
                 server.terminate()
                 server.wait(timeout=20)
@@ -250,6 +254,7 @@ def run(per_client: int = 20, history: int = 1500) -> list[Result]:
             "MB",
             target="< 500 MB",
             met=server_peak < 500,
+            notes="; ".join(f"{name} {mb:.0f} MB" for name, mb in peaks.items()),
         )
     )
     return results

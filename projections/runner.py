@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -119,8 +120,10 @@ class CaseworkViews(ViewReader):
                         apply(batched, event, self.sealed.unseal)
                     batched.flush()
                     self._advance(conn, start, notifications[-1].id)
-            except (_MovedMeanwhileError, IntegrityError):
-                collisions += 1  # another fold got there first (an IntegrityError: both began at zero)
+            except (_MovedMeanwhileError, IntegrityError, psycopg.IntegrityError):
+                # another fold got there first (an IntegrityError: both began at zero; psycopg's own when the
+                # rows went by COPY, projections/fold.py, which SQLAlchemy does not wrap)
+                collisions += 1
                 if collisions > MAX_COLLISIONS:
                     raise
                 continue
