@@ -163,3 +163,23 @@ def test_the_new_keys_of_a_batch_are_refused_together_when_one_person_was_erased
     assert _count(vault, subject_keys, subject_id=kept) == 0
     assert _count(vault, subject_keys, subject_id=erased) == 0
     assert vault.is_erased(erased)
+
+
+def test_a_person_recorded_in_a_large_batch_is_erased_with_every_vault_row_of_theirs_and_no_one_elses(
+    store: StoreUnderTest,
+) -> None:
+    commands = _intakes(COPY_FROM)
+    results = store.casework.execute_many(commands)
+    erased, kept = results[0], results[1]
+    assert isinstance(erased, Outcome)
+    assert isinstance(kept, Outcome)
+    vault = _vault(store)
+    assert _count(vault, name_index, owner_id=erased.entry_id) > 0
+    store.kentra.erase(store.tenant.id, erased.entry_id, reason="asked", legal_ground="Art. 17(1)(a)", erased_by="dpo")
+    for table in (subject_keys, lookup, name_index):
+        owner = "subject_id" if table is subject_keys else "owner_id"
+        assert _count(vault, table, **{owner: erased.entry_id}) == 0
+    assert store.casework.find_by_amka(commands[0].personal.amka) is None
+    assert store.casework.describe(erased.entry_id, reveal=True)["state"]["sealed"] == "[erased]"
+    assert store.casework.find_by_amka(commands[1].personal.amka) == kept.entry_id
+    assert store.casework.search_by_name(commands[1].personal.last_name) == [kept.entry_id]
