@@ -22,7 +22,7 @@ from domain.identifiers import make_amka
 from infra.bootstrap import bootstrap
 from infra.stores import EVENTS_TABLE
 from projections.replay import replay
-from services.importing import LAYOUTS, Importer
+from services.importing import BATCH, LAYOUTS, Importer
 
 GENDERS = ("female", "male")
 CATEGORIES = ("gmi", "housing_benefit", "food_aid_teba", "disability_benefit", "birth_benefit")
@@ -142,7 +142,8 @@ def run(persons: int, grow_to: int = 0) -> list[Result]:
             importer = Importer(casework, on_problem=lambda problem: None)
             total_seconds, events = 0.0, 0
             first = (casework.recorder.max_notification_id() or 0) + 1
-            for layout, rows in (("beneficiaries", people(persons)), ("requests", requests(persons))):
+            for layout, made in (("beneficiaries", people), ("requests", requests)):
+                rows = list(made(persons))  # made before the clock starts: the import is timed, not the rows' maker
                 before = casework.recorder.max_notification_id() or 0
                 checksum = hashlib.sha256(layout.encode()).hexdigest()
                 began = time.perf_counter()
@@ -155,23 +156,39 @@ def run(persons: int, grow_to: int = 0) -> list[Result]:
                 StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
                 for n in casework.recorder.select_notifications(start=first, limit=events)
             ]
+            rate = events / total_seconds
+            notes = f"{persons:,} people and {persons:,} requests from rows: {events:,} events"
             bare = _bare_recorder(f"bench_bare_{uuid4().hex[:10]}")
             groups = [imported[i : i + 2] for i in range(0, len(imported), 2)]  # a row's two events together
             bare_seconds, _ = timed(lambda: [bare.insert_events(group) for group in groups])
             bare.datastore.close()
-            results.append(
+            # The library at its best: the same events saved a batch of rows (the import's) at a time.
+            batched = _bare_recorder(f"bench_bare_{uuid4().hex[:10]}")
+            chunks = [imported[i : i + 2 * BATCH] for i in range(0, len(imported), 2 * BATCH)]
+            batched_seconds, _ = timed(lambda: [batched.insert_events(chunk) for chunk in chunks])
+            batched.datastore.close()
+            results += [
                 Result(
                     "import",
                     "bulk import, events/s",
-                    events / total_seconds,
+                    rate,
                     "events/s",
                     "bare eventsourcing, same events, a transaction per row",
                     len(imported) / bare_seconds,
                     target=">= 10,000 events/s",
-                    met=events / total_seconds >= 10_000,
-                    notes=f"{persons:,} people and {persons:,} requests from rows: {events:,} events",
-                )
-            )
+                    met=rate >= 10_000,
+                    notes=notes,
+                ),
+                Result(
+                    "import",
+                    "bulk import against the library's own batch, events/s",
+                    rate,
+                    "events/s",
+                    f"bare eventsourcing, same events, a transaction per {BATCH} rows",
+                    len(imported) / batched_seconds,
+                    notes=f"{len(chunks):,} transactions of up to {2 * BATCH:,} events",
+                ),
+            ]
             if grow_to > events:
                 _grow(kentra, tenant_id, grow_to)
             scan_seconds, scanned = _scan(kentra, tenant_id)

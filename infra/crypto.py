@@ -111,10 +111,12 @@ class TenantKeys:
         return True
 
     def blind_index(self, kind: str, value: str) -> str:
-        return hmac.new(self.blind_index_key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        # hmac.digest: OpenSSL's one-shot HMAC, the same value as hmac.new(...).hexdigest() in two thirds
+        # of the time (an intake makes a dozen: its ΑΜΚΑ and name indexes; issue 24's import).
+        return hmac.digest(self.blind_index_key, f"{kind}\x00{value}".encode(), "sha256").hex()
 
     def fingerprint(self, data: bytes) -> str:
-        return hmac.new(self.fingerprint_key, data, hashlib.sha256).hexdigest()
+        return hmac.digest(self.fingerprint_key, data, "sha256").hex()
 
     def signing_key(self) -> Ed25519PrivateKey:
         """The tenant's checkpoint-signing key (Ed25519); its public half is what auditors hold."""

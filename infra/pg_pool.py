@@ -36,6 +36,7 @@ from psycopg_pool import ConnectionPool
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from infra.pg_copy import CopyingRecorder
 from infra.pg_wakeups import SharedPoolSubscription, Wakeups
 
 ROLE_OPTION = "kentra_role"  # the execution option that names the role a transaction takes
@@ -297,8 +298,9 @@ class SharedPoolDatastore(PostgresDatastore):
         """The shared pool outlives a tenant's use of it."""
 
 
-class SharedPoolRecorder(PostgresApplicationRecorder):
-    """The library's recorder; its subscriptions share the process's listener."""
+class SharedPoolRecorder(CopyingRecorder):
+    """The library's recorder (a large batch saved by COPY: ``infra/pg_copy.py``); its subscriptions
+    share the process's listener."""
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[PostgresApplicationRecorder]:
         datastore = self.datastore

@@ -31,6 +31,7 @@ from infra.jobs import MAX_ATTEMPTS, SealedFileError, chunks, jobs
 from infra.settings import Settings
 from infra.tenant_registry import load_registry
 from services.access import Principal, Role
+from services.importing import BATCH
 from tests.conftest import TEST_MASTER_KEY, Clock, service_url
 from tests.fleet import tenants_file
 from tests.integration.test_cli import run
@@ -363,7 +364,7 @@ def test_a_worker_killed_mid_import_leaves_the_job_to_another_which_records_each
     if platform.kind == "sqlite":  # the production case; the embedded take-over is the lease test's
         pytest.skip("two worker processes on one SQLite file: covered by the lease and cross-process tests")
     kentra = platform.kentra()
-    tenant, born, count = platform.tenant, date(1975, 1, 1), 1000  # two batches of 500
+    tenant, born, count = platform.tenant, date(1975, 1, 1), 2 * BATCH  # two batches
     try:
         with platform.app(kentra) as client:
             coordinator = sign_in(client, f"coord.{tenant}")

@@ -84,6 +84,16 @@ def test_tenant_keys_differ_per_tenant_and_never_show_in_repr() -> None:
     assert "kek=" not in repr(a)
 
 
+def test_blind_indexes_and_fingerprints_stay_the_hmac_sha256_every_stored_one_was_made_with() -> None:
+    # Stored blind indexes and command fingerprints are looked up by value: a faster way of computing
+    # them (issue 24) must give the same hex digests, or every person and command recorded before is lost.
+    keys = TenantKeys.derive(bytes(range(32)), "sofades")
+    expected = hmac.new(keys.blind_index_key, b"amka\x0004037900422", hashlib.sha256).hexdigest()
+    assert keys.blind_index("amka", "04037900422") == expected
+    data = b'{"command": "open_request"}'
+    assert keys.fingerprint(data) == hmac.new(keys.fingerprint_key, data, hashlib.sha256).hexdigest()
+
+
 SAFE: dict[str, object] = {
     "environment": "production",
     "database_url": SecretStr("postgresql+psycopg://kentra_app:Xk3-real-one@db.internal/kentra"),
