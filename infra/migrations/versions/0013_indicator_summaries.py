@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
     )
     op.create_index("ix_view_indicator_counts_grain_day", "view_indicator_counts", ["grain", "day"])
+    op.create_index("ix_view_indicator_counts_kind_grain_day", "view_indicator_counts", ["kind", "grain", "day"])
     op.create_table(
         "view_served_sets",
         sa.Column("grain", sa.String(1), primary_key=True),
@@ -63,6 +64,7 @@ def downgrade() -> None:
     op.drop_table("view_first_served")
     op.drop_table("view_person_ordinals")
     op.drop_table("view_served_sets")
+    op.drop_index("ix_view_indicator_counts_kind_grain_day", "view_indicator_counts")
     op.drop_index("ix_view_indicator_counts_grain_day", "view_indicator_counts")
     op.drop_table("view_indicator_counts")
     op.drop_index("ix_view_contacts_beneficiary_id", "view_contacts")
