@@ -221,13 +221,13 @@ def indicators(conn: Connection, start: date, end: date, structure: str | None) 
     span = Span.of(start, end)
     c = indicator_counts.c
     scoped: Where = [c.structure == structure] if structure else []
-    period = span.rows(c.grain, c.day)
     total = func.sum(c.n)
 
+    def period(*where: Any) -> Any:
+        return span.rows(c.grain, c.day, *where, *scoped)
+
     def grouped(kind: str, column: Any) -> list[dict[str, Any]]:
-        rows = conn.execute(
-            select(column, total).where(period, c.kind == kind, *scoped).group_by(column).order_by(column)
-        ).all()
+        rows = conn.execute(select(column, total).where(period(c.kind == kind)).group_by(column).order_by(column)).all()
         return [{"key": key, "total": int(n)} for key, n in rows]
 
     per_category: dict[str, int] = defaultdict(int)
@@ -235,7 +235,7 @@ def indicators(conn: Connection, start: date, end: date, structure: str | None) 
     activity_kinds: dict[str, int] = defaultdict(int)
     for kind, key, place, gender, n in conn.execute(
         select(c.kind, c.key, c.structure, c.gender, total)
-        .where(period, c.kind.in_(("request", "activity")), *scoped)
+        .where(period(c.kind.in_(("request", "activity"))))
         .group_by(c.kind, c.key, c.structure, c.gender)
     ):
         if kind == "request":
@@ -244,7 +244,7 @@ def indicators(conn: Connection, start: date, end: date, structure: str | None) 
         else:
             activity_kinds[key] += int(n)
     per_month: dict[str, int] = defaultdict(int)
-    for day, n in conn.execute(select(c.day, total).where(period, c.kind == "request", *scoped).group_by(c.day)):
+    for day, n in conn.execute(select(c.day, total).where(period(c.kind == "request")).group_by(c.day)):
         per_month[month_key(day)] += int(n)
     referrals_by_structure = grouped("referral", c.structure)
     return {
@@ -281,12 +281,14 @@ OPENING = date(1, 1, 1)  # before anything: "since opening" is the period from h
 
 def _counted(conn: Connection, span: Span, kind: str, structure: str | None) -> dict[str, int]:
     c = indicator_counts.c
-    where: Where = [span.rows(c.grain, c.day), c.kind == kind]
+    where: Where = [c.kind == kind]
     if kind == "first":  # kept per structure and over all ("*")
         where.append(c.structure == (structure or ALL))
     elif structure:
         where.append(c.structure == structure)
-    rows = conn.execute(select(c.gender, func.sum(c.n)).where(*where).group_by(c.gender)).all()
+    rows = conn.execute(
+        select(c.gender, func.sum(c.n)).where(span.rows(c.grain, c.day, *where)).group_by(c.gender)
+    ).all()
     return by_gender([(g, int(n)) for g, n in rows])
 
 
@@ -307,7 +309,7 @@ def _served_from_sets(conn: Connection, span: Span, structure: str | None) -> di
     edges: dict[tuple[str, str], BitMap] = defaultdict(BitMap)
     whole: list[tuple[str, bytes]] = []
     for day, gender, blob in conn.execute(
-        select(s.day, s.gender, s.members).where(span.rows(s.grain, s.day), s.structure == place, s.grain == "d")
+        select(s.day, s.gender, s.members).where(span.rows(s.grain, s.day, s.structure == place), s.grain == "d")
     ):
         edges[(month_key(day), gender)] |= unpack(blob)
     for (month, gender), members in edges.items():
@@ -328,12 +330,12 @@ def _served_from_sets(conn: Connection, span: Span, structure: str | None) -> di
                     )
                 )
             ]
-        union: dict[str, BitMap] = defaultdict(BitMap)
+        sets: dict[str, list[BitMap]] = defaultdict(list)
         for gender, blob in whole:
-            union[gender] |= unpack(blob)
+            sets[gender].append(unpack(blob))
         for (_, gender), members in edges.items():
-            union[gender] |= members
-        period = by_gender([(g, len(m)) for g, m in union.items()])
+            sets[gender].append(members)
+        period = by_gender([(g, len(BitMap.union(*m))) for g, m in sets.items()])
     return {
         "per_month": [{"month": m, **by_gender(per_month.get(m, []))} for m in months(span.start, span.end)],
         "period": period,

@@ -378,13 +378,14 @@ class Span:
             return cls(start, end, None, None)
         return cls(start, end, first, last)
 
-    def rows(self, grain: Any, day: Any) -> Any:
-        """Rows of a table with ``grain`` and ``day`` columns that make up the period once."""
+    def rows(self, grain: Any, day: Any, *where: Any) -> Any:
+        """Rows of a table with ``grain`` and ``day`` columns that make up the period once; ``where``
+        is repeated in each range, so that each is one range of an index on (kind, grain, day)."""
         if self.first_month is None or self.last_month is None:
-            return and_(grain == "d", day >= self.start, day <= self.end)
+            return and_(*where, grain == "d", day >= self.start, day <= self.end)
         whole_end = next_month(self.last_month)
         return or_(
-            and_(grain == "m", day >= self.first_month, day <= self.last_month),
-            and_(grain == "d", day >= self.start, day < self.first_month),
-            and_(grain == "d", day >= whole_end, day <= self.end),
+            and_(*where, grain == "m", day >= self.first_month, day <= self.last_month),
+            and_(*where, grain == "d", day >= self.start, day < self.first_month),
+            and_(*where, grain == "d", day >= whole_end, day <= self.end),
         )
