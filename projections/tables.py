@@ -288,7 +288,7 @@ first_served = Table(
     metadata,
     Column("beneficiary_id", Uuid, primary_key=True),
     Column("structure", String(40), primary_key=True),
-    Column("day", Date, nullable=False),
+    Column("day", Date, nullable=False, index=True),  # a refresh counts a day's first days
     Column("gender", String(12), nullable=False),
 )
 

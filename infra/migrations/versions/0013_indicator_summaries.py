@@ -57,10 +57,12 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("gender", sa.String(12), nullable=False),
     )
+    op.create_index("ix_view_first_served_day", "view_first_served", ["day"])
     derive_all(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index("ix_view_first_served_day", "view_first_served")
     op.drop_table("view_first_served")
     op.drop_table("view_person_ordinals")
     op.drop_table("view_served_sets")
