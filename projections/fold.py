@@ -19,6 +19,7 @@ from domain.referrals import Referral
 from domain.requests import CaseRequest
 from projections.esf_fold import ESF_FOLDED, apply_esf, erased_operations
 from projections.household_fold import HOUSEHOLD_FOLDED, apply_households, erased_member
+from projections.summary import Touched, before_change
 from projections.tables import case_index, contacts, people, responsibility
 
 Unseal = Callable[[str], dict[str, Any] | None]
@@ -199,6 +200,7 @@ class Batched:
         self.held: dict[Any, list[dict[str, Any]]] = {case_index: [], contacts: [], people: []}
         self.rows_of: dict[tuple[str, UUID], list[dict[str, Any]]] = {}  # held rows by (table, entry)
         self.created: set[UUID] = set()  # entries created in this batch (each once, however often seen)
+        self.touched = Touched()  # what the indicators' summaries recompute at the end of the batch
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         self.flush()
@@ -246,10 +248,18 @@ def _copy(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
             copying.write_row([row.get(name) for name in names])
 
 
-def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass | None = None) -> None:
+def apply(
+    conn: Connection | Batched,
+    e: Any,
+    unseal: Unseal,
+    kind: EventClass | None = None,
+    touched: Touched | None = None,
+) -> None:
     """Fold one event into every read model: a domain event, or a regional envelope's facts with
-    ``kind``, the event class the envelope names."""
+    ``kind``, the event class the envelope names. What it changes that the indicators' summaries
+    count is marked in ``touched`` (a ``Batched``'s own by default), for ``summary.refresh``."""
     kind = kind or type(e)
+    _touch(conn, touched if touched is not None else getattr(conn, "touched", None), kind, e)
     if kind in CREATED:
         _created(conn, kind, e, unseal)
         return
@@ -295,6 +305,21 @@ def apply(conn: Connection | Batched, e: Any, unseal: Unseal, kind: EventClass |
     if kind is Beneficiary.Erased:
         erased_operations(conn, e, unseal(e.sealed_changes) if e.sealed_changes else None)
         erased_member(conn, entry_id)  # issue 23: households
+
+
+def _touch(conn: Connection | Batched, touched: Touched | None, kind: EventClass, e: Any) -> None:
+    """Mark what the event changes that the summaries count: a new entry's day and people; a changed
+    entry (its days and people are read at the end of the batch), and before an amendment, which may
+    move it, its days and people as they are."""
+    if touched is None:
+        return
+    if kind in CREATED:
+        touched.days.add(e.occurred_on)
+        touched.people.update(_beneficiaries_of(kind, e))
+    elif kind in STEPS or kind is Beneficiary.Erased:
+        touched.entries.add(e.originator_id)
+    elif kind is CaseEntry.Amended:
+        before_change(conn.conn if isinstance(conn, Batched) else conn, touched, e.originator_id)
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}

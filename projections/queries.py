@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from pyroaring import BitMap
 from sqlalchemy import ColumnElement, Connection, and_, extract, func, literal, select
 
 from projections.esf_queries import esf_delivery
 from projections.esf_rules import RULES
 from projections.genders import GENDERS, by_gender
-from projections.tables import case_index, contacts, people, region_links
+from projections.summary import ALL, Span, unpack
+from projections.tables import case_index, contacts, indicator_counts, people, region_links, served_sets
 
 __all__ = ["GENDERS", "by_gender"]  # where the other modules have always imported them from
 
@@ -211,7 +213,137 @@ def _people_counts(conn: Connection, where: Where, structure: str | None) -> dic
 
 
 def indicators(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
-    """The programme indicators the centres publish, for any period (documented in docs/indicators.md)."""
+    """The programme indicators the centres publish, for any period (documented in docs/indicators.md).
+
+    Read from the summaries (projections/summary.py): the work grows with the months asked, not with
+    the history. ``indicators_from_rows`` is the same answer counted from the rows themselves.
+    """
+    span = Span.of(start, end)
+    c = indicator_counts.c
+    scoped: Where = [c.structure == structure] if structure else []
+    total = func.sum(c.n)
+
+    def period(*where: Any) -> Any:
+        return span.rows(c.grain, c.day, *where, *scoped)
+
+    def grouped(kind: str, column: Any) -> list[dict[str, Any]]:
+        rows = conn.execute(select(column, total).where(period(c.kind == kind)).group_by(column).order_by(column)).all()
+        return [{"key": key, "total": int(n)} for key, n in rows]
+
+    per_category: dict[str, int] = defaultdict(int)
+    by_structure: dict[str, list[tuple[str | None, int]]] = defaultdict(list)
+    activity_kinds: dict[str, int] = defaultdict(int)
+    for kind, key, place, gender, n in conn.execute(
+        select(c.kind, c.key, c.structure, c.gender, total)
+        .where(period(c.kind.in_(("request", "activity"))))
+        .group_by(c.kind, c.key, c.structure, c.gender)
+    ):
+        if kind == "request":
+            per_category[key] += int(n)
+            by_structure[place].append((gender, int(n)))
+        else:
+            activity_kinds[key] += int(n)
+    per_month: dict[str, int] = defaultdict(int)
+    for day, n in conn.execute(select(c.day, total).where(period(c.kind == "request")).group_by(c.day)):
+        per_month[month_key(day)] += int(n)
+    referrals_by_structure = grouped("referral", c.structure)
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "structure": structure,
+        "genders": list(GENDERS),
+        "beneficiaries_served": _served_from_sets(conn, span, structure),
+        "requests": {
+            "total": sum(per_month.values()),
+            "per_month": [{"month": m, "total": per_month.get(m, 0)} for m in months(start, end)],
+            "by_category": [{"category": k, "total": v} for k, v in sorted(per_category.items())],
+            "by_structure_and_gender": [{"structure": k, **by_gender(v)} for k, v in sorted(by_structure.items())],
+        },
+        "referrals": {
+            "total": sum(r["total"] for r in referrals_by_structure),
+            "by_structure": referrals_by_structure,
+            "by_destination": grouped("referral", c.key),
+            "by_outcome": grouped("referral", c.key2),
+        },
+        "activities": {
+            "networking_meetings": int(activity_kinds.get("networking_meeting", 0)),
+            "community_events": int(activity_kinds.get("community_event", 0)),
+            "by_kind": [{"key": k, "total": int(v)} for k, v in sorted(activity_kinds.items())],
+            "home_visits_by_purpose": grouped("home_visit", c.key),
+        },
+        "new_beneficiaries": _counted(conn, span, "intake", structure),
+        "beneficiaries_since_opening": _counted(conn, Span.of(OPENING, end), "intake", structure),
+    }
+
+
+OPENING = date(1, 1, 1)  # before anything: "since opening" is the period from here
+
+
+def _counted(conn: Connection, span: Span, kind: str, structure: str | None) -> dict[str, int]:
+    c = indicator_counts.c
+    where: Where = [c.kind == kind]
+    if kind == "first":  # kept per structure and over all ("*")
+        where.append(c.structure == (structure or ALL))
+    elif structure:
+        where.append(c.structure == structure)
+    rows = conn.execute(
+        select(c.gender, func.sum(c.n)).where(span.rows(c.grain, c.day, *where)).group_by(c.gender)
+    ).all()
+    return by_gender([(g, int(n)) for g, n in rows])
+
+
+def _served_from_sets(conn: Connection, span: Span, structure: str | None) -> dict[str, Any]:
+    """People served per month and in the period: whole months' cardinalities, unions of the edge
+    days' sets; over the period a union of its sets, or, for a period from before anyone was served
+    (since opening), the count of people whose first day served is in it (additive)."""
+    s = served_sets.c
+    place = structure or ALL
+    per_month: dict[str, list[tuple[str | None, int]]] = defaultdict(list)
+    if span.first_month is not None:
+        for day, gender, n in conn.execute(
+            select(s.day, s.gender, s.n).where(
+                s.grain == "m", s.day >= span.first_month, s.day <= span.last_month, s.structure == place
+            )
+        ):
+            per_month[month_key(day)].append((gender, int(n)))
+    edges: dict[tuple[str, str], BitMap] = defaultdict(BitMap)
+    whole: list[tuple[str, bytes]] = []
+    for day, gender, blob in conn.execute(
+        select(s.day, s.gender, s.members).where(span.rows(s.grain, s.day, s.structure == place), s.grain == "d")
+    ):
+        edges[(month_key(day), gender)] |= unpack(blob)
+    for (month, gender), members in edges.items():
+        per_month[month].append((gender, len(members)))
+    c = indicator_counts.c
+    first = conn.execute(
+        select(func.min(c.day)).where(c.grain == "d", c.kind == "first", c.structure == place)
+    ).scalar_one_or_none()
+    if first is None or span.start <= first:
+        period = _counted(conn, Span.of(OPENING, span.end), "first", structure)
+    else:
+        if span.first_month is not None:
+            whole = [
+                (gender, blob)
+                for gender, blob in conn.execute(
+                    select(s.gender, s.members).where(
+                        s.grain == "m", s.day >= span.first_month, s.day <= span.last_month, s.structure == place
+                    )
+                )
+            ]
+        sets: dict[str, list[BitMap]] = defaultdict(list)
+        for gender, blob in whole:
+            sets[gender].append(unpack(blob))
+        for (_, gender), members in edges.items():
+            sets[gender].append(members)
+        period = by_gender([(g, len(BitMap.union(*m))) for g, m in sets.items()])
+    return {
+        "per_month": [{"month": m, **by_gender(per_month.get(m, []))} for m in months(span.start, span.end)],
+        "period": period,
+    }
+
+
+def indicators_from_rows(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    """The indicators counted from the rows (as before issue 24): what the summaries must equal."""
     activity_kinds: dict[str, int] = dict(
         conn.execute(
             select(case_index.c.subtype, func.count())

@@ -41,7 +41,16 @@ from projections.esf_fold import ESF_FOLDED
 from projections.fold import Batched, SealedData, Unseal, apply, preload_batch
 from projections.household_fold import HOUSEHOLD_TABLES
 from projections.reading import ViewReader
-from projections.tables import case_index, contacts, operation_entries, operation_exits, people, positions
+from projections.summary import Touched, derive_all
+from projections.tables import (
+    SUMMARY_TABLES,
+    case_index,
+    contacts,
+    operation_entries,
+    operation_exits,
+    people,
+    positions,
+)
 
 BATCH = 2000
 # Besides the published events, the internal ones that change a figure: ESF participation (issue 21).
@@ -79,7 +88,16 @@ def _memory_views() -> Engine:
         "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
     )
     # The households' tables too (issue 23): an erasure's fold deletes the person's household row, none here.
-    for table in (case_index, contacts, people, positions, operation_entries, operation_exits, *HOUSEHOLD_TABLES):
+    for table in (
+        case_index,
+        contacts,
+        people,
+        positions,
+        operation_entries,
+        operation_exits,
+        *HOUSEHOLD_TABLES,
+        *SUMMARY_TABLES,
+    ):
         table.create(engine)
     replay_metadata.create_all(engine)
     return engine
@@ -160,6 +178,9 @@ class _Fold:
 
     def commit(self, *, reopen: bool) -> None:
         self.batched.flush()
+        self.batched.touched = Touched()  # summaries are derived once, at the end (below)
+        if not reopen:
+            derive_all(self.conn)
         if self.rows:
             self.conn.execute(insert(replay_log), self.rows)
             self.rows.clear()

@@ -26,6 +26,7 @@ from domain.entries import CaseEntry
 from domain.events import PUBLISHED_BY_NAME, EventClass
 from projections.fold import apply
 from projections.reading import ViewReader
+from projections.summary import Touched, refresh
 from projections.tables import region_links, rollup_events
 
 
@@ -83,12 +84,14 @@ class RegionalViews(ViewReader):
         with self.engine.begin() as conn:
             taken: list[dict[str, Any]] = []
             ids: set[str] = set()  # a batch may hold a duplicate too (delivered at least once)
+            touched = Touched()  # the indicators' summaries of what the batch changed, recomputed below
             for envelope in envelopes:
                 if envelope["tenant"] != self.tenant_id:
                     raise ValueError(f"envelope of {envelope['tenant']} offered to {self.tenant_id}")
-                if envelope["event_id"] not in ids and self._apply(conn, envelope):
+                if envelope["event_id"] not in ids and self._apply(conn, envelope, touched):
                     taken.append(envelope)
                     ids.add(envelope["event_id"])
+            refresh(conn, touched)
             if taken:
                 now = datetime.now(UTC)
                 conn.execute(
@@ -105,13 +108,13 @@ class RegionalViews(ViewReader):
                 )
         return len(taken)
 
-    def _apply(self, conn: Connection, envelope: dict[str, Any]) -> bool:
+    def _apply(self, conn: Connection, envelope: dict[str, Any], touched: Touched) -> bool:
         seen = select(rollup_events.c.event_id).where(rollup_events.c.event_id == envelope["event_id"])
         if conn.execute(seen).first() is not None:
             return False
         kind = PUBLISHED_BY_NAME.get(envelope["event_type"])
         if kind is not None:  # a type this version does not know changes no view (and is still marked applied)
-            apply(conn, facts(envelope), _published_special, kind)
+            apply(conn, facts(envelope), _published_special, kind, touched)
             _apply_link(conn, kind, envelope["body"])
         return True
 

@@ -20,7 +20,9 @@ from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, apply, folds, preload_batch
 from projections.household_fold import HOUSEHOLD_TABLES
 from projections.reading import ViewReader
+from projections.summary import derive_if_stale, is_stale, mark_stale, refresh
 from projections.tables import (
+    SUMMARY_TABLES,
     case_index,
     contacts,
     operation_entries,
@@ -119,6 +121,7 @@ class CaseworkViews(ViewReader):
                     for event in events:
                         apply(batched, event, self.sealed.unseal)
                     batched.flush()
+                    refresh(conn, batched.touched)  # the indicators' summaries (none while a rebuild folds)
                     self._advance(conn, start, notifications[-1].id)
             except (_MovedMeanwhileError, IntegrityError, psycopg.IntegrityError):
                 # another fold got there first (an IntegrityError: both began at zero; psycopg's own when the
@@ -130,7 +133,17 @@ class CaseworkViews(ViewReader):
             done += len(notifications)
             if on_batch is not None:
                 on_batch(len(notifications))
+        if limit is None or done < limit:  # caught up: a rebuild's summaries are derived once, now
+            self._derive_if_stale()
         return done
+
+    def _derive_if_stale(self) -> None:
+        with self.engine.connect() as conn:
+            if not is_stale(conn):
+                return
+        with self.engine.begin() as conn:
+            self._locked_position(conn)  # no batch folds meanwhile
+            derive_if_stale(conn)
 
     def _decoded(self, notifications: Iterable[Any]) -> list[Any]:
         """The events these rows hold; a row that does not decode (not something Kentra wrote: ``audit
@@ -167,9 +180,12 @@ class CaseworkViews(ViewReader):
                 operation_entries,
                 operation_exits,
                 *HOUSEHOLD_TABLES,
+                *SUMMARY_TABLES,
             ):
                 conn.execute(delete(table))
             conn.execute(delete(positions).where(positions.c.view == VIEW))
+            # Derived once at the end (derive_all), faster than batch by batch; a crash before leaves the mark.
+            mark_stale(conn)
         return self.catch_up(on_batch=on_batch)
 
     def _advance(self, conn: Connection, start: int, to: int) -> None:

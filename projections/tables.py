@@ -5,7 +5,21 @@ Created and changed only by the migrations in infra/migrations; this module desc
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Uuid, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    false,
+)
 
 metadata = MetaData()
 
@@ -89,6 +103,7 @@ contacts = Table(
     Column("kind", String(20), nullable=False),
     Column("voided", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
+    Index("ix_view_contacts_beneficiary_id", "beneficiary_id"),  # issue 24: a person's days, for the summaries
 )
 
 # ESF participation (issue 21; internal events, never in a Region's store). A person's entry into an
@@ -226,3 +241,55 @@ household_members = Table(
     Column("since", Date, nullable=False),
     Column("version", Integer, nullable=False),
 )
+
+# ---- issue 24: the indicators' summaries (projections/summary.py keeps them; docs/indicators.md).
+# Additive counts per day and per month (``grain`` "d" or "m"; a month's row is on its first day):
+# entries by (structure, kind, subtype, outcome-or-status, gender of the person), intakes by (the
+# person's structure, gender), and people whose first day served (in a structure, or "*": anywhere) it was.
+indicator_counts = Table(
+    "view_indicator_counts",
+    metadata,
+    Column("grain", String(1), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("structure", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("key", String(40)),
+    Column("key2", String(30)),
+    Column("gender", String(12)),
+    Column("n", Integer, nullable=False),
+    Index("ix_view_indicator_counts_grain_day", "grain", "day"),  # what a refresh deletes
+    Index("ix_view_indicator_counts_kind_grain_day", "kind", "grain", "day"),  # what a query reads
+)
+
+# The people served per day and per month, by structure ("*": all) and gender: a roaring bitmap of
+# their ordinals (``members``) and its cardinality ``n``, so a period's distinct people are a union.
+served_sets = Table(
+    "view_served_sets",
+    metadata,
+    Column("grain", String(1), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("structure", String(40), primary_key=True),
+    Column("gender", String(12), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("members", LargeBinary, nullable=False),
+)
+
+# A small number per person, for the bitmaps: given in order of intake, so a month's people are close.
+person_ordinals = Table(
+    "view_person_ordinals",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("ordinal", Integer, nullable=False, unique=True),
+)
+
+# The first day each person was served, per structure and ("*") anywhere: "since opening" is additive.
+first_served = Table(
+    "view_first_served",
+    metadata,
+    Column("beneficiary_id", Uuid, primary_key=True),
+    Column("structure", String(40), primary_key=True),
+    Column("day", Date, nullable=False, index=True),  # a refresh counts a day's first days
+    Column("gender", String(12), nullable=False),
+)
+
+SUMMARY_TABLES = (indicator_counts, served_sets, person_ordinals, first_served)

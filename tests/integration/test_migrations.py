@@ -26,7 +26,7 @@ def test_migrations_leave_no_difference_from_the_declared_views(store: StoreUnde
         if schema:
             conn.execute(text(f'SET search_path TO "{schema}"'))
         context = MigrationContext.configure(conn, opts={"version_table": "view_migrations"})
-        assert context.get_current_revision() == "0012"
+        assert context.get_current_revision() == "0013"
         differences = [d for d in compare_metadata(context, metadata) if not is_other_table(d)]
     assert differences == []
 
