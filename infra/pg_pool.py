@@ -22,14 +22,16 @@ import threading
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from typing import Any, cast
 
 import psycopg
-from eventsourcing.persistence import BaseInfrastructureFactory, Subscription
+from eventsourcing import persistence
+from eventsourcing.persistence import BaseInfrastructureFactory, StoredEvent, Subscription
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Transaction, sql
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg_pool import ConnectionPool
@@ -212,11 +214,46 @@ class ProcessPools:
                 self._engine = None
 
 
+class _Unit:
+    """One thread's unit on a tenant's pool: its connection, in pipeline mode, inside the transaction
+    that began with ``SET LOCAL ROLE``, until its one write commits it (or the unit ends)."""
+
+    def __init__(self, conn: TenantConnection) -> None:
+        self.conn = conn
+        self.pipeline = ExitStack()  # the connection's pipeline mode, left when the transaction ends
+        self.open = True  # the transaction takes statements (neither written nor ended)
+
+
+_DRIVER_ERRORS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.InterfaceError, persistence.InterfaceError),
+)
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    """psycopg's errors as the library's datastore gives them (a conflict is its ``IntegrityError``)."""
+    try:
+        yield
+    except psycopg.Error as error:
+        for driver, library in _DRIVER_ERRORS:
+            if isinstance(error, driver):
+                raise library(str(error)) from error
+        raise
+
+
 class _TenantPool:
     """What the library's datastore sees as its pool: the process's pool, each connection lent inside
     a transaction that begins with ``SET LOCAL ROLE``. The library reads in autocommit through
     ``get_connection`` (now inside that transaction) and writes in ``conn.transaction()``, which is
-    that same transaction (``TenantConnection``)."""
+    that same transaction (``TenantConnection``).
+
+    Inside ``unit()`` a thread's reads and its one write share one connection and one transaction
+    instead of one each (issue 24): ``BEGIN``, the role and the first read go in one round trip
+    (pipeline mode), and the write (``SharedPoolRecorder.insert_events``) sends the library's lock,
+    ``NOTIFY``, insert and the ``COMMIT`` in one more.
+    """
 
     def __init__(
         self, shared: ConnectionPool[TenantConnection], role: str, adapt: Callable[[TenantConnection], None]
@@ -224,12 +261,51 @@ class _TenantPool:
         self.shared = shared
         self.role = role
         self.adapt = adapt
+        self._local = threading.local()
 
     def open(self, wait: bool = False, timeout: float = 30.0) -> None:
         """The process opened the shared pool already."""
 
+    def held(self) -> _Unit | None:
+        """This thread's unit while its transaction still takes statements, else None."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        return unit if unit is not None and unit.open else None
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Everything this thread reads and writes through this pool inside, on one connection, in one
+        transaction as the tenant's role. The first write commits it; what comes after a write (or
+        inside a unit already open) goes as outside one. Leaving without a write commits the reads;
+        an exception rolls back."""
+        if getattr(self._local, "unit", None) is not None:
+            yield  # nested: the outer unit's
+            return
+        with self.shared.connection() as conn:
+            unit = _Unit(conn)
+            self._local.unit = unit
+            try:
+                with _library_errors():
+                    unit.pipeline.enter_context(conn.pipeline())
+                    conn.execute("BEGIN")
+                    set_local_role(conn, self.role)
+                    self.adapt(conn)
+                yield
+                if unit.open:
+                    unit.open = False
+                    with _library_errors():
+                        conn.execute("COMMIT")
+                        unit.pipeline.close()
+            finally:
+                self._local.unit = None
+                unit.open = False
+                _end(unit)
+
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[TenantConnection]:
+        unit = self.held()
+        if unit is not None:
+            yield unit.conn
+            return
         with self.shared.connection(timeout) as conn, conn.transaction() as tx:
             set_local_role(conn, self.role)
             self.adapt(conn)
@@ -241,6 +317,23 @@ class _TenantPool:
 
     def close(self) -> None:
         """A tenant's application closing must not close the pool every tenant shares."""
+
+
+def _end(unit: _Unit) -> None:
+    """Leave pipeline mode and any transaction still open (a failed write, an exception), so the
+    connection goes back to the pool idle; a broken one the pool discards."""
+    conn = unit.conn
+    with suppress(psycopg.Error):  # the error that ended the unit is the one raised
+        unit.pipeline.close()
+    if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+        with suppress(psycopg.Error):  # broken: the pool will not lend it again
+            conn.execute("ROLLBACK")
+
+
+def one_transaction(datastore: PostgresDatastore) -> AbstractContextManager[None]:
+    """A unit (``_TenantPool.unit``) on a datastore of the shared pool; any other goes on as it does."""
+    pool: object = datastore.pool
+    return pool.unit() if isinstance(pool, _TenantPool) else nullcontext()
 
 
 class SharedPoolDatastore(PostgresDatastore):
@@ -298,7 +391,26 @@ class SharedPoolDatastore(PostgresDatastore):
 
 
 class SharedPoolRecorder(PostgresApplicationRecorder):
-    """The library's recorder; its subscriptions share the process's listener."""
+    """The library's recorder; its subscriptions share the process's listener. Inside a unit
+    (``_TenantPool.unit``) its write is the unit's last statement and commits it."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        pool: object = self.datastore.pool
+        unit = pool.held() if isinstance(pool, _TenantPool) else None
+        if unit is None:
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
+        if not stored_events:
+            return None  # as the library: nothing to write (the unit's end commits its reads)
+        # What the library's insert sends (the table lock that keeps commit order the order of the
+        # notification ids, NOTIFY, the insert), in the unit's transaction, then COMMIT: one round trip.
+        unit.open = False
+        conn = unit.conn
+        with _library_errors(), conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            conn.execute("COMMIT")
+            unit.pipeline.close()  # the sync: a conflict raises here (IntegrityError), nothing committed
+            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            return ids
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[PostgresApplicationRecorder]:
         datastore = self.datastore

@@ -213,23 +213,26 @@ class Casework(PersonalDataLifecycle):
         batch = list(commands)
         work = UnitOfWork(self)
         results: list[Outcome | DomainError] = []
-        with self.vault.batch():
-            self._prefetch(work, batch)
-            for command in batch:
-                unindexed = list(work.unindexed)
-                try:
-                    results.append(self._run(work, command))
-                except DomainError as error:
-                    work.unindexed = unindexed  # a refused amendment removes no index
-                    results.append(error)
-        self.vault.release_many("amka", work.unused_claims())
-        if atomic and any(isinstance(result, DomainError) for result in results):
-            for kind, index, owner in work.claims:
-                self.vault.release(kind, index, owner)
-            raise BatchRefusedError(results)
         try:
-            self.save(*work.pending())
+            # The batch's reads and its save in one transaction where the store allows it (issue 24).
+            with self.stored_events.transaction():
+                with self.vault.batch():
+                    self._prefetch(work, batch)
+                    for command in batch:
+                        unindexed = list(work.unindexed)
+                        try:
+                            results.append(self._run(work, command))
+                        except DomainError as error:
+                            work.unindexed = unindexed  # a refused amendment removes no index
+                            results.append(error)
+                self.vault.release_many("amka", work.unused_claims())
+                if atomic and any(isinstance(result, DomainError) for result in results):
+                    for kind, index, owner in work.claims:
+                        self.vault.release(kind, index, owner)
+                    raise BatchRefusedError(results)
+                self.save(*work.pending())
         except IntegrityError:
+            # Handled once the transaction is over (rolled back): what follows reads afresh.
             for kind, index, owner in work.claims:
                 self.vault.release(kind, index, owner)
             if len(batch) == 1:
