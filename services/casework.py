@@ -301,7 +301,8 @@ class Casework(PersonalDataLifecycle):
         if len(self._subjects) > SUBJECT_HINTS:
             self._subjects.clear()  # a hint costs a read when missing, nothing else: start afresh
         for entry in entries:
-            self._subjects[entry.id] = entry.subject_id
+            if isinstance(entry, CaseEntry):  # a batch may hold other aggregates (a local catalogue)
+                self._subjects[entry.id] = entry.subject_id
 
     def _load_many(self, ids: list[UUID]) -> dict[UUID, Any]:
         """Aggregates by id, as ``repository.get`` would give them, read at once (``StoredEvents``)."""
