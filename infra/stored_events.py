@@ -29,6 +29,7 @@ class PostgresStoredEvents:
 
     def __init__(self, recorder: PostgresAggregateRecorder) -> None:
         self.recorder = recorder
+        self._statement: Any = None
 
     def stored_events_of(self, ids: Collection[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Each id's stored events in version order; ids with none are left out."""
@@ -40,12 +41,14 @@ class PostgresStoredEvents:
 
     def _select(self, ids: list[UUID]) -> list[StoredEvent]:
         recorder = self.recorder
-        statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
-            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(statement, (ids,))
+            if self._statement is None:  # rendered once: composing it costs more than a small read
+                self._statement = SQL(
+                    "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
+                    " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+                ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+                self._statement = self._statement.as_bytes(conn)
+            cursor.execute(self._statement, (ids,))
             return [_stored(row, row["originator_id"], bytes(row["state"])) for row in cursor.fetchall()]
 
 
