@@ -22,21 +22,24 @@ import threading
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from typing import Any, cast
 
 import psycopg
-from eventsourcing.persistence import BaseInfrastructureFactory, Subscription
+from eventsourcing import persistence
+from eventsourcing.persistence import BaseInfrastructureFactory, StoredEvent, Subscription
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Transaction, sql
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
-from infra.pg_copy import CopyingRecorder
+from infra.pg_copy import COPY_FROM, CopyingRecorder
 from infra.pg_wakeups import SharedPoolSubscription, Wakeups
 
 ROLE_OPTION = "kentra_role"  # the execution option that names the role a transaction takes
@@ -93,6 +96,39 @@ class TenantConnection(psycopg.Connection[DictRow]):
             yield tx
 
 
+class SyncingCursor(psycopg.Cursor[DictRow]):
+    """A unit's cursor: in pipeline mode its fetch sends a Sync where psycopg sends a Flush. Inside
+    the unit's explicit transaction a Sync ends nothing, and PgBouncer before 1.21 (Debian 12's is
+    1.18) forwards no Flush, so a flushed read would wait there for ever; the round trips are the same."""
+
+    def _fetch_pipeline(self) -> None:
+        pipeline = self._conn._pipeline
+        if self._execmany_returning is not False and not self.pgresult and pipeline:
+            pipeline.sync()
+
+
+def _before_connect(*_args: object) -> None:
+    """SQLAlchemy's ``do_connect``: a new connection, as a checked-out one, waits for no unit."""
+    end_thread_unit()
+
+
+def _ping_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, after this thread's unit has given its connection back: a
+    connection that does not answer is replaced (``DisconnectionError`` makes the pool take another)."""
+    end_thread_unit()
+    try:
+        with dbapi_connection.cursor() as cursor:
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            try:
+                cursor.execute(";")
+            finally:
+                if not dbapi_connection.closed:
+                    dbapi_connection.autocommit = autocommit
+    except psycopg.Error as error:
+        raise DisconnectionError(str(error)) from error
+
+
 class ProcessPools:
     """The process's two pools on the application's login role, made at first use, closed once."""
 
@@ -133,12 +169,16 @@ class ProcessPools:
                     self.url.set(drivername="postgresql+psycopg"),
                     pool_size=self.pool_size,
                     max_overflow=self.max_overflow,
-                    pool_pre_ping=True,
+                    pool_pre_ping=False,  # pinged at checkout below, once this thread's unit has ended
                     hide_parameters=True,
                     # A prepared statement is session state: PgBouncer in transaction mode would lose it.
                     connect_args={"application_name": self.application_name, "prepare_threshold": None},
                 )
                 event.listen(self._engine, "begin", _take_role)
+                # A thread's open unit ends before it takes one of these (``end_thread_unit``), even
+                # before the ping, which behind PgBouncer needs a server connection of its own.
+                event.listen(self._engine, "do_connect", _before_connect)
+                event.listen(self._engine, "checkout", _ping_at_checkout)
             return self._engine
 
     def tenant_engine(self, role: str) -> Engine:
@@ -213,24 +253,152 @@ class ProcessPools:
                 self._engine = None
 
 
+class _Unit:
+    """One thread's unit on a tenant's pool: its connection, in pipeline mode, inside the transaction
+    that began with ``SET LOCAL ROLE``, until its one write commits it, or the thread asks for another
+    connection (``give_back``), or the unit ends."""
+
+    def __init__(self, shared: ConnectionPool[TenantConnection], conn: TenantConnection) -> None:
+        self.shared = shared
+        self.conn = conn
+        self.pipeline = ExitStack()  # the connection's pipeline mode, left when the transaction ends
+        self.open = True  # the transaction takes statements (neither written nor ended)
+        self.returned = False
+
+    def commit(self) -> None:
+        """End the transaction (its reads, or its queued write) with COMMIT and the one sync."""
+        if self.open:
+            self.open = False
+            with _library_errors():
+                self.conn.execute(b"COMMIT")
+                self.pipeline.close()
+
+    def give_back(self) -> None:
+        """Leave pipeline mode and any transaction still open (a failed write, an exception: rolled
+        back), and return the connection to the pool, idle; a broken one the pool discards."""
+        if self.returned:
+            return
+        self.open = False
+        self.returned = True
+        conn = self.conn
+        try:
+            with suppress(psycopg.Error):  # the error that ended the unit is the one raised
+                self.pipeline.close()
+            if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                with suppress(psycopg.Error):  # broken: the pool will not lend it again
+                    conn.execute(b"ROLLBACK")
+        finally:
+            conn.cursor_factory = psycopg.Cursor
+            self.shared.putconn(conn)
+
+
+# The thread's open unit, whichever tenant's: ended before the thread takes any other connection, so
+# a thread never holds two at once (behind PgBouncer both pools share its few server connections: a
+# unit kept open while the vault waited for one could wait for ever).
+_THREAD = threading.local()
+
+
+def end_thread_unit(*_args: object) -> None:
+    """Commit this thread's open unit (its reads) and give its connection back: it is about to take
+    another (SQLAlchemy's ``checkout`` event, another tenant's events). What follows goes as outside a unit."""
+    unit: _Unit | None = getattr(_THREAD, "unit", None)
+    if unit is not None and not unit.returned:
+        try:
+            unit.commit()
+        finally:
+            unit.give_back()
+
+
+# set_config(..., true) is SET LOCAL: the role's membership is checked as SET ROLE checks it.
+_TAKE_ROLE = b"SELECT set_config('role', %s, true), set_config('lock_timeout', %s, true)"
+
+_DRIVER_ERRORS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.InterfaceError, persistence.InterfaceError),
+)
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    """psycopg's errors as the library's datastore gives them (a conflict is its ``IntegrityError``)."""
+    try:
+        yield
+    except psycopg.Error as error:
+        for driver, library in _DRIVER_ERRORS:
+            if isinstance(error, driver):
+                raise library(str(error)) from error
+        raise
+
+
 class _TenantPool:
     """What the library's datastore sees as its pool: the process's pool, each connection lent inside
     a transaction that begins with ``SET LOCAL ROLE``. The library reads in autocommit through
     ``get_connection`` (now inside that transaction) and writes in ``conn.transaction()``, which is
-    that same transaction (``TenantConnection``)."""
+    that same transaction (``TenantConnection``).
+
+    Inside ``unit()`` a thread's reads and its one write share one connection and one transaction
+    instead of one each (issue 24): ``BEGIN``, the role and the first read go in one round trip
+    (pipeline mode), and the write (``SharedPoolRecorder.insert_events``) sends the library's lock,
+    ``NOTIFY``, insert and the ``COMMIT`` in one more.
+    """
 
     def __init__(
-        self, shared: ConnectionPool[TenantConnection], role: str, adapt: Callable[[TenantConnection], None]
+        self,
+        shared: ConnectionPool[TenantConnection],
+        role: str,
+        adapt: Callable[[TenantConnection], None],
+        lock_timeout: int = 5,
     ) -> None:
         self.shared = shared
         self.role = role
         self.adapt = adapt
+        self.lock_timeout = lock_timeout  # the library's, set with the role at a unit's start
+        self._local = threading.local()
 
     def open(self, wait: bool = False, timeout: float = 30.0) -> None:
         """The process opened the shared pool already."""
 
+    def held(self) -> _Unit | None:
+        """This thread's unit while its transaction still takes statements, else None."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        return unit if unit is not None and unit.open and not unit.returned else None
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Everything this thread reads and writes through this pool inside, on one connection, in one
+        transaction as the tenant's role. The first write commits it; what comes after a write (or
+        inside a unit already open) goes as outside one. Leaving without a write commits the reads;
+        an exception rolls back."""
+        if getattr(self._local, "unit", None) is not None:
+            yield  # nested: the outer unit's
+            return
+        end_thread_unit()  # another tenant's, if any: one connection at a time
+        conn = self.shared.getconn()
+        unit = _Unit(self.shared, conn)
+        self._local.unit = _THREAD.unit = unit
+        conn.cursor_factory = SyncingCursor
+        try:
+            with _library_errors():
+                unit.pipeline.enter_context(conn.pipeline())
+                conn.execute(b"BEGIN")
+                # SET LOCAL ROLE and the library's SET LOCAL lock_timeout, as one statement
+                conn.execute(_TAKE_ROLE, (self.role, f"{self.lock_timeout}s"))
+                self.adapt(conn)
+            yield
+            if not unit.returned:
+                unit.commit()
+        finally:
+            self._local.unit = _THREAD.unit = None
+            unit.give_back()
+
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[TenantConnection]:
+        unit = self.held()
+        if unit is not None:
+            yield unit.conn
+            return
+        end_thread_unit()  # one connection at a time
         with self.shared.connection(timeout) as conn, conn.transaction() as tx:
             set_local_role(conn, self.role)
             self.adapt(conn)
@@ -242,6 +410,12 @@ class _TenantPool:
 
     def close(self) -> None:
         """A tenant's application closing must not close the pool every tenant shares."""
+
+
+def one_transaction(datastore: PostgresDatastore) -> AbstractContextManager[None]:
+    """A unit (``_TenantPool.unit``) on a datastore of the shared pool; any other goes on as it does."""
+    pool: object = datastore.pool
+    return pool.unit() if isinstance(pool, _TenantPool) else nullcontext()
 
 
 class SharedPoolDatastore(PostgresDatastore):
@@ -259,7 +433,7 @@ class SharedPoolDatastore(PostgresDatastore):
         )
         self.pools = pools
         self.pool.close()  # the library's own pool, never opened: replaced by the shared one
-        self.pool = cast(Any, _TenantPool(pools.events_pool(), role, self._adapt))
+        self.pool = cast(Any, _TenantPool(pools.events_pool(), role, self._adapt, lock_timeout))
 
     def register_type_adapters(self) -> None:
         """The library's, with a Python class of this tenant's own for each composite type.
@@ -298,9 +472,64 @@ class SharedPoolDatastore(PostgresDatastore):
         """The shared pool outlives a tenant's use of it."""
 
 
+def _as_bytes(statement: object, conn: psycopg.Connection[Any]) -> bytes:
+    if isinstance(statement, sql.Composable):
+        return statement.as_bytes(conn)
+    if isinstance(statement, bytes):
+        return statement
+    if isinstance(statement, str):
+        return statement.encode()
+    raise TypeError(f"cannot render {type(statement).__name__} once for a unit")
+
+
 class SharedPoolRecorder(CopyingRecorder):
     """The library's recorder (a large batch saved by COPY: ``infra/pg_copy.py``); its subscriptions
-    share the process's listener."""
+    share the process's listener. Inside a unit (``_TenantPool.unit``) its write is the unit's last
+    statement and commits it; a batch large enough for COPY (an import's) ends the unit first, since
+    COPY does not run in pipeline mode, and is written in a transaction of its own."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        pool: object = self.datastore.pool
+        unit = pool.held() if isinstance(pool, _TenantPool) else None
+        if unit is not None and len(stored_events) >= COPY_FROM:
+            end_thread_unit()  # its reads committed; the batch's versions still guard against a conflict
+            unit = None
+        if unit is None:
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
+        if not stored_events:
+            return None  # as the library: nothing to write (the unit's end commits its reads)
+        # What the library's insert sends (the table lock that keeps commit order the order of the
+        # notification ids, NOTIFY, the insert), in the unit's transaction, then COMMIT: one round trip.
+        # Its statements are rendered once; its lock timeout was set with the unit's role.
+        conn = unit.conn
+        with _library_errors(), conn.cursor() as curs:
+            lock, notify, insert = self._unit_statements(conn)
+            for statement in lock:
+                curs.execute(statement)
+            curs.execute(notify)
+            rows = [
+                self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                for e in stored_events
+            ]
+            curs.execute(insert, (rows,))
+            unit.commit()  # the sync: a conflict raises here (IntegrityError), nothing committed
+            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            return ids
+
+    def _unit_statements(self, conn: psycopg.Connection[Any]) -> tuple[list[bytes], bytes, bytes]:
+        """The library's lock (less its lock timeout, which the unit set), NOTIFY and insert, as bytes."""
+        rendered: tuple[list[bytes], bytes, bytes] | None = getattr(self, "_rendered", None)
+        if rendered is None:
+            lock = [_as_bytes(statement, conn) for statement in self.lock_table_statements]
+            rendered = (
+                [statement for statement in lock if not statement.startswith(b"SET LOCAL lock_timeout")],
+                sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name)).as_bytes(conn),
+                _as_bytes(self.insert_events_statement, conn),
+            )
+            if len(rendered[0]) != len(lock) - 1:
+                raise TypeError("the library's lock statements changed: see SharedPoolRecorder.insert_events")
+            self._rendered = rendered
+        return rendered
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[PostgresApplicationRecorder]:
         datastore = self.datastore

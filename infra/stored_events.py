@@ -8,6 +8,7 @@ would have read. Any other recorder (the library's in-memory one) gets the gener
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
+from infra.pg_pool import one_transaction
 from services.ports import StoredEvents
 from services.stored import EachStoredEvents, by_originator
 
@@ -27,19 +29,26 @@ class PostgresStoredEvents:
 
     def __init__(self, recorder: PostgresAggregateRecorder) -> None:
         self.recorder = recorder
+        self._statement: Any = None
 
     def stored_events_of(self, ids: Collection[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Each id's stored events in version order; ids with none are left out."""
         return by_originator(event for chunk in _chunks(ids) for event in self._select(chunk))
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """On the process's shared pool: the reads and the save in one transaction (``infra/pg_pool.py``)."""
+        return one_transaction(self.recorder.datastore)
+
     def _select(self, ids: list[UUID]) -> list[StoredEvent]:
         recorder = self.recorder
-        statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
-            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(statement, (ids,))
+            if self._statement is None:  # rendered once: composing it costs more than a small read
+                self._statement = SQL(
+                    "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
+                    " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+                ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+                self._statement = self._statement.as_bytes(conn)
+            cursor.execute(self._statement, (ids,))
             return [_stored(row, row["originator_id"], bytes(row["state"])) for row in cursor.fetchall()]
 
 
@@ -52,6 +61,10 @@ class SqliteStoredEvents:
     def stored_events_of(self, ids: Collection[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Each id's stored events in version order; ids with none are left out."""
         return by_originator(event for chunk in _chunks(ids) for event in self._select(chunk))
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Each read and the save as they go alone: SQLite's round trips are calls in this process."""
+        return nullcontext()
 
     def _select(self, ids: list[UUID]) -> list[StoredEvent]:
         recorder = self.recorder

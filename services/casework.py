@@ -156,6 +156,7 @@ class UnitOfWork:
         return {index: holder for index, holder in self.preclaimed.items() if self.reserved.get(index) == holder}
 
 
+SUBJECT_HINTS = 50_000  # entries whose person a process remembers (about 10 MB) before starting afresh
 _NAMED = ("beneficiary_id", "request_id", "referral_id", "visit_id", "entry_id")
 
 
@@ -191,6 +192,7 @@ class Casework(PersonalDataLifecycle):
         self.served_on = served_on or (lambda _: [])
         super().__init__(env)
         self.stored_events = stored_events(self.recorder)  # the recorder exists only once the library made it
+        self._subjects: dict[UUID, UUID] = {}  # entry -> the person it was about when last seen (a hint)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -213,23 +215,26 @@ class Casework(PersonalDataLifecycle):
         batch = list(commands)
         work = UnitOfWork(self)
         results: list[Outcome | DomainError] = []
-        with self.vault.batch():
-            self._prefetch(work, batch)
-            for command in batch:
-                unindexed = list(work.unindexed)
-                try:
-                    results.append(self._run(work, command))
-                except DomainError as error:
-                    work.unindexed = unindexed  # a refused amendment removes no index
-                    results.append(error)
-        self.vault.release_many("amka", work.unused_claims())
-        if atomic and any(isinstance(result, DomainError) for result in results):
-            for kind, index, owner in work.claims:
-                self.vault.release(kind, index, owner)
-            raise BatchRefusedError(results)
         try:
-            self.save(*work.pending())
+            # The batch's reads and its save in one transaction where the store allows it (issue 24).
+            with self.stored_events.transaction():
+                with self.vault.batch():
+                    self._prefetch(work, batch)
+                    for command in batch:
+                        unindexed = list(work.unindexed)
+                        try:
+                            results.append(self._run(work, command))
+                        except DomainError as error:
+                            work.unindexed = unindexed  # a refused amendment removes no index
+                            results.append(error)
+                self.vault.release_many("amka", work.unused_claims())
+                if atomic and any(isinstance(result, DomainError) for result in results):
+                    for kind, index, owner in work.claims:
+                        self.vault.release(kind, index, owner)
+                    raise BatchRefusedError(results)
+                self.save(*work.pending())
         except IntegrityError:
+            # Handled once the transaction is over (rolled back): what follows reads afresh.
             for kind, index, owner in work.claims:
                 self.vault.release(kind, index, owner)
             if len(batch) == 1:
@@ -242,6 +247,7 @@ class Casework(PersonalDataLifecycle):
             # Someone else wrote to one of these entries meanwhile: fall back to one at a time.
             return [self._one_at_a_time(command) for command in batch]
         self.vault.remove_from_index(work.unindexed)
+        self._remember_subjects(work.entries.values())  # those created too
         return results
 
     def _prefetch(self, work: UnitOfWork, batch: list[c.AnyCommand]) -> None:
@@ -250,7 +256,10 @@ class Casework(PersonalDataLifecycle):
         claims. A batch of 500 then makes a handful of queries instead of some 2,000."""
         records = {command_record_id(self.tenant.id, command.command_id): command for command in batch}
         named = {entry_id for command in batch for entry_id in _named_ids(command)}
-        loaded = self._load_many([*records, *named])
+        # Whom the named entries were about when last seen, read in the same query: a hint only (an
+        # amendment may move an entry to another person), so the people they are about now are checked below.
+        hinted = {hint for entry_id in named if (hint := self._subjects.get(entry_id)) is not None} - named
+        loaded = self._load_many([*records, *named, *hinted])
         sorting: list[tuple[Iterable[UUID], type, dict[UUID, Any]]] = [
             (records, CommandRecord, work.seen),
             (named, CaseEntry, work.entries),
@@ -264,9 +273,14 @@ class Casework(PersonalDataLifecycle):
                     work.absent.add(aggregate_id)
         # The people the named entries are about, whom a step must find not erased: one more query.
         subjects_of = {e.subject_id for e in work.entries.values()} - set(work.entries) - work.absent
-        for subject_id, found in self._load_many(list(subjects_of)).items():
+        for subject_id in subjects_of & hinted:
+            if isinstance(found := loaded.get(subject_id), CaseEntry):
+                work.entries[subject_id] = found
+        unhinted = list(subjects_of - hinted)
+        for subject_id, found in (self._load_many(unhinted) if unhinted else {}).items():
             if isinstance(found, CaseEntry):
                 work.entries[subject_id] = found
+        self._remember_subjects(work.entries.values())
         new = [command for record_id, command in records.items() if record_id not in work.seen]
         # Keys: an intake always seals (under its new person's key); other entries only when they carry
         # notes, so a single one is left to ask for its key if it needs it.
@@ -281,6 +295,14 @@ class Casework(PersonalDataLifecycle):
                 index = self.vault.blind_index("amka", command.personal.amka)
                 work.reserved.setdefault(index, entry_id_for(self.tenant.id, command.command_id))
         work.preclaimed = self.vault.claim_many("amka", work.reserved)
+
+    def _remember_subjects(self, entries: Iterable[CaseEntry]) -> None:
+        """Note whom these entries are about, for the next command naming them (``_prefetch``)."""
+        if len(self._subjects) > SUBJECT_HINTS:
+            self._subjects.clear()  # a hint costs a read when missing, nothing else: start afresh
+        for entry in entries:
+            if isinstance(entry, CaseEntry):  # a batch may hold other aggregates (a local catalogue)
+                self._subjects[entry.id] = entry.subject_id
 
     def _load_many(self, ids: list[UUID]) -> dict[UUID, Any]:
         """Aggregates by id, as ``repository.get`` would give them, read at once (``StoredEvents``)."""

@@ -130,6 +130,12 @@ class StoredEvents(Protocol):
         """Each id's stored events in version order; ids with none are left out."""
         ...
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """Inside it, this thread's reads of the log and its one save share a connection and a
+        transaction where the store allows it (PostgreSQL; the save commits it), else each goes as
+        it would alone. Issue 24: a command's read before its write costs no extra transaction."""
+        ...
+
 
 # How a service gets its batch reader once its recorder exists (the recorder is made by the library).
 StoredEventsFactory = Callable[[AggregateRecorder], StoredEvents]

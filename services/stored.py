@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,10 @@ class EachStoredEvents:
     def stored_events_of(self, ids: Collection[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Each id's stored events in version order; ids with none are left out."""
         return by_originator(event for i in dict.fromkeys(ids) for event in self.recorder.select_events(i))
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Each read and the save go as they would alone (the library's in-memory store has nothing to share)."""
+        return nullcontext()
 
 
 def by_originator(events: Iterable[StoredEvent]) -> dict[UUID, list[StoredEvent]]:

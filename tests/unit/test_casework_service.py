@@ -328,3 +328,61 @@ def test_a_change_of_situation_updates_how_to_reach_a_person_but_not_what_was_tr
     state = service.casework.describe(person, reveal=True)["state"]
     assert state["sealed"]["personal"]["address"] == "Ελευθερίου Βενιζέλου 3, Καρδίτσα"
     assert state["profile"]["employment_status"] == "long_term_unemployed"
+
+
+def looks_at_the_log(casework: Casework, monkeypatch: pytest.MonkeyPatch) -> list[set[UUID]]:
+    """Each batch read of the log the service makes from now on: the ids it asked for."""
+    asked: list[set[UUID]] = []
+    reads = casework.stored_events.stored_events_of
+
+    def counted(ids: Any) -> Any:
+        asked.append(set(ids))
+        return reads(ids)
+
+    monkeypatch.setattr(casework.stored_events, "stored_events_of", counted)
+    return asked
+
+
+def test_a_step_reads_its_entry_its_person_and_its_command_record_in_one_look_at_the_log(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    her = service.casework.execute(intake()).entry_id
+    request = service.casework.execute(open_request(her)).entry_id
+    asked = looks_at_the_log(service.casework, monkeypatch)
+    service.casework.execute(
+        command(command="start_request_progress", request_id=str(request), occurred_on="2024-05-03")
+    )
+    assert len(asked) == 1  # issue 24: whom the request is about was remembered, so read with it
+    assert {request, her} <= asked[0]
+
+
+def test_a_step_on_an_entry_moved_to_another_person_finds_that_person_erased(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.casework.execute(intake()).entry_id
+    second = service.casework.execute(intake(personal__amka=make_amka(date(1980, 1, 2), 77))).entry_id
+    activity = service.casework.execute(
+        command(
+            command="record_activity",
+            kind="counselling_session",
+            beneficiary_ids=[str(first)],
+            participants=1,
+            occurred_on="2024-05-03",
+            structure="centre",
+        )
+    ).entry_id
+    service.casework.execute(  # the session was the second person's: whom it is about changes
+        command(
+            command="amend_entry",
+            entry_id=str(activity),
+            changes={"beneficiary_ids": [str(second)]},
+            reason="typing_error",
+        )
+    )
+    service.kentra.erase(service.tenant.id, second, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    asked = looks_at_the_log(service.casework, monkeypatch)
+    with pytest.raises(BeneficiaryErasedError):  # not judged by the first person, whom it was about before
+        service.casework.execute(
+            command(command="amend_entry", entry_id=str(activity), changes={"participants": 1}, reason="typing_error")
+        )
+    assert any(second in ids for ids in asked)

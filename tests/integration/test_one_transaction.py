@@ -1,0 +1,170 @@
+"""Issue 24: on PostgreSQL a command's reads and its write go in one transaction on one connection,
+and every guarantee of the separate transactions before stays: the table lock that keeps commit
+order the order of the notification ids, a conflict recorded nowhere, a connection given back to
+the pool with no transaction and no tenant's role left on it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+
+from domain.errors import ConcurrentChangeError
+from domain.tenants import TenantRegistry
+from infra.bootstrap import bootstrap
+from infra.stores import PostgresStorage
+from services.casework import Casework, read_log
+from tests.conftest import (
+    Clock,
+    StoreUnderTest,
+    command,
+    intake,
+    isolated_registry,
+    make_settings,
+    open_request,
+    service_url,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pg(tmp_path: Path, real_registry: TenantRegistry, monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreUnderTest]:
+    monkeypatch.setenv("PGAPPNAME", f"kentra-test-{uuid4().hex[:10]}")  # this process's connections, by name
+    settings = make_settings("postgres", tmp_path)
+    registry, tenant = isolated_registry(real_registry)
+    clock = Clock()
+    kentra = bootstrap(settings, registry=registry, today=clock)
+    kentra.provision(tenant.id)
+    yield StoreUnderTest("postgres", kentra, tenant, clock, settings)
+    kentra.close()
+
+
+def storage(pg: StoreUnderTest) -> PostgresStorage:
+    found = pg.kentra.storage(pg.tenant.id)
+    assert isinstance(found, PostgresStorage)
+    return found
+
+
+def requests(pg: StoreUnderTest) -> int:
+    """How many connections the process's event store pool has lent so far."""
+    pools = pg.kentra.pools()
+    assert pools is not None
+    return int(pools.events_pool().get_stats().get("requests_num", 0))
+
+
+def events_of(casework: Casework, entry_id: UUID) -> list[str]:
+    return [type(event).__qualname__ for event in read_log(casework) if event.originator_id == entry_id]
+
+
+def each_pooled_connection_is_idle_as_the_login_role(pg: StoreUnderTest) -> None:
+    pools = pg.kentra.pools()
+    assert pools is not None
+    events = pools.events_pool()
+    held = [events.getconn() for _ in range(events.max_size)]  # every connection the pool may lend
+    try:
+        for conn in held:
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.execute("SELECT current_user").fetchone() == {"current_user": pools.login_role}
+    finally:
+        for conn in held:
+            events.putconn(conn)
+
+
+def test_a_command_reads_and_writes_through_one_connection(pg: StoreUnderTest) -> None:
+    casework = pg.casework
+    person = casework.execute(intake()).entry_id
+    request = casework.execute(open_request(person)).entry_id
+    before = requests(pg)
+    casework.execute(command(command="start_request_progress", request_id=str(request), occurred_on="2024-05-03"))
+    # Its command record looked for, the request and its person read, the events written: one connection
+    # (each read and the write took one of their own before issue 24).
+    assert requests(pg) - before == 1
+    assert events_of(casework, request) == ["CaseRequest.Opened", "CaseRequest.ProgressStarted"]
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+
+
+def test_a_write_takes_the_tables_lock_so_commits_keep_the_order_of_notification_ids(pg: StoreUnderTest) -> None:
+    casework = pg.casework
+    person = casework.execute(intake()).entry_id
+    schema = storage(pg).schema
+    done: list[Any] = []
+    owner = service_url("KENTRA_TEST_DATABASE_OWNER_URL")
+    with psycopg.connect(owner) as holder:
+        # An insert's own lock (ROW EXCLUSIVE) passes this one; the library's EXCLUSIVE lock waits for it.
+        holder.execute(f'LOCK TABLE "{schema}".casework_events IN ROW EXCLUSIVE MODE')
+        writer = threading.Thread(target=lambda: done.append(casework.execute(open_request(person))))
+        writer.start()
+        deadline = time.monotonic() + 30
+        with psycopg.connect(owner, autocommit=True) as look:
+            while time.monotonic() < deadline:
+                waiting = look.execute(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE NOT l.granted AND l.mode = 'ExclusiveLock' AND c.relname = 'casework_events' "
+                    "AND c.relnamespace = %s::regnamespace",
+                    (schema,),
+                ).fetchone()
+                if waiting and waiting[0]:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the write never asked for the table's EXCLUSIVE lock")
+        assert not done  # it waits, uncommitted, until the lock is free
+    writer.join(30)
+    assert done
+    assert events_of(casework, done[0].entry_id) == ["CaseRequest.Opened"]
+
+
+def test_a_write_that_conflicts_records_nothing_and_gives_its_connection_back_clean(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = pg.casework.execute(intake()).entry_id
+    request = pg.casework.execute(open_request(person)).entry_id
+    other = pg.fresh_casework()  # another process
+    second = pg.casework
+    loads = second._prefetch
+
+    def another_process_commits_version_2_meanwhile(*args: Any) -> None:
+        loads(*args)  # read inside the transaction, at version 1
+        other.execute(command(command="resolve_request", request_id=str(request), occurred_on="2024-05-04"))
+
+    monkeypatch.setattr(second, "_prefetch", another_process_commits_version_2_meanwhile)
+    withdraw = command(command="withdraw_request", request_id=str(request), occurred_on="2024-05-04")
+    with pytest.raises(ConcurrentChangeError):
+        second.execute(withdraw)
+    monkeypatch.undo()
+    assert events_of(second, request) == ["CaseRequest.Opened", "CaseRequest.Closed"]
+    assert second.already_recorded(withdraw) is None  # its command record went with its events
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    second.execute(
+        command(command="reopen_request", request_id=str(request), occurred_on="2024-05-05", reason="Νέα στοιχεία")
+    )
+    assert events_of(second, request)[-1] == "CaseRequest.Reopened"
+
+
+def test_an_error_between_the_read_and_the_write_rolls_back_and_leaves_the_pool_clean(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    casework = pg.casework
+    person = casework.execute(intake()).entry_id
+    loads = casework._prefetch
+
+    def fails_after_reading(*args: Any) -> None:
+        loads(*args)
+        raise RuntimeError("a fault after the read")
+
+    monkeypatch.setattr(casework, "_prefetch", fails_after_reading)
+    opening = open_request(person)
+    with pytest.raises(RuntimeError):
+        casework.execute(opening)
+    monkeypatch.undo()
+    assert casework.already_recorded(opening) is None
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    assert casework.execute(opening).replayed is False  # the same command records now, once
+    assert casework.execute(opening).replayed is True
