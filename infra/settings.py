@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # holds (2 + 4 overflow), so a request never waits on one pool while holding the other's last
     # connection. Others wait their turn in the event loop.
     http_threads: int = Field(default=6, ge=1, le=64)
+    # Issue 24: `kentra serve` runs this many API processes on one port (unset: one per core, os.cpu_count()).
+    serve_workers: int | None = Field(default=None, ge=1, le=64)
+    # Issue 24: indicator answers kept per API process by log position (services/answers.py); 0 keeps none.
+    answer_cache_entries: int = Field(default=512, ge=0, le=100_000)
     health_port: int | None = Field(default=None, ge=1, le=65535)
     # Issue 22: hundreds of tenants. A process's PostgreSQL connections are bounded by these, not by
     # the number of tenants: one pool for the application's login role, the tenant's role taken per

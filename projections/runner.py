@@ -32,6 +32,10 @@ from projections.tables import (
 )
 
 VIEW = "casework_views"
+# issue 24: how many times the views were folded from empty (a rebuild, a migration that emptied them): the
+# position's row is born again each time, and this count with it, so an answer kept for a position
+# (services/answers.py) is never taken for the same position reached again over a different fold.
+GENERATION = "casework_views:generation"
 BATCH = 5000  # log events folded per transaction: larger amortises the commit, the lock and the key fetch
 MAX_COLLISIONS = 100  # folds that lost a race in one catch-up before it gives up and says so
 
@@ -57,6 +61,16 @@ class CaseworkViews(ViewReader):
         with self.engine.connect() as conn:
             row = conn.execute(select(positions.c.position).where(positions.c.view == VIEW)).first()
         return 0 if row is None else int(row[0])
+
+    def state(self) -> tuple[int, int]:
+        """The position and the generation (``GENERATION``), in one read."""
+        with self.engine.connect() as conn:
+            rows = dict(
+                conn.execute(
+                    select(positions.c.view, positions.c.position).where(positions.c.view.in_((VIEW, GENERATION)))
+                ).all()
+            )
+        return int(rows.get(VIEW, 0)), int(rows.get(GENERATION, 0))
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -177,5 +191,11 @@ class CaseworkViews(ViewReader):
         ).rowcount
         if moved == 0 and start == 0:
             conn.execute(insert(positions).values(view=VIEW, position=to))
+            # The views are folded from empty again: a new generation, in the same transaction.
+            born = conn.execute(
+                update(positions).where(positions.c.view == GENERATION).values(position=positions.c.position + 1)
+            ).rowcount
+            if born == 0:
+                conn.execute(insert(positions).values(view=GENERATION, position=1))
         elif moved == 0:
             raise _MovedMeanwhileError

@@ -1,7 +1,8 @@
 """Reporting use cases of one tenant: programme and ESF indicators, the caseload and the views' lag.
 
 Every answer first lets the views catch up with the log, so a figure read after a write includes it.
-Who sees which structure's figures is decided by ``services.access`` alone.
+Who sees which structure's figures is decided by ``services.access`` alone. Indicators are answered by
+log position (``services.answers``): the same question at the same position is computed once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from domain.tenants import Programme, Tenant
 from projections import household_queries, queries
 from projections.runner import CaseworkViews
 from services.access import Principal, structure_scope
+from services.answers import ANSWERS, Answers
 
 MAX_DAYS = 366 * 12
 
@@ -69,15 +71,26 @@ def fresh(views: CaseworkViews) -> CaseworkViews:
 
 
 def indicators(
-    views: CaseworkViews, start: date, end: date, structure: str | None, *, bounded: bool = True
+    views: CaseworkViews,
+    start: date,
+    end: date,
+    structure: str | None,
+    *,
+    bounded: bool = True,
+    answers: Answers = ANSWERS,
 ) -> dict[str, Any]:
-    """The programme indicators for a period (``structure`` already scoped by ``scope``)."""
+    """The programme indicators for a period (``structure`` already scoped by ``scope``), computed once
+    per position of the views and kept in ``answers`` (each caller gets a copy of its own)."""
     if bounded:  # an operator's `kentra report` may ask for any span; the API and pages at most twelve years
         checked_period(start, end)
-    doc = fresh(views).read(queries.indicators, start, end, structure)
-    # issue 23: households (the municipality's own figure: a Region's store holds no households)
-    doc["households_served"] = views.read(household_queries.households_served, start, end, structure)
-    return doc
+
+    def computed() -> dict[str, Any]:
+        doc = views.read(queries.indicators, start, end, structure)
+        # issue 23: households (the municipality's own figure: a Region's store holds no households)
+        doc["households_served"] = views.read(household_queries.households_served, start, end, structure)
+        return doc
+
+    return answers.answer(views, ("indicators", start, end, structure), computed)
 
 
 def latest_entry_on(views: CaseworkViews, until: date, structure: str | None) -> date | None:
@@ -87,12 +100,21 @@ def latest_entry_on(views: CaseworkViews, until: date, structure: str | None) ->
 
 
 def esf_indicators(
-    views: CaseworkViews, tenant: Tenant, programme: str, start: date, end: date, *, structure: str | None
+    views: CaseworkViews,
+    tenant: Tenant,
+    programme: str,
+    start: date,
+    end: date,
+    *,
+    structure: str | None,
+    answers: Answers = ANSWERS,
 ) -> dict[str, Any]:
     """The ESF participant indicators (CO or EECO codes) by gender for a period wholly inside the
-    programme's operation (OutsideOperationError, naming its dates, otherwise)."""
+    programme's operation (OutsideOperationError, naming its dates, otherwise), by log position as
+    ``indicators``."""
     checked_operation(tenant, programme, start, end)
-    return fresh(views).read(queries.esf_indicators, programme, start, end, structure)
+    question = ("esf_indicators", programme, start, end, structure)
+    return answers.answer(views, question, lambda: views.read(queries.esf_indicators, programme, start, end, structure))
 
 
 def caseload(views: CaseworkViews, today: date, structure: str | None) -> list[dict[str, Any]]:

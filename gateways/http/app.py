@@ -61,6 +61,7 @@ from gateways.web import steps as web_entries
 from gateways.web import worklists as web_worklists
 from gateways.web.session import CsrfError
 from infra.bootstrap import Kentra
+from services.answers import ANSWERS
 
 DESCRIPTION = """Casework of the Community Centres (Κέντρα Κοινότητας), per municipality.
 
@@ -198,13 +199,25 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(kentra: Kentra) -> FastAPI:
+def create_app(kentra: Kentra, *, jobs: bool = True, owns_platform: bool = False) -> FastAPI:
+    """The app over ``kentra``; with ``jobs``, import jobs run in a thread beside it (unless the settings
+    say a jobs Deployment runs them); with ``owns_platform``, the platform is closed when the app stops
+    (an API process of ``kentra serve --workers N``, gateways/http/server.py)."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Blocking endpoints run in worker threads; as many at once as the connection pools allow.
         anyio.to_thread.current_default_thread_limiter().total_tokens = kentra.settings.http_threads
-        with jobs_beside(kentra) as app.state.job_worker:  # the imports, unless a jobs Deployment runs them
-            yield
+        try:
+            if jobs:
+                with jobs_beside(kentra) as app.state.job_worker:  # the imports, unless a jobs Deployment runs them
+                    yield
+            else:
+                app.state.job_worker = None  # run once, by the supervisor of the processes (gateways/cli/serve.py)
+                yield
+        finally:
+            if owns_platform:
+                kentra.close()
 
     app = FastAPI(
         title="Kentra",
@@ -216,6 +229,7 @@ def create_app(kentra: Kentra) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.kentra = kentra
+    ANSWERS.resize(kentra.settings.answer_cache_entries)  # issue 24: indicators kept by log position
     problems.install(app)
     for resource in (auth, tenants, beneficiaries, requests, referrals, home_visits, activities, corrections):
         app.include_router(resource.router)
