@@ -35,7 +35,7 @@ class Positioned(Protocol):
 
     def head(self) -> int: ...
 
-    def state(self) -> tuple[int, int]: ...
+    def state(self) -> tuple[int, int, bool]: ...
 
     def catch_up(self) -> int: ...
 
@@ -84,7 +84,9 @@ class Answers:
 
         ``compute`` reads the views (and nothing that changes without moving their position)."""
         state = views.state()
-        if state[0] < views.head():  # something to fold first: read-your-writes
+        # Something to fold first (read-your-writes), or a rebuild's summaries still to derive (by another
+        # process that stopped, or has not got there yet, after its last batch): catching up does both.
+        if state[0] < views.head() or state[2]:
             views.catch_up()
             state = views.state()
         key = (self._store(views), state, question)
@@ -107,7 +109,12 @@ class Answers:
         return copy.deepcopy(self._compute(views, key, state, mine, compute))
 
     def _compute(
-        self, views: Positioned, key: Hashable, state: tuple[int, int], future: Future[Any], compute: Callable[[], T]
+        self,
+        views: Positioned,
+        key: Hashable,
+        state: tuple[int, int, bool],
+        future: Future[Any],
+        compute: Callable[[], T],
     ) -> T:
         try:
             value = compute()

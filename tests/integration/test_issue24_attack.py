@@ -1,0 +1,75 @@
+"""Issue 24 attacked: what a careless operator, an unlucky machine and a determined user do to the
+indicators' summaries and the answers kept by log position. Each test failed before its fix."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from domain.identifiers import make_amka
+from projections.queries import indicators_from_rows
+from projections.runner import CaseworkViews
+from services import reporting
+from services.answers import Answers
+from tests.conftest import StoreUnderTest, command, intake
+
+START, END = date(2024, 1, 1), date(2024, 12, 31)
+AMKA_DAY = date(1981, 5, 6)
+
+
+def person(serial: int, **overrides: Any) -> Any:
+    return intake(personal__amka=make_amka(AMKA_DAY, serial), personal__last_name=f"Επίθεση{serial}", **overrides)
+
+
+def counted_from_rows(views: CaseworkViews, start: date = START, end: date = END) -> dict[str, Any]:
+    with views.engine.connect() as conn:
+        return indicators_from_rows(conn, start, end, None)
+
+
+def without_households(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "households_served"}
+
+
+class _StoppedError(Exception):
+    pass
+
+
+def test_a_rebuild_stopped_before_its_summaries_were_derived_is_never_answered_from_empty_summaries(
+    store: StoreUnderTest,
+) -> None:
+    """A rebuild folds without summaries and derives them once at the end. Another process (here a
+    second views object on the same store, as `kentra projections rebuild` beside `kentra serve`) that
+    stops, or is merely slower, between the last batch and the derivation leaves the views at the head
+    with empty summaries: an answer read then must still count what the rows count, and must not be
+    kept for that position."""
+    casework = store.casework
+    her = casework.execute(person(1, occurred_on="2024-02-03")).entry_id
+    casework.execute(
+        command(
+            command="open_request",
+            beneficiary_id=str(her),
+            category="gmi",
+            structure="centre",
+            occurred_on="2024-03-05",
+        )
+    )
+    serving = store.kentra.views(store.tenant.id)
+    answers = Answers()
+    before = reporting.indicators(serving, START, END, None, answers=answers)
+    assert before["requests"]["total"] == 1
+
+    rebuilding = CaseworkViews(serving.app, serving.engine, None, serving.sealed)  # the engine is scoped already
+
+    def crash(_: int) -> None:
+        raise _StoppedError
+
+    with pytest.raises(_StoppedError):
+        rebuilding.rebuild(on_batch=crash)  # every event folded again; the process dies before deriving
+    assert rebuilding.state()[0] == serving.head()
+
+    after = reporting.indicators(serving, START, END, None, answers=answers)
+    assert without_households(after) == counted_from_rows(serving)
+    assert after["requests"]["total"] == 1
+    assert reporting.indicators(serving, START, END, None, answers=answers)["requests"]["total"] == 1
