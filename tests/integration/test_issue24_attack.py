@@ -73,3 +73,23 @@ def test_a_rebuild_stopped_before_its_summaries_were_derived_is_never_answered_f
     assert without_households(after) == counted_from_rows(serving)
     assert after["requests"]["total"] == 1
     assert reporting.indicators(serving, START, END, None, answers=answers)["requests"]["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(9999, 1, 1), date(9999, 12, 31)),  # a whole last month, the calendar's last
+        (date(9999, 12, 31), date(9999, 12, 31)),
+        (date(9990, 2, 1), date(9999, 12, 30)),
+        (date(1, 1, 1), date(1, 1, 31)),  # the first
+    ],
+)
+def test_a_period_at_either_end_of_the_calendar_is_answered_as_the_rows_answer(
+    store: StoreUnderTest, start: date, end: date
+) -> None:
+    """A twelve-year period the API accepts at the calendar's edge: the summaries' month arithmetic
+    (the month after December 9999) must not overflow into a server error."""
+    store.casework.execute(person(1))
+    views = store.kentra.views(store.tenant.id)
+    doc = reporting.indicators(views, start, end, None, answers=Answers(0))
+    assert without_households(doc) == counted_from_rows(views, start, end)
