@@ -93,3 +93,38 @@ def test_a_period_at_either_end_of_the_calendar_is_answered_as_the_rows_answer(
     views = store.kentra.views(store.tenant.id)
     doc = reporting.indicators(views, start, end, None, answers=Answers(0))
     assert without_households(doc) == counted_from_rows(views, start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2024, 3, 5), date(2024, 3, 5)),  # one day, the request's
+        (date(2024, 2, 29), date(2024, 2, 29)),  # a leap day
+        (date(2023, 12, 15), date(2024, 1, 15)),  # across a year's end, no whole month
+        (date(2020, 1, 1), date(2020, 12, 31)),  # before any data
+        (date(2025, 1, 1), date(2025, 6, 30)),  # after any data
+        (date(2024, 2, 4), date(2024, 6, 30)),  # since opening, starting after the first contact only
+        (date(2024, 6, 1), date(2024, 1, 1)),  # backwards (only an operator's unbounded report asks)
+        (date(1, 1, 1), date(9999, 12, 31)),  # everything an operator can ask
+    ],
+)
+def test_edge_periods_are_answered_from_the_summaries_as_the_rows_answer(
+    store: StoreUnderTest, start: date, end: date
+) -> None:
+    store.clock.day = date(2025, 1, 31)  # so that the last day of 2024 is in the past
+    casework = store.casework
+    her = casework.execute(person(1, occurred_on="2024-02-03", profile__gender="female")).entry_id
+    him = casework.execute(person(2, occurred_on="2024-02-29", profile__gender="male")).entry_id
+    for who, day in ((her, "2024-03-05"), (him, "2024-03-05"), (her, "2024-12-31"), (him, "2024-04-02")):
+        casework.execute(
+            command(
+                command="open_request",
+                beneficiary_id=str(who),
+                category="gmi",
+                structure="centre",
+                occurred_on=day,
+            )
+        )
+    views = store.kentra.views(store.tenant.id)
+    doc = reporting.indicators(views, start, end, None, bounded=False, answers=Answers(0))
+    assert without_households(doc) == counted_from_rows(views, start, end)
