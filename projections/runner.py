@@ -117,10 +117,11 @@ class CaseworkViews(ViewReader):
                     if self._locked_position(conn) != start:
                         raise _MovedMeanwhileError
                     if start == 0 and not is_stale(conn):
-                        # Folded from empty: a new store, a rebuild, or a migration that emptied the rows and
-                        # the position (0008 to 0010 do) but not the summaries, which the new fold may never
-                        # touch where it differs. Derived once from the rows at the end, as a rebuild's are.
-                        mark_stale(conn)
+                        # Folded from empty (a new store, or a migration that emptied the rows and the
+                        # position, as 0008 to 0010 do, but not the summaries, which a new fold that differs
+                        # may never touch again): the summaries start empty too, then are kept batch by batch.
+                        for table in SUMMARY_TABLES:
+                            conn.execute(delete(table))
                     events = self._decoded(n for n in notifications if folds(n.topic))
                     preload_batch(self.sealed, events)
                     # New rows are sent together, one round trip per table. No event after the position
