@@ -4,7 +4,8 @@ position of the same fold, is computed once and served from memory until the pos
 The key is the tenant's views (this process's object for that store: never shared between tenants or
 platforms), the views' generation (a new one each time they are folded from empty: a rebuild, a
 migration that emptied them), their position after catching up with the log (so a figure read after a
-write includes it), and the question as the caller scoped it (``services.reporting.scope`` has already
+write includes it; catching up also derives a rebuild's summaries if they are still due, which the
+state says), and the question as the caller scoped it (``services.reporting.scope`` has already
 put a caseworker's own structure in it). An erasure is an event: it moves the position.
 
 Per process, thread-safe, bounded (least recently used entries go first). An answer is stored only if
