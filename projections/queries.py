@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import MAXYEAR, date, timedelta
 from typing import Any
 
 from pyroaring import BitMap
@@ -33,6 +33,8 @@ def months(start: date, end: date) -> list[str]:
     keys, day = [], start.replace(day=1)
     while day <= end:
         keys.append(month_key(day))
+        if day.year == MAXYEAR and day.month == 12:
+            break  # the calendar's last month: there is no next one
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return keys
 

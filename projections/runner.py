@@ -20,7 +20,7 @@ from domain.undecodable import decodable
 from projections.fold import Batched, SealedData, apply, folds, preload_batch
 from projections.household_fold import HOUSEHOLD_TABLES
 from projections.reading import ViewReader
-from projections.summary import derive_if_stale, is_stale, mark_stale, refresh
+from projections.summary import STALE, derive_if_stale, is_stale, mark_stale, refresh
 from projections.tables import (
     SUMMARY_TABLES,
     case_index,
@@ -63,15 +63,19 @@ class CaseworkViews(ViewReader):
             row = conn.execute(select(positions.c.position).where(positions.c.view == VIEW)).first()
         return 0 if row is None else int(row[0])
 
-    def state(self) -> tuple[int, int]:
-        """The position and the generation (``GENERATION``), in one read."""
+    def state(self) -> tuple[int, int, bool]:
+        """The position, the generation (``GENERATION``) and whether the indicators' summaries are still
+        to be derived (a rebuild folded up to here but has not derived them yet: ``summary.STALE``), in
+        one read. Until they are, the summaries are not the views' at this position."""
         with self.engine.connect() as conn:
             rows = dict(
                 conn.execute(
-                    select(positions.c.view, positions.c.position).where(positions.c.view.in_((VIEW, GENERATION)))
+                    select(positions.c.view, positions.c.position).where(
+                        positions.c.view.in_((VIEW, GENERATION, STALE))
+                    )
                 ).all()
             )
-        return int(rows.get(VIEW, 0)), int(rows.get(GENERATION, 0))
+        return int(rows.get(VIEW, 0)), int(rows.get(GENERATION, 0)), STALE in rows
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -113,6 +117,12 @@ class CaseworkViews(ViewReader):
                 with self.engine.begin() as conn:
                     if self._locked_position(conn) != start:
                         raise _MovedMeanwhileError
+                    if start == 0 and not is_stale(conn):
+                        # Folded from empty (a new store, or a migration that emptied the rows and the
+                        # position, as 0008 to 0010 do, but not the summaries, which a new fold that differs
+                        # may never touch again): the summaries start empty too, then are kept batch by batch.
+                        for table in SUMMARY_TABLES:
+                            conn.execute(delete(table))
                     events = self._decoded(n for n in notifications if folds(n.topic))
                     preload_batch(self.sealed, events)
                     # New rows are sent together, one round trip per table. No event after the position

@@ -9,6 +9,7 @@ use it. docs/indicators.md says how ``projections.queries.indicators`` reads the
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,8 +41,14 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+def month_end(day: date) -> date:
+    """The last day of the day's month (December 9999's too: no month after it is ever computed)."""
+    return day.replace(day=monthrange(day.year, day.month)[1])
+
+
 def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    """The first day of the next month; an OverflowError after December 9999 (callers check ``month_end``)."""
+    return month_end(day) + timedelta(days=1)
 
 
 @dataclass
@@ -141,8 +148,10 @@ def derive_all(conn: Connection) -> None:
     if not bounds:
         return
     month, end = month_of(min(bounds)), max(bounds)
-    while month <= end:
+    while True:
         _month(conn, month)
+        if month_end(month) >= end:
+            break
         month = next_month(month)
 
 
@@ -336,11 +345,11 @@ def unpack(blob: bytes) -> BitMap:
 
 def _month(conn: Connection, month: date) -> None:
     """A month's rows again from its day rows."""
-    after = next_month(month)
+    last = month_end(month)
     conn.execute(delete(indicator_counts).where(indicator_counts.c.grain == "m", indicator_counts.c.day == month))
     conn.execute(delete(served_sets).where(served_sets.c.grain == "m", served_sets.c.day == month))
     c = indicator_counts.c
-    in_month = [c.grain == "d", c.day >= month, c.day < after]
+    in_month = [c.grain == "d", c.day >= month, c.day <= last]
     conn.execute(
         insert(indicator_counts).from_select(
             COUNT_COLUMNS,
@@ -352,7 +361,7 @@ def _month(conn: Connection, month: date) -> None:
     s = served_sets.c
     sets: dict[tuple[date, str, str], BitMap] = defaultdict(BitMap)
     for structure, gender, blob in conn.execute(
-        select(s.structure, s.gender, s.members).where(s.grain == "d", s.day >= month, s.day < after)
+        select(s.structure, s.gender, s.members).where(s.grain == "d", s.day >= month, s.day <= last)
     ):
         sets[(month, structure, gender)] |= unpack(blob)
     _write_sets(conn, "m", sets)
@@ -370,10 +379,14 @@ class Span:
 
     @classmethod
     def of(cls, start: date, end: date) -> Span:
+        # Month arithmetic that stays inside the calendar: a period may start in December 9999 or end
+        # in January of year 1 (then it has no whole month there).
+        if start.day != 1 and month_end(start) == date.max:
+            return cls(start, end, None, None)
         first = start if start.day == 1 else next_month(start)
-        last = (
-            month_of(end) if next_month(end) - timedelta(days=1) == end else month_of(month_of(end) - timedelta(days=1))
-        )
+        if end != month_end(end) and month_of(end) == date.min:
+            return cls(start, end, None, None)
+        last = month_of(end) if end == month_end(end) else month_of(month_of(end) - timedelta(days=1))
         if first > last:
             return cls(start, end, None, None)
         return cls(start, end, first, last)
@@ -383,9 +396,9 @@ class Span:
         is repeated in each range, so that each is one range of an index on (kind, grain, day)."""
         if self.first_month is None or self.last_month is None:
             return and_(*where, grain == "d", day >= self.start, day <= self.end)
-        whole_end = next_month(self.last_month)
+        whole_last = month_end(self.last_month)
         return or_(
             and_(*where, grain == "m", day >= self.first_month, day <= self.last_month),
             and_(*where, grain == "d", day >= self.start, day < self.first_month),
-            and_(*where, grain == "d", day >= whole_end, day <= self.end),
+            and_(*where, grain == "d", day > whole_last, day <= self.end),
         )

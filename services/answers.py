@@ -4,7 +4,8 @@ position of the same fold, is computed once and served from memory until the pos
 The key is the tenant's views (this process's object for that store: never shared between tenants or
 platforms), the views' generation (a new one each time they are folded from empty: a rebuild, a
 migration that emptied them), their position after catching up with the log (so a figure read after a
-write includes it), and the question as the caller scoped it (``services.reporting.scope`` has already
+write includes it; catching up also derives a rebuild's summaries if they are still due, which the
+state says), and the question as the caller scoped it (``services.reporting.scope`` has already
 put a caseworker's own structure in it). An erasure is an event: it moves the position.
 
 Per process, thread-safe, bounded (least recently used entries go first). An answer is stored only if
@@ -35,7 +36,7 @@ class Positioned(Protocol):
 
     def head(self) -> int: ...
 
-    def state(self) -> tuple[int, int]: ...
+    def state(self) -> tuple[int, int, bool]: ...
 
     def catch_up(self) -> int: ...
 
@@ -84,7 +85,9 @@ class Answers:
 
         ``compute`` reads the views (and nothing that changes without moving their position)."""
         state = views.state()
-        if state[0] < views.head():  # something to fold first: read-your-writes
+        # Something to fold first (read-your-writes), or a rebuild's summaries still to derive (by another
+        # process that stopped, or has not got there yet, after its last batch): catching up does both.
+        if state[0] < views.head() or state[2]:
             views.catch_up()
             state = views.state()
         key = (self._store(views), state, question)
@@ -107,7 +110,12 @@ class Answers:
         return copy.deepcopy(self._compute(views, key, state, mine, compute))
 
     def _compute(
-        self, views: Positioned, key: Hashable, state: tuple[int, int], future: Future[Any], compute: Callable[[], T]
+        self,
+        views: Positioned,
+        key: Hashable,
+        state: tuple[int, int, bool],
+        future: Future[Any],
+        compute: Callable[[], T],
     ) -> T:
         try:
             value = compute()

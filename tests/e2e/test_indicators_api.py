@@ -140,3 +140,10 @@ def test_indicators_are_refused_to_outsiders_and_bad_periods_named(api: Api) -> 
     register(api, "female", "centre", 7)
     assert get(api, "cw.sof.roma", "/indicators", **MAY).json()["new_beneficiaries"]["total"] == 0
     assert get(api, "cw.sof.centre", "/indicators", **MAY).json()["new_beneficiaries"]["total"] == 1
+
+
+def test_a_twelve_year_period_ending_at_the_calendars_last_day_is_answered_not_a_server_error(api: Api) -> None:
+    register(api, "female", "centre", 91)
+    response = get(api, "coord.sof", "/indicators", **{"from": "9990-02-01", "to": "9999-12-31"})
+    assert response.status_code == 200, response.text
+    assert response.json()["requests"]["per_month"][-1] == {"month": "9999-12", "total": 0}

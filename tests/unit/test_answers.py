@@ -14,16 +14,18 @@ class Views:
     generation: int = 1
     logged: int = 5
     caught_up: int = 0
+    stale: bool = False  # a rebuild's summaries still to derive
     moves_when_read: list[int] = field(default_factory=list)
 
     def head(self) -> int:
         return self.logged
 
-    def state(self) -> tuple[int, int]:
-        return self.position, self.generation
+    def state(self) -> tuple[int, int, bool]:
+        return self.position, self.generation, self.stale
 
     def catch_up(self) -> int:
         self.caught_up += 1
+        self.stale = False
         moved, self.position = self.logged - self.position, self.logged
         return moved
 
@@ -55,6 +57,12 @@ def test_a_position_behind_the_log_is_caught_up_before_the_answer_is_looked_up()
     answers.answer(views, "q", lambda: {"n": 1})
     views.logged += 1  # recorded, not yet folded
     assert answers.answer(views, "q", lambda: {"n": 2}) == {"n": 2}
+    assert views.caught_up == 1
+
+
+def test_views_at_the_head_with_summaries_still_to_derive_are_caught_up_before_the_answer() -> None:
+    views, answers = Views(stale=True), Answers()
+    assert answers.answer(views, "q", lambda: {"derived": not views.stale}) == {"derived": True}
     assert views.caught_up == 1
 
 
