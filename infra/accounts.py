@@ -4,6 +4,7 @@ signed-in sessions (a token names its session, so signing out or a new password 
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
+from infra.machine import usable_cores
 from services.access import Principal, Role
 
 metadata = MetaData()
@@ -92,10 +94,40 @@ class UserExistsError(Exception):
         super().__init__(f"user {username!r} exists already")
 
 
+# Argon2id as argon2-cffi sets it takes 64 MiB for each hash or check, and runs outside the GIL: 32
+# sign-ins at once (a morning's logins, a benchmark's clients, someone trying passwords from many
+# addresses) took 600 MB and more in one API process. At most one per core at a time, in each process:
+# the memory is bounded (cores x 64 MiB) and the CPU, which they would share anyway, is not lost.
+_HASHING = threading.BoundedSemaphore(usable_cores())
+
+
+class BoundedHasher:
+    """A password hasher that runs at most as many hashes and checks at once as ``slots`` allows."""
+
+    def __init__(self, hasher: PasswordHasher, slots: threading.BoundedSemaphore) -> None:
+        self._hasher = hasher
+        self._slots = slots
+
+    def hash(self, password: str) -> str:
+        with self._slots:
+            return self._hasher.hash(password)
+
+    def verify(self, hashed: str, password: str) -> bool:
+        with self._slots:
+            return self._hasher.verify(hashed, password)
+
+
 class SqlAccounts:
-    def __init__(self, engine: Engine, schema: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        schema: str | None = None,
+        *,
+        hasher: PasswordHasher | None = None,
+        hashing_at_once: threading.BoundedSemaphore = _HASHING,
+    ) -> None:
         self._engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
-        self._hasher = PasswordHasher()
+        self._hasher = BoundedHasher(hasher or PasswordHasher(), hashing_at_once)
         self._dummy_hash = self._hasher.hash("timing-equaliser")
 
     @property

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -111,19 +109,10 @@ def _processes(kentra: Kentra, asked: int | None) -> int:
 
 
 def cores() -> int:
-    """The cores this process may use: ``os.cpu_count()`` narrowed to its CPU affinity and to a cgroup's
-    CPU quota (a container limited to 2 CPUs on a 64-core node gets 2 API processes, not 64)."""
-    try:
-        found = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        found = os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            found = min(found, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass  # no cgroup v2 limit here
-    return max(1, found)
+    """The cores this process may use (affinity and a cgroup's CPU quota: ``infra.machine.usable_cores``)."""
+    from infra.machine import usable_cores
+
+    return usable_cores()
 
 
 @contextmanager
