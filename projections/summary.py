@@ -32,6 +32,7 @@ from projections.tables import (
 
 ALL = "*"  # the structure of the served sets and first days over every structure
 KINDS = ("request", "referral", "activity", "home_visit")  # the entries the indicators count
+REQUEST_TOTAL = "request_total"  # one row per (day/month, structure): the requests, no key, no gender
 CHUNK = 500  # ids or days per IN list
 STALE = "indicator_summaries"  # a positions row: the summaries are to be derived again (a rebuild)
 
@@ -42,6 +43,14 @@ def month_of(day: date) -> date:
 
 def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def year_of(day: date) -> date:
+    return day.replace(month=1, day=1)
+
+
+def next_year(day: date) -> date:
+    return date(day.year + 1, 1, 1)
 
 
 @dataclass
@@ -126,6 +135,8 @@ def refresh(conn: Connection, touched: Touched) -> None:
         _day_counts(conn, chunk)
     for month in sorted({month_of(d) for d in days}):
         _month(conn, month)
+    for year in sorted({year_of(d) for d in days}):
+        _year(conn, year)
 
 
 def derive_all(conn: Connection) -> None:
@@ -144,6 +155,10 @@ def derive_all(conn: Connection) -> None:
     while month <= end:
         _month(conn, month)
         month = next_month(month)
+    year = year_of(min(bounds))
+    while year <= end:
+        _year(conn, year)
+        year = next_year(year)
 
 
 def mark_stale(conn: Connection) -> None:
@@ -262,6 +277,18 @@ def _day_counts(conn: Connection, days: list[date] | None) -> None:
         ),
         select(
             literal("d"),
+            case_index.c.occurred_on,
+            case_index.c.structure,
+            literal(REQUEST_TOTAL),
+            literal(None),
+            literal(None),
+            literal(None),
+            func.count(),
+        )
+        .where(*entry_where, case_index.c.kind == "request")
+        .group_by(case_index.c.occurred_on, case_index.c.structure),
+        select(
+            literal("d"),
             people.c.intake_on,
             people.c.structure,
             literal("intake"),
@@ -358,25 +385,49 @@ def _month(conn: Connection, month: date) -> None:
     _write_sets(conn, "m", sets)
 
 
+def _year(conn: Connection, year: date) -> None:
+    """A year's counts again from its month rows (the served sets have no year grain: docs/design.md)."""
+    c = indicator_counts.c
+    conn.execute(delete(indicator_counts).where(c.grain == "y", c.day == year))
+    conn.execute(
+        insert(indicator_counts).from_select(
+            COUNT_COLUMNS,
+            select(literal("y"), literal(year), c.structure, c.kind, c.key, c.key2, c.gender, func.sum(c.n))
+            .where(c.grain == "m", c.day >= year, c.day < next_year(year), c.kind != REQUEST_TOTAL)
+            .group_by(c.structure, c.kind, c.key, c.key2, c.gender),
+        )
+    )
+
+
 # --------------------------------------------------------------------------------- reading
 @dataclass(frozen=True)
 class Span:
-    """A period as the summaries cut it: whole months [first_month, last_month] and edge days."""
+    """A period as the summaries cut it: whole years [first_year, last_year], the whole months around
+    them [first_month, last_month], and edge days. Without years (``years=False``, what a per-month
+    listing reads) the whole months are read as months."""
 
     start: date
     end: date
     first_month: date | None  # the first whole month's first day, None if no whole month
     last_month: date | None
+    first_year: date | None = None  # the first whole year's 1 January, None if no whole year (or not asked)
+    last_year: date | None = None
 
     @classmethod
-    def of(cls, start: date, end: date) -> Span:
+    def of(cls, start: date, end: date, *, years: bool = True) -> Span:
         first = start if start.day == 1 else next_month(start)
         last = (
             month_of(end) if next_month(end) - timedelta(days=1) == end else month_of(month_of(end) - timedelta(days=1))
         )
         if first > last:
             return cls(start, end, None, None)
-        return cls(start, end, first, last)
+        if not years:
+            return cls(start, end, first, last)
+        first_year = first if first.month == 1 else next_year(first)
+        last_year = year_of(last) if last.month == 12 else date(last.year - 1, 1, 1)
+        if first_year > last_year:
+            return cls(start, end, first, last)
+        return cls(start, end, first, last, first_year, last_year)
 
     def rows(self, grain: Any, day: Any, *where: Any) -> Any:
         """Rows of a table with ``grain`` and ``day`` columns that make up the period once; ``where``
@@ -384,8 +435,15 @@ class Span:
         if self.first_month is None or self.last_month is None:
             return and_(*where, grain == "d", day >= self.start, day <= self.end)
         whole_end = next_month(self.last_month)
-        return or_(
-            and_(*where, grain == "m", day >= self.first_month, day <= self.last_month),
+        days = [
             and_(*where, grain == "d", day >= self.start, day < self.first_month),
             and_(*where, grain == "d", day >= whole_end, day <= self.end),
+        ]
+        if self.first_year is None or self.last_year is None:
+            return or_(and_(*where, grain == "m", day >= self.first_month, day <= self.last_month), *days)
+        return or_(
+            and_(*where, grain == "y", day >= self.first_year, day <= self.last_year),
+            and_(*where, grain == "m", day >= self.first_month, day < self.first_year),
+            and_(*where, grain == "m", day >= next_year(self.last_year), day <= self.last_month),
+            *days,
         )
