@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Connection, and_, extract, func, literal, 
 from projections.esf_queries import esf_delivery
 from projections.esf_rules import RULES
 from projections.genders import GENDERS, by_gender
-from projections.summary import ALL, Span, unpack
+from projections.summary import ALL, REQUEST_TOTAL, Span, unpack
 from projections.tables import case_index, contacts, indicator_counts, people, region_links, served_sets
 
 __all__ = ["GENDERS", "by_gender"]  # where the other modules have always imported them from
@@ -245,8 +245,9 @@ def indicators(conn: Connection, start: date, end: date, structure: str | None) 
             by_structure[place].append((gender, int(n)))
         else:
             activity_kinds[key] += int(n)
-    per_month: dict[str, int] = defaultdict(int)
-    for day, n in conn.execute(select(c.day, total).where(period(c.kind == "request")).group_by(c.day)):
+    per_month: dict[str, int] = defaultdict(int)  # one row per (month or edge day, structure): no keys
+    by_month = Span.of(start, end, years=False).rows(c.grain, c.day, c.kind == REQUEST_TOTAL, *scoped)
+    for day, n in conn.execute(select(c.day, total).where(by_month).group_by(c.day)):
         per_month[month_key(day)] += int(n)
     referrals_by_structure = grouped("referral", c.structure)
     return {

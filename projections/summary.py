@@ -33,6 +33,7 @@ from projections.tables import (
 
 ALL = "*"  # the structure of the served sets and first days over every structure
 KINDS = ("request", "referral", "activity", "home_visit")  # the entries the indicators count
+REQUEST_TOTAL = "request_total"  # one row per (day/month, structure): the requests, no key, no gender
 CHUNK = 500  # ids or days per IN list
 STALE = "indicator_summaries"  # a positions row: the summaries are to be derived again (a rebuild)
 
@@ -49,6 +50,20 @@ def month_end(day: date) -> date:
 def next_month(day: date) -> date:
     """The first day of the next month; an OverflowError after December 9999 (callers check ``month_end``)."""
     return month_end(day) + timedelta(days=1)
+
+
+def year_of(day: date) -> date:
+    return day.replace(month=1, day=1)
+
+
+def next_year(day: date) -> date:
+    """1 January of the next year; a ValueError after 9999 (callers check the year first)."""
+    return date(day.year + 1, 1, 1)
+
+
+def year_end(day: date) -> date:
+    """31 December of the day's year (9999's too)."""
+    return date(day.year, 12, 31)
 
 
 @dataclass
@@ -133,6 +148,8 @@ def refresh(conn: Connection, touched: Touched) -> None:
         _day_counts(conn, chunk)
     for month in sorted({month_of(d) for d in days}):
         _month(conn, month)
+    for year in sorted({year_of(d) for d in days}):
+        _year(conn, year)
 
 
 def derive_all(conn: Connection) -> None:
@@ -153,6 +170,12 @@ def derive_all(conn: Connection) -> None:
         if month_end(month) >= end:
             break
         month = next_month(month)
+    year = year_of(min(bounds))
+    while True:
+        _year(conn, year)
+        if year.year >= end.year:
+            break
+        year = next_year(year)
 
 
 def mark_stale(conn: Connection) -> None:
@@ -271,6 +294,18 @@ def _day_counts(conn: Connection, days: list[date] | None) -> None:
         ),
         select(
             literal("d"),
+            case_index.c.occurred_on,
+            case_index.c.structure,
+            literal(REQUEST_TOTAL),
+            literal(None),
+            literal(None),
+            literal(None),
+            func.count(),
+        )
+        .where(*entry_where, case_index.c.kind == "request")
+        .group_by(case_index.c.occurred_on, case_index.c.structure),
+        select(
+            literal("d"),
             people.c.intake_on,
             people.c.structure,
             literal("intake"),
@@ -367,18 +402,46 @@ def _month(conn: Connection, month: date) -> None:
     _write_sets(conn, "m", sets)
 
 
+def _year(conn: Connection, year: date) -> None:
+    """A year's counts again from its month rows (the served sets have no year grain: docs/design.md)."""
+    c = indicator_counts.c
+    conn.execute(delete(indicator_counts).where(c.grain == "y", c.day == year))
+    conn.execute(
+        insert(indicator_counts).from_select(
+            COUNT_COLUMNS,
+            select(literal("y"), literal(year), c.structure, c.kind, c.key, c.key2, c.gender, func.sum(c.n))
+            .where(c.grain == "m", c.day >= year, c.day <= year_end(year), c.kind != REQUEST_TOTAL)
+            .group_by(c.structure, c.kind, c.key, c.key2, c.gender),
+        )
+    )
+
+
 # --------------------------------------------------------------------------------- reading
+def _whole_years(first: date, last: date) -> tuple[date | None, date | None]:
+    """The whole years among the whole months from ``first`` to ``last`` (first days): (None, None) if
+    none. Inside the calendar: no year after 9999 or before 1 is ever computed."""
+    if (first.month != 1 and first.year == date.max.year) or (last.month != 12 and last.year == date.min.year):
+        return None, None
+    first_year = first if first.month == 1 else next_year(first)
+    last_year = year_of(last) if last.month == 12 else date(last.year - 1, 1, 1)
+    return (first_year, last_year) if first_year <= last_year else (None, None)
+
+
 @dataclass(frozen=True)
 class Span:
-    """A period as the summaries cut it: whole months [first_month, last_month] and edge days."""
+    """A period as the summaries cut it: whole years [first_year, last_year], the whole months around
+    them [first_month, last_month], and edge days. Without years (``years=False``, what a per-month
+    listing reads) the whole months are read as months."""
 
     start: date
     end: date
     first_month: date | None  # the first whole month's first day, None if no whole month
     last_month: date | None
+    first_year: date | None = None  # the first whole year's 1 January, None if no whole year (or not asked)
+    last_year: date | None = None
 
     @classmethod
-    def of(cls, start: date, end: date) -> Span:
+    def of(cls, start: date, end: date, *, years: bool = True) -> Span:
         # Month arithmetic that stays inside the calendar: a period may start in December 9999 or end
         # in January of year 1 (then it has no whole month there).
         if start.day != 1 and month_end(start) == date.max:
@@ -389,7 +452,9 @@ class Span:
         last = month_of(end) if end == month_end(end) else month_of(month_of(end) - timedelta(days=1))
         if first > last:
             return cls(start, end, None, None)
-        return cls(start, end, first, last)
+        if not years:
+            return cls(start, end, first, last)
+        return cls(start, end, first, last, *_whole_years(first, last))
 
     def rows(self, grain: Any, day: Any, *where: Any) -> Any:
         """Rows of a table with ``grain`` and ``day`` columns that make up the period once; ``where``
@@ -397,8 +462,15 @@ class Span:
         if self.first_month is None or self.last_month is None:
             return and_(*where, grain == "d", day >= self.start, day <= self.end)
         whole_last = month_end(self.last_month)
-        return or_(
-            and_(*where, grain == "m", day >= self.first_month, day <= self.last_month),
+        days = [
             and_(*where, grain == "d", day >= self.start, day < self.first_month),
             and_(*where, grain == "d", day > whole_last, day <= self.end),
+        ]
+        if self.first_year is None or self.last_year is None:
+            return or_(and_(*where, grain == "m", day >= self.first_month, day <= self.last_month), *days)
+        return or_(
+            and_(*where, grain == "y", day >= self.first_year, day <= self.last_year),
+            and_(*where, grain == "m", day >= self.first_month, day < self.first_year),
+            and_(*where, grain == "m", day > year_end(self.last_year), day <= self.last_month),
+            *days,
         )

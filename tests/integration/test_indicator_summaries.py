@@ -36,6 +36,9 @@ FIXED = [
     (date(2024, 3, 1), date(2024, 3, 31)),
     (date(2019, 1, 1), TODAY),
     (START, TODAY),
+    (date(2023, 1, 1), date(2023, 12, 31)),  # a whole year
+    (date(2022, 1, 1), date(2024, 12, 31)),  # whole years
+    (date(2022, 10, 15), date(2024, 2, 10)),  # edge days, edge months, a year, an edge month, edge days
 ]
 day = st.integers(0, (TODAY - START).days + 20).map(lambda n: START - timedelta(days=10) + timedelta(days=n))
 
@@ -184,3 +187,69 @@ def test_a_store_upgraded_to_0013_answers_the_indicators_it_answered_before(stor
         after = [indicators(conn, a, b, s) for a, b in periods for s in (None, "centre")]
     assert after == before
     assert after[0]["requests"]["total"] == 6
+
+
+def test_periods_of_whole_years_and_across_years_follow_an_amended_date_and_a_void(store: StoreUnderTest) -> None:
+    casework = store.casework
+    person = casework.execute(intake(occurred_on="2021-10-20", profile__gender="female")).entry_id
+
+    def request(on: str, category: str = "gmi") -> UUID:
+        return casework.execute(
+            command(
+                command="open_request",
+                beneficiary_id=str(person),
+                category=category,
+                structure="centre",
+                occurred_on=on,
+            )
+        ).entry_id
+
+    request("2021-10-25")  # an edge day before the edge months
+    request("2021-12-30", "housing_benefit")  # an edge month
+    moved = request("2022-06-15")  # whole year 2022
+    voided = request("2023-03-10", "housing_benefit")  # whole year 2023
+    request("2024-01-20")  # an edge month after the years
+    request("2024-02-05")  # an edge day after
+    request("2024-02-20")  # after the period
+    views = store.kentra.views(store.tenant.id)
+    views.catch_up()
+    years = (date(2022, 1, 1), date(2023, 12, 31))
+    across = (date(2021, 10, 15), date(2024, 2, 10))
+
+    def requests(start: date, end: date) -> dict[str, Any]:
+        with views.engine.connect() as conn:
+            doc = indicators(conn, start, end, None)
+            assert doc == indicators_from_rows(conn, start, end, None), (start, end)
+            return doc["requests"]  # type: ignore[no-any-return]
+
+    assert requests(*years)["total"] == 2
+    assert requests(*across)["total"] == 6
+    assert requests(*across)["by_category"] == [
+        {"category": "gmi", "total": 4},
+        {"category": "housing_benefit", "total": 2},
+    ]
+    casework.execute(
+        command(
+            command="amend_entry",
+            entry_id=str(moved),
+            reason="typing_error",
+            changes={"occurred_on": "2021-12-01"},
+        )
+    )
+    views.catch_up()
+    assert requests(*years)["total"] == 1  # the year 2022 no longer holds it
+    assert requests(*across)["total"] == 6  # the edge month does
+    casework.execute(command(command="void_entry", entry_id=str(voided), reason="duplicate_entry"))
+    views.catch_up()
+    assert requests(*years)["total"] == 0
+    across_now = requests(*across)
+    assert across_now["total"] == 5
+    assert across_now["by_category"] == [
+        {"category": "gmi", "total": 4},
+        {"category": "housing_benefit", "total": 1},
+    ]
+    with views.engine.connect() as conn:
+        kept = summaries(conn)
+        derive_all(conn)  # in a transaction that is rolled back
+        assert summaries(conn) == kept
+        conn.rollback()

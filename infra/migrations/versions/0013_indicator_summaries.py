@@ -1,6 +1,6 @@
-"""The indicators' summaries (issue 24): counts per day and month, sets of people served, ordinals.
+"""The indicators' summaries (issue 24): counts per day, month and year, sets of people served, ordinals.
 
-``view_indicator_counts`` (additive counts per day and per month), ``view_served_sets`` (roaring
+``view_indicator_counts`` (additive counts per day, month and year), ``view_served_sets`` (roaring
 bitmaps of person ordinals per day and month, by structure and gender), ``view_person_ordinals`` and
 ``view_first_served`` (each person's first day served, so "since opening" is additive), and an index
 on the contacts' person. Filled at once from the rows already folded (``derive_all``), so a store
