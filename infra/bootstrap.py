@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -39,7 +40,7 @@ from infra.settings import (
 )
 from infra.stores import TenantStorage, storage_for
 from infra.tenant_registry import load_registry
-from infra.throttle import SignInThrottle
+from infra.throttle import API_PROCESSES, SignInThrottle
 from infra.tokens import OidcVerifier, TokenIssuer
 from infra.witness import FileWitness
 from projections.audit import AuditChain
@@ -161,7 +162,10 @@ class Kentra:
         self.tokens = TokenIssuer(token_secret(settings, self._master_key), settings.token_ttl_seconds)
         self.sessions = Sessions(self.tokens, lambda: self.accounts)
         self.sign_in_throttle = SignInThrottle(
-            settings.sign_in_limit_per_account, settings.sign_in_limit_per_client, settings.rate_limit_storage
+            settings.sign_in_limit_per_account,
+            settings.sign_in_limit_per_client,
+            settings.rate_limit_storage,
+            processes=int(os.environ.get(API_PROCESSES, "1")),
         )
         self.oidc = (
             OidcVerifier(

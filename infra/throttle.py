@@ -16,7 +16,16 @@ import limits
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+# Set by `kentra serve --workers N` for the API processes it starts (how many count sign-ins apart).
+API_PROCESSES = "KENTRA_API_PROCESSES"
 _LONGEST_NAME = 200  # what the counter keeps of a typed user name, so a huge name cannot grow memory
+
+
+def _share(item: limits.RateLimitItem, processes: int) -> limits.RateLimitItem:
+    """A process's share of a limit that ``processes`` processes count apart: the amount divided, at least one."""
+    if processes <= 1:
+        return item
+    return type(item)(max(1, item.amount // processes), item.multiples, item.namespace)
 
 
 class SignInThrottledError(Exception):
@@ -28,10 +37,14 @@ class SignInThrottledError(Exception):
 
 
 class SignInThrottle:
-    def __init__(self, per_account: str, per_client: str, storage: str = "memory://") -> None:
+    def __init__(self, per_account: str, per_client: str, storage: str = "memory://", *, processes: int = 1) -> None:
+        """``processes``: how many API processes of one machine count apart (``kentra serve --workers``).
+        In the process's memory each counts its own attempts, so each is given its share of the limit
+        (at least one), and together they never allow more than the limit; a shared storage counts once."""
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage))
-        self._per_account = limits.parse(per_account)
-        self._per_client = limits.parse(per_client)
+        share = processes if storage.startswith("memory://") else 1
+        self._per_account = _share(limits.parse(per_account), share)
+        self._per_client = _share(limits.parse(per_client), share)
 
     def _keys(self, username: str, client: str) -> list[tuple[limits.RateLimitItem, str, str]]:
         account = username.strip().casefold()[:_LONGEST_NAME]

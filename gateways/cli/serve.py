@@ -81,7 +81,7 @@ def serve(
                 if processes == 1:
                     uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
                 else:
-                    with _jobs_once(kentra):
+                    with _jobs_once(kentra), _told_processes(processes):
                         uvicorn.run(
                             "gateways.http.server:worker_app",
                             factory=True,
@@ -113,6 +113,18 @@ def cores() -> int:
     from infra.machine import usable_cores
 
     return usable_cores()
+
+
+@contextmanager
+def _told_processes(processes: int) -> Iterator[None]:
+    """The API processes started inside know how many they are (each counts sign-ins apart: infra/throttle.py)."""
+    from infra.throttle import API_PROCESSES
+
+    os.environ[API_PROCESSES] = str(processes)  # the processes spawned inherit it
+    try:
+        yield
+    finally:
+        os.environ.pop(API_PROCESSES, None)
 
 
 @contextmanager
