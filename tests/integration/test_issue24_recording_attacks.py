@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -15,12 +16,14 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from domain.errors import BeneficiaryErasedError
+from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
 from infra.pg_copy import COPY_FROM
 from infra.stores import PostgresStorage
 from services.casework import read_log
-from tests.conftest import Clock, StoreUnderTest, intake, isolated_registry, make_settings, service_url
+from tests.conftest import Clock, StoreUnderTest, command, intake, isolated_registry, make_settings, service_url
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +110,32 @@ def test_the_same_command_sent_twice_at_once_from_two_threads_records_once(pg: S
     assert len({outcome.entry_id for outcome in outcomes}) == 1
     registered = [e for e in read_log(first) if e.originator_id == outcomes[0].entry_id]
     assert len(registered) == 1
+
+
+def test_an_activity_moved_to_an_erased_person_by_another_process_is_refused_despite_a_stale_hint(
+    pg: StoreUnderTest,
+) -> None:
+    here = pg.casework
+    first = here.execute(intake(personal__amka=make_amka(date(1979, 3, 4), 1))).entry_id
+    second = here.execute(intake(personal__amka=make_amka(date(1979, 3, 4), 2))).entry_id
+    session = here.execute(
+        command(
+            command="record_activity",
+            kind="counselling_session",
+            structure="centre",
+            occurred_on="2024-05-02",
+            beneficiary_ids=[str(first)],
+        )
+    ).entry_id
+
+    def amend(changes: dict[str, Any]) -> Any:
+        return command(command="amend_entry", entry_id=str(session), reason="typing_error", changes=changes)
+
+    here.execute(amend({"occurred_on": "2024-05-03"}))
+    assert here._subjects.get(session) == first  # the hint: the session is the first person's
+    there = pg.fresh_casework()  # another process moves it to the second person, who is then erased
+    there.execute(amend({"beneficiary_ids": [str(second)]}))
+    pg.kentra.erase(pg.tenant.id, second, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")
+    assert here._subjects.get(session) == first  # still stale here
+    with pytest.raises(BeneficiaryErasedError):
+        here.execute(amend({"occurred_on": "2024-05-04"}))
