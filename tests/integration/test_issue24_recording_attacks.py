@@ -16,7 +16,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from domain.errors import BeneficiaryErasedError
+from domain.errors import BeneficiaryErasedError, DuplicateBeneficiaryError
 from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
@@ -139,3 +139,25 @@ def test_an_activity_moved_to_an_erased_person_by_another_process_is_refused_des
     assert here._subjects.get(session) == first  # still stale here
     with pytest.raises(BeneficiaryErasedError):
         here.execute(amend({"occurred_on": "2024-05-04"}))
+
+
+def test_an_intake_that_loses_a_race_to_the_same_command_leaves_the_winners_amka_claim(
+    store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pg = store  # both stores
+    amka = make_amka(date(1979, 3, 4), 7)
+    same = intake(personal__amka=amka)
+    here, there = pg.casework, pg.fresh_casework()
+    loads = here._prefetch
+
+    def the_other_process_records_it_meanwhile(*args: Any) -> None:
+        loads(*args)  # read: not recorded yet
+        there.execute(same)
+
+    monkeypatch.setattr(here, "_prefetch", the_other_process_records_it_meanwhile)
+    outcome = here.execute(same)  # conflicts on save, then replays the other's
+    monkeypatch.undo()
+    assert outcome.replayed
+    assert here.find_by_amka(amka) == outcome.entry_id  # the person is still found by ΑΜΚΑ
+    with pytest.raises(DuplicateBeneficiaryError):  # and a second intake of the same ΑΜΚΑ is refused
+        here.execute(intake(personal__amka=amka, personal__last_name="Άλλη"))
