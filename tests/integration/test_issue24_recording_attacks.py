@@ -161,3 +161,29 @@ def test_an_intake_that_loses_a_race_to_the_same_command_leaves_the_winners_amka
     assert here.find_by_amka(amka) == outcome.entry_id  # the person is still found by ΑΜΚΑ
     with pytest.raises(DuplicateBeneficiaryError):  # and a second intake of the same ΑΜΚΑ is refused
         here.execute(intake(personal__amka=amka, personal__last_name="Άλλη"))
+
+
+def test_an_import_batch_one_of_whose_intakes_another_writer_recorded_meanwhile_records_each_once(
+    store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    born = date(1961, 2, 3)
+    amkas = [make_amka(born, n) for n in range(1, 41)]
+    batch = [intake(personal__amka=amka, personal__last_name=f"Εισαγωγή{n}") for n, amka in enumerate(amkas)]
+    here, there = store.casework, store.fresh_casework()
+    loads = here._prefetch
+
+    def the_other_writer_records_one_meanwhile(*args: Any) -> None:
+        loads(*args)
+        there.execute(batch[17])
+
+    monkeypatch.setattr(here, "_prefetch", the_other_writer_records_one_meanwhile)
+    results = here.execute_many(batch)  # its save (COPY on PostgreSQL) conflicts: then one at a time
+    monkeypatch.undo()
+    assert all(not isinstance(result, Exception) for result in results), results
+    assert [result.replayed for result in results if not isinstance(result, Exception)].count(True) == 1
+    found = here.find_many_by_amka(amkas)
+    assert [found[amka] for amka in amkas] == [
+        result.entry_id for result in results if not isinstance(result, Exception)
+    ]
+    people = [e.originator_id for e in read_log(here) if type(e).__qualname__ == "Beneficiary.Registered"]
+    assert len(people) == len(set(people)) == 40
