@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
+from eventsourcing import persistence
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -285,9 +286,15 @@ class SqlVault(KeyMaintenance):
         try:
             yield
             if batch.keys or batch.names:
-                with self._engine.begin() as conn:  # the batch's new keys and name indexes: one transaction
-                    self._insert_keys(conn, batch.keys)
-                    self._insert_index(conn, batch.names)
+                try:
+                    with self._engine.begin() as conn:  # the batch's new keys and name indexes: one transaction
+                        self._insert_keys(conn, batch.keys)
+                        self._insert_index(conn, batch.names)
+                except IntegrityError as error:
+                    # Another writer stored a key for one of these (new) subjects meanwhile: the same
+                    # command recorded at once elsewhere. A conflict, as the log's, so the caller
+                    # reads afresh (and replays it) instead of failing; nothing of the batch is kept.
+                    raise persistence.IntegrityError("a new subject's key was stored meanwhile") from error
             for subject_id, data_key in batch.keys.items():
                 self._remember(subject_id, data_key)
         finally:

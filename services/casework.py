@@ -235,8 +235,7 @@ class Casework(PersonalDataLifecycle):
                 self.save(*work.pending())
         except IntegrityError:
             # Handled once the transaction is over (rolled back): what follows reads afresh.
-            for kind, index, owner in work.claims:
-                self.vault.release(kind, index, owner)
+            self._release_unrecorded(work.claims)
             if len(batch) == 1:
                 record = self._record_of(batch[0])
                 if record is None:
@@ -249,6 +248,17 @@ class Casework(PersonalDataLifecycle):
         self.vault.remove_from_index(work.unindexed)
         self._remember_subjects(work.entries.values())  # those created too
         return results
+
+    def _release_unrecorded(self, claims: list[tuple[str, str, UUID]]) -> None:
+        """After a conflict, give back the claims of entries that are not recorded. An entry's id comes
+        from its command's, so one recorded meanwhile is the same command recorded by another writer:
+        the claim is that writer's too (the same owner) and stays."""
+        owners = list(dict.fromkeys(owner for _, _, owner in claims))
+        found = self.stored_events.stored_events_of(owners) if owners else {}
+        recorded = {owner for owner, stored in found.items() if stored}
+        for kind, index, owner in claims:
+            if owner not in recorded:
+                self.vault.release(kind, index, owner)
 
     def _prefetch(self, work: UnitOfWork, batch: list[c.AnyCommand]) -> None:
         """Ask at once what the batch's commands would each ask the stores in turn: whether they were

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 from domain.identifiers import make_amka
 from domain.tenants import Tenant, TenantRegistry
 from infra.bootstrap import Kentra, bootstrap
+from infra.pg_copy import COPY_FROM, CopyingRecorder
 from infra.settings import Settings
 from tests.conftest import TEST_MASTER_KEY, intake, service_url
 
@@ -117,6 +119,58 @@ def test_two_tenants_casework_runs_through_pgbouncer_in_transaction_mode(
         erased = next(entry for tid, entry in recorded if tid == first.id)
         kentra.erase(first.id, erased, reason="asked", legal_ground="GDPR Art. 17", erased_by="coord")  # type: ignore[arg-type]
         # Whichever server connection a new client gets, it carries no tenant's role.
+        for _ in range(6):
+            with psycopg.connect(bouncer, autocommit=True) as conn:
+                assert conn.execute("SELECT current_user").fetchone() == ("kentra_app",)
+    finally:
+        kentra.close()
+
+
+def test_batches_large_enough_to_copy_and_live_commands_at_once_record_through_pgbouncer(
+    bouncer: str, real_registry: TenantRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied: list[int] = []
+    insert = CopyingRecorder.insert_events
+
+    def counted(self: CopyingRecorder, events: Any, **kwargs: Any) -> Any:
+        if len(events) >= COPY_FROM:
+            copied.append(len(events))
+        return insert(self, events, **kwargs)
+
+    monkeypatch.setattr(CopyingRecorder, "insert_events", counted)
+    registry, (first, second) = tenants(real_registry)
+    migrate = platform(service_url("KENTRA_TEST_DATABASE_URL"), tmp_path, registry, owner=True)
+    try:
+        for tenant in (first, second):
+            migrate.provision(tenant.id)
+    finally:
+        migrate.close()
+    kentra = platform(bouncer, tmp_path, registry, owner=False)
+    try:
+
+        def batch_in(job: tuple[Tenant, int]) -> int:
+            tenant, n = job
+            if n % 2:  # a live command
+                command = intake(occurred_on="2024-03-01", personal__amka=make_amka(date(1962, 2, 3), n))
+                kentra.casework(tenant.id).execute(command)
+                return 1
+            commands = [  # an import's batch: its events go by one COPY
+                intake(occurred_on="2024-03-01", personal__amka=make_amka(date(1963, 1, 1), 100 * n + k))
+                for k in range(40)
+            ]
+            results = kentra.casework(tenant.id).execute_many(commands)
+            assert all(not isinstance(result, Exception) for result in results), results
+            return len(commands)
+
+        jobs = [(tenant, n) for n in range(1, 9) for tenant in (first, second)]
+        with ThreadPoolExecutor(4) as pool:
+            recorded = list(pool.map(batch_in, jobs, timeout=120))
+        assert sum(recorded) == 2 * (4 * 1 + 4 * 40)
+        assert len(copied) == 8  # each import batch went by COPY
+        for tenant in (first, second):
+            views = kentra.views(tenant.id)
+            views.catch_up()
+            assert views.lag()["events_behind"] == 0
         for _ in range(6):
             with psycopg.connect(bouncer, autocommit=True) as conn:
                 assert conn.execute("SELECT current_user").fetchone() == ("kentra_app",)
