@@ -21,6 +21,7 @@ from bench.recording import _bare_recorder
 from domain.identifiers import make_amka
 from infra.bootstrap import bootstrap
 from infra.stores import EVENTS_TABLE
+from projections.audit_seal import seal_state, unsealed_state
 from projections.replay import replay
 from services.importing import BATCH, LAYOUTS, Importer
 
@@ -108,12 +109,16 @@ def _scan(kentra: Any, tenant_id: str) -> tuple[float, int]:
 def _grow(kentra: Any, tenant_id: str, target: int) -> int:
     """Copy the log's own rows, with fresh entry ids, until it holds ``target`` events; returns how many.
 
-    Each copy keeps every entry's versions together and points at the same sealed data, so the copies
-    fold, chain and replay like the events they were made from. (Recording a million events through
-    the service would take most of an hour here; the readers are what this measures.)
+    Each copy keeps every entry's versions together, points at the same sealed data and is sealed for
+    its own id, so the copies fold, chain, verify and replay like the events they were made from.
+    (Recording a million events through the service would take most of an hour here; the readers are
+    what this measures.)
     """
     storage = kentra.storage(tenant_id)
     table = f'"{storage.schema}".{EVENTS_TABLE}'
+    # Each row's seal (issue 21) binds its originator id: a copy under a fresh id is sealed again with
+    # the tenant's key, as Kentra would have sealed it, or `audit verify` rightly reports it forged.
+    key = kentra.keys(kentra.registry.tenant(tenant_id)).event_seal_key()
     with storage.tenant_connection() as conn:  # issue 22: the tenant's role is NOLOGIN
         rows = conn.execute(
             f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY notification_id"
@@ -126,7 +131,9 @@ def _grow(kentra: Any, tenant_id: str, target: int) -> int:
             while held < target:
                 fresh: dict[Any, UUID] = {}
                 for originator, version, topic, state in rows[: target - held]:
-                    writing.write_row((fresh.setdefault(originator, uuid4()), version, topic, state))
+                    copy_id = fresh.setdefault(originator, uuid4())
+                    body = unsealed_state(bytes(state))
+                    writing.write_row((copy_id, version, topic, seal_state(key, copy_id, version, topic, body)))
                 held += min(len(rows), target - held)
         conn.commit()
     return held
@@ -222,7 +229,9 @@ def run(persons: int, grow_to: int = 0) -> list[Result]:
             chain = kentra.audit_chain(tenant_id)
             chain.extend()
             verify_seconds, verdict = timed(chain.verify)
-            assert verdict.ok
+            assert verdict.ok, (
+                f"the grown log does not verify: {verdict.kind} at {verdict.first_broken}: {verdict.problem}"
+            )
             replay_seconds, _ = timed(lambda: replay(casework, casework.vault, TODAY))
             results += [
                 Result(
