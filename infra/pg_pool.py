@@ -32,7 +32,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Transaction, sql
 from psycopg.pq import TransactionStatus
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -258,20 +258,43 @@ class _Unit:
     that began with ``SET LOCAL ROLE``, until its one write commits it, or the thread asks for another
     connection (``give_back``), or the unit ends."""
 
-    def __init__(self, shared: ConnectionPool[TenantConnection], conn: TenantConnection) -> None:
+    def __init__(self, shared: ConnectionPool[TenantConnection], conn: TenantConnection, role: str) -> None:
         self.shared = shared
         self.conn = conn
+        self.role = role  # the tenant's role its transaction took: only that tenant's stores join it
         self.pipeline = ExitStack()  # the connection's pipeline mode, left when the transaction ends
         self.open = True  # the transaction takes statements (neither written nor ended)
         self.returned = False
+        self._after_commit: list[Callable[[], None]] = []
 
     def commit(self) -> None:
-        """End the transaction (its reads, or its queued write) with COMMIT and the one sync."""
+        """End the transaction (its reads, or its queued write) with COMMIT and the one sync; then what
+        waited for the commit (``after_commit``)."""
         if self.open:
             self.open = False
             with _library_errors():
                 self.conn.execute(b"COMMIT")
                 self.pipeline.close()
+            waiting, self._after_commit = self._after_commit, []
+            for then in waiting:
+                then()
+
+    def rows(self, statement: str | bytes, params: Any = None) -> list[tuple[Any, ...]]:
+        """Another store's read (or write with RETURNING) of this tenant, in the unit's transaction: its
+        rows, in one round trip with whatever was queued before it."""
+        with _library_errors(), self.conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()  # the fetch sends the sync (``SyncingCursor``): its rows are there after
+
+    def send(self, statement: str | bytes, params: Any = None) -> None:
+        """Another store's write of this tenant, queued in the unit's transaction: it goes with the
+        unit's next round trip (its own write and COMMIT), and commits or rolls back with it."""
+        with _library_errors(), self.conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement, params)
+
+    def after_commit(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once the unit has committed (never if it rolls back)."""
+        self._after_commit.append(then)
 
     def give_back(self) -> None:
         """Leave pipeline mode and any transaction still open (a failed write, an exception: rolled
@@ -280,6 +303,7 @@ class _Unit:
             return
         self.open = False
         self.returned = True
+        self._after_commit = []  # not committed: what waited for it never happens
         conn = self.conn
         try:
             with suppress(psycopg.Error):  # the error that ended the unit is the one raised
@@ -296,6 +320,15 @@ class _Unit:
 # a thread never holds two at once (behind PgBouncer both pools share its few server connections: a
 # unit kept open while the vault waited for one could wait for ever).
 _THREAD = threading.local()
+
+
+def held_unit(role: str) -> _Unit | None:
+    """This thread's open unit if its transaction is ``role``'s (one tenant's), else None: another
+    store of that tenant on the same database (the vault) may then read and write in it."""
+    unit: _Unit | None = getattr(_THREAD, "unit", None)
+    if unit is None or unit.returned or not unit.open or unit.role != role:
+        return None
+    return unit
 
 
 def end_thread_unit(*_args: object) -> None:
@@ -375,7 +408,7 @@ class _TenantPool:
             return
         end_thread_unit()  # another tenant's, if any: one connection at a time
         conn = self.shared.getconn()
-        unit = _Unit(self.shared, conn)
+        unit = _Unit(self.shared, conn, self.role)
         self._local.unit = _THREAD.unit = unit
         conn.cursor_factory = SyncingCursor
         try:

@@ -32,7 +32,7 @@ from domain.tenants import Tenant
 from infra.crypto import TenantKeys
 from infra.documents import SqlDocumentStore
 from infra.migrations.runner import upgrade_views
-from infra.pg_pool import ProcessPools
+from infra.pg_pool import ProcessPools, held_unit
 from infra.pg_provision import (
     PLATFORM_SCHEMA,
     StoreNotIsolatedError,
@@ -268,7 +268,9 @@ class PostgresStorage(TenantStorage):
         return self.pools.tenant_engine(self.role)
 
     def vault(self, keys: TenantKeys) -> SqlVault:
-        return SqlVault(self._tenant_engine(), keys, schema=self.schema)
+        # Inside a command's unit the vault writes in its transaction (issue 24): one commit, not four.
+        role = self.role
+        return SqlVault(self._tenant_engine(), keys, schema=self.schema, unit=lambda: held_unit(role))
 
     def documents(self) -> SqlDocumentStore:
         """In the tenant's schema, as the tenant's role: no other tenant's role may read them."""

@@ -15,15 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from eventsourcing import persistence
+from psycopg import sql
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -75,6 +76,98 @@ def _unnested(**columns: tuple[list[Any], Any]) -> Any:
     return func.unnest(*arrays).table_valued(*columns).render_derived()
 
 
+class HeldUnit(Protocol):
+    """A transaction of the event store's, open on this thread as this tenant's role, that the vault
+    may join (``infra/pg_pool.py``'s unit): its keys and claims then commit with the events."""
+
+    def rows(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]: ...
+
+    def send(self, statement: str, params: Any = None) -> None: ...
+
+    def after_commit(self, then: Callable[[], None]) -> None: ...
+
+
+class _InUnit:
+    """The vault's PostgreSQL statements in a held unit (issue 24: an intake's key, ΑΜΚΑ claim and name
+    indexes commit with its events, in the command's one transaction). A read fetches its rows (one
+    round trip, with what was queued before it); a write is queued and goes with the unit's own write
+    and COMMIT. Fixed statements with array parameters, rendered once per schema: compiling
+    SQLAlchemy's per call cost more than the round trips saved. The same tables as ``vault_tables``."""
+
+    def __init__(self, unit: HeldUnit, statements: _UnitStatements) -> None:
+        self.unit = unit
+        self.sql = statements
+
+    def keys_of(self, subject_ids: list[UUID]) -> list[tuple[Any, ...]]:
+        return self.unit.rows(self.sql.keys_of, (subject_ids,))
+
+    def erased_of(self, subject_ids: list[UUID]) -> set[UUID]:
+        return {UUID(str(subject)) for (subject,) in self.unit.rows(self.sql.erased_of, (subject_ids,))}
+
+    def holders(self, kind: str, indexes: list[str]) -> dict[str, UUID]:
+        return {index: UUID(str(owner)) for index, owner in self.unit.rows(self.sql.holders, (kind, indexes))}
+
+    def claim(self, kind: str, wanted: Mapping[str, UUID], now: datetime) -> list[str]:
+        indexes = list(wanted)
+        rows = self.unit.rows(self.sql.claim, (kind, now, indexes, [wanted[i] for i in indexes]))
+        return [index for (index,) in rows]
+
+    def release(self, kind: str, held: Mapping[str, UUID]) -> None:
+        indexes = list(held)
+        self.unit.send(self.sql.release, (indexes, [held[i] for i in indexes], kind))
+
+    def insert_keys(self, subject_ids: list[UUID], wrapped: list[bytes], kek_version: int, now: datetime) -> None:
+        self.unit.send(self.sql.insert_keys, (kek_version, now, subject_ids, wrapped))
+
+    def insert_names(self, pairs: list[tuple[str, UUID]]) -> None:
+        self.unit.send(self.sql.insert_names, ([i for i, _ in pairs], [o for _, o in pairs]))
+
+
+@dataclass(frozen=True)
+class _UnitStatements:
+    keys_of: str
+    erased_of: str
+    holders: str
+    claim: str
+    release: str
+    insert_keys: str
+    insert_names: str
+
+    @classmethod
+    def of(cls, schema: str) -> _UnitStatements:
+        def render(template: str, table: Table) -> str:
+            return sql.SQL(template).format(t=sql.Identifier(schema, table.name)).as_string(None)
+
+        return cls(
+            keys_of=render("SELECT subject_id, wrapped_key FROM {t} WHERE subject_id = ANY(%s::uuid[])", subject_keys),
+            erased_of=render("SELECT subject_id FROM {t} WHERE subject_id = ANY(%s::uuid[])", erased_subjects),
+            holders=render(
+                "SELECT blind_index, owner_id FROM {t} WHERE kind = %s AND blind_index = ANY(%s::text[])", lookup
+            ),
+            claim=render(
+                "INSERT INTO {t} (kind, blind_index, owner_id, claimed_at)"
+                " SELECT %s, i, o, %s FROM unnest(%s::text[], %s::uuid[]) AS u(i, o)"
+                " ON CONFLICT DO NOTHING RETURNING blind_index",
+                lookup,
+            ),
+            release=render(
+                "DELETE FROM {t} USING unnest(%s::text[], %s::uuid[]) AS u(i, o)"
+                " WHERE kind = %s AND blind_index = u.i AND owner_id = u.o",
+                lookup,
+            ),
+            insert_keys=render(
+                "INSERT INTO {t} (subject_id, wrapped_key, kek_version, created_at)"
+                " SELECT s, w, %s, %s FROM unnest(%s::uuid[], %s::bytea[]) AS u(s, w)",
+                subject_keys,
+            ),
+            insert_names=render(
+                "INSERT INTO {t} (blind_index, owner_id)"
+                " SELECT i, o FROM unnest(%s::text[], %s::uuid[]) AS u(i, o) ON CONFLICT DO NOTHING",
+                name_index,
+            ),
+        )
+
+
 @dataclass
 class _Batch:
     """What one thread's batch holds until it ends: new keys, new name indexes, the subjects found to
@@ -89,8 +182,17 @@ class _Batch:
 class SqlVault(KeyMaintenance):
     """PersonalDataVault over SQLAlchemy: SQLite file or a PostgreSQL schema."""
 
-    def __init__(self, engine: Engine, keys: TenantKeys, schema: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        keys: TenantKeys,
+        schema: str | None = None,
+        unit: Callable[[], HeldUnit | None] | None = None,
+    ) -> None:
         self._engine = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
+        self._schema = schema
+        self._unit = unit  # the event store's open unit on this thread, as this tenant's role (PostgreSQL)
+        self._statements: _UnitStatements | None = None
         self._keys = keys
         self._cache: OrderedDict[UUID, bytes] = OrderedDict()
         # A batch belongs to the thread that opened it: requests served at once never share one.
@@ -99,6 +201,38 @@ class SqlVault(KeyMaintenance):
 
     def create_tables(self) -> None:
         metadata.create_all(self._engine)
+
+    def _held(self) -> _InUnit | None:
+        unit = self._unit() if self._unit is not None and self._schema else None
+        if unit is None or not self._schema:
+            return None
+        if self._statements is None:
+            self._statements = _UnitStatements.of(self._schema)
+        return _InUnit(unit, self._statements)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection | _InUnit]:
+        """The thread's unit of this tenant if one is open (no connection of its own), else a connection."""
+        held = self._held()
+        if held is not None:
+            yield held
+            return
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection | _InUnit]:
+        """The thread's unit of this tenant if one is open (committed with it), else a transaction."""
+        held = self._held()
+        if held is not None:
+            yield held
+            return
+        with self._engine.begin() as conn:
+            yield conn
+
+    def _remember_all(self, keys: Mapping[UUID, bytes]) -> None:
+        for subject_id, data_key in keys.items():
+            self._remember(subject_id, data_key)
 
     def _remember(self, subject_id: UUID, data_key: bytes) -> bytes:
         with self._lock:
@@ -119,14 +253,19 @@ class SqlVault(KeyMaintenance):
 
     def _stored_key(self, subject_id: UUID) -> bytes | None:
         """The subject's key as stored (wrapped), or None if they have none."""
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(subject_keys.c.wrapped_key).where(subject_keys.c.subject_id == subject_id)
-            ).first()
-        return None if row is None else bytes(row[0])
+        with self._reading() as conn:
+            if isinstance(conn, _InUnit):
+                rows = [(wrapped,) for _, wrapped in conn.keys_of([subject_id])]
+            else:
+                rows = list(
+                    conn.execute(select(subject_keys.c.wrapped_key).where(subject_keys.c.subject_id == subject_id))
+                )
+        return None if not rows else bytes(rows[0][0])
 
-    def _was_erased(self, conn: Connection, subject_ids: Iterable[UUID]) -> set[UUID]:
+    def _was_erased(self, conn: Connection | _InUnit, subject_ids: Iterable[UUID]) -> set[UUID]:
         wanted = list(dict.fromkeys(subject_ids))
+        if isinstance(conn, _InUnit):
+            return conn.erased_of(wanted)
         erased: set[UUID] = set()
         for start in range(0, len(wanted), 500):
             rows = conn.execute(
@@ -139,7 +278,7 @@ class SqlVault(KeyMaintenance):
 
     def is_erased(self, subject_id: UUID) -> bool:
         """Whether this subject's key was destroyed by an erasure (``forget``)."""
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             return bool(self._was_erased(conn, [subject_id]))
 
     def preload(self, tokens: Iterable[str]) -> None:
@@ -167,11 +306,16 @@ class SqlVault(KeyMaintenance):
             return
         found: set[UUID] = set()
         batch = self._batch
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             for start in range(0, len(wanted), 500):
-                rows = conn.execute(
-                    select(subject_keys.c.subject_id, subject_keys.c.wrapped_key).where(
-                        subject_keys.c.subject_id.in_(wanted[start : start + 500])
+                chunk = wanted[start : start + 500]
+                rows: Iterable[Any] = (
+                    conn.keys_of(chunk)
+                    if isinstance(conn, _InUnit)
+                    else conn.execute(
+                        select(subject_keys.c.subject_id, subject_keys.c.wrapped_key).where(
+                            subject_keys.c.subject_id.in_(chunk)
+                        )
                     )
                 )
                 for subject, wrapped in rows:
@@ -229,7 +373,7 @@ class SqlVault(KeyMaintenance):
             self._insert_keys(conn, {subject_id: data_key})
         return self._remember(subject_id, data_key)
 
-    def _insert_keys(self, conn: Connection, keys: Mapping[UUID, bytes]) -> None:
+    def _insert_keys(self, conn: Connection | _InUnit, keys: Mapping[UUID, bytes]) -> None:
         """Store new keys; refused (the whole transaction) if any subject was erased meanwhile."""
         if not keys:
             return
@@ -237,6 +381,10 @@ class SqlVault(KeyMaintenance):
         if erased:
             raise BeneficiaryErasedError(next(iter(erased)))
         now = datetime.now(UTC)
+        if isinstance(conn, _InUnit):
+            subjects = list(keys)
+            conn.insert_keys(subjects, [self._keys.wrap(s, keys[s]) for s in subjects], self._keys.kek_version, now)
+            return
         if self._postgres:
             subjects = list(keys)
             for start in range(0, len(subjects), UNNESTED):
@@ -285,6 +433,15 @@ class SqlVault(KeyMaintenance):
         batch = self._local.batch = _Batch()
         try:
             yield
+            held = self._held() if batch.keys or batch.names else None
+            if held is not None:
+                # In the command's transaction: its keys and name indexes are queued, and commit (or roll
+                # back) with its events. The keys are this process's to use once they are stored.
+                self._insert_keys(held, batch.keys)
+                self._insert_index(held, batch.names)
+                made = dict(batch.keys)
+                held.unit.after_commit(lambda: self._remember_all(made))
+                return
             if batch.keys or batch.names:
                 try:
                     with self._engine.begin() as conn:  # the batch's new keys and name indexes: one transaction
@@ -295,8 +452,7 @@ class SqlVault(KeyMaintenance):
                     # command recorded at once elsewhere. A conflict, as the log's, so the caller
                     # reads afresh (and replays it) instead of failing; nothing of the batch is kept.
                     raise persistence.IntegrityError("a new subject's key was stored meanwhile") from error
-            for subject_id, data_key in batch.keys.items():
-                self._remember(subject_id, data_key)
+            self._remember_all(batch.keys)
         finally:
             self._local.batch = None
 
@@ -336,18 +492,22 @@ class SqlVault(KeyMaintenance):
         return self._keys.fingerprint(data)
 
     def lookup(self, kind: str, index: str) -> UUID | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(lookup.c.owner_id).where(lookup.c.kind == kind, lookup.c.blind_index == index)
-            ).first()
-        return None if row is None else UUID(str(row[0]))
+        with self._reading() as conn:
+            if isinstance(conn, _InUnit):
+                return conn.holders(kind, [index]).get(index)
+            rows = list(
+                conn.execute(select(lookup.c.owner_id).where(lookup.c.kind == kind, lookup.c.blind_index == index))
+            )
+        return None if not rows else UUID(str(rows[0][0]))
 
     def lookup_many(self, kind: str, indexes: Iterable[str]) -> dict[str, UUID]:
         """Who holds each of these indexes; those nobody holds are left out."""
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             return self._holders(conn, kind, list(dict.fromkeys(indexes)))
 
-    def _holders(self, conn: Connection, kind: str, indexes: list[str]) -> dict[str, UUID]:
+    def _holders(self, conn: Connection | _InUnit, kind: str, indexes: list[str]) -> dict[str, UUID]:
+        if isinstance(conn, _InUnit):
+            return conn.holders(kind, indexes) if indexes else {}
         held: dict[str, UUID] = {}
         for start in range(0, len(indexes), 500):
             rows = conn.execute(
@@ -364,8 +524,10 @@ class SqlVault(KeyMaintenance):
             return {}
         now = datetime.now(UTC)
         held: dict[str, UUID] = {}
-        with self._engine.begin() as conn:
-            if self._postgres:
+        with self._writing() as conn:
+            if isinstance(conn, _InUnit):
+                held.update((index, wanted[index]) for index in conn.claim(kind, wanted, now))
+            elif self._postgres:
                 indexes = list(wanted)
                 for start in range(0, len(indexes), UNNESTED):
                     chunk = indexes[start : start + UNNESTED]
@@ -394,7 +556,10 @@ class SqlVault(KeyMaintenance):
         """``release`` for many indexes in one transaction."""
         if not held:
             return
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
+            if isinstance(conn, _InUnit):
+                conn.release(kind, held)
+                return
             for index, owner in held.items():
                 conn.execute(
                     delete(lookup).where(
@@ -440,9 +605,13 @@ class SqlVault(KeyMaintenance):
             with self._engine.begin() as conn:
                 self._insert_index(conn, [(index, owner)])
 
-    def _insert_index(self, conn: Connection, entries: list[tuple[str, UUID]]) -> None:
+    def _insert_index(self, conn: Connection | _InUnit, entries: list[tuple[str, UUID]]) -> None:
         """Add the (index, owner) pairs not there yet, 500 to a statement (on PostgreSQL, all in one)."""
         pairs = list(dict.fromkeys(entries))
+        if isinstance(conn, _InUnit):
+            if pairs:
+                conn.insert_names(pairs)
+            return
         if self._postgres:
             for start in range(0, len(pairs), UNNESTED):
                 chunk = pairs[start : start + UNNESTED]

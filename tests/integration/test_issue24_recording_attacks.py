@@ -187,3 +187,32 @@ def test_an_import_batch_one_of_whose_intakes_another_writer_recorded_meanwhile_
     ]
     people = [e.originator_id for e in read_log(here) if type(e).__qualname__ == "Beneficiary.Registered"]
     assert len(people) == len(set(people)) == 40
+
+
+def test_two_intakes_of_one_amka_by_different_commands_at_once_record_one_person(pg: StoreUnderTest) -> None:
+    """The ΑΜΚΑ claim is written in each intake's own transaction (issue 24): the second writer's claim
+    waits for the first's commit, then finds it held, so exactly one person is registered and the other
+    caseworker is told the ΑΜΚΑ is someone's; whoever wins, the claim is the recorded person's."""
+    amka = make_amka(date(1977, 2, 3), 7373)
+    writers = [pg.casework, pg.fresh_casework()]  # two processes
+    start = threading.Barrier(len(writers))
+    outcomes: list[Any] = []
+
+    def register(casework: Any) -> None:
+        start.wait()
+        try:
+            outcomes.append(casework.execute(intake(personal__amka=amka)))
+        except DuplicateBeneficiaryError as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=register, args=(writer,)) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    recorded = [o for o in outcomes if not isinstance(o, DuplicateBeneficiaryError)]
+    assert len(outcomes) == 2
+    assert len(recorded) == 1
+    assert pg.fresh_casework().find_by_amka(amka) == recorded[0].entry_id
+    people = {e.originator_id for e in read_log(pg.casework) if type(e).__qualname__ == "Beneficiary.Registered"}
+    assert people == {recorded[0].entry_id}

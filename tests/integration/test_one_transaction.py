@@ -8,18 +8,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from eventsourcing import persistence
 
 from domain.errors import ConcurrentChangeError
+from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
 from infra.stores import PostgresStorage
 from services.casework import Casework, read_log
+from services.idempotency import entry_id_for
 from tests.conftest import (
     Clock,
     StoreUnderTest,
@@ -168,3 +172,47 @@ def test_an_error_between_the_read_and_the_write_rolls_back_and_leaves_the_pool_
     each_pooled_connection_is_idle_as_the_login_role(pg)
     assert casework.execute(opening).replayed is False  # the same command records now, once
     assert casework.execute(opening).replayed is True
+
+
+def vault_rows_of(pg: StoreUnderTest, subject: UUID) -> dict[str, int]:
+    """The vault's rows naming this subject: its key, its claims, its name indexes."""
+    schema = storage(pg).schema
+    counts = {}
+    with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL")) as conn:
+        for table, column in (
+            ("vault_subject_keys", "subject_id"),
+            ("vault_lookup", "owner_id"),
+            ("vault_name_index", "owner_id"),
+        ):
+            row = conn.execute(f'SELECT count(*) FROM "{schema}".{table} WHERE {column} = %s', (subject,)).fetchone()
+            counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def test_an_intake_whose_events_fail_to_save_leaves_no_key_claim_or_name_index(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person's key, ΑΜΚΑ claim and name indexes commit with the intake's events (issue 24): a save
+    that fails after them (the connection lost, a lock timeout) leaves none, so the same ΑΜΚΑ is
+    registered by the next intake (a new command from the page) instead of refused as someone's who
+    was never recorded. Before, the vault's writes were committed on their own first."""
+    casework = pg.casework
+    amka = make_amka(date(1981, 6, 7), 5151)
+    recorder = casework.recorder
+    insert = recorder.insert_events
+
+    def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
+        raise persistence.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
+    first = intake(personal__amka=amka)
+    with pytest.raises(persistence.OperationalError):
+        casework.execute(first)
+    monkeypatch.setattr(recorder, "insert_events", insert)
+    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
+    assert again.replayed is False
+    assert vault_rows_of(pg, again.entry_id)["vault_lookup"] == 1
+    assert casework.find_by_amka(amka) == again.entry_id
