@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, func, select
 
+from projections import queries
 from projections.tables import contacts, household_members, households, people
 
 SIZES = ("1", "2", "3", "4", "5+")
@@ -84,3 +85,11 @@ def households_of(conn: Connection, beneficiary_ids: list[UUID]) -> dict[UUID, U
         )
     ).all()
     return dict(rows)
+
+
+def indicators_with_households(conn: Connection, start: date, end: date, structure: str | None) -> dict[str, Any]:
+    """The programme indicators with the households served (issue 23: the municipality's own figure;
+    a Region's store holds no households), one answer: read with ``read_at_once``, one snapshot."""
+    doc = queries.indicators(conn, start, end, structure)
+    doc["households_served"] = households_served(conn, start, end, structure)
+    return doc

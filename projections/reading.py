@@ -25,3 +25,13 @@ class ViewReader:
     def read(self, query: Callable[Concatenate[Connection, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self.engine.connect() as conn:
             return query(conn, *args, **kwargs)
+
+    def read_at_once(self, query: Callable[Concatenate[Connection, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``read``, with every statement of ``query`` seeing one snapshot of the views: on PostgreSQL a
+        REPEATABLE READ transaction, so a fold committing between two of its statements (an answer of
+        several tables) is seen by none or all of them. SQLite's store is one process's file; its
+        reads stay as ``read``'s."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")  # before the transaction begins
+            return query(conn, *args, **kwargs)

@@ -85,10 +85,7 @@ def indicators(
         checked_period(start, end)
 
     def computed() -> dict[str, Any]:
-        doc = views.read(queries.indicators, start, end, structure)
-        # issue 23: households (the municipality's own figure: a Region's store holds no households)
-        doc["households_served"] = views.read(household_queries.households_served, start, end, structure)
-        return doc
+        return views.read_at_once(household_queries.indicators_with_households, start, end, structure)
 
     return answers.answer(views, ("indicators", start, end, structure), computed)
 
