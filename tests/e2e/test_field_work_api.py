@@ -168,6 +168,19 @@ def test_taking_without_a_valid_token_or_for_an_unknown_tenant_is_refused(api: A
     assert unknown.status_code in (403, 404)
 
 
+def test_a_signed_out_or_disabled_caseworkers_token_takes_nothing_more(api: Api) -> None:
+    person(api, "cw.sof.centre", "centre", 5115, "Ανακλησης")
+    assert take(api, "cw.sof.centre").status_code == 200
+    headers = api.headers("cw.sof.centre")
+    assert api.client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert api.client.get(TAKE, headers=headers).status_code == 401  # the phone's copy of the token is dead
+    api.tokens.pop("cw.sof.centre")
+    fresh = api.headers("cw.sof.centre")
+    assert api.client.get(TAKE, headers=fresh).status_code == 200
+    api.kentra.accounts.set_active("cw.sof.centre", False)  # what `kentra users disable` does
+    assert api.client.get(TAKE, headers=fresh).status_code == 401
+
+
 def test_the_device_key_salt_is_the_users_own_and_the_device_keeps_data_for_the_set_hours(api: Api) -> None:
     mine = api.client.get("/api/v1/field/device", headers=api.headers("cw.sof.centre")).json()
     again = api.client.get("/api/v1/field/device", headers=api.headers("cw.sof.centre")).json()
