@@ -347,6 +347,9 @@ def test_a_request_resolved_meanwhile_is_shown_in_greek_and_resolved_by_her(site
     tab.accessible("field-conflict")
     tab.shot("field-conflict")
 
+    assert entry.get_by_role("link", name="Άνοιγμα στο Kentra").get_attribute("href") == (
+        f"/t/sofades/requests/{opened['entry_id']}"
+    )
     entry.get_by_role("button", name="Αποστολή ξανά με την τρέχουσα έκδοση").click()
     expect(entry).to_contain_text("Το Kentra δεν δέχεται πια αυτό το βήμα")
     entry.get_by_role("button", name="Δεν χρειάζεται πια: αφαίρεση").click()
@@ -356,6 +359,33 @@ def test_a_request_resolved_meanwhile_is_shown_in_greek_and_resolved_by_her(site
     assert request["state"]["status"] == "resolved"
     closings = [e["attributes"] for e in request["history"] if e["event"].endswith("Closed")]
     assert [(c["status"], c["recorded_by"]) for c in closings] == [("resolved", USERS["coordinator"].username)]
+
+
+def test_a_visit_to_a_person_erased_meanwhile_waits_with_what_to_do_and_is_never_dropped_silently(
+    site: Site, tab: Tab
+) -> None:
+    page = tab.page
+    centre = Server(site, "caseworker")
+    person = register(centre, "Θεανώ", unique("Ζαχαρή"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, person, "Δεν βρέθηκε κανείς στο σπίτι")
+    erased = httpx.post(
+        f"{site.url}/api/v1/tenants/sofades/beneficiaries/{person.id}/erasure",
+        json={"reason": "ζήτησε διαγραφή", "legal_ground": "ΓΚΠΔ άρθρο 17(1)(α)"},
+        headers=Server(site, "coordinator").headers,
+    )
+    assert erased.status_code in (200, 201), erased.text
+    tab.page.context.set_offline(False)
+    entry = page.locator("#outbox > li")
+    expect(entry).to_contain_text("Το πρόσωπο δεν είναι πια διαθέσιμο")
+    expect(page.locator("#attention")).to_have_text("1")
+    page.get_by_role("button", name="Αποστολή τώρα").click()  # sending again keeps it: only she drops it
+    expect(page.locator("#outbox > li")).to_have_count(1)
+    assert visits_of(centre, person) == []
+    entry.get_by_role("button", name="Δεν χρειάζεται πια: αφαίρεση").click()
+    expect(page.locator("#outbox > li")).to_have_count(0)
 
 
 def test_the_device_holds_no_personal_data_in_clear_and_nothing_after_sign_out_or_expiry(site: Site, tab: Tab) -> None:

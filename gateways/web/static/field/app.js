@@ -434,9 +434,26 @@ async function renderOutbox() {
       drop.textContent = S.dismiss;
       drop.addEventListener("click", () => dismiss(seq));
       li.append(again, " ", drop);
+      const where = pageOf(item);
+      if (where) {
+        const link = document.createElement("a");
+        link.href = where; // the staff pages, signed in there: what was recorded meanwhile
+        link.textContent = S.open_in_kentra;
+        const line = document.createElement("p");
+        line.append(link);
+        li.append(line);
+      }
     }
     list.append(li);
   }
+}
+
+// The staff page of what an entry of the outbox is about: the entry a step is on, else the person.
+function pageOf(item) {
+  const step = /\/(home-visits|requests)\/([0-9a-f-]{36})\//.exec(item.path);
+  if (step) return `/t/${meta.tenant}/${step[1]}/${step[2]}`;
+  const person = item.body.beneficiary_id || (item.body.beneficiary_ids || [])[0];
+  return person ? `/t/${meta.tenant}/people/${person}` : null;
 }
 
 function conflictMessage(status, body) {
