@@ -16,6 +16,7 @@ from gateways.http.deps import CaseworkReader, CurrentUser, KentraDep
 from gateways.http.schemas import problem_responses
 from services import field
 from services.access import AccessDeniedError
+from services.idempotency import KENTRA_NAMESPACE
 
 router = APIRouter(prefix="/api/v1", tags=["field work"], responses=problem_responses(401, 403, 404, 500, 503))
 # PBKDF2-SHA256 iterations of the device key (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
@@ -37,6 +38,9 @@ class DeviceProfile(BaseModel):
     salt: str = Field(description="PBKDF2 salt of her device key (fixed per user; not secret)")
     iterations: int
     wipe_after_seconds: int = Field(description="What is taken is wiped from the device this long after")
+    entry_namespace: UUID = Field(
+        description="uuid5 namespace of entry ids: a command's entry is uuid5(this, '<tenant>/entry/<command id>')"
+    )
 
 
 class FieldPerson(BaseModel):
@@ -91,6 +95,7 @@ def field_device(kentra: KentraDep, user: CurrentUser) -> DeviceProfile:
         salt=kentra.tokens.device_salt(user.username),
         iterations=KEY_ITERATIONS,
         wipe_after_seconds=kentra.settings.field_device_hours * 3600,
+        entry_namespace=KENTRA_NAMESPACE,
     )
 
 

@@ -69,7 +69,8 @@ def field_shell(request: Request) -> Response:
         "field.html",
         {
             "f": FIELD,
-            "purposes": _options(HomeVisitPurpose),
+            # A prosecutor-ordered investigation needs the order's reference and deadline: on the pages.
+            "purposes": [o for o in _options(HomeVisitPurpose) if o[0] != HomeVisitPurpose.PROSECUTOR_ORDERED.value],
             "categories": _options(RequestCategory),
             "activity_kinds": _options(ActivityKind),
             "genders": _options(Gender),

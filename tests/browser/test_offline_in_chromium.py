@@ -312,6 +312,24 @@ def test_visits_and_an_intake_recorded_offline_reach_the_server_exactly_once(sit
     assert "Υγρασία στο υπνοδωμάτιο" in str(visit["state"])  # sealed in the log, opened for her
 
 
+def test_a_person_registered_offline_can_be_visited_offline_and_both_arrive_in_order(site: Site, tab: Tab) -> None:
+    page = tab.page
+    centre = Server(site, "caseworker")
+    sign_in(tab)
+    tab.page.context.set_offline(True)
+    newcomer = Person("", "Κλεονίκη", unique("Μαυρίδου"), make_amka(date(1979, 11, 3), 4545), "Κριτήρι 3", "6944556677")
+    record_intake(tab, newcomer, date(1979, 11, 3))
+    expect(page.get_by_role("heading", name=f"{newcomer.last_name} {newcomer.first_name}")).to_be_visible()
+    record_home_visit(tab, newcomer, "Πρώτη επίσκεψη μετά την εισαγωγή")
+    expect(page.locator("#waiting")).to_have_text("2")
+    tab.page.context.set_offline(False)
+    expect(page.locator("#waiting")).to_have_text("0")
+    found = centre.get("/beneficiaries", amka=newcomer.amka)
+    assert len(found) == 1
+    newcomer.id = found[0]["id"]
+    assert [v["beneficiary_id"] for v in visits_of(centre, newcomer)] == [newcomer.id]
+
+
 def test_a_request_resolved_meanwhile_is_shown_in_greek_and_resolved_by_her(site: Site, tab: Tab) -> None:
     page = tab.page
     centre = Server(site, "caseworker")

@@ -1,7 +1,7 @@
 // Kentra's field app (issue 25): take the day's people, record offline into an outbox, send it later.
 // Every string shown comes from the server-rendered shell (<template id="strings">), never from here.
 // People's data are put in the page with textContent only (never as HTML).
-import { CHECK, Store, deriveKey, seal, unseal, wipeDevice } from "./store.js";
+import { CHECK, Store, deriveKey, seal, unseal, uuid5, wipeDevice } from "./store.js";
 
 const S = {};
 for (const node of document.getElementById("strings").content.querySelectorAll("[data-k]")) {
@@ -152,6 +152,7 @@ async function unlock(event) {
         tenant: device.tenant,
         structure: device.structure,
         structures: device.structures,
+        entry_namespace: device.entry_namespace,
         salt: device.salt,
         iterations: device.iterations,
         wipe_after_seconds: device.wipe_after_seconds,
@@ -248,6 +249,12 @@ function renderPeople() {
     const name = document.createElement("h3");
     name.textContent = personName(person);
     li.append(name);
+    if (person.new_intake) {
+      const note = document.createElement("p");
+      note.className = "hint";
+      note.textContent = S.new_unsent;
+      li.append(note);
+    }
     const where = document.createElement("p");
     where.textContent = [person.address, person.phone].filter(Boolean).join(" · ");
     li.append(where);
@@ -397,11 +404,29 @@ async function record(event) {
     problem: null,
   };
   await store.add("outbox", { state: "pending", sealed: await seal(key, "outbox", item) });
+  if (kind === "intake") await keepNewPerson(item);
   form.hidden = true;
   say(S.saved);
   await renderOutbox();
   await renderStatus();
   sync();
+}
+
+// A person registered offline joins the people taken, under the id the server will give them, so that a
+// visit or a request can follow; the outbox sends the intake first (it was recorded first).
+async function keepNewPerson(item) {
+  const id = await uuid5(meta.entry_namespace, `${meta.tenant}/entry/${item.command_id}`);
+  const now = Date.now();
+  if (!taken) {
+    taken = { as_of: isoToday(), people: [], items: [], taken_at: now };
+    meta.taken_at = now;
+    meta.expires_at = now + meta.wipe_after_seconds * 1000;
+    await saveMeta();
+  }
+  const { personal, structure } = item.body;
+  taken.people.push({ id, version: 1, structure, ...personal, amka: undefined, new_intake: item.command_id });
+  await store.put("people", await seal(key, "people", taken), "taken");
+  renderPeople();
 }
 
 // --------------------------------------------------------------------------------------------- outbox
@@ -474,10 +499,20 @@ async function sync() {
   syncing = true;
   let sent = 0;
   let stopped = false;
+  const unrecorded = new Set(); // people whose intake is waiting for her: what follows about them waits too
   try {
     for (const [seq, r] of await store.entries("outbox")) {
-      if (r.state !== "pending") continue;
       const item = await unseal(key, "outbox", r.sealed);
+      if (item.kind === "intake" && r.state !== "pending") {
+        unrecorded.add(await uuid5(meta.entry_namespace, `${meta.tenant}/entry/${item.command_id}`));
+      }
+      if (r.state !== "pending") continue;
+      const about = [item.body.beneficiary_id, ...(item.body.beneficiary_ids || [])];
+      if (about.some((id) => unrecorded.has(id))) {
+        item.problem = { status: null, error: null, message: S.waits_for_intake };
+        await store.put("outbox", { state: "attention", sealed: await seal(key, "outbox", item) }, seq);
+        continue;
+      }
       let response;
       try {
         response = await api("POST", item.path, item.body, item.command_id);
@@ -500,6 +535,9 @@ async function sync() {
         break;
       }
       const body = await response.json().catch(() => ({}));
+      if (item.kind === "intake") {
+        unrecorded.add(await uuid5(meta.entry_namespace, `${meta.tenant}/entry/${item.command_id}`));
+      }
       item.problem = { status: response.status, error: body.error || null, message: conflictMessage(response.status, body) };
       await store.put("outbox", { state: "attention", sealed: await seal(key, "outbox", item) }, seq);
     }

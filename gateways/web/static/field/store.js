@@ -22,6 +22,17 @@ function bytesOfHex(hex) {
   return bytes;
 }
 
+// The id the server gives the entry a command creates: uuid5(namespace, "<tenant>/entry/<command id>")
+// (services/idempotency.py), so that an intake recorded offline can be followed, offline, by a visit.
+export async function uuid5(namespace, name) {
+  const data = new Uint8Array([...bytesOfHex(namespace.replace(/-/g, "")), ...encoder.encode(name)]);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-1", data)).slice(0, 16);
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export async function deriveKey(password, saltHex, iterations) {
   const base = await crypto.subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
