@@ -406,6 +406,17 @@ def test_a_visit_to_a_person_erased_meanwhile_waits_with_what_to_do_and_is_never
     expect(page.locator("#outbox > li")).to_have_count(0)
 
 
+def test_a_name_or_address_carrying_markup_is_shown_as_text_never_run(site: Site, tab: Tab) -> None:
+    page = tab.page
+    centre = Server(site, "caseworker")
+    hostile = register(centre, '<img src="/x" alt="x">Ιφιγένεια', unique("<b>Τσακίρη</b>"))
+    sign_in(tab)
+    page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων").click()
+    shown = page.locator("#people > li").filter(has_text=hostile.last_name)
+    expect(shown.get_by_role("heading")).to_have_text(f"{hostile.last_name} {hostile.first_name}")
+    assert page.locator("#people img, #people b").count() == 0
+
+
 def test_the_device_holds_no_personal_data_in_clear_and_nothing_after_sign_out_or_expiry(site: Site, tab: Tab) -> None:
     page = tab.page
     page.clock.install()  # the app's own clock, moved forward below to pass the set time
