@@ -95,14 +95,14 @@ class Server:
         return answer.json()
 
 
-def register(server: Server, first_name: str, last_name: str) -> Person:
+def register(server: Server, first_name: str, last_name: str, address: str | None = None) -> Person:
     birth = date(1970 + random.randrange(30), 1 + random.randrange(12), 1 + random.randrange(28))
     person = Person(
         id="",
         first_name=first_name,
         last_name=last_name,
         amka=make_amka(birth, random.randrange(1000, 9999)),
-        address=f"Οδός Κριτηρίου {random.randrange(10, 99)}, Τύρναβος",
+        address=address or f"Οδός Κριτηρίου {random.randrange(10, 99)}, Τύρναβος",
         phone=f"69{random.randrange(10_000_000, 99_999_999)}",
     )
     recorded = server.post(
@@ -409,12 +409,13 @@ def test_a_visit_to_a_person_erased_meanwhile_waits_with_what_to_do_and_is_never
 def test_a_name_or_address_carrying_markup_is_shown_as_text_never_run(site: Site, tab: Tab) -> None:
     page = tab.page
     centre = Server(site, "caseworker")
-    hostile = register(centre, '<img src="/x" alt="x">Ιφιγένεια', unique("<b>Τσακίρη</b>"))
+    hostile = register(centre, '<img src="/x" alt="x">Ιφιγένεια', unique("<b>Τσακίρη</b>"), address="<i>Κριτήρι</i> 9")
     sign_in(tab)
     page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων").click()
     shown = page.locator("#people > li").filter(has_text=hostile.last_name)
     expect(shown.get_by_role("heading")).to_have_text(f"{hostile.last_name} {hostile.first_name}")
-    assert page.locator("#people img, #people b").count() == 0
+    expect(shown.locator("p").first).to_contain_text("<i>Κριτήρι</i> 9")
+    assert page.locator("#people img, #people b, #people i").count() == 0
 
 
 def test_the_device_holds_no_personal_data_in_clear_and_nothing_after_sign_out_or_expiry(site: Site, tab: Tab) -> None:
