@@ -257,3 +257,21 @@ def served(api: Api, start: str, end: str) -> int:
     )
     assert answer.status_code == 200, answer.text
     return int(answer.json()["beneficiaries_served"]["period"]["total"])
+
+
+def test_an_intake_synced_late_into_a_submitted_period_shows_as_a_restatement_with_both_days(api: Api) -> None:
+    submission = {"operation": "5002786", "from": "2022-07-01", "to": "2022-12-31", "submitted_on": "2023-01-20"}
+    submitted = api.post("coord.sof", "/esf/submissions", submission, key="esf-field-sub-1")
+    assert submitted.status_code == 201, submitted.text
+    body = intake_body(occurred_on="2022-08-20", personal__amka=make_amka(date(1979, 3, 4), 5116))
+    late = api.post("cw.sof.centre", "/beneficiaries", body, key="field-late-intake-0001")  # as the outbox sends
+    assert late.status_code == 201, late.text
+    report = api.client.get(
+        f"/api/v1/tenants/sofades/esf/submissions/{submitted.json()['id']}", headers=api.headers("coord.sof")
+    ).json()
+    assert report["holds"] is False
+    events = [e for change in report["changes"] for e in change["events"]]
+    assert events, report
+    assert {e["occurred_on"] for e in events} == {"2022-08-20"}  # the day it happened
+    assert all(datetime.fromisoformat(e["recorded_at"]).date() > date(2023, 1, 20) for e in events)  # and arrived
+    assert late.json()["entry_id"] not in str(report)  # people by pseudonym only
