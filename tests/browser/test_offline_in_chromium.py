@@ -259,6 +259,8 @@ def test_visits_and_an_intake_recorded_offline_reach_the_server_exactly_once(sit
 
     page.reload()  # offline: the shell comes from the worker's cache, the data from the encrypted store
     started(tab)
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    tab.accessible("field-unlock-offline")
     unlock(tab)
     expect(page.locator("#waiting")).to_have_text("3")
     expect(page.locator("#outbox > li")).to_have_count(3)
@@ -449,6 +451,7 @@ def test_the_device_holds_no_personal_data_in_clear_and_nothing_after_sign_out_o
     assert (wiped["local"], wiped["session"]) == ("[]", "[]")
     assert list(wiped["caches"]) == [SHELL_CACHE]
     expect(page.get_by_role("heading", name="Σύνδεση για εργασία πεδίου")).to_be_visible()
+    tab.accessible("field-sign-in")
 
     # Taken again, then left past the set time (12 hours by default): all of it goes by itself.
     tab.page.context.set_offline(False)
