@@ -408,6 +408,19 @@ def test_a_visit_to_a_person_erased_meanwhile_waits_with_what_to_do_and_is_never
     expect(page.locator("#outbox > li")).to_have_count(0)
 
 
+def test_chromium_finds_the_field_app_installable(tab: Tab) -> None:
+    open_app(tab)
+    assert tab.page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)").endswith("/field/")
+    cdp = tab.page.context.new_cdp_session(tab.page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/field/manifest.webmanifest")
+    assert manifest["errors"] == []
+    # Chromium's own check, as for its install prompt. A Playwright context is an incognito profile, in
+    # which Chromium never offers to install: that one reason is the test's, not the app's.
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+
+
 def test_a_name_or_address_carrying_markup_is_shown_as_text_never_run(site: Site, tab: Tab) -> None:
     page = tab.page
     centre = Server(site, "caseworker")
