@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     region_link_keys: Path | None = None
     token_secret: SecretStr | None = None
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # Issue 25: how long what a caseworker took onto her device for field work stays there at most.
+    field_device_hours: int = Field(default=12, ge=1, le=72)
     oidc_issuer: str | None = None
     oidc_jwks_url: str | None = None
     oidc_audience: str = "kentra"

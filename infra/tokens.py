@@ -55,6 +55,11 @@ class TokenIssuer:
         """A page form's CSRF token: an HMAC of what it is bound to (a session, or a browser before sign-in)."""
         return hmac.new(self._secret.encode(), b"kentra/csrf/v1|" + binding.encode(), hashlib.sha256).hexdigest()
 
+    def device_salt(self, username: str) -> str:
+        """The salt of a user's field-work device key (issue 25): fixed per user, so that after a reload
+        she unlocks what she took with her password again; not secret (it sits beside the data)."""
+        return hmac.new(self._secret.encode(), b"kentra/field-salt/v1|" + username.encode(), hashlib.sha256).hexdigest()
+
     def session(self, token: str) -> tuple[str, str]:
         """The user name and session a token was issued to; the session is checked on every request.
 

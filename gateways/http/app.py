@@ -31,6 +31,7 @@ from gateways.http import (
     documents,
     esf,
     esf_submissions,
+    field,
     home_visits,
     households,
     imports,
@@ -53,6 +54,7 @@ from gateways.web import consent as web_consent
 from gateways.web import documents as web_documents
 from gateways.web import esf as web_esf
 from gateways.web import esf_submissions as web_esf_submissions
+from gateways.web import field as web_field
 from gateways.web import households as web_households
 from gateways.web import ownership as web_ownership
 from gateways.web import pages, session
@@ -248,7 +250,9 @@ def create_app(kentra: Kentra, *, jobs: bool = True, owns_platform: bool = False
         documents,  # issue 23: documents
         consent,  # issue 23: consent
         households,  # issue 23: households
+        field,  # issue 25: field work
         pages,
+        web_field,  # issue 25: the field app's shell, worker and manifest
         web_catalogue,  # issue 23: catalogue
         web_documents,  # issue 23: documents
         web_consent,  # issue 23: consent

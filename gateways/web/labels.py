@@ -348,6 +348,7 @@ _PRESENT: dict[str, tuple[str, str]] = {
         "Write the dates as dd/mm/yyyy; «To» not before «From», at most twelve years.",
     ),
     "my_work": ("Οι εργασίες μου", "My work"),
+    "field_work": ("Εργασία πεδίου", "Field work (offline)"),  # issue 25: the field app, /field/
     "due_today": ("για σήμερα", "due today"),
     "presets": ("Περίοδος με ένα κλικ", "Period in one click"),
     "preset_month": ("Μήνας", "Month"),

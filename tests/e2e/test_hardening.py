@@ -178,7 +178,14 @@ def test_pages_and_answers_forbid_inline_script_framing_sniffing_and_caching(api
 
 def test_no_template_carries_inline_script_or_style() -> None:
     inline = re.compile(r"<script|<style|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
-    found = [path.name for path in TEMPLATES.glob("*.html") if inline.search(path.read_text(encoding="utf-8"))]
+    # Issue 25: the field app's shell, the one page with a script, loads its own module file only.
+    field_script = '<script type="module" src="/static/field/app.js"></script>'
+    allowed = {"field.html": 1}
+    found = [
+        path.name
+        for path in TEMPLATES.glob("*.html")
+        if inline.search(path.read_text(encoding="utf-8").replace(field_script, "", allowed.get(path.name, 0)))
+    ]
     assert found == []
 
 
