@@ -110,7 +110,7 @@ class Labelled:
 
 
 def shown(value: Any) -> str:
-    """A cell as the page and the CSV show it: χ hidden, «-» no such figure, a decimal comma."""
+    """A cell as the page and the CSV show it: χ hidden, «—» no such figure, a decimal comma."""
     if value is None:
         return HIDDEN
     if isinstance(value, float):
@@ -267,7 +267,7 @@ def chart(table: Labelled, described_by: str) -> str:
         axes.invert_yaxis()
         axes.tick_params(axis="y", labelsize=7)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(frameon=False, fontsize=7)
+    axes.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside, not over
     axes.spines[["top", "right"]].set_visible(False)
     description = f"{table.title}. Τα ίδια στοιχεία, με τα κρυφά κελιά ως {HIDDEN}, είναι στον πίνακα που ακολουθεί."
     return charts.titled_svg(figure, table.title, description, described_by)

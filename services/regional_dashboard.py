@@ -23,10 +23,10 @@ from services.regions import CONSOLIDATED, GENDER_TOTAL
 Answer = Callable[[Period], dict[str, Any]]
 """The protected answer of one fixed period (``services.regions.regional_answer`` for the region)."""
 Cell = int | float | str | None
-"""A shown count or rate; ``None`` a hidden cell (χ); ``"-"`` a figure that does not exist (no population)."""
+"""A shown count or rate; ``None`` a hidden cell (χ); ``"—"`` a figure that does not exist (no population)."""
 
 SINCE_OPENING = "since-opening"
-NOT_AVAILABLE = "-"
+NOT_AVAILABLE = "—"
 PRESETS = ("month", "quarter", "half", "year", SINCE_OPENING)
 WORK = ("requests", "referrals", "networking_meetings", "community_events", "volunteers")
 # the ESF sum of the municipalities: the consolidated row of every table, named for what it is

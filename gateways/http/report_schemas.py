@@ -292,7 +292,9 @@ class RegionalTable(BaseModel):
 
     id: str
     columns: list[str]
-    rows: list[dict[str, Any]] = Field(description="each {key, cells}: a cell is a count, a rate, null (hidden) or '-'")
+    rows: list[dict[str, Any]] = Field(
+        description="each {key, cells}: a cell is a count, a rate, null (hidden) or '—' (no such figure)"
+    )
     chart: str | None = None
     parts: list[str] | None = Field(default=None, description="since_opening: the fixed periods added up")
 
@@ -307,6 +309,9 @@ class RegionalDashboard(BaseModel):
     start: str = Field(alias="from")
     end: str = Field(alias="to")
     breakdowns: bool
+    first_year: int = Field(
+        description="the year since opening starts: the first centre's opening, else its earliest entry"
+    )
     disclosure_control: dict[str, Any]
     municipalities: list[dict[str, Any]]
     tables: list[RegionalTable]

@@ -40,11 +40,10 @@ def _checked(request: Request, region: str) -> Response | None:
     return None
 
 
-def _offered(kentra: Kentra, region: str) -> list[tuple[str, str]]:
-    """Every fixed period from the year the region's first centre opened (or last year) to this one."""
+def _offered(kentra: Kentra, first: int) -> list[tuple[str, str]]:
+    """Since opening, then every fixed period from the region's first year (or last year) to this one."""
     today = kentra.today()
-    opened = [d.year for t in kentra.registry.tenants_of(region) if (d := t.opened_on) is not None]
-    first = min([*opened, today.year - 1])
+    first = min(first, today.year - 1)
     found = [(SINCE_OPENING, PRESET_LABELS[SINCE_OPENING])]
     return found + [(p.code, p.label()) for year in range(today.year, first - 1, -1) for p in year_periods(year)]
 
@@ -62,13 +61,14 @@ def dashboard_page(request: Request, region: str) -> Response:
         "region": region,
         "region_name": named.name_el if lang == "el" else named.name_en,
         "period": code,
-        "periods": _offered(kentra, region),
+        "periods": _offered(kentra, kentra.today().year - 1),
         "hidden": tables.HIDDEN,
     }
     try:
         doc = region_dashboard(kentra, region, code)
     except DomainError:
         return render(request, "region.html", 422, error=LABELS[lang]["reporting_period_hint"], **context)
+    context["periods"] = _offered(kentra, doc["first_year"])
     labelled = tables.labelled(doc, tables.structure_names(kentra, region))
     anchor = parse_period(doc["to"][:7]) if code == SINCE_OPENING else parse_period(code)
     links = [
