@@ -248,17 +248,19 @@ def chart(table: Labelled, described_by: str) -> str:
     palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#6B6B6B"]
     if table.chart == "lines":
         for n, ((label, _), values) in enumerate(zip(table.rows, table.values, strict=True)):
-            axes.plot(table.columns, _numbers(values), marker="o", color=palette[n % len(palette)], label=label)
+            points = range(len(table.columns))  # by position: a column whose every point is hidden keeps its place
+            axes.plot(points, _numbers(values), marker="o", color=palette[n % len(palette)], label=label)
+        axes.set_xticks(range(len(table.columns)), table.columns)
         axes.tick_params(axis="x", labelrotation=45, labelsize=7)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         keys = [label for label, _ in table.rows]
         width = 0.8 / max(1, len(table.columns))
         for n, column in enumerate(table.columns):
-            values = _numbers([row[n] for row in table.values])
-            axes.barh(
-                [i + n * width for i in range(len(keys))],
-                values,
+            drawn = [(i, v) for i, v in enumerate(_numbers([row[n] for row in table.values])) if not math.isnan(v)]
+            axes.barh(  # a hidden cell draws no bar at all: a zero-length one would read as 0
+                [i + n * width for i, _ in drawn],
+                [v for _, v in drawn],
                 height=width,
                 color=palette[n % len(palette)],
                 label=column,
