@@ -12,9 +12,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domain.errors import InvalidValueError
 from domain.periods import parse_period, year_periods
+from domain.tenants import Population
 from services.regional_dashboard import (
     NOT_AVAILABLE,
     SINCE_OPENING,
@@ -182,3 +184,14 @@ def test_a_period_that_is_no_fixed_one_nor_since_opening_is_refused_with_what_is
     for code in ("2022-07-01", "since opening", "2022-Q5", "1999", "", "<script>"):
         with pytest.raises(InvalidValueError, match=SINCE_OPENING):
             chosen_span(code, 2018, TODAY)
+
+
+def test_a_population_in_the_registry_names_its_source_and_counts_someone() -> None:
+    assert Population(residents=10_000, source_el="Απογραφή 2021, ΕΛΣΤΑΤ").residents == 10_000
+    for bad in (
+        {"residents": 0, "source_el": "Απογραφή 2021"},
+        {"residents": 10_000},
+        {"residents": -5, "source_el": "x"},
+    ):
+        with pytest.raises(ValidationError):
+            Population.model_validate(bad)
