@@ -124,6 +124,13 @@ class ReportedFigure(Record):
     structure: Slug | None = None
 
 
+class Population(Record):
+    """The municipality's residents as an official count gives them, and which count (for rates per 1,000)."""
+
+    residents: int = Field(gt=0)
+    source_el: Text  # e.g. «Απογραφή 2021, ΕΛΣΤΑΤ»: a rate is only as good as the count it names
+
+
 class PrivacyNotice(Record):
     """A version of the municipality's information notice (GDPR Art. 13) and the day it applies from."""
 
@@ -148,6 +155,8 @@ class Tenant(Record):
     structures: tuple[Structure, ...] = Field(min_length=1)
     reported: tuple[ReportedFigure, ...] = ()
     privacy_notices: tuple[PrivacyNotice, ...] = Field(default=DEFAULT_NOTICES, min_length=1)  # issue 23: consent
+    # issue 26: the Region's rates per 1,000 residents; left out where no source in the registry gives it
+    population: Population | None = None
 
     @field_validator("opened")
     @classmethod

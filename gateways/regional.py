@@ -11,6 +11,9 @@ from typing import Any
 from domain.periods import Period
 from gateways.kafka.gateway import DirectSink, Gateway
 from infra.bootstrap import Kentra
+from projections import queries
+from services.regional_dashboard import Member as DashboardMember
+from services.regional_dashboard import chosen_span, dashboard
 from services.regions import Member, Municipality, regional_answer
 
 
@@ -30,3 +33,38 @@ def members(kentra: Kentra, region: str) -> list[Member]:
 def consolidate(kentra: Kentra, region: str, period: Period) -> dict[str, Any]:
     """The Region's answer for a fixed period, wired from the platform's parts (access already checked)."""
     return regional_answer(region, period, members(kentra, region), kentra.regional_figures)
+
+
+def dashboard_members(joined: list[Member], kentra: Kentra) -> list[DashboardMember]:
+    """The region's provisioned municipalities as the dashboard names them, from the tenant registry.
+
+    A centre's first year is the year it opened, or (the registry not saying) the year of its earliest
+    entry in the Region's store: "since opening" then starts where its figures do.
+    """
+    found = []
+    for municipality, views in joined:
+        tenant = kentra.registry.tenant(municipality.tenant)
+        opened = tenant.opened_on or views.read(queries.earliest_entry_on)
+        found.append(
+            DashboardMember(
+                tenant=tenant.id,
+                name_el=tenant.name_el,
+                operations=tuple((p.period, p.code) for p in tenant.programmes if p.code),
+                opened_year=opened.year if opened else None,
+                population=tenant.population.residents if tenant.population else None,
+                population_source=tenant.population.source_el if tenant.population else None,
+            )
+        )
+    return found
+
+
+def region_dashboard(kentra: Kentra, region: str, code: str) -> dict[str, Any]:
+    """The Region's dashboard for a period or since opening (access already checked), with how fresh it is."""
+    joined = members(kentra, region)
+    named = dashboard_members(joined, kentra)
+    first = min((m.opened_year for m in named if m.opened_year is not None), default=kentra.today().year)
+    span = chosen_span(code, first, kentra.today())
+    doc = dashboard(region, span, named, lambda p: regional_answer(region, p, joined, kentra.regional_figures))
+    doc["first_year"] = first
+    doc["figures_as_of"] = {m.tenant: views.as_of() | {"lag": views.lag()} for m, views in joined}
+    return doc

@@ -394,6 +394,13 @@ def indicators_from_rows(conn: Connection, start: date, end: date, structure: st
     }
 
 
+def earliest_entry_on(conn: Connection) -> date | None:
+    """The day of the earliest entry that is not voided: where a Region's years begin if no opening is known."""
+    where: Where = [case_index.c.voided.is_(False)]
+    found = conn.execute(select(func.min(case_index.c.occurred_on)).where(*where)).scalar_one_or_none()
+    return found if isinstance(found, date) else None
+
+
 def latest_entry_on(conn: Connection, until: date, structure: str | None) -> date | None:
     """The day of the latest entry (not voided) on or before ``until``: where a dashboard opens."""
     where: Where = [case_index.c.voided.is_(False), case_index.c.occurred_on <= until]

@@ -123,6 +123,17 @@ class RegionalViews(ViewReader):
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(rollup_events.c.position), 0))).scalar_one())
 
+    def as_of(self) -> dict[str, str | None]:
+        """When the figures here last took a batch, and the latest recording in the municipality they hold."""
+        with self.engine.connect() as conn:
+            applied, recorded = conn.execute(
+                select(func.max(rollup_events.c.applied_at), func.max(rollup_events.c.recorded_at))
+            ).one()
+        return {
+            "applied_at": as_utc(applied).isoformat() if applied is not None else None,
+            "latest_recorded_at": as_utc(recorded).isoformat() if recorded is not None else None,
+        }
+
     def lag(self) -> dict[str, Any]:
         """Seconds from an event's recording in the municipality to its effect here."""
         with self.engine.connect() as conn:

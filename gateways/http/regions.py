@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from domain.periods import EXAMPLES
+from gateways import regional_dashboard as tables
 from gateways.http.deps import CurrentUser, KentraDep
-from gateways.http.report_schemas import RegionalIndicators, RegionalLag
+from gateways.http.report_schemas import RegionalDashboard, RegionalIndicators, RegionalLag
 from gateways.http.schemas import problem_responses
-from gateways.regional import consolidate, members
+from gateways.regional import consolidate, members, region_dashboard
 from services.access import may_analyse_region
 from services.regions import regional_lag, requested_period
 
@@ -56,3 +57,23 @@ def get_regional_indicators(
 )
 def get_regional_lag(kentra: KentraDep, user: CurrentUser, region: Region) -> Any:
     return {"region": region, "municipalities": regional_lag(members(kentra, region))}
+
+
+@router.get(
+    "/dashboard",
+    summary="The Region's dashboard: every table of the page, as JSON, CSV or XLSX, disclosure-controlled",
+    response_model=RegionalDashboard,
+    responses={200: {"content": {"text/csv": {}, tables.XLSX: {}}}},
+)
+def get_regional_dashboard(
+    kentra: KentraDep,
+    user: CurrentUser,
+    region: Region,
+    period: Annotated[str, Query(description=f"a year, half-year, quarter or month ({EXAMPLES}), or since-opening")],
+    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="csv and xlsx: the page's files")] = "json",
+    table: Annotated[str | None, Query(description="csv and xlsx: one table only, by its id")] = None,
+) -> Any:
+    doc = region_dashboard(kentra, region, period)
+    if format == "json":
+        return doc
+    return tables.download(kentra, region, doc, format, table)

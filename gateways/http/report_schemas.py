@@ -285,3 +285,34 @@ class ErasureDone(BaseModel):
     documents_removed: int = 0  # issue 23: the person's documents deleted with their key
     earliest: str | None = None
     legal_ground: str | None = None
+
+
+class RegionalTable(BaseModel):
+    """One table of the Region's dashboard: rows and columns as codes; a hidden cell is null."""
+
+    id: str
+    columns: list[str]
+    rows: list[dict[str, Any]] = Field(
+        description="each {key, cells}: a cell is a count, a rate, null (hidden) or '—' (no such figure)"
+    )
+    chart: str | None = None
+    parts: list[str] | None = Field(default=None, description="since_opening: the fixed periods added up")
+
+
+class RegionalDashboard(BaseModel):
+    """The Region's dashboard for a period or since opening, every cell disclosure-controlled (docs/regions.md)."""
+
+    model_config = SPAN
+
+    region: str
+    period: str
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    breakdowns: bool
+    first_year: int = Field(
+        description="the year since opening starts: the first centre's opening, else its earliest entry"
+    )
+    disclosure_control: dict[str, Any]
+    municipalities: list[dict[str, Any]]
+    tables: list[RegionalTable]
+    figures_as_of: dict[str, dict[str, Any]]

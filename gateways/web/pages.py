@@ -6,7 +6,6 @@ asked for from Kentra's own pages, and the rights are read afresh on every reque
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -14,10 +13,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from domain.errors import DomainError
-from domain.periods import parse_period, year_periods
 from gateways.clients import client_address
-from gateways.regional import consolidate
-from gateways.web import dashboards
+from gateways.web import dashboards, regional
 from gateways.web.dashboards import dashboard_scope as _dashboard_scope
 from gateways.web.dashboards import period_between as _period
 from gateways.web.labels import LABELS
@@ -37,13 +34,11 @@ from gateways.web.session import (
 )
 from gateways.web.worklists import worklist_links
 from infra.accounts import WeakPasswordError
-from infra.bootstrap import Kentra
 from infra.throttle import SignInThrottledError
 from services import audit, reporting
 from services.access import (
     AccessDeniedError,
     Principal,
-    may_analyse_region,
     may_audit,
     visible_tenants,
 )
@@ -52,6 +47,7 @@ from services.casework import Casework
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 router.include_router(dashboards.router)  # the dashboard and its downloads: gateways/web/dashboards.py
+router.include_router(regional.router)  # the Region's dashboard and its downloads: gateways/web/regional.py
 
 
 @router.get("/")
@@ -167,42 +163,6 @@ def home(request: Request) -> Response:
         return render(request, "home.html", tenants=[], audited=sorted(user.tenants))
     tenants = [t for t in visible_tenants(user, kentra_of(request).registry) if user.tenants and t.id in user.tenants]
     return render(request, "home.html", tenants=tenants)
-
-
-@router.get("/r/{region}/dashboard")
-def region_dashboard(request: Request, region: str) -> Response:
-    """A regional analyst's view: each municipality of the region and the total, small cells suppressed."""
-    user = user_of(request)
-    if user is None:
-        return RedirectResponse("/", status_code=303)
-    kentra, lang = kentra_of(request), lang_of(request)
-    try:
-        may_analyse_region(user, region, kentra.registry)
-    except AccessDeniedError:
-        return message(request, 403, "not_allowed")
-    except DomainError:
-        return message(request, 404, "not_built")
-    named = kentra.registry.region(region)
-    today = kentra.today()
-    code = request.query_params.get("period") or str(today.year)
-    context: dict[str, Any] = {
-        "region_name": named.name_el if lang == "el" else named.name_en,
-        "period": code,
-        "periods": _offered(kentra, region, today),
-    }
-    try:
-        chosen = parse_period(code)
-    except DomainError:
-        return render(request, "region.html", 422, error=LABELS[lang]["reporting_period_hint"], **context)
-    doc = consolidate(kentra, region, chosen)
-    return render(request, "region.html", doc=doc, period_label=chosen.label(lang), **context)
-
-
-def _offered(kentra: Kentra, region: str, today: date) -> list[tuple[str, str]]:
-    """Every fixed period from the year the region's first centre opened (or last year) to this one."""
-    opened = [d.year for t in kentra.registry.tenants_of(region) if (d := t.opened_on) is not None]
-    first = min([*opened, today.year - 1])
-    return [(p.code, p.label()) for year in range(today.year, first - 1, -1) for p in year_periods(year)]
 
 
 def _auditor(request: Request, tenant: str) -> tuple[Principal, Casework] | Response:

@@ -50,14 +50,20 @@ def test_no_one_but_the_regions_analyst_reads_its_dashboard(api: Api) -> None:
     assert regional(api, "analyst.cmac", "central-macedonia").status_code == 200
 
 
-def page_rows(html: str) -> list[list[str]]:
-    """The regional page's table: each row's cells, a hidden one as its symbol."""
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+def table_rows(html: str, table: str) -> list[list[str]]:
+    """One table of the regional page: each row's cells, a hidden one as its symbol."""
+    body = html.split(f'data-table="{table}"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
         cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
         rows.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
     return rows
+
+
+def page_rows(html: str) -> list[list[str]]:
+    """People served by gender, then the requests and referrals of the «work» table, row by row."""
+    work = table_rows(html, "work")
+    return [served + work[n][:2] for n, served in enumerate(table_rows(html, "served"))]
 
 
 def api_rows(doc: dict[str, Any]) -> list[list[str]]:

@@ -398,6 +398,10 @@ ROUTES: dict[tuple[str, str], Calls] = {
         ("GET", "/api/v1/regions/thessaly/indicators", {"params": PERIOD})
     ],
     ("GET", "/api/v1/regions/{region}/lag"): lambda p, t, o: [("GET", "/api/v1/regions/thessaly/lag", {})],
+    ("GET", "/api/v1/regions/{region}/dashboard"): lambda p, t, o: [
+        ("GET", "/api/v1/regions/thessaly/dashboard", {"params": {"period": "2024-05", "format": f}})
+        for f in ("json", "csv", "xlsx")
+    ],
     ("GET", "/api/v1/tenants/{tenant}/audit/chain"): lambda p, t, o: [("GET", f"{T}/audit/chain", {})],
     ("GET", "/api/v1/tenants/{tenant}/audit/export"): lambda p, t, o: [("GET", f"{T}/audit/export", {})],
     ("GET", "/api/v1/tenants/{tenant}/audit/indicators"): lambda p, t, o: [
@@ -499,6 +503,10 @@ ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/home"): lambda p, t, o: [("GET", "/home", {})],
     ("GET", "/t/{tenant}/dashboard"): lambda p, t, o: [("GET", "/t/sofades/dashboard", {"params": PERIOD})],
     ("GET", "/r/{region}/dashboard"): lambda p, t, o: [("GET", "/r/thessaly/dashboard", {"params": PERIOD})],
+    ("GET", "/r/{region}/dashboard/download"): lambda p, t, o: [
+        ("GET", "/r/thessaly/dashboard/download", {"params": {"period": "2024-05", "format": f}})
+        for f in ("csv", "xlsx")
+    ],
     ("GET", "/t/{tenant}/audit"): lambda p, t, o: [("GET", "/t/sofades/audit", {"params": PERIOD})],
     ("GET", "/t/{tenant}/audit/drilldown"): lambda p, t, o: [
         ("GET", "/t/sofades/audit/drilldown", {"params": {**PERIOD, "cell": "served/2024-05/female"}})
