@@ -22,7 +22,7 @@ from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
 from infra.stores import PostgresStorage
-from services.casework import Casework, read_log
+from services.casework import BatchRefusedError, Casework, read_log
 from services.idempotency import entry_id_for
 from tests.conftest import (
     Clock,
@@ -215,4 +215,49 @@ def test_an_intake_whose_events_fail_to_save_leaves_no_key_claim_or_name_index(
     again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
     assert again.replayed is False
     assert vault_rows_of(pg, again.entry_id)["vault_lookup"] == 1
+    assert casework.find_by_amka(amka) == again.entry_id
+
+
+def test_an_all_or_nothing_batch_refused_leaves_no_key_claim_or_name_index_of_its_intakes(pg: StoreUnderTest) -> None:
+    """A refused atomic batch records nothing, so the vault's rows of its intakes (queued in the unit)
+    must go too. Its claims used to be given back one by one through the vault's engine, whose
+    checkout ended (committed) the unit first: the intake's key and name indexes were kept for a
+    person never recorded."""
+    amka = make_amka(date(1982, 8, 9), 6161)
+    first = intake(personal__amka=amka)
+    with pytest.raises(BatchRefusedError):
+        pg.casework.execute_many([first, open_request(uuid4())], atomic=True)  # the second names nobody
+    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    again = pg.casework.execute(intake(personal__amka=amka))
+    assert pg.casework.find_by_amka(amka) == again.entry_id
+
+
+def test_an_intake_taking_over_a_voided_persons_amka_whose_save_fails_leaves_no_claim(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ΑΜΚΑ of a voided person is taken over by the next intake of it (released, claimed again).
+    That takeover went through the vault's engine, whose checkout ended (committed) the unit: a save
+    failing after it left the claim to a person never recorded, and the next intake of that ΑΜΚΑ (a
+    new command) was refused as a duplicate. It now rolls back with the events."""
+    casework = pg.casework
+    amka = make_amka(date(1983, 9, 10), 7171)
+    voided = casework.execute(intake(personal__amka=amka)).entry_id
+    casework.execute(command(command="void_entry", entry_id=str(voided), reason="duplicate_entry"))
+    recorder = casework.recorder
+    insert = recorder.insert_events
+
+    def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
+        raise persistence.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
+    first = intake(personal__amka=amka)
+    with pytest.raises(persistence.OperationalError):
+        casework.execute(first)
+    monkeypatch.setattr(recorder, "insert_events", insert)
+    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
     assert casework.find_by_amka(amka) == again.entry_id
