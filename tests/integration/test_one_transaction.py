@@ -261,3 +261,43 @@ def test_an_intake_taking_over_a_voided_persons_amka_whose_save_fails_leaves_no_
     each_pooled_connection_is_idle_as_the_login_role(pg)
     again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
     assert casework.find_by_amka(amka) == again.entry_id
+
+
+def test_another_tenants_vault_never_writes_in_the_unit_open_on_the_thread(
+    tmp_path: Path, real_registry: TenantRegistry
+) -> None:
+    """A thread holding tenant A's unit that then uses tenant B's vault: B's claim is B's own transaction
+    as B's role (committed at once, seen by others before A's unit ends, kept when A's rolls back),
+    never a statement in A's transaction as A's role (``held_unit`` joins only its own role's unit)."""
+    registry, one = isolated_registry(real_registry)
+    registry, other = isolated_registry(registry)
+    settings = make_settings("postgres", tmp_path)
+    kentra = bootstrap(settings, registry=registry, today=Clock())
+    try:
+        kentra.provision(one.id)
+        kentra.provision(other.id)
+        first, second = kentra.casework(one.id), kentra.casework(other.id)
+        index, owner = second.vault.blind_index("amka", make_amka(date(1984, 10, 11), 8181)), uuid4()
+        schema = kentra.storage(other.id)
+        assert isinstance(schema, PostgresStorage)
+
+        def claims_seen_elsewhere() -> int:
+            with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL")) as conn:
+                row = conn.execute(
+                    f'SELECT count(*) FROM "{schema.schema}".vault_lookup WHERE blind_index = %s', (index,)
+                ).fetchone()
+                return int(row[0]) if row else 0
+
+        def a_command_of_a_using_bs_vault_fails() -> None:
+            with first.stored_events.transaction():
+                first.stored_events.stored_events_of([uuid4()])  # A's transaction, begun as A's role
+                assert second.vault.claim_many("amka", {index: owner}) == {index: owner}
+                assert claims_seen_elsewhere() == 1  # committed as B's, not waiting for A's unit
+                raise RuntimeError("A's command fails: its unit rolls back")
+
+        with pytest.raises(RuntimeError, match="A's command fails"):
+            a_command_of_a_using_bs_vault_fails()
+        assert claims_seen_elsewhere() == 1
+        assert second.vault.lookup("amka", index) == owner
+    finally:
+        kentra.close()
