@@ -21,6 +21,7 @@ from domain.errors import ConcurrentChangeError
 from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
+from infra.pg_copy import COPY_FROM, CopyingRecorder
 from infra.stores import PostgresStorage
 from services.casework import BatchRefusedError, Casework, read_log
 from services.idempotency import entry_id_for
@@ -301,3 +302,34 @@ def test_another_tenants_vault_never_writes_in_the_unit_open_on_the_thread(
         assert second.vault.lookup("amka", index) == owner
     finally:
         kentra.close()
+
+
+def test_an_import_batch_whose_copy_fails_leaves_no_key_claim_or_name_index(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch large enough for COPY (an import's) is written in the unit's transaction too: before, the
+    unit was committed ahead of the COPY (COPY does not run in pipeline mode), so a COPY that failed
+    (the connection lost) left every intake's key, ΑΜΚΑ claim and name indexes for people never
+    recorded. Sent again, the batch records each person once."""
+    commands = [intake(personal__amka=make_amka(date(1986, 1, 2), 100 + n)) for n in range(40)]  # 80 events
+    assert 2 * len(commands) >= COPY_FROM
+    copy = CopyingRecorder.insert_events
+
+    def the_connection_drops_at_the_copy(self: CopyingRecorder, events: Any, **kwargs: Any) -> Any:
+        if len(events) >= COPY_FROM:
+            raise persistence.OperationalError("server closed the connection unexpectedly")
+        return copy(self, events, **kwargs)
+
+    monkeypatch.setattr(CopyingRecorder, "insert_events", the_connection_drops_at_the_copy)
+    with pytest.raises(persistence.OperationalError):
+        pg.casework.execute_many(commands)
+    monkeypatch.undo()
+    for cmd in commands:
+        never_recorded = entry_id_for(pg.tenant.id, cmd.command_id)
+        assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    results = pg.casework.execute_many(commands)
+    assert all(not isinstance(result, Exception) and not result.replayed for result in results), results
+    assert [pg.casework.find_by_amka(cmd.personal.amka) for cmd in commands if cmd.personal.amka] == [  # type: ignore[union-attr]
+        result.entry_id for result in results if not isinstance(result, Exception)
+    ]
