@@ -518,15 +518,14 @@ def _as_bytes(statement: object, conn: psycopg.Connection[Any]) -> bytes:
 class SharedPoolRecorder(CopyingRecorder):
     """The library's recorder (a large batch saved by COPY: ``infra/pg_copy.py``); its subscriptions
     share the process's listener. Inside a unit (``_TenantPool.unit``) its write is the unit's last
-    statement and commits it; a batch large enough for COPY (an import's) ends the unit first, since
-    COPY does not run in pipeline mode, and is written in a transaction of its own."""
+    statement and commits it; a batch large enough for COPY (an import's) leaves the unit's pipeline
+    mode first, since COPY does not run in it, and is copied in the unit's transaction (``_copy_in_unit``)."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         pool: object = self.datastore.pool
         unit = pool.held() if isinstance(pool, _TenantPool) else None
         if unit is not None and len(stored_events) >= COPY_FROM:
-            end_thread_unit()  # its reads committed; the batch's versions still guard against a conflict
-            unit = None
+            return self._copy_in_unit(unit, stored_events, **kwargs)
         if unit is None:
             return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
         if not stored_events:
@@ -548,6 +547,23 @@ class SharedPoolRecorder(CopyingRecorder):
             unit.commit()  # the sync: a conflict raises here (IntegrityError), nothing committed
             ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
             return ids
+
+    def _copy_in_unit(self, unit: _Unit, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """A batch large enough for COPY, in the unit's transaction all the same: with the vault's keys,
+        claims and name indexes queued in it, which a COPY failing must take with it (committing the
+        unit first left them for people never recorded). COPY does not run in pipeline mode: the
+        pipeline is left first (its sync sends what was queued; a conflict there raises as the
+        library's), then the library's COPY goes in the transaction lent as its own, and COMMIT."""
+        conn = unit.conn
+        with _library_errors():
+            unit.pipeline.close()
+        conn.lent = cast(Transaction, unit)  # ``conn.transaction()`` is then the unit's (TenantConnection)
+        try:
+            ids = cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
+        finally:
+            conn.lent = None
+        unit.commit()
+        return ids
 
     def _unit_statements(self, conn: psycopg.Connection[Any]) -> tuple[list[bytes], bytes, bytes]:
         """The library's lock (less its lock timeout, which the unit set), NOTIFY and insert, as bytes."""

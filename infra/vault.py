@@ -568,6 +568,11 @@ class SqlVault(KeyMaintenance):
                 )
 
     def claim(self, kind: str, index: str, owner: UUID) -> UUID:
+        if self._held() is not None:
+            # In the command's unit, as ``claim_many``: through the engine, its checkout would end
+            # (commit) the unit, and the claim and the batch's rows would be kept if the save then failed.
+            holder = self.claim_many(kind, {index: owner}).get(index)
+            return self.claim(kind, index, owner) if holder is None else holder  # released in between
         try:
             with self._engine.begin() as conn:
                 conn.execute(
@@ -581,6 +586,9 @@ class SqlVault(KeyMaintenance):
         return owner
 
     def release(self, kind: str, index: str, owner: UUID) -> None:
+        if self._held() is not None:  # in the command's unit (see ``claim``)
+            self.release_many(kind, {index: owner})
+            return
         with self._engine.begin() as conn:
             conn.execute(
                 delete(lookup).where(lookup.c.kind == kind, lookup.c.blind_index == index, lookup.c.owner_id == owner)

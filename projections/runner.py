@@ -25,6 +25,7 @@ from projections.tables import (
     SUMMARY_TABLES,
     case_index,
     contacts,
+    household_members,
     operation_entries,
     operation_exits,
     people,
@@ -46,6 +47,8 @@ class _MovedMeanwhileError(Exception):
 
 
 class CaseworkViews(ViewReader):
+    rewritten = (household_members,)  # by ``compact_views`` after an erasure (issue 23)
+
     def __init__(
         self,
         app: Application[UUID],

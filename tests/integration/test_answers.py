@@ -3,21 +3,26 @@ question at the same position is computed once; anything that can change the fig
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 import projections.runner
 from domain.identifiers import make_amka
 from infra.bootstrap import bootstrap
+from infra.stores import PostgresStorage
 from projections import household_queries, queries
 from projections.runner import CaseworkViews
+from projections.tables import household_members
 from services import reporting
 from services.access import Principal, Role
 from services.answers import Answers
-from tests.conftest import StoreUnderTest, intake, isolated_registry
+from tests.conftest import StoreUnderTest, command, intake, isolated_registry, service_url
 
 START, END = date(2024, 1, 1), date(2024, 12, 31)
 AMKA_DAY = date(1979, 3, 4)
@@ -180,3 +185,46 @@ def test_one_answer_is_read_from_one_snapshot_though_a_fold_commits_during_it(
     answer.pop("households_served")
     assert seen == [answer]  # the same snapshot: the fold in the middle is in neither
     assert fresh(views)["beneficiaries_served"] != answer["beneficiaries_served"]  # and is there afterwards
+
+
+def test_an_answer_while_the_household_view_is_compacted_still_counts_the_households(
+    store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An erasure's compaction rewrites the household members' view by TRUNCATE and refill
+    (``compact_views``), which is not MVCC-safe: a REPEATABLE READ answer whose snapshot was taken
+    before it read that table as empty and answered no household served (kept at the unchanged
+    position). The answer must count the household, whichever of the two goes first."""
+    if store.kind != "postgres":
+        pytest.skip("compact_views rewrites PostgreSQL's files only (SQLite's store has no such hook)")
+    head = store.casework.execute(person(1)).entry_id
+    store.casework.execute(command(command="form_household", beneficiary_id=str(head), occurred_on="2024-05-03"))
+    views = store.kentra.views(store.tenant.id)
+    views.catch_up()
+    before = fresh(views)
+    assert before["households_served"]["total"] == 1
+    households = household_queries.households_served
+    storage = store.kentra.storage(store.tenant.id)
+    assert isinstance(storage, PostgresStorage)
+    compacting = threading.Thread(target=storage.compact_views)
+
+    def an_erasure_compacts_the_view_meanwhile(conn: Any, *args: Any) -> Any:
+        compacting.start()
+        members = f'"{storage.schema}".{household_members.name}'
+        deadline = time.monotonic() + 60
+        with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL"), autocommit=True) as watcher:
+            while compacting.is_alive() and time.monotonic() < deadline:  # done, or waiting for this answer
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass", (members,)
+                ).fetchone()
+                if waiting and waiting[0]:
+                    break
+                time.sleep(0.02)
+        return households(conn, *args)
+
+    monkeypatch.setattr(household_queries, "households_served", an_erasure_compacts_the_view_meanwhile)
+    during = fresh(views)
+    monkeypatch.undo()
+    compacting.join(60)
+    assert not compacting.is_alive()
+    assert during == before
+    assert fresh(views) == before

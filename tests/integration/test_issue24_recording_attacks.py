@@ -13,16 +13,18 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from domain.errors import BeneficiaryErasedError, DuplicateBeneficiaryError
+from domain.errors import BeneficiaryErasedError, DomainError, DuplicateBeneficiaryError
 from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
 from infra.pg_copy import COPY_FROM
 from infra.stores import PostgresStorage
-from services.casework import read_log
+from services.casework import Casework, read_log
+from services.idempotency import entry_id_for
 from tests.conftest import Clock, StoreUnderTest, command, intake, isolated_registry, make_settings, service_url
 
 pytestmark = pytest.mark.integration
@@ -216,3 +218,77 @@ def test_two_intakes_of_one_amka_by_different_commands_at_once_record_one_person
     assert pg.fresh_casework().find_by_amka(amka) == recorded[0].entry_id
     people = {e.originator_id for e in read_log(pg.casework) if type(e).__qualname__ == "Beneficiary.Registered"}
     assert people == {recorded[0].entry_id}
+
+
+def test_two_batches_whose_amka_claims_cross_keep_every_claim_a_recorded_persons_and_may_be_sent_again(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claims are held until their command's transaction commits (issue 24). Batch A registers ΑΜΚΑ x and
+    moves P to y; batch B registers y and moves Q to x, both past their first claim at once: each then
+    waits for the other's claim, and PostgreSQL ends one (deadlock detected, the store's
+    OperationalError: the API's retryable 503). Whatever ends which: a batch that failed keeps nothing
+    (no key, no claim, no event), every command that succeeded holds its ΑΜΚΑ, and a failed batch
+    sent again is answered, not failed."""
+    day = date(1985, 11, 12)
+    p, q = (pg.casework.execute(intake(personal__amka=make_amka(day, n))).entry_id for n in (1, 2))
+    x, y = make_amka(day, 3), make_amka(day, 4)
+
+    def moved(entry: Any, amka: str) -> Any:
+        return command(
+            command="amend_entry",
+            entry_id=str(entry),
+            reason="typing_error",
+            personal={"amka": amka},
+            amka_date_mismatch_confirmed=True,
+        )
+
+    batches = {"A": [intake(personal__amka=x), moved(p, y)], "B": [intake(personal__amka=y), moved(q, x)]}
+    holders = {"A": ([x, y], p), "B": ([y, x], q)}  # the ΑΜΚΑ of its intake and of its amendment; who moved
+    writers = {"A": pg.casework, "B": pg.fresh_casework()}  # two processes
+    both_claimed = threading.Barrier(2, timeout=60)
+    prefetch = Casework._prefetch
+
+    def claimed_then_wait(self: Casework, work: Any, batch: Any) -> None:
+        prefetch(self, work, batch)  # the batch's intake claims its ΑΜΚΑ, in its transaction
+        both_claimed.wait()
+
+    monkeypatch.setattr(Casework, "_prefetch", claimed_then_wait)
+    outcomes: dict[str, Any] = {}
+
+    def record(name: str) -> None:
+        try:
+            outcomes[name] = writers[name].execute_many(batches[name])
+        except persistence.OperationalError as error:
+            outcomes[name] = error
+
+    threads = [threading.Thread(target=record, args=(name,)) for name in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    monkeypatch.undo()
+    assert len(outcomes) == 2
+    schema = pg.kentra.storage(pg.tenant.id)
+    assert isinstance(schema, PostgresStorage)
+    logged = {e.originator_id for e in read_log(pg.casework)}
+    reader = pg.fresh_casework()
+    for name, outcome in outcomes.items():
+        new = entry_id_for(pg.tenant.id, batches[name][0].command_id)
+        (registered, taken), person = holders[name]
+        if isinstance(outcome, persistence.OperationalError):  # ended whole: nothing of it kept
+            assert new not in logged
+            with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL")) as conn:
+                for table, column in (("vault_subject_keys", "subject_id"), ("vault_lookup", "owner_id")):
+                    row = conn.execute(
+                        f'SELECT count(*) FROM "{schema.schema}".{table} WHERE {column} = %s', (new,)
+                    ).fetchone()
+                    assert row == (0,), table
+            again = writers[name].execute_many(batches[name])  # sent again: answered
+            assert len(again) == 2
+            continue
+        intake_result, amendment = outcome
+        if not isinstance(intake_result, DomainError):
+            assert reader.find_by_amka(registered) == new
+        if not isinstance(amendment, DomainError):
+            assert reader.find_by_amka(taken) == person
+    assert any(isinstance(outcome, list) for outcome in outcomes.values())

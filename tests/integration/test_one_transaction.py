@@ -21,8 +21,9 @@ from domain.errors import ConcurrentChangeError
 from domain.identifiers import make_amka
 from domain.tenants import TenantRegistry
 from infra.bootstrap import bootstrap
+from infra.pg_copy import COPY_FROM, CopyingRecorder
 from infra.stores import PostgresStorage
-from services.casework import Casework, read_log
+from services.casework import BatchRefusedError, Casework, read_log
 from services.idempotency import entry_id_for
 from tests.conftest import (
     Clock,
@@ -216,3 +217,119 @@ def test_an_intake_whose_events_fail_to_save_leaves_no_key_claim_or_name_index(
     assert again.replayed is False
     assert vault_rows_of(pg, again.entry_id)["vault_lookup"] == 1
     assert casework.find_by_amka(amka) == again.entry_id
+
+
+def test_an_all_or_nothing_batch_refused_leaves_no_key_claim_or_name_index_of_its_intakes(pg: StoreUnderTest) -> None:
+    """A refused atomic batch records nothing, so the vault's rows of its intakes (queued in the unit)
+    must go too. Its claims used to be given back one by one through the vault's engine, whose
+    checkout ended (committed) the unit first: the intake's key and name indexes were kept for a
+    person never recorded."""
+    amka = make_amka(date(1982, 8, 9), 6161)
+    first = intake(personal__amka=amka)
+    with pytest.raises(BatchRefusedError):
+        pg.casework.execute_many([first, open_request(uuid4())], atomic=True)  # the second names nobody
+    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    again = pg.casework.execute(intake(personal__amka=amka))
+    assert pg.casework.find_by_amka(amka) == again.entry_id
+
+
+def test_an_intake_taking_over_a_voided_persons_amka_whose_save_fails_leaves_no_claim(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ΑΜΚΑ of a voided person is taken over by the next intake of it (released, claimed again).
+    That takeover went through the vault's engine, whose checkout ended (committed) the unit: a save
+    failing after it left the claim to a person never recorded, and the next intake of that ΑΜΚΑ (a
+    new command) was refused as a duplicate. It now rolls back with the events."""
+    casework = pg.casework
+    amka = make_amka(date(1983, 9, 10), 7171)
+    voided = casework.execute(intake(personal__amka=amka)).entry_id
+    casework.execute(command(command="void_entry", entry_id=str(voided), reason="duplicate_entry"))
+    recorder = casework.recorder
+    insert = recorder.insert_events
+
+    def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
+        raise persistence.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
+    first = intake(personal__amka=amka)
+    with pytest.raises(persistence.OperationalError):
+        casework.execute(first)
+    monkeypatch.setattr(recorder, "insert_events", insert)
+    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
+    assert casework.find_by_amka(amka) == again.entry_id
+
+
+def test_another_tenants_vault_never_writes_in_the_unit_open_on_the_thread(
+    tmp_path: Path, real_registry: TenantRegistry
+) -> None:
+    """A thread holding tenant A's unit that then uses tenant B's vault: B's claim is B's own transaction
+    as B's role (committed at once, seen by others before A's unit ends, kept when A's rolls back),
+    never a statement in A's transaction as A's role (``held_unit`` joins only its own role's unit)."""
+    registry, one = isolated_registry(real_registry)
+    registry, other = isolated_registry(registry)
+    settings = make_settings("postgres", tmp_path)
+    kentra = bootstrap(settings, registry=registry, today=Clock())
+    try:
+        kentra.provision(one.id)
+        kentra.provision(other.id)
+        first, second = kentra.casework(one.id), kentra.casework(other.id)
+        index, owner = second.vault.blind_index("amka", make_amka(date(1984, 10, 11), 8181)), uuid4()
+        schema = kentra.storage(other.id)
+        assert isinstance(schema, PostgresStorage)
+
+        def claims_seen_elsewhere() -> int:
+            with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL")) as conn:
+                row = conn.execute(
+                    f'SELECT count(*) FROM "{schema.schema}".vault_lookup WHERE blind_index = %s', (index,)
+                ).fetchone()
+                return int(row[0]) if row else 0
+
+        def a_command_of_a_using_bs_vault_fails() -> None:
+            with first.stored_events.transaction():
+                first.stored_events.stored_events_of([uuid4()])  # A's transaction, begun as A's role
+                assert second.vault.claim_many("amka", {index: owner}) == {index: owner}
+                assert claims_seen_elsewhere() == 1  # committed as B's, not waiting for A's unit
+                raise RuntimeError("A's command fails: its unit rolls back")
+
+        with pytest.raises(RuntimeError, match="A's command fails"):
+            a_command_of_a_using_bs_vault_fails()
+        assert claims_seen_elsewhere() == 1
+        assert second.vault.lookup("amka", index) == owner
+    finally:
+        kentra.close()
+
+
+def test_an_import_batch_whose_copy_fails_leaves_no_key_claim_or_name_index(
+    pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch large enough for COPY (an import's) is written in the unit's transaction too: before, the
+    unit was committed ahead of the COPY (COPY does not run in pipeline mode), so a COPY that failed
+    (the connection lost) left every intake's key, ΑΜΚΑ claim and name indexes for people never
+    recorded. Sent again, the batch records each person once."""
+    commands = [intake(personal__amka=make_amka(date(1986, 1, 2), 100 + n)) for n in range(40)]  # 80 events
+    assert 2 * len(commands) >= COPY_FROM
+    copy = CopyingRecorder.insert_events
+
+    def the_connection_drops_at_the_copy(self: CopyingRecorder, events: Any, **kwargs: Any) -> Any:
+        if len(events) >= COPY_FROM:
+            raise persistence.OperationalError("server closed the connection unexpectedly")
+        return copy(self, events, **kwargs)
+
+    monkeypatch.setattr(CopyingRecorder, "insert_events", the_connection_drops_at_the_copy)
+    with pytest.raises(persistence.OperationalError):
+        pg.casework.execute_many(commands)
+    monkeypatch.undo()
+    for cmd in commands:
+        never_recorded = entry_id_for(pg.tenant.id, cmd.command_id)
+        assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
+    each_pooled_connection_is_idle_as_the_login_role(pg)
+    results = pg.casework.execute_many(commands)
+    assert all(not isinstance(result, Exception) and not result.replayed for result in results), results
+    assert [pg.casework.find_by_amka(cmd.personal.amka) for cmd in commands if cmd.personal.amka] == [  # type: ignore[union-attr]
+        result.entry_id for result in results if not isinstance(result, Exception)
+    ]

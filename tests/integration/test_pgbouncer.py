@@ -22,6 +22,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from eventsourcing import persistence
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
@@ -30,6 +31,10 @@ from domain.tenants import Tenant, TenantRegistry
 from infra.bootstrap import Kentra, bootstrap
 from infra.pg_copy import COPY_FROM, CopyingRecorder
 from infra.settings import Settings
+from projections import household_queries, queries
+from services import reporting
+from services.answers import Answers
+from services.idempotency import entry_id_for
 from tests.conftest import TEST_MASTER_KEY, intake, service_url
 
 pytestmark = pytest.mark.integration
@@ -174,5 +179,67 @@ def test_batches_large_enough_to_copy_and_live_commands_at_once_record_through_p
         for _ in range(6):
             with psycopg.connect(bouncer, autocommit=True) as conn:
                 assert conn.execute("SELECT current_user").fetchone() == ("kentra_app",)
+    finally:
+        kentra.close()
+
+
+def test_an_answer_is_one_snapshot_and_a_failed_intake_leaves_no_vault_row_through_pgbouncer(
+    bouncer: str, real_registry: TenantRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24's two changes behind PgBouncer in transaction mode: the REPEATABLE READ of an indicators
+    answer holds on the answer's one server connection while a fold commits on another (and no
+    connection keeps it afterwards: it is BEGIN's, not the session's); an intake whose save fails rolls
+    its ΑΜΚΑ claim back with its events (the vault's statements ride in the unit's transaction)."""
+    registry, (first, _) = tenants(real_registry)
+    migrate = platform(service_url("KENTRA_TEST_DATABASE_URL"), tmp_path, registry, owner=True)
+    try:
+        migrate.provision(first.id)
+    finally:
+        migrate.close()
+    kentra = platform(bouncer, tmp_path, registry, owner=False)
+    try:
+        casework = kentra.casework(first.id)
+        amka = make_amka(date(1964, 4, 5), 9191)
+        recorder = casework.recorder
+        insert = recorder.insert_events
+
+        def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
+            raise persistence.OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
+        failed = intake(occurred_on="2024-03-01", personal__amka=amka)
+        with pytest.raises(persistence.OperationalError):
+            casework.execute(failed)
+        monkeypatch.setattr(recorder, "insert_events", insert)
+        never_recorded = entry_id_for(first.id, failed.command_id)
+        with psycopg.connect(service_url("KENTRA_TEST_DATABASE_OWNER_URL")) as conn:
+            row = conn.execute(
+                f'SELECT count(*) FROM "{first.storage_name}".vault_lookup WHERE owner_id = %s', (never_recorded,)
+            ).fetchone()
+        assert row == (0,)  # no claim of a person never recorded
+        kept = casework.execute(intake(occurred_on="2024-03-01", personal__amka=amka)).entry_id
+        assert casework.find_by_amka(amka) == kept
+
+        views = kentra.views(first.id)
+        views.catch_up()
+        households = household_queries.households_served
+        seen: list[dict[str, Any]] = []
+
+        def another_intake_folds_meanwhile(conn: Any, *args: Any) -> Any:
+            casework.execute(intake(occurred_on="2024-03-02", personal__amka=make_amka(date(1964, 4, 5), 9292)))
+            views.catch_up()  # committed through another server connection
+            seen.append(queries.indicators(conn, *args))  # the answer's own, again
+            return households(conn, *args)
+
+        monkeypatch.setattr(household_queries, "households_served", another_intake_folds_meanwhile)
+        answer = reporting.indicators(views, date(2024, 1, 1), date(2024, 12, 31), None, answers=Answers(0))
+        monkeypatch.undo()
+        answer.pop("households_served")
+        assert seen == [answer]
+        after = reporting.indicators(views, date(2024, 1, 1), date(2024, 12, 31), None, answers=Answers(0))
+        assert after["beneficiaries_served"] != answer["beneficiaries_served"]
+        for _ in range(6):  # whichever server connection a read gets, it is READ COMMITTED again
+            with views.engine.connect() as read:
+                assert read.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
     finally:
         kentra.close()
