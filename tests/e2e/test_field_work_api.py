@@ -275,3 +275,13 @@ def test_an_intake_synced_late_into_a_submitted_period_shows_as_a_restatement_wi
     assert {e["occurred_on"] for e in events} == {"2022-08-20"}  # the day it happened
     assert all(datetime.fromisoformat(e["recorded_at"]).date() > date(2023, 1, 20) for e in events)  # and arrived
     assert late.json()["entry_id"] not in str(report)  # people by pseudonym only
+
+
+def test_the_take_and_device_answers_are_never_kept_by_a_cache(api: Api) -> None:
+    """A stolen device's HTTP cache holds no copy of what she took: the answers say no-store."""
+    person(api, "cw.sof.centre", "centre", 5117, "Αποθηκευσης")
+    answer = take(api, "cw.sof.centre")
+    assert "Αποθηκευσης" in answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    device = api.client.get("/api/v1/field/device", headers=api.headers("cw.sof.centre"))
+    assert device.headers["cache-control"] == "no-store"
