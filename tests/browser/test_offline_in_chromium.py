@@ -478,3 +478,53 @@ def test_the_device_holds_no_personal_data_in_clear_and_nothing_after_sign_out_o
     expired = page.evaluate(DUMP_DEVICE)
     assert expired["records"] == [], expired["records"]
     expect(page.get_by_role("heading", name="Σύνδεση για εργασία πεδίου")).to_be_visible()
+
+
+def test_when_her_session_ends_the_shared_tablet_shows_and_records_nothing_until_she_unlocks(
+    site: Site, tab: Tab
+) -> None:
+    """The centre's tablet: she walks away, her session ends (its token refused: 401). The lock screen
+    must lock: whoever picks the tablet up next sees none of her people and cannot add to her outbox."""
+    page = tab.page
+    centre = Server(site, "caseworker")
+    person = register(centre, "Ευδοκία", unique("Πασχάλη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    page.route("**/api/v1/tenants/sofades/**", lambda route: route.fulfill(status=401, json={"error": "Unauthorized"}))
+    page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων").click()
+    expect(page.locator("#problem")).to_have_text(
+        "Η σύνδεση έληξε: δώστε ξανά τον κωδικό σας για να σταλούν οι καταχωρίσεις."
+    )
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{person.last_name} {person.first_name}")).to_be_hidden()
+    expect(page.get_by_role("button", name="Κατ' οίκον επίσκεψη")).to_have_count(0)
+    expect(page.locator("#people")).not_to_contain_text(person.last_name)
+    page.unroute("**/api/v1/tenants/sofades/**")
+    unlock(tab)  # her password again: her people are back, from the sealed store
+    expect(page.get_by_role("heading", name=f"{person.last_name} {person.first_name}")).to_be_visible()
+
+
+def test_past_the_set_time_her_unsent_entries_wait_locked_and_go_only_after_her_password(site: Site, tab: Tab) -> None:
+    """Expiry with entries waiting (the builder left it untested): the people and the token go, so the
+    open app sends nothing more with the old token and shows nothing until she types her password; then
+    her own entry is sent, once, as hers."""
+    page = tab.page
+    page.clock.install()
+    centre = Server(site, "caseworker")
+    person = register(centre, "Φωτεινή", unique("Μαυρίδη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, person, "Παιδιά χωρίς θέρμανση")
+    page.clock.fast_forward("12:00:30")
+    expect(page.locator("#notice")).to_contain_text("Πέρασε ο χρόνος που επιτρέπεται να μένουν στη συσκευή")
+    expect(page.locator("#people")).not_to_contain_text(person.last_name)
+    tab.page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    expect(page.locator("#waiting")).to_have_text("1")
+    assert visits_of(centre, person) == []  # not sent with the token that was to be wiped
+    unlock(tab)
+    expect(page.locator("#waiting")).to_have_text("0")
+    [visit] = visits_of(centre, person)
+    history = centre.get(f"/home-visits/{visit['entry_id']}")["history"]
+    assert history[0]["attributes"]["recorded_by"] == USERS["caseworker"].username

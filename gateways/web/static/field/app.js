@@ -433,6 +433,7 @@ async function keepNewPerson(item) {
 async function renderOutbox() {
   const list = $("outbox");
   list.replaceChildren();
+  if (!key) return; // locked: nothing of it is shown
   const records = await store.entries("outbox");
   $("outbox-empty").hidden = records.length > 0;
   for (const [seq, r] of records) {
@@ -502,6 +503,10 @@ async function sync() {
   const unrecorded = new Set(); // people whose intake is waiting for her: what follows about them waits too
   try {
     for (const [seq, r] of await store.entries("outbox")) {
+      if (!key || !token) {
+        stopped = true; // locked meanwhile (expiry): the rest waits for her password
+        break;
+      }
       const item = await unseal(key, "outbox", r.sealed);
       if (item.kind === "intake" && r.state !== "pending") {
         unrecorded.add(await uuid5(meta.entry_namespace, `${meta.tenant}/entry/${item.command_id}`));
@@ -554,9 +559,23 @@ async function sync() {
   await renderStatus();
 }
 
-function askAgain() {
+// Locked: the key and the token leave the page's memory and nothing of her people or outbox stays on
+// screen (a shared tablet is picked up by the next person); her password opens the sealed store again.
+function lock(message) {
+  key = null;
   token = null;
-  renderLocked(S.session_expired);
+  taken = null;
+  signOutArmed = false;
+  $("work").hidden = true;
+  for (const form of document.querySelectorAll(".field-form")) form.hidden = true;
+  for (const el of document.querySelectorAll("[data-person-name]")) el.textContent = "";
+  $("people").replaceChildren();
+  $("outbox").replaceChildren();
+  renderLocked(message);
+}
+
+function askAgain() {
+  lock(S.session_expired);
 }
 
 async function sendAgain(seq) {
@@ -620,12 +639,12 @@ async function expire() {
     return;
   }
   await store.delete("people", "taken");
-  taken = null;
   meta.token = null;
   meta.taken_at = null;
   meta.expires_at = null;
   await saveMeta();
-  renderPeople();
+  lock(); // the token in memory goes too: nothing is sent until she types her password
+  await renderStatus();
   say(format(S.expired_unsent, { n: waiting }));
 }
 
