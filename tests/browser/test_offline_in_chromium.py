@@ -528,3 +528,44 @@ def test_past_the_set_time_her_unsent_entries_wait_locked_and_go_only_after_her_
     [visit] = visits_of(centre, person)
     history = centre.get(f"/home-visits/{visit['entry_id']}")["history"]
     assert history[0]["attributes"]["recorded_by"] == USERS["caseworker"].username
+
+
+# A record put into the outbox by someone without her key (a tampered device store, or a record sealed
+# under another key): random bytes where the sealed command would be.
+FORGE_OUTBOX_RECORD = """async () => {
+  const db = await new Promise((ok, fail) => {
+    const r = indexedDB.open("kentra-field"); r.onsuccess = () => ok(r.result); r.onerror = fail;
+  });
+  const sealed = {iv: crypto.getRandomValues(new Uint8Array(12)), ct: crypto.getRandomValues(new Uint8Array(64))};
+  await new Promise((ok, fail) => {
+    const r = db.transaction("outbox", "readwrite").objectStore("outbox").add({state: "pending", sealed});
+    r.onsuccess = ok; r.onerror = fail;
+  });
+  db.close();
+}"""
+
+
+def test_a_forged_outbox_record_is_shown_as_needing_attention_and_blocks_none_of_her_entries(
+    site: Site, tab: Tab
+) -> None:
+    page = tab.page
+    centre = Server(site, "caseworker")
+    person = register(centre, "Ροδάνθη", unique("Κυρίτση"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    page.evaluate(FORGE_OUTBOX_RECORD)  # first in the outbox: sent before hers
+    record_home_visit(tab, person, "Κανονικές συνθήκες")
+    page.reload()
+    started(tab)
+    unlock(tab)
+    expect(page.locator("#outbox > li")).to_have_count(2)
+    forged = page.locator("#outbox > li").first
+    expect(forged).to_contain_text("δεν ανοίγει")
+    tab.page.context.set_offline(False)
+    expect(page.locator("#waiting")).to_have_text("0")
+    expect(page.locator("#attention")).to_have_text("1")
+    [visit] = visits_of(centre, person)
+    assert visit["beneficiary_id"] == person.id
+    forged.get_by_role("button", name="Δεν χρειάζεται πια: αφαίρεση").click()
+    expect(page.locator("#outbox > li")).to_have_count(0)

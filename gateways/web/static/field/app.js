@@ -437,10 +437,24 @@ async function renderOutbox() {
   const records = await store.entries("outbox");
   $("outbox-empty").hidden = records.length > 0;
   for (const [seq, r] of records) {
-    const item = await unseal(key, "outbox", r.sealed);
+    const item = await unseal(key, "outbox", r.sealed).catch(() => null);
     const li = document.createElement("li");
     li.dataset.seq = String(seq);
     li.dataset.state = r.state;
+    if (!item) {
+      // Not sealed under her key (tampered, or put there by someone else): never sent, never opened.
+      const why = document.createElement("p");
+      why.className = "error";
+      why.textContent = S.unreadable;
+      const drop = document.createElement("button");
+      drop.type = "button";
+      drop.className = "secondary";
+      drop.textContent = S.dismiss;
+      drop.addEventListener("click", () => dismiss(seq));
+      li.append(why, drop);
+      list.append(li);
+      continue;
+    }
     const what = document.createElement("p");
     const state = r.state === "attention" ? S.needs_attention : S.pending;
     what.textContent = `${S[`kind_${item.kind}`]} · ${item.summary.person} · ${typedDate(item.summary.date)} · ${state}`;
@@ -507,7 +521,12 @@ async function sync() {
         stopped = true; // locked meanwhile (expiry): the rest waits for her password
         break;
       }
-      const item = await unseal(key, "outbox", r.sealed);
+      const item = await unseal(key, "outbox", r.sealed).catch(() => null);
+      if (!item) {
+        // It does not open under her key: nothing of it is sent; it waits for her to drop it.
+        if (r.state !== "attention") await store.put("outbox", { ...r, state: "attention" }, seq);
+        continue;
+      }
       if (item.kind === "intake" && r.state !== "pending") {
         unrecorded.add(await uuid5(meta.entry_namespace, `${meta.tenant}/entry/${item.command_id}`));
       }
