@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from domain.clock import athens_today
 from domain.identifiers import make_amka
+from services.access import Principal, Role
 from tests.browser.conftest import PASSWORD, USERS, Site, Tab
 
 SHELL_CACHE = "kentra-field-shell-v1"
@@ -569,3 +570,79 @@ def test_a_forged_outbox_record_is_shown_as_needing_attention_and_blocks_none_of
     assert visit["beneficiary_id"] == person.id
     forged.get_by_role("button", name="Δεν χρειάζεται πια: αφαίρεση").click()
     expect(page.locator("#outbox > li")).to_have_count(0)
+
+
+SECOND = Principal("b.caseworker.two", Role.CASEWORKER, frozenset({"sofades"}), structure="centre")
+
+
+def second_caseworker(site: Site) -> Server:
+    """A colleague of the same centre who shares the centre's tablet (added once per session)."""
+    if site.kentra.accounts.principal(SECOND.username) is None:
+        site.kentra.accounts.add(SECOND, PASSWORD)
+    answer = httpx.post(f"{site.url}/api/v1/auth/token", data={"username": SECOND.username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    server = Server(site, "caseworker")
+    server.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return server
+
+
+def sign_in_as(tab: Tab, username: str) -> None:
+    open_app(tab)
+    tab.page.get_by_label("Όνομα χρήστη").fill(username)
+    tab.page.get_by_label("Κωδικός πρόσβασης").fill(PASSWORD)
+    tab.page.get_by_role("button", name="Σύνδεση", exact=True).click()
+    expect(tab.page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων")).to_be_visible()
+
+
+def test_on_a_shared_tablet_the_next_caseworker_gets_nothing_of_the_one_who_signed_out(site: Site, tab: Tab) -> None:
+    page = tab.page
+    first = Server(site, "caseworker")
+    colleague = second_caseworker(site)
+    hers = register(first, "Ελπινίκη", unique("Γιαννούλη"))
+    his = register(colleague, "Αχιλλέας", unique("Ζώτου"))
+    sign_in(tab)
+    take_the_days_visits(tab, hers)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, hers, "Ζητά βοήθεια για ΤΕΒΑ")
+    page.get_by_role("button", name="Αποσύνδεση και διαγραφή από τη συσκευή").click()
+    expect(page.locator("#problem")).to_contain_text("Υπάρχουν 1 καταχωρίσεις που δεν έχουν σταλεί")
+    page.get_by_role("button", name="Αποσύνδεση και διαγραφή από τη συσκευή").click()  # her choice, warned
+    expect(page.locator("#notice")).to_have_text("Αποσυνδεθήκατε· ό,τι υπήρχε στη συσκευή διαγράφηκε.")
+    tab.page.context.set_offline(False)
+    sign_in_as(tab, SECOND.username)
+    page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων").click()
+    expect(page.get_by_role("heading", name=f"{his.last_name} {his.first_name}")).to_be_visible()
+    expect(page.locator("#people")).not_to_contain_text(hers.last_name)
+    expect(page.locator("#outbox > li")).to_have_count(0)
+    expect(page.locator("#waiting")).to_have_text("0")
+    expect(page.locator("#attention")).to_have_text("0")
+    assert visits_of(first, hers) == []  # never sent, least of all with his token
+
+
+def test_on_a_shared_tablet_left_signed_in_no_one_else_opens_or_sends_her_outbox(site: Site, tab: Tab) -> None:
+    """She leaves without signing out; the app is reloaded (closed and opened again). The device is hers
+    until she signs out: another caseworker's password opens nothing, sends nothing."""
+    page = tab.page
+    first = Server(site, "caseworker")
+    second_caseworker(site)
+    hers = register(first, "Καλλιόπη", unique("Ντόκου"))
+    sign_in(tab)
+    take_the_days_visits(tab, hers)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, hers, "Ηλικιωμένη μόνη της")
+    page.reload()
+    started(tab)
+    tab.page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    expect(page.get_by_label("Όνομα χρήστη")).to_be_hidden()  # the device is hers: no one else signs in here
+    page.get_by_label("Κωδικός πρόσβασης").fill("another caseworker's own password")
+    page.get_by_role("button", name="Ξεκλείδωμα").click()
+    expect(page.locator("#problem")).to_have_text("Ο κωδικός δεν ξεκλειδώνει τα στοιχεία αυτής της συσκευής.")
+    expect(page.locator("#people")).not_to_contain_text(hers.last_name)
+    expect(page.locator("#outbox > li")).to_have_count(0)
+    assert visits_of(first, hers) == []
+    unlock(tab)  # hers, with her password: sent as hers
+    expect(page.locator("#waiting")).to_have_text("0")
+    [visit] = visits_of(first, hers)
+    history = first.get(f"/home-visits/{visit['entry_id']}")["history"]
+    assert history[0]["attributes"]["recorded_by"] == USERS["caseworker"].username
