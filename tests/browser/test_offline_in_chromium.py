@@ -646,3 +646,30 @@ def test_on_a_shared_tablet_left_signed_in_no_one_else_opens_or_sends_her_outbox
     [visit] = visits_of(first, hers)
     history = first.get(f"/home-visits/{visit['entry_id']}")["history"]
     assert history[0]["attributes"]["recorded_by"] == USERS["caseworker"].username
+
+
+def test_after_her_account_is_disabled_her_outbox_waits_with_a_greek_message_and_records_nothing(
+    site: Site, tab: Tab
+) -> None:
+    """Her rights removed while entries wait: the server refuses the old token and her sign-in; the app
+    says so in Greek, keeps her entries (sealed, still waiting), and does not go round asking for the
+    password again and again with a token it knows is dead."""
+    page = tab.page
+    checks = Server(site, "coordinator")
+    person = register(Server(site, "caseworker"), "Αντιγόνη", unique("Τσολάκη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, person, "Χρειάζεται ΚΕΠΑ")
+    site.kentra.accounts.set_active(USERS["caseworker"].username, False)  # `kentra users disable`
+    try:
+        tab.page.context.set_offline(False)
+        expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+        unlock(tab)
+        expect(page.locator("#problem")).to_contain_text("Το Kentra δεν δέχτηκε τη σύνδεσή σας")
+        expect(page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων")).to_be_visible()  # not locked again
+        expect(page.locator("#waiting")).to_have_text("1")
+        expect(page.locator("#outbox > li")).to_have_count(1)
+        assert visits_of(checks, person) == []
+    finally:
+        site.kentra.accounts.set_active(USERS["caseworker"].username, True)

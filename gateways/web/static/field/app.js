@@ -106,7 +106,7 @@ async function signIn(username, password) {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ username, password, grant_type: "password" }),
   });
-  if (!response.ok) return null;
+  if (!response.ok) return ""; // refused: wrong password, account disabled, too many tries
   return (await response.json()).access_token;
 }
 
@@ -131,6 +131,7 @@ async function unlock(event) {
   const form = event.target;
   const password = form.elements.password.value;
   const username = meta ? meta.username : form.elements.username.value.trim();
+  let refused = false;
   fieldError(form, "username", meta || username ? "" : S.err_required);
   fieldError(form, "password", password ? "" : S.err_required);
   if (!password || !username) return;
@@ -169,14 +170,16 @@ async function unlock(event) {
       if (opened !== CHECK) return problem(S.err_wrong_password_offline);
       key = candidate;
       if (navigator.onLine) {
-        const fresh = await signIn(meta.username, password).catch(() => null);
+        const fresh = await signIn(meta.username, password).catch(() => null); // null: no answer at all
         if (fresh) {
           token = fresh;
           meta.token = await seal(key, "token", token);
           await saveMeta();
         }
+        refused = fresh === "";
       }
-      if (!token && meta.token) token = await unseal(key, "token", meta.token);
+      // Refused by the server: the token kept on the device is dead too (her sessions end with her rights).
+      if (!token && meta.token && !refused) token = await unseal(key, "token", meta.token);
     }
   } finally {
     form.elements.password.value = ""; // the password is never kept, not even in the form
@@ -187,6 +190,7 @@ async function unlock(event) {
   await renderOutbox();
   await renderStatus();
   $("take").focus();
+  if (refused) problem(S.sign_in_refused); // her entries stay, waiting, until the centre sorts it out
   sync();
 }
 
