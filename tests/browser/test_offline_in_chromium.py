@@ -673,3 +673,38 @@ def test_after_her_account_is_disabled_her_outbox_waits_with_a_greek_message_and
         assert visits_of(checks, person) == []
     finally:
         site.kentra.accounts.set_active(USERS["caseworker"].username, True)
+
+
+CACHED_URLS = """async () => {
+  const out = [];
+  for (const name of await caches.keys()) {
+    for (const request of await (await caches.open(name)).keys()) out.push(name + " " + new URL(request.url).pathname);
+  }
+  return out.sort();
+}"""
+SHELL_FILES = {
+    "/field/",
+    "/field/manifest.webmanifest",
+    "/static/kentra.css",
+    "/static/field/app.js",
+    "/static/field/store.js",
+    "/static/field/icon-192.png",
+    "/static/field/icon-512.png",
+}
+
+
+def test_the_worker_controls_no_staff_page_and_keeps_no_api_answer_nor_staff_page(site: Site, tab: Tab) -> None:
+    page = tab.page
+    person = register(Server(site, "caseworker"), "Ξανθή", unique("Ραφαηλίδη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)  # the worker installed, the API asked through the page it controls
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")  # it does control /field/
+    tab.sign_in("caseworker")  # the staff pages, same browser, same origin
+    tab.go(f"/t/sofades/people/{person.id}")
+    expect(page.get_by_text(person.last_name).first).to_be_visible()
+    assert page.evaluate("navigator.serviceWorker.controller") is None  # out of its scope: the network only
+    tab.go("/field/")
+    started(tab)
+    kept = page.evaluate(CACHED_URLS)
+    assert {line.split(" ", 1)[1] for line in kept} == SHELL_FILES, kept
+    assert all(line.startswith(SHELL_CACHE + " ") for line in kept), kept
