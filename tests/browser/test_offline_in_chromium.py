@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from domain.clock import athens_today
 from domain.identifiers import make_amka
+from services.access import Principal, Role
 from tests.browser.conftest import PASSWORD, USERS, Site, Tab
 
 SHELL_CACHE = "kentra-field-shell-v1"
@@ -478,3 +479,232 @@ def test_the_device_holds_no_personal_data_in_clear_and_nothing_after_sign_out_o
     expired = page.evaluate(DUMP_DEVICE)
     assert expired["records"] == [], expired["records"]
     expect(page.get_by_role("heading", name="Σύνδεση για εργασία πεδίου")).to_be_visible()
+
+
+def test_when_her_session_ends_the_shared_tablet_shows_and_records_nothing_until_she_unlocks(
+    site: Site, tab: Tab
+) -> None:
+    """The centre's tablet: she walks away, her session ends (its token refused: 401). The lock screen
+    must lock: whoever picks the tablet up next sees none of her people and cannot add to her outbox."""
+    page = tab.page
+    centre = Server(site, "caseworker")
+    person = register(centre, "Ευδοκία", unique("Πασχάλη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    page.route("**/api/v1/tenants/sofades/**", lambda route: route.fulfill(status=401, json={"error": "Unauthorized"}))
+    page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων").click()
+    expect(page.locator("#problem")).to_have_text(
+        "Η σύνδεση έληξε: δώστε ξανά τον κωδικό σας για να σταλούν οι καταχωρίσεις."
+    )
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{person.last_name} {person.first_name}")).to_be_hidden()
+    expect(page.get_by_role("button", name="Κατ' οίκον επίσκεψη")).to_have_count(0)
+    expect(page.locator("#people")).not_to_contain_text(person.last_name)
+    page.unroute("**/api/v1/tenants/sofades/**")
+    unlock(tab)  # her password again: her people are back, from the sealed store
+    expect(page.get_by_role("heading", name=f"{person.last_name} {person.first_name}")).to_be_visible()
+
+
+def test_past_the_set_time_her_unsent_entries_wait_locked_and_go_only_after_her_password(site: Site, tab: Tab) -> None:
+    """Expiry with entries waiting (the builder left it untested): the people and the token go, so the
+    open app sends nothing more with the old token and shows nothing until she types her password; then
+    her own entry is sent, once, as hers."""
+    page = tab.page
+    page.clock.install()
+    centre = Server(site, "caseworker")
+    person = register(centre, "Φωτεινή", unique("Μαυρίδη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, person, "Παιδιά χωρίς θέρμανση")
+    page.clock.fast_forward("12:00:30")
+    expect(page.locator("#notice")).to_contain_text("Πέρασε ο χρόνος που επιτρέπεται να μένουν στη συσκευή")
+    expect(page.locator("#people")).not_to_contain_text(person.last_name)
+    tab.page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    expect(page.locator("#waiting")).to_have_text("1")
+    assert visits_of(centre, person) == []  # not sent with the token that was to be wiped
+    unlock(tab)
+    expect(page.locator("#waiting")).to_have_text("0")
+    [visit] = visits_of(centre, person)
+    history = centre.get(f"/home-visits/{visit['entry_id']}")["history"]
+    assert history[0]["attributes"]["recorded_by"] == USERS["caseworker"].username
+
+
+# A record put into the outbox by someone without her key (a tampered device store, or a record sealed
+# under another key): random bytes where the sealed command would be.
+FORGE_OUTBOX_RECORD = """async () => {
+  const db = await new Promise((ok, fail) => {
+    const r = indexedDB.open("kentra-field"); r.onsuccess = () => ok(r.result); r.onerror = fail;
+  });
+  const sealed = {iv: crypto.getRandomValues(new Uint8Array(12)), ct: crypto.getRandomValues(new Uint8Array(64))};
+  await new Promise((ok, fail) => {
+    const r = db.transaction("outbox", "readwrite").objectStore("outbox").add({state: "pending", sealed});
+    r.onsuccess = ok; r.onerror = fail;
+  });
+  db.close();
+}"""
+
+
+def test_a_forged_outbox_record_is_shown_as_needing_attention_and_blocks_none_of_her_entries(
+    site: Site, tab: Tab
+) -> None:
+    page = tab.page
+    centre = Server(site, "caseworker")
+    person = register(centre, "Ροδάνθη", unique("Κυρίτση"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    page.evaluate(FORGE_OUTBOX_RECORD)  # first in the outbox: sent before hers
+    record_home_visit(tab, person, "Κανονικές συνθήκες")
+    page.reload()
+    started(tab)
+    unlock(tab)
+    expect(page.locator("#outbox > li")).to_have_count(2)
+    forged = page.locator("#outbox > li").first
+    expect(forged).to_contain_text("δεν ανοίγει")
+    tab.page.context.set_offline(False)
+    expect(page.locator("#waiting")).to_have_text("0")
+    expect(page.locator("#attention")).to_have_text("1")
+    [visit] = visits_of(centre, person)
+    assert visit["beneficiary_id"] == person.id
+    forged.get_by_role("button", name="Δεν χρειάζεται πια: αφαίρεση").click()
+    expect(page.locator("#outbox > li")).to_have_count(0)
+
+
+SECOND = Principal("b.caseworker.two", Role.CASEWORKER, frozenset({"sofades"}), structure="centre")
+
+
+def second_caseworker(site: Site) -> Server:
+    """A colleague of the same centre who shares the centre's tablet (added once per session)."""
+    if site.kentra.accounts.principal(SECOND.username) is None:
+        site.kentra.accounts.add(SECOND, PASSWORD)
+    answer = httpx.post(f"{site.url}/api/v1/auth/token", data={"username": SECOND.username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    server = Server(site, "caseworker")
+    server.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return server
+
+
+def sign_in_as(tab: Tab, username: str) -> None:
+    open_app(tab)
+    tab.page.get_by_label("Όνομα χρήστη").fill(username)
+    tab.page.get_by_label("Κωδικός πρόσβασης").fill(PASSWORD)
+    tab.page.get_by_role("button", name="Σύνδεση", exact=True).click()
+    expect(tab.page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων")).to_be_visible()
+
+
+def test_on_a_shared_tablet_the_next_caseworker_gets_nothing_of_the_one_who_signed_out(site: Site, tab: Tab) -> None:
+    page = tab.page
+    first = Server(site, "caseworker")
+    colleague = second_caseworker(site)
+    hers = register(first, "Ελπινίκη", unique("Γιαννούλη"))
+    his = register(colleague, "Αχιλλέας", unique("Ζώτου"))
+    sign_in(tab)
+    take_the_days_visits(tab, hers)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, hers, "Ζητά βοήθεια για ΤΕΒΑ")
+    page.get_by_role("button", name="Αποσύνδεση και διαγραφή από τη συσκευή").click()
+    expect(page.locator("#problem")).to_contain_text("Υπάρχουν 1 καταχωρίσεις που δεν έχουν σταλεί")
+    page.get_by_role("button", name="Αποσύνδεση και διαγραφή από τη συσκευή").click()  # her choice, warned
+    expect(page.locator("#notice")).to_have_text("Αποσυνδεθήκατε· ό,τι υπήρχε στη συσκευή διαγράφηκε.")
+    tab.page.context.set_offline(False)
+    sign_in_as(tab, SECOND.username)
+    page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων").click()
+    expect(page.get_by_role("heading", name=f"{his.last_name} {his.first_name}")).to_be_visible()
+    expect(page.locator("#people")).not_to_contain_text(hers.last_name)
+    expect(page.locator("#outbox > li")).to_have_count(0)
+    expect(page.locator("#waiting")).to_have_text("0")
+    expect(page.locator("#attention")).to_have_text("0")
+    assert visits_of(first, hers) == []  # never sent, least of all with his token
+
+
+def test_on_a_shared_tablet_left_signed_in_no_one_else_opens_or_sends_her_outbox(site: Site, tab: Tab) -> None:
+    """She leaves without signing out; the app is reloaded (closed and opened again). The device is hers
+    until she signs out: another caseworker's password opens nothing, sends nothing."""
+    page = tab.page
+    first = Server(site, "caseworker")
+    second_caseworker(site)
+    hers = register(first, "Καλλιόπη", unique("Ντόκου"))
+    sign_in(tab)
+    take_the_days_visits(tab, hers)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, hers, "Ηλικιωμένη μόνη της")
+    page.reload()
+    started(tab)
+    tab.page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+    expect(page.get_by_label("Όνομα χρήστη")).to_be_hidden()  # the device is hers: no one else signs in here
+    page.get_by_label("Κωδικός πρόσβασης").fill("another caseworker's own password")
+    page.get_by_role("button", name="Ξεκλείδωμα").click()
+    expect(page.locator("#problem")).to_have_text("Ο κωδικός δεν ξεκλειδώνει τα στοιχεία αυτής της συσκευής.")
+    expect(page.locator("#people")).not_to_contain_text(hers.last_name)
+    expect(page.locator("#outbox > li")).to_have_count(0)
+    assert visits_of(first, hers) == []
+    unlock(tab)  # hers, with her password: sent as hers
+    expect(page.locator("#waiting")).to_have_text("0")
+    [visit] = visits_of(first, hers)
+    history = first.get(f"/home-visits/{visit['entry_id']}")["history"]
+    assert history[0]["attributes"]["recorded_by"] == USERS["caseworker"].username
+
+
+def test_after_her_account_is_disabled_her_outbox_waits_with_a_greek_message_and_records_nothing(
+    site: Site, tab: Tab
+) -> None:
+    """Her rights removed while entries wait: the server refuses the old token and her sign-in; the app
+    says so in Greek, keeps her entries (sealed, still waiting), and does not go round asking for the
+    password again and again with a token it knows is dead."""
+    page = tab.page
+    checks = Server(site, "coordinator")
+    person = register(Server(site, "caseworker"), "Αντιγόνη", unique("Τσολάκη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)
+    tab.page.context.set_offline(True)
+    record_home_visit(tab, person, "Χρειάζεται ΚΕΠΑ")
+    site.kentra.accounts.set_active(USERS["caseworker"].username, False)  # `kentra users disable`
+    try:
+        tab.page.context.set_offline(False)
+        expect(page.get_by_role("heading", name="Ξεκλείδωμα της συσκευής")).to_be_visible()
+        unlock(tab)
+        expect(page.locator("#problem")).to_contain_text("Το Kentra δεν δέχτηκε τη σύνδεσή σας")
+        expect(page.get_by_role("button", name="Λήψη των σημερινών επισκέψεων")).to_be_visible()  # not locked again
+        expect(page.locator("#waiting")).to_have_text("1")
+        expect(page.locator("#outbox > li")).to_have_count(1)
+        assert visits_of(checks, person) == []
+    finally:
+        site.kentra.accounts.set_active(USERS["caseworker"].username, True)
+
+
+CACHED_URLS = """async () => {
+  const out = [];
+  for (const name of await caches.keys()) {
+    for (const request of await (await caches.open(name)).keys()) out.push(name + " " + new URL(request.url).pathname);
+  }
+  return out.sort();
+}"""
+SHELL_FILES = {
+    "/field/",
+    "/field/manifest.webmanifest",
+    "/static/kentra.css",
+    "/static/field/app.js",
+    "/static/field/store.js",
+    "/static/field/icon-192.png",
+    "/static/field/icon-512.png",
+}
+
+
+def test_the_worker_controls_no_staff_page_and_keeps_no_api_answer_nor_staff_page(site: Site, tab: Tab) -> None:
+    page = tab.page
+    person = register(Server(site, "caseworker"), "Ξανθή", unique("Ραφαηλίδη"))
+    sign_in(tab)
+    take_the_days_visits(tab, person)  # the worker installed, the API asked through the page it controls
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")  # it does control /field/
+    tab.sign_in("caseworker")  # the staff pages, same browser, same origin
+    tab.go(f"/t/sofades/people/{person.id}")
+    expect(page.get_by_text(person.last_name).first).to_be_visible()
+    assert page.evaluate("navigator.serviceWorker.controller") is None  # out of its scope: the network only
+    tab.go("/field/")
+    started(tab)
+    kept = page.evaluate(CACHED_URLS)
+    assert {line.split(" ", 1)[1] for line in kept} == SHELL_FILES, kept
+    assert all(line.startswith(SHELL_CACHE + " ") for line in kept), kept

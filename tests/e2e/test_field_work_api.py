@@ -11,9 +11,11 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from domain.access_log import PersonalDataAccess
 from domain.identifiers import make_amka
+from infra.accounts import users
 from services.access import Principal, Role
 from services.casework import read_log
 from tests.e2e.conftest import PASSWORD, Api, intake_body
@@ -275,3 +277,76 @@ def test_an_intake_synced_late_into_a_submitted_period_shows_as_a_restatement_wi
     assert {e["occurred_on"] for e in events} == {"2022-08-20"}  # the day it happened
     assert all(datetime.fromisoformat(e["recorded_at"]).date() > date(2023, 1, 20) for e in events)  # and arrived
     assert late.json()["entry_id"] not in str(report)  # people by pseudonym only
+
+
+def test_the_take_and_device_answers_are_never_kept_by_a_cache(api: Api) -> None:
+    """A stolen device's HTTP cache holds no copy of what she took: the answers say no-store."""
+    person(api, "cw.sof.centre", "centre", 5117, "Αποθηκευσης")
+    answer = take(api, "cw.sof.centre")
+    assert "Αποθηκευσης" in answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    device = api.client.get("/api/v1/field/device", headers=api.headers("cw.sof.centre"))
+    assert device.headers["cache-control"] == "no-store"
+
+
+def visits_of(api: Api, who: str) -> list[dict[str, Any]]:
+    answer = api.client.get(
+        "/api/v1/tenants/sofades/home-visits", params={"beneficiary_id": who}, headers=api.headers("coord.sof")
+    )
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_an_outbox_command_id_reused_with_other_content_or_by_another_user_records_nothing(
+    api: Api, colleague: str
+) -> None:
+    """A tampered outbox entry (same command id, other content) or another worker replaying her id (a
+    shared device): refused, nothing recorded, and no one learns her entry's id."""
+    mine = person(api, "cw.sof.centre", "centre", 5118, "Επαναληψης")
+    visit = {
+        "beneficiary_id": mine["id"],
+        "structure": "centre",
+        "occurred_on": "2024-06-04",
+        "purpose": "homelessness",
+    }
+    first = api.post("cw.sof.centre", "/home-visits", visit, key="field-reused-0001")
+    assert first.status_code == 201, first.text
+    entry = first.json()["entry_id"]
+    tampered = api.post(
+        "cw.sof.centre", "/home-visits", {**visit, "occurred_on": "2024-06-05"}, key="field-reused-0001"
+    )
+    assert tampered.status_code == 409, tampered.text
+    assert tampered.json()["error"] == "CommandIdReusedError"
+    by_her_colleague = api.post(colleague, "/home-visits", visit, key="field-reused-0001")
+    assert by_her_colleague.status_code == 409, by_her_colleague.text  # her id is not his to replay
+    assert entry not in by_her_colleague.text
+    other_tenant = api.client.post(
+        "/api/v1/tenants/sofades/home-visits", json=visit, headers=api.headers("coord.kar", "field-reused-0001")
+    )
+    assert other_tenant.status_code == 403, other_tenant.text
+    assert entry not in other_tenant.text
+    assert sorted(v["entry_id"] for v in visits_of(api, mine["id"])) == sorted([entry, mine["visit"]])
+
+
+def test_an_outbox_replayed_after_she_moved_to_another_structure_records_nothing_for_the_old_one(api: Api) -> None:
+    """Her rights are read on each request: the outbox she filled in the centre, sent after she was moved
+    to the Roma branch, is refused (her old people are no longer hers to record for)."""
+    mine = person(api, "cw.sof.centre", "centre", 5119, "Μετακινημενης")
+    api.headers("cw.sof.centre")  # her token, taken before the move, as the device holds it
+    with api.kentra.accounts.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.username == "cw.sof.centre").values(structure="roma-branch"))
+    before = visits_of(api, mine["id"])
+    visit = {
+        "beneficiary_id": mine["id"],
+        "structure": "centre",
+        "occurred_on": "2024-06-06",
+        "purpose": "homelessness",
+    }
+    sent = api.post("cw.sof.centre", "/home-visits", visit, key="field-moved-0001")
+    assert sent.status_code in (403, 404), sent.text
+    assert "Μετακινημενης" not in sent.text
+    as_branch = api.post("cw.sof.centre", "/home-visits", {**visit, "structure": "roma-branch"}, key="field-moved-0002")
+    assert as_branch.status_code in (403, 404), as_branch.text
+    assert visits_of(api, mine["id"]) == before
+    assert taken_ids(api, "cw.sof.centre") == (set(), set())

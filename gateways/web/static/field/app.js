@@ -106,7 +106,7 @@ async function signIn(username, password) {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ username, password, grant_type: "password" }),
   });
-  if (!response.ok) return null;
+  if (!response.ok) return ""; // refused: wrong password, account disabled, too many tries
   return (await response.json()).access_token;
 }
 
@@ -131,6 +131,7 @@ async function unlock(event) {
   const form = event.target;
   const password = form.elements.password.value;
   const username = meta ? meta.username : form.elements.username.value.trim();
+  let refused = false;
   fieldError(form, "username", meta || username ? "" : S.err_required);
   fieldError(form, "password", password ? "" : S.err_required);
   if (!password || !username) return;
@@ -169,14 +170,16 @@ async function unlock(event) {
       if (opened !== CHECK) return problem(S.err_wrong_password_offline);
       key = candidate;
       if (navigator.onLine) {
-        const fresh = await signIn(meta.username, password).catch(() => null);
+        const fresh = await signIn(meta.username, password).catch(() => null); // null: no answer at all
         if (fresh) {
           token = fresh;
           meta.token = await seal(key, "token", token);
           await saveMeta();
         }
+        refused = fresh === "";
       }
-      if (!token && meta.token) token = await unseal(key, "token", meta.token);
+      // Refused by the server: the token kept on the device is dead too (her sessions end with her rights).
+      if (!token && meta.token && !refused) token = await unseal(key, "token", meta.token);
     }
   } finally {
     form.elements.password.value = ""; // the password is never kept, not even in the form
@@ -187,6 +190,7 @@ async function unlock(event) {
   await renderOutbox();
   await renderStatus();
   $("take").focus();
+  if (refused) problem(S.sign_in_refused); // her entries stay, waiting, until the centre sorts it out
   sync();
 }
 
@@ -433,13 +437,28 @@ async function keepNewPerson(item) {
 async function renderOutbox() {
   const list = $("outbox");
   list.replaceChildren();
+  if (!key) return; // locked: nothing of it is shown
   const records = await store.entries("outbox");
   $("outbox-empty").hidden = records.length > 0;
   for (const [seq, r] of records) {
-    const item = await unseal(key, "outbox", r.sealed);
+    const item = await unseal(key, "outbox", r.sealed).catch(() => null);
     const li = document.createElement("li");
     li.dataset.seq = String(seq);
     li.dataset.state = r.state;
+    if (!item) {
+      // Not sealed under her key (tampered, or put there by someone else): never sent, never opened.
+      const why = document.createElement("p");
+      why.className = "error";
+      why.textContent = S.unreadable;
+      const drop = document.createElement("button");
+      drop.type = "button";
+      drop.className = "secondary";
+      drop.textContent = S.dismiss;
+      drop.addEventListener("click", () => dismiss(seq));
+      li.append(why, drop);
+      list.append(li);
+      continue;
+    }
     const what = document.createElement("p");
     const state = r.state === "attention" ? S.needs_attention : S.pending;
     what.textContent = `${S[`kind_${item.kind}`]} · ${item.summary.person} · ${typedDate(item.summary.date)} · ${state}`;
@@ -502,7 +521,16 @@ async function sync() {
   const unrecorded = new Set(); // people whose intake is waiting for her: what follows about them waits too
   try {
     for (const [seq, r] of await store.entries("outbox")) {
-      const item = await unseal(key, "outbox", r.sealed);
+      if (!key || !token) {
+        stopped = true; // locked meanwhile (expiry): the rest waits for her password
+        break;
+      }
+      const item = await unseal(key, "outbox", r.sealed).catch(() => null);
+      if (!item) {
+        // It does not open under her key: nothing of it is sent; it waits for her to drop it.
+        if (r.state !== "attention") await store.put("outbox", { ...r, state: "attention" }, seq);
+        continue;
+      }
       if (item.kind === "intake" && r.state !== "pending") {
         unrecorded.add(await uuid5(meta.entry_namespace, `${meta.tenant}/entry/${item.command_id}`));
       }
@@ -554,9 +582,23 @@ async function sync() {
   await renderStatus();
 }
 
-function askAgain() {
+// Locked: the key and the token leave the page's memory and nothing of her people or outbox stays on
+// screen (a shared tablet is picked up by the next person); her password opens the sealed store again.
+function lock(message) {
+  key = null;
   token = null;
-  renderLocked(S.session_expired);
+  taken = null;
+  signOutArmed = false;
+  $("work").hidden = true;
+  for (const form of document.querySelectorAll(".field-form")) form.hidden = true;
+  for (const el of document.querySelectorAll("[data-person-name]")) el.textContent = "";
+  $("people").replaceChildren();
+  $("outbox").replaceChildren();
+  renderLocked(message);
+}
+
+function askAgain() {
+  lock(S.session_expired);
 }
 
 async function sendAgain(seq) {
@@ -620,12 +662,12 @@ async function expire() {
     return;
   }
   await store.delete("people", "taken");
-  taken = null;
   meta.token = null;
   meta.taken_at = null;
   meta.expires_at = null;
   await saveMeta();
-  renderPeople();
+  lock(); // the token in memory goes too: nothing is sent until she types her password
+  await renderStatus();
   say(format(S.expired_unsent, { n: waiting }));
 }
 
