@@ -243,6 +243,8 @@ class RegionalFigures:
         self._years: OrderedDict[Hashable, ProtectedYear] = OrderedDict()
         # every cell ever hidden in a region's year, in this process: hidden once, hidden for good
         self._hidden_before: dict[Hashable, frozenset[Cell]] = {}
+        # every value each cell of a region's year was shown with, in this process: shown once, known for good
+        self._shown_before: dict[Hashable, dict[Cell, frozenset[int]]] = {}
         self._lock = threading.Lock()
         self._keep = keep
 
@@ -316,10 +318,16 @@ class RegionalFigures:
         lineage = key[:-1]  # the same year of the same region, any version of its figures
         with self._lock:
             before = self._hidden_before.get(lineage, frozenset())
-        hidden = frozenset(protect(table, before))
+            published = dict(self._shown_before.get(lineage, {}))
+        hidden = frozenset(protect(table, before, published))
         protected = ProtectedYear(table, hidden, docs, distinct is not None)
         with self._lock:
             self._hidden_before[lineage] = self._hidden_before.get(lineage, frozenset()) | hidden
+            # every shown cell of the year counts as published: any of its answers may have been read
+            shown = self._shown_before.setdefault(lineage, {})
+            for cell, value in table.values.items():
+                if cell not in hidden:
+                    shown[cell] = shown.get(cell, frozenset()) | {value}
             self._years[key] = protected
             while len(self._years) > self._keep:
                 self._years.popitem(last=False)
