@@ -205,3 +205,21 @@ def test_nothing_hidden_in_either_version_is_given_back_by_the_union_of_both() -
     # Karditsa did not move: each of its cells is the same in both readings, shown or not
     known += [Relation(("v1", *c), (("v2", *c),)) for c in before if c[1] == "karditsa" and c in after]
     assert narrowed(cells, known) == {}
+
+
+def test_one_person_of_65_or_over_is_not_given_back_by_the_age_groups_and_the_people_served() -> None:
+    # 75 people served in July, one of them 65 or over at entry: the age groups add up to the people
+    # served, so with the total and the other groups shown, 75 minus the rest would be that one person.
+    def figures(tenant: str, start: date, end: date) -> dict[str, Any]:
+        july = start <= date(2022, 7, 1) <= end
+        ages = {"under_18": 10, "18_29": 20, "30_54": 30, "55_64": 14, "65_plus": 1}
+        return _indicators({}, july=july) | {"served_by_age": {g: n * july for g, n in ages.items()}}
+
+    towns = [Municipality("tyrnavos", "Δήμος Τυρνάβου")]
+    cache = RegionalFigures()
+    answers = {p.code: cache.answer("thessaly", towns, p, figures) for p in year_periods(2022)}
+    assert "beneficiaries_served_by_age" not in answers["2022-07"]["consolidated"], "half-years and years only"
+    cells = {c: v for a in answers.values() for c, v in published(a).items()}
+    assert cells[("2022", "tyrnavos", "served_age", "65_plus")] is None
+    assert cells[("2022-H2", "*", "served_age", "65_plus")] is None
+    assert narrowed(cells, relations(cells, year_periods(2022), ["tyrnavos"])) == {}
