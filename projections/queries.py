@@ -117,8 +117,8 @@ def served_by_age(conn: Connection, start: date, end: date) -> dict[str, int]:
     where: Where = [contacts.c.day >= start, contacts.c.day <= end, contacts.c.voided.is_(False)]
     where.append(people.c.voided.is_(False))
     joined = contacts.join(people, people.c.beneficiary_id == contacts.c.beneficiary_id)
-    # a person has one age at entry: people distinct per age add up to the group's people (plain
-    # grouping rather than a CASE, whose bound labels PostgreSQL cannot match in GROUP BY)
+    # a person has one age at entry: people distinct per age add up to the group's people, and the
+    # bands are said once (``age_group``), not again in SQL
     rows = conn.execute(
         select(people.c.age_at_entry, func.count(contacts.c.beneficiary_id.distinct()))
         .select_from(joined)
