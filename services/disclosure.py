@@ -31,7 +31,7 @@ import os
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -294,20 +294,27 @@ def primary(values: Mapping[Cell, int]) -> set[Cell]:
     return {c for c, v in values.items() if 0 < v < THRESHOLD}
 
 
-def protect(table: LinkedTable, before: Iterable[Cell] = ()) -> set[Cell]:
+def protect(
+    table: LinkedTable, before: Iterable[Cell] = (), published: Mapping[Cell, Collection[int]] | None = None
+) -> set[Cell]:
     """The cells to hide so that every hidden cell keeps an interval of at least ``PROTECTION``.
 
     ``before``: cells hidden in an earlier version of the same table. They stay hidden (unless now
     zero), so that a reader who kept the earlier answers learns from the new ones nothing but what
     changed: a cell shown now that was hidden before would give it back.
+    ``published``: the values each cell was shown with in earlier versions. A cell whose value is one
+    of them is *known*: whoever kept that answer has it, so hiding it now protects nothing (and would
+    let the cells it was hidden for be worked out from the earlier answer). A known cell is never
+    chosen as a secondary cell, and the audit takes it as shown, even where it stays hidden.
     """
+    known = {c for c, v in table.values.items() if published is not None and v in published.get(c, ())}
     hidden = primary(table.values) | {c for c in before if table.values.get(c, 0) > 0}
     by_cell: dict[Cell, list[Relation]] = defaultdict(list)
     for r in table.relations:
         for c in (r.total, *r.parts):
             by_cell[c].append(r)
-    for component in _components(table, hidden, by_cell):
-        hidden |= _protect_component(table, component, hidden & component, by_cell)
+    for component in _components(table, hidden - known, by_cell):
+        hidden |= _protect_component(table, component, hidden & component, by_cell, known)
     return hidden
 
 
@@ -331,24 +338,31 @@ def _components(table: LinkedTable, hidden: set[Cell], by_cell: Mapping[Cell, li
 
 
 def _protect_component(
-    table: LinkedTable, component: set[Cell], hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]]
+    table: LinkedTable,
+    component: set[Cell],
+    hidden: set[Cell],
+    by_cell: Mapping[Cell, list[Relation]],
+    known: set[Cell],
 ) -> set[Cell]:
     relations = [r for r in table.relations if r.total in component]  # in the table's order, not a set's
     hidden = set(hidden)
-    pending = set(hidden)
+    pending = hidden - known
     while pending:
-        shown = {c: (None if c in hidden else table.values[c]) for c in component}
+        # a known cell is shown to the attacker whatever this version does with it
+        shown = {c: (None if c in hidden and c not in known else table.values[c]) for c in component}
         intervals = audit(shown, relations, pending, enough=PROTECTION)
         failing = sorted(
             (c for c in pending if intervals[c].width < PROTECTION), key=lambda c: (table.values[c], repr(c))
         )
         added: set[Cell] = set()
         for cell in failing:
-            choice = _candidate(table, cell, hidden | added, by_cell)
+            choice = _candidate(table, cell, hidden | added, by_cell, known)
             if choice is not None:
                 added.add(choice)
         if not added:
-            break  # nothing shown is left next to the failing cells: they are unbounded by now
+            # nothing shown and unknown is left next to the failing cells: hiding more cannot widen them
+            # (docs/design.md, "Issue 26: shown once, shown for good")
+            break
         hidden |= added
         # Hiding more only widens intervals: a cell that passed keeps passing.
         pending = set(failing) | added
@@ -356,10 +370,11 @@ def _protect_component(
 
 
 def _candidate(
-    table: LinkedTable, cell: Cell, hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]]
+    table: LinkedTable, cell: Cell, hidden: set[Cell], by_cell: Mapping[Cell, list[Relation]], known: set[Cell]
 ) -> Cell | None:
     """The smallest shown, non-zero cell in a relation with ``cell`` (or with the hidden cells it is tied to).
 
+    Never a known cell (shown before with its value): hiding it again would protect nothing.
     Relations with the fewest hidden cells come first: they are the ones that pin ``cell`` down.
     """
     seen, frontier = {cell}, [cell]
@@ -368,9 +383,11 @@ def _candidate(
         for c in frontier:
             for r in by_cell.get(c, []):
                 cells = (r.total, *r.parts)
-                unknown = sum(1 for x in cells if x in hidden)
+                unknown = sum(1 for x in cells if x in hidden and x not in known)
                 options += [
-                    (unknown, table.values[x], repr(x), x) for x in cells if x not in hidden and table.values[x] > 0
+                    (unknown, table.values[x], repr(x), x)
+                    for x in cells
+                    if x not in hidden and x not in known and table.values[x] > 0
                 ]
         if options:
             return min(options)[3]
@@ -379,7 +396,7 @@ def _candidate(
             for c in frontier
             for r in by_cell.get(c, [])
             for x in (r.total, *r.parts)
-            if x in hidden and x not in seen
+            if x in hidden and x not in known and x not in seen
         ]
         seen.update(frontier)
     return None

@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.errors import InvalidValueError
 from domain.periods import EXAMPLES, LAST_YEAR, Period, parse_period, year_periods
+from projections.queries import AGE_GROUPS
 from services.regions import CONSOLIDATED, GENDER_TOTAL
 
 Answer = Callable[[Period], dict[str, Any]]
@@ -184,6 +185,9 @@ def dashboard(region: str, span: Span, members: Sequence[Member], answer: Answer
         tables.append(
             _table("new", GENDER_TOTAL, [(w, [d["new_beneficiaries"][g] for g in GENDER_TOTAL]) for w, d in rows])
         )
+        if all("beneficiaries_served_by_age" in d for _, d in rows):  # half-years and years
+            ages = [(w, [d["beneficiaries_served_by_age"][g] for g in AGE_GROUPS]) for w, d in rows]
+            tables.append(_table("served_by_age", AGE_GROUPS, ages))
     trend_rows = [who for who, _ in _rows(points[-1][1])]
     tables.append(
         _table(

@@ -79,6 +79,8 @@ def cells_of(doc: dict[str, Any], *, detail: bool = True) -> dict[Cell, int]:
         return {k: v for k, v in cells.items() if _summary(k)}
     for name in REFERRAL_BREAKDOWNS:
         cells |= {("referrals", name, k): v for k, v in _items(referrals[name], "key").items()}
+    # people served by age group at entry: a partition of the people served (absent: not read)
+    cells |= {("served_age", g): int(n) for g, n in doc.get("served_by_age", {}).items()}
     purposes = _items(doc["activities"]["home_visits_by_purpose"], "key")
     cells |= {("home_visits", "by_purpose", k): v for k, v in purposes.items()}
     kinds = _items(doc["activities"]["by_kind"], "key")
@@ -104,6 +106,7 @@ def _relations_within(table: LinkedTable, prefix: Cell, keys: list[Cell]) -> Non
 
     for measure in ("served", "new"):
         table.add(at(measure, "total"), [at(measure, g) for g in GENDER_CELLS])
+    table.add(at("served", "total"), [at(*k) for k in keys if k[0] == "served_age"])
     for g in GENDER_TOTAL:  # an intake is a contact: whoever came in during a period was served in it
         table.add(at("served", g), [at("new", g)], at_least=True)
     table.add(at("requests", "total"), [at(*k) for k in keys if k[:2] == ("requests", "by_category")])
@@ -161,7 +164,9 @@ def build_table(
         for t in [*municipalities, CONSOLIDATED]:
             for k in keys_of.get(t, every_key):
                 # people count once per period: a period's people lie between its largest part and the sum
-                table.add((p.code, t, *k), [(c.code, t, *k) for c in children], distinct=k[0] == "served")
+                table.add(
+                    (p.code, t, *k), [(c.code, t, *k) for c in children], distinct=k[0] in ("served", "served_age")
+                )
         table.add(
             (p.code, CONSOLIDATED, "distinct"), [(c.code, CONSOLIDATED, "distinct") for c in children], distinct=True
         )
@@ -194,7 +199,9 @@ def render(table: LinkedTable, hidden: set[Cell], code: str, who: str, doc: dict
         return sorted({k[len(prefix)] for k in keys if k[: len(prefix)] == prefix})
 
     at = (code, who)
-    return {
+    ages = listed("served_age")
+    by_age = {"beneficiaries_served_by_age": _block({g: shown("served_age", g) for g in ages})} if ages else {}
+    return by_age | {
         "beneficiaries_served": _block({g: shown("served", g) for g in GENDER_TOTAL}),
         "new_beneficiaries": _block({g: shown("new", g) for g in GENDER_TOTAL}),
         "requests": _block({"total": shown("requests", "total")})
@@ -243,6 +250,8 @@ class RegionalFigures:
         self._years: OrderedDict[Hashable, ProtectedYear] = OrderedDict()
         # every cell ever hidden in a region's year, in this process: hidden once, hidden for good
         self._hidden_before: dict[Hashable, frozenset[Cell]] = {}
+        # every value each cell of a region's year was shown with, in this process: shown once, known for good
+        self._shown_before: dict[Hashable, dict[Cell, frozenset[int]]] = {}
         self._lock = threading.Lock()
         self._keep = keep
 
@@ -316,10 +325,16 @@ class RegionalFigures:
         lineage = key[:-1]  # the same year of the same region, any version of its figures
         with self._lock:
             before = self._hidden_before.get(lineage, frozenset())
-        hidden = frozenset(protect(table, before))
+            published = dict(self._shown_before.get(lineage, {}))
+        hidden = frozenset(protect(table, before, published))
         protected = ProtectedYear(table, hidden, docs, distinct is not None)
         with self._lock:
             self._hidden_before[lineage] = self._hidden_before.get(lineage, frozenset()) | hidden
+            # every shown cell of the year counts as published: any of its answers may have been read
+            shown = self._shown_before.setdefault(lineage, {})
+            for cell, value in table.values.items():
+                if cell not in hidden:
+                    shown[cell] = shown.get(cell, frozenset()) | {value}
             self._years[key] = protected
             while len(self._years) > self._keep:
                 self._years.popitem(last=False)
@@ -361,7 +376,8 @@ def regional_answer(region: str, period: Period, members: Sequence[Member], cach
     stores = {m.tenant: views for m, views in members}
 
     def figures(tenant_id: str, start: date, end: date) -> dict[str, Any]:
-        return stores[tenant_id].read(queries.indicators, start, end, None)
+        doc = stores[tenant_id].read(queries.indicators, start, end, None)
+        return doc | {"served_by_age": stores[tenant_id].read(queries.served_by_age, start, end)}
 
     def links(tenant_id: str, start: date, end: date) -> set[str]:
         return stores[tenant_id].read(queries.served_links, start, end)

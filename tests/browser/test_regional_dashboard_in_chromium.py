@@ -208,6 +208,8 @@ def test_each_regions_analyst_reads_changes_period_and_preset_and_downloads_the_
     assert tab.page.get_by_role("img", name="Ωφελούμενοι ανά μήνα, ανά δήμο").is_visible()
     assert tab.page.get_by_role("img", name="Αιτήματα ανά κατηγορία, οι δήμοι δίπλα-δίπλα").is_visible()
     assert any(HIDDEN in row for rows in page_tables(tab).values() for row in rows), "some cell is hidden"
+    ages = page_tables(tab)["served_by_age"]  # compared with the files and the API below, as every table
+    assert ages[0][1:] == ["Κάτω των 18", "18 έως 29", "30 έως 54", "55 έως 64", "65 και άνω"]
     tab.shot(f"{region}-2022")
     tab.accessible(f"{region}-2022")
     check_page_files_and_api_agree(tab, region, "2022")
@@ -216,6 +218,7 @@ def test_each_regions_analyst_reads_changes_period_and_preset_and_downloads_the_
     tab.page.wait_for_url("**period=2022-Q1")
     assert page_tables(tab)["trend"][0][1:] == ["Ιανουάριος 2022", "Φεβρουάριος 2022", "Μάρτιος 2022"]
     assert "requests_by_category" not in page_tables(tab), "no breakdowns for a quarter"
+    assert "served_by_age" not in page_tables(tab), "no age groups for a quarter"
     check_page_files_and_api_agree(tab, region, "2022-Q1")
 
     tab.page.get_by_role("link", name="Από την έναρξη λειτουργίας", exact=True).click()

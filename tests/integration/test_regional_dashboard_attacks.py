@@ -1,7 +1,7 @@
 """An analyst attacks the Region's dashboards (issue 26) on the demo: across tables, periods and since opening.
 
 She collects the dashboard of every fixed period of a year and the since-opening one, reads every
-table as cells (people served by gender and per month, new beneficiaries, requests and referrals and
+table as cells (people served by gender, by age group and per month, new beneficiaries, requests and referrals and
 their breakdowns, the region-wide count, beneficiaries since opening and the years side by side), and
 uses every relation docs/regions.md says holds between them, plus the since-opening sums. Subtraction
 recovers no hidden cell and the linear programme leaves every hidden cell at least 5 wide. And no
@@ -65,6 +65,9 @@ def dashboard_cells(doc: dict[str, Any]) -> tuple[dict[Cell, Any], list[Relation
     for table, measure in (("served", "beneficiaries_served"), ("new", "new_beneficiaries")):
         for who, values in _rows(doc, table).items():
             cells |= {(code, who, measure, g): v for g, v in zip(GENDERS, values, strict=True)}
+    for who, values in _rows(doc, "served_by_age").items():  # half-years and years
+        ages = _columns(doc, "served_by_age")
+        cells |= {(code, who, "served_age", g): v for g, v in zip(ages, values, strict=True)}
     months = _columns(doc, "trend")
     for who, values in _rows(doc, "trend").items():
         cells |= {(m, who, "beneficiaries_served", "total"): v for m, v in zip(months, values, strict=True)}

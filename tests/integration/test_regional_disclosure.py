@@ -45,6 +45,9 @@ def published(answer: dict[str, Any]) -> dict[Cell, int | None]:
             cells |= {(*at, measure, g): doc[measure][g] for g in (*GENDERS, "total")}
         for measure in ("requests", "referrals"):
             cells[(*at, measure, "total")] = doc[measure]["total"]
+        for group, n in doc.get("beneficiaries_served_by_age", {}).items():
+            if group != "suppressed":
+                cells[(*at, "served_age", group)] = n
         for item in doc["requests"].get("by_category", []):
             cells[(*at, "requests", "by_category", item["category"])] = item["total"]
         for item in doc["requests"].get("by_structure_and_gender", []):
@@ -79,6 +82,7 @@ def relations(cells: dict[Cell, int | None], periods: list[Period], tenants: lis
             at = (p.code, who)
             for measure in ("beneficiaries_served", "new_beneficiaries"):
                 add((*at, measure, "total"), [(*at, measure, g) for g in GENDERS])
+            add((*at, "beneficiaries_served", "total"), keys(at, "served_age"))  # age groups partition them
             for g in (*GENDERS, "total"):  # whoever came in during a period was served in it
                 add((*at, "beneficiaries_served", g), [(*at, "new_beneficiaries", g)], at_least=True)
             add((*at, "requests", "total"), keys(at, "requests", "by_category"))
@@ -96,7 +100,7 @@ def relations(cells: dict[Cell, int | None], periods: list[Period], tenants: lis
         add((p.code, "*", "distinct"), [(p.code, t, "beneficiaries_served", "total") for t in tenants], distinct=True)
         for cell in [c for c in cells if c[0] == p.code]:
             parts = [(child.code, *cell[1:]) for child in p.children()]
-            add(cell, parts, distinct=cell[2] in ("beneficiaries_served", "distinct"))
+            add(cell, parts, distinct=cell[2] in ("beneficiaries_served", "distinct", "served_age"))
     return found
 
 

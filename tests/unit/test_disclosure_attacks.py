@@ -16,6 +16,7 @@ from typing import Any
 from domain.periods import Period, parse_period, year_periods
 from services.disclosure import GENDER_CELLS, PROTECTION, THRESHOLD, Cell, LinkedTable, Relation, audit, protect
 from services.regions import Municipality, RegionalFigures, build_table
+from tests.integration.test_regional_disclosure import published, relations  # the attacker's reading of answers
 
 INDIVIDUAL_SESSIONS = ("counselling_session", "psychosocial_session")
 
@@ -146,3 +147,79 @@ def test_a_regional_answer_does_not_show_that_one_person_was_served_in_both_of_i
     distinct = answer["consolidated"]["people_served_region_wide"]["distinct"]
     shown_overlap = None if summed is None or distinct is None else summed - distinct
     assert shown_overlap is None or not 0 < shown_overlap < THRESHOLD, (summed, distinct)
+
+
+def _requests_in_july(categories: dict[str, int], *, july: bool) -> dict[str, Any]:
+    """A municipality whose people and requests (by category) all fall in July."""
+    doc = _indicators({}, july=july)
+    items = [{"category": k, "total": v * july} for k, v in sorted(categories.items())]
+    doc["requests"] = {"total": sum(v * july for v in categories.values()), "by_category": items}
+    doc["requests"]["by_structure_and_gender"] = []
+    return doc
+
+
+def _both_versions() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The 19 answers of 2022, published before and after one GMI request is recorded in Sofades.
+
+    Karditsa's figures do not move (the analyst sees it on /lag): its 5 GMI requests of July are shown
+    in both readings. Sofades' new request is a cell of 1, and the smallest shown cell beside it is
+    Karditsa's 5 in the consolidated sum: hiding that one again protects nothing, since the first
+    reading showed it, and 6 - 5 gives the 1 back.
+    """
+    counts = {"karditsa": {"gmi": 5, "housing_benefit": 30}, "sofades": {"gmi": 0, "housing_benefit": 40}}
+
+    def figures(tenant: str, start: date, end: date) -> dict[str, Any]:
+        return _requests_in_july(counts[tenant], july=start <= date(2022, 7, 1) <= end)
+
+    towns = [Municipality("karditsa", "Δήμος Καρδίτσας"), Municipality("sofades", "Δήμος Σοφάδων")]
+    cache = RegionalFigures()
+
+    def read(version: int) -> dict[str, Any]:
+        return {p.code: cache.answer("thessaly", towns, p, figures, version=version) for p in year_periods(2022)}
+
+    first = read(1)
+    counts["sofades"] = {"gmi": 1, "housing_benefit": 40}
+    return first, read(2)
+
+
+def test_a_cell_published_unchanged_is_never_hidden_in_a_later_version_to_protect_another() -> None:
+    first, second = _both_versions()
+    before = {c: v for a in first.values() for c, v in published(a).items()}
+    after = {c: v for a in second.values() for c, v in published(a).items()}
+    assert after[("2022", "sofades", "requests", "by_category", "gmi")] is None  # the new request, a 1
+    hidden_again = sorted(c for c, v in before.items() if v is not None and after[c] is None and c[1] == "karditsa")
+    assert hidden_again == []
+
+
+def test_nothing_hidden_in_either_version_is_given_back_by_the_union_of_both() -> None:
+    first, second = _both_versions()
+    before = {c: v for a in first.values() for c, v in published(a).items()}
+    after = {c: v for a in second.values() for c, v in published(a).items()}
+    tenants, periods = ["karditsa", "sofades"], year_periods(2022)
+    cells = {("v1", *c): v for c, v in before.items()} | {("v2", *c): v for c, v in after.items()}
+    known = [
+        Relation((tag, *r.total), tuple((tag, *p) for p in r.parts), r.distinct, r.at_least)
+        for tag, version in (("v1", before), ("v2", after))
+        for r in relations(version, periods, tenants)
+    ]
+    # Karditsa did not move: each of its cells is the same in both readings, shown or not
+    known += [Relation(("v1", *c), (("v2", *c),)) for c in before if c[1] == "karditsa" and c in after]
+    assert narrowed(cells, known) == {}
+
+
+def test_one_person_of_65_or_over_is_not_given_back_by_the_age_groups_and_the_people_served() -> None:
+    # 75 people served in July, one of them 65 or over at entry: the age groups add up to the people
+    # served, so with the total and the other groups shown, 75 minus the rest would be that one person.
+    def figures(tenant: str, start: date, end: date) -> dict[str, Any]:
+        july = start <= date(2022, 7, 1) <= end
+        ages = {"under_18": 10, "18_29": 20, "30_54": 30, "55_64": 14, "65_plus": 1}
+        return _indicators({}, july=july) | {"served_by_age": {g: n * july for g, n in ages.items()}}
+
+    towns = [Municipality("tyrnavos", "Δήμος Τυρνάβου")]
+    cache = RegionalFigures()
+    answers = {p.code: cache.answer("thessaly", towns, p, figures) for p in year_periods(2022)}
+    assert "beneficiaries_served_by_age" not in answers["2022-07"]["consolidated"], "half-years and years only"
+    cells = {c: v for a in answers.values() for c, v in published(a).items()}
+    assert cells[("2022", "tyrnavos", "served_age", "65_plus")] is None
+    assert cells[("2022-H2", "*", "served_age", "65_plus")] is None
+    assert narrowed(cells, relations(cells, year_periods(2022), ["tyrnavos"])) == {}
