@@ -7,6 +7,7 @@ The URLs carry only the region and the period: never a municipality's person or 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from domain.errors import DomainError
 from domain.periods import parse_period, year_periods
 from gateways import regional_dashboard as tables
 from gateways.regional import region_dashboard
+from gateways.web.entries import moment
 from gateways.web.labels import LABELS
 from gateways.web.session import csrf_protect, kentra_of, lang_of, message, render, user_of
 from infra.bootstrap import Kentra
@@ -103,6 +105,8 @@ def _as_of(kentra: Kentra, doc: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "name": names.get(tenant, tenant),
                 "applied_at": fresh["applied_at"],
+                # shown as staff read a moment everywhere (Athens time, dd/mm/yyyy hh:mm); ISO stays in datetime=
+                "applied_shown": moment(datetime.fromisoformat(fresh["applied_at"])) if fresh["applied_at"] else None,
                 "p50": lag.get("p50_seconds"),
                 "p99": lag.get("p99_seconds"),
                 "max": lag.get("max_seconds"),
