@@ -285,6 +285,8 @@ HOUSEHOLD_ROUTES: dict[tuple[str, str], Calls] = {
 }
 ROUTES: dict[tuple[str, str], Calls] = {
     ("GET", "/api/v1/tenants"): lambda p, t, o: [("GET", "/api/v1/tenants", {})],
+    # issue 25: what a caseworker takes onto her device: never anyone of the other structure's
+    ("GET", "/api/v1/tenants/{tenant}/field/take"): lambda p, t, o: [("GET", f"{T}/field/take", {})],
     ("POST", "/api/v1/tenants/{tenant}/beneficiaries"): lambda p, t, o: [
         ("POST", f"{T}/beneficiaries", {"json": _intake(p, t, o)})
     ],
@@ -665,6 +667,13 @@ NOT_ABOUT_PEOPLE = {
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("GET", "/metrics"),
+    # issue 25: the field app's shell, worker and manifest (the same for everyone, no personal data) and
+    # the caller's own device parameters (her salt, the hours): tests/e2e/test_field_work_api.py
+    ("GET", "/field"),
+    ("GET", "/field/"),
+    ("GET", "/field/manifest.webmanifest"),
+    ("GET", "/field/sw.js"),
+    ("GET", "/api/v1/field/device"),
     # issue 23: catalogue. A municipality's own codes and labels, nobody's data (who may read and change
     # them: tests/e2e/test_catalogue_api.py and test_catalogue_web.py)
     ("GET", "/api/v1/tenants/{tenant}/catalogue"),
