@@ -190,6 +190,22 @@ def vault_rows_of(pg: StoreUnderTest, subject: UUID) -> dict[str, int]:
     return counts
 
 
+def an_intake_whose_save_fails(pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch, amka: str) -> UUID:
+    """An intake of ``amka`` whose events' insert fails (the connection drops): the entry it named."""
+    recorder = pg.casework.recorder
+    insert = recorder.insert_events
+
+    def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
+        raise persistence.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
+    first = intake(personal__amka=amka)
+    with pytest.raises(persistence.OperationalError):
+        pg.casework.execute(first)
+    monkeypatch.setattr(recorder, "insert_events", insert)
+    return entry_id_for(pg.tenant.id, first.command_id)
+
+
 def test_an_intake_whose_events_fail_to_save_leaves_no_key_claim_or_name_index(
     pg: StoreUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,18 +215,7 @@ def test_an_intake_whose_events_fail_to_save_leaves_no_key_claim_or_name_index(
     was never recorded. Before, the vault's writes were committed on their own first."""
     casework = pg.casework
     amka = make_amka(date(1981, 6, 7), 5151)
-    recorder = casework.recorder
-    insert = recorder.insert_events
-
-    def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
-        raise persistence.OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
-    first = intake(personal__amka=amka)
-    with pytest.raises(persistence.OperationalError):
-        casework.execute(first)
-    monkeypatch.setattr(recorder, "insert_events", insert)
-    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    never_recorded = an_intake_whose_save_fails(pg, monkeypatch, amka)
     assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
     each_pooled_connection_is_idle_as_the_login_role(pg)
     again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
@@ -246,18 +251,7 @@ def test_an_intake_taking_over_a_voided_persons_amka_whose_save_fails_leaves_no_
     amka = make_amka(date(1983, 9, 10), 7171)
     voided = casework.execute(intake(personal__amka=amka)).entry_id
     casework.execute(command(command="void_entry", entry_id=str(voided), reason="duplicate_entry"))
-    recorder = casework.recorder
-    insert = recorder.insert_events
-
-    def the_connection_drops_at_the_insert(*args: Any, **kwargs: Any) -> Any:
-        raise persistence.OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(recorder, "insert_events", the_connection_drops_at_the_insert)
-    first = intake(personal__amka=amka)
-    with pytest.raises(persistence.OperationalError):
-        casework.execute(first)
-    monkeypatch.setattr(recorder, "insert_events", insert)
-    never_recorded = entry_id_for(pg.tenant.id, first.command_id)
+    never_recorded = an_intake_whose_save_fails(pg, monkeypatch, amka)
     assert vault_rows_of(pg, never_recorded) == {"vault_subject_keys": 0, "vault_lookup": 0, "vault_name_index": 0}
     each_pooled_connection_is_idle_as_the_login_role(pg)
     again = casework.execute(intake(personal__amka=amka))  # a new command: refused before as a duplicate
